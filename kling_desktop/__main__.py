@@ -1,0 +1,3 @@
+from kling_desktop.main import main
+
+raise SystemExit(main())

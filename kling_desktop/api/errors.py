@@ -1,0 +1,147 @@
+"""The provider's errors, typed, each with words a non-technical user can act on.
+
+No message, repr or attribute of these errors ever holds the API key: the client
+builds them from the provider's answer only, and scrubs the key from any text it
+copies (see ``client._scrub``).
+"""
+
+from __future__ import annotations
+
+
+class KlingError(Exception):
+    """Base of every error the API layer raises on purpose.
+
+    ``message`` says what happened, ``fix`` what the user can do about it.
+    ``retryable`` says whether trying the same call again later may succeed
+    without the user changing anything.
+    """
+
+    retryable = False
+    default_message = "The video service returned an error."
+    default_fix = "Try again later. If it keeps happening, contact the provider."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        fix: str | None = None,
+        status: int | None = None,
+        code: str | None = None,
+        error_type: str | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.fix = fix if fix is not None else self.default_fix
+        self.status = status
+        self.code = code
+        self.error_type = error_type
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.fix}".strip()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, message={self.message!r})"
+
+
+class AuthenticationError(KlingError):
+    default_message = "The API key was refused (invalid, expired or missing)."
+    default_fix = "Open Settings and paste a valid API key from your provider's dashboard."
+
+
+class InsufficientBalanceError(KlingError):
+    default_message = "Your balance at the provider is too low for this video."
+    default_fix = "Top up your account at the provider, then try again."
+
+
+class InvalidRequestError(KlingError):
+    default_message = "The provider refused the request as invalid."
+    default_fix = "Check the inputs and options; the provider's message says which one."
+
+
+class UploadRefusedError(InvalidRequestError):
+    """The provider would not take this file (some resellers accept images only)."""
+
+    default_message = "The provider refused to store this file."
+    default_fix = (
+        "Put the file somewhere public (a link starting with https://) and paste "
+        "that link instead of the local file."
+    )
+
+
+class NotFoundError(KlingError):
+    default_message = "The provider does not know this task."
+    default_fix = "Check the task id; tasks created with another key or provider are not visible."
+
+
+class RateLimitedError(KlingError):
+    retryable = True
+    default_message = "The provider is receiving too many requests right now."
+    default_fix = "Wait a minute and try again."
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None,
+                 **kwargs: str | int | None) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class ServerError(KlingError):
+    """A 5xx other than 503. GETs may be retried; a create call must not be."""
+
+    retryable = True
+    default_message = "The provider had an internal error."
+    default_fix = "Try again in a few minutes."
+
+
+class ServiceUnavailableError(KlingError):
+    """503, or 422 "no available channel": the task was not created."""
+
+    retryable = True
+    default_message = "The provider cannot serve this model right now."
+    default_fix = "Try again in a few minutes, or choose the other model."
+
+
+class NetworkError(KlingError):
+    """The provider could not be reached, or the connection broke."""
+
+    retryable = True
+    default_message = "Could not reach the video service."
+    default_fix = "Check your internet connection (and proxy settings), then try again."
+
+
+class IncompleteDownloadError(NetworkError):
+    default_message = "The video download stopped before the whole file arrived."
+    default_fix = "Try the download again; the link stays valid for 24 hours after the video is done."
+
+
+class MalformedResponseError(KlingError):
+    default_message = "The provider sent an answer this app cannot read."
+    default_fix = (
+        "Check the provider address in Settings. If it is right, the provider may be "
+        "having trouble: try again later."
+    )
+
+
+class SubmissionUncertainError(KlingError):
+    """A create call that may have reached the provider (500 or a timeout after sending).
+
+    Never retried automatically: the provider may have accepted it and may bill it.
+    """
+
+    default_message = (
+        "The provider did not confirm the new video task; it may or may not have been "
+        "accepted (and billed)."
+    )
+    default_fix = (
+        "Check the task list in your provider's dashboard before trying again, so the "
+        "same video is not paid for twice."
+    )
+
+
+class CancelledError(KlingError):
+    default_message = "Cancelled."
+    default_fix = ""
+
+
+class InsecureBaseURLError(KlingError):
+    default_message = "The provider address must start with https://."
+    default_fix = "Use the https:// address from your provider (plain http is allowed only on this computer)."

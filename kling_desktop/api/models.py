@@ -1,0 +1,127 @@
+"""Typed values exchanged with the provider. Pure data, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+DEFAULT_BASE_URL = "https://api.foxapi.cc"
+MAX_PROMPT_CHARS = 2500
+
+
+class Model(StrEnum):
+    V3 = "kling-v3-motion-control"
+    V2_6 = "kling-v2-6-motion-control"
+
+    @property
+    def label(self) -> str:
+        return {Model.V3: "Kling V3", Model.V2_6: "Kling V2.6"}[self]
+
+
+class Mode(StrEnum):
+    STD = "std"
+    PRO = "pro"
+
+    @property
+    def label(self) -> str:
+        return {Mode.STD: "Standard (720p)", Mode.PRO: "Pro (1080p)"}[self]
+
+
+class Orientation(StrEnum):
+    """Whose orientation the character follows; decides the clip length limit."""
+
+    IMAGE = "image"
+    VIDEO = "video"
+
+    @property
+    def max_video_seconds(self) -> float:
+        return 10.0 if self is Orientation.IMAGE else 30.0
+
+
+class TaskStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file accepted by ``/v1/files/upload/*``. Its ``url`` is temporary."""
+
+    id: str
+    url: str
+    filename: str = ""
+    size: int | None = None
+    created: int | None = None
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """The body of ``POST /v1/videos/generations``."""
+
+    image_url: str
+    video_url: str
+    model: Model = Model.V3
+    mode: Mode = Mode.STD
+    prompt: str = ""
+    orientation: Orientation = Orientation.IMAGE
+    keep_original_sound: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        """Optional fields are sent only when they differ from the documented defaults."""
+        body: dict[str, Any] = {
+            "model": str(self.model),
+            "image_url": self.image_url,
+            "video_url": self.video_url,
+            "mode": str(self.mode),
+        }
+        if self.prompt:
+            body["prompt"] = self.prompt
+        if self.orientation is Orientation.VIDEO:
+            body["character_orientation"] = "video"
+        if not self.keep_original_sound:
+            body["keep_original_sound"] = "no"
+        return body
+
+
+@dataclass(frozen=True)
+class TaskError:
+    message: str
+    code: str | None = None
+    type: str | None = None
+
+    @property
+    def is_content_policy(self) -> bool:
+        """A moderation refusal: the user must change the picture or the clip."""
+        text = " ".join(filter(None, (self.code, self.type, self.message))).lower()
+        return any(
+            word in text
+            for word in ("policy", "moderation", "sensitive", "inappropriate", "nsfw", "risk")
+        )
+
+
+@dataclass(frozen=True)
+class Task:
+    """A provider task as last seen. Unknown fields of the answer are ignored."""
+
+    id: str
+    status: TaskStatus
+    progress: int = 0
+    estimated_time: float | None = None
+    result_url: str | None = None
+    result_urls: tuple[str, ...] = ()
+    error: TaskError | None = None
+    model: str | None = None
+    created: int | None = None
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    can_cancel: bool | None = None
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

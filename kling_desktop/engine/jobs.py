@@ -1,0 +1,116 @@
+"""What a job is: the user's request (JobSpec) and its durable state (Job).
+
+Pure data shared by the store, the runner, the CLI and the window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kling_desktop.api.models import Mode, Model, Orientation
+
+RESULT_LINK_LIFETIME = 24 * 3600.0  # seconds a provider result link stays valid
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"            # checked, waiting for a free slot
+    UPLOADING = "uploading"      # local inputs being uploaded (free; redone on resume)
+    SUBMITTING = "submitting"    # recorded right BEFORE the create call is sent
+    SUBMITTED = "submitted"      # task id recorded; the provider is working on it
+    DOWNLOADING = "downloading"  # the provider finished; fetching the video
+    COMPLETED = "completed"      # the video and its sidecar are in the library
+    FAILED = "failed"            # see error_kind / error_message / error_fix
+    EXPIRED = "expired"          # the result link expired before it was downloaded
+    CANCELLED = "cancelled"
+    UNCERTAIN = "uncertain"      # the create call may have been accepted: the user decides
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+    @property
+    def is_active(self) -> bool:
+        """States a runner resumes on its own."""
+        return self in _ACTIVE
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_TERMINAL = frozenset(
+    {JobState.COMPLETED, JobState.FAILED, JobState.EXPIRED, JobState.CANCELLED, JobState.UNCERTAIN}
+)
+_ACTIVE = frozenset(
+    {JobState.QUEUED, JobState.UPLOADING, JobState.SUBMITTING, JobState.SUBMITTED,
+     JobState.DOWNLOADING}
+)
+_LABELS = {
+    JobState.QUEUED: "Waiting",
+    JobState.UPLOADING: "Uploading",
+    JobState.SUBMITTING: "Sending",
+    JobState.SUBMITTED: "Generating",
+    JobState.DOWNLOADING: "Downloading",
+    JobState.COMPLETED: "Saved",
+    JobState.FAILED: "Failed",
+    JobState.EXPIRED: "Expired",
+    JobState.CANCELLED: "Cancelled",
+    JobState.UNCERTAIN: "Needs your decision",
+}
+
+
+class FailureKind(StrEnum):
+    RETRYABLE = "retryable"            # rate limit, no channel, network: Retry is safe
+    AUTH = "auth"                      # the key was refused: open settings
+    BALANCE = "balance"                # top up at the provider
+    CONTENT_POLICY = "content_policy"  # change the picture or the clip; never resubmitted
+    UPLOAD_REFUSED = "upload_refused"  # use a public https:// link instead of the file
+    INVALID = "invalid"                # the provider refused a parameter
+    PROVIDER = "provider"              # the task failed at the provider for another reason
+    UNKNOWN = "unknown"                # a bug or an unexpected error (see the log)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What the user asked for. ``image``/``video`` are local paths or https URLs."""
+
+    image: str
+    video: str
+    model: Model = Model.V3
+    mode: Mode = Mode.STD
+    prompt: str = ""
+    orientation: Orientation = Orientation.IMAGE
+    keep_original_sound: bool = True
+    billable_seconds: float | None = None
+    batch_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job's durable state as stored in SQLite. Times are UNIX epoch seconds."""
+
+    id: int
+    spec: JobSpec
+    state: JobState
+    base_url: str
+    demo: bool
+    created_at: float
+    updated_at: float
+    task_id: str | None = None
+    provider_status: str | None = None
+    progress: int = 0                   # provider's 0..100
+    transfer_done: int = 0              # bytes uploaded / downloaded in the current phase
+    transfer_total: int = 0
+    estimated_time: float | None = None
+    error_kind: FailureKind | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    error_fix: str | None = None
+    submitted_at: float | None = None
+    completed_at: float | None = None    # when the provider finished (as first seen)
+    result_url: str | None = None
+    result_expires_at: float | None = None
+    output_path: str | None = None
+    create_calls: int = 0                # create calls actually sent for this job
+    next_poll_at: float | None = None

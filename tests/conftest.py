@@ -1,0 +1,73 @@
+"""Fixtures every test shares.
+
+- Every data location points into ``tmp_path`` (``KLING_DATA_DIR``), so no test
+  touches the real home folder.
+- The keyring service name is unique per test, so no test touches the real
+  keyring entry; entries a test made are deleted afterwards.
+- ``KLING_API_KEY`` and ``KLING_BASE_URL`` from the developer's shell never leak in.
+- No non-daemon thread a test started may outlive it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TEST_KEY = "sk-test-3f9a1c0b7e2d4a6b"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    data = tmp_path / "kling-data"
+    monkeypatch.setenv("KLING_DATA_DIR", str(data))
+    service = f"kling-desktop-test-{uuid.uuid4().hex[:10]}"
+    monkeypatch.setenv("KLING_KEYRING_SERVICE", service)
+    monkeypatch.delenv("KLING_API_KEY", raising=False)
+    monkeypatch.delenv("KLING_BASE_URL", raising=False)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    yield data
+    try:
+        import keyring
+
+        keyring.delete_password(service, "api-key")
+    except Exception:  # noqa: S110 - nothing stored is the common case
+        pass
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    deadline = time.monotonic() + 5.0
+    while True:
+        leaked = [
+            t for t in threading.enumerate()
+            if t.ident not in before and t.is_alive() and not t.daemon
+        ]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not leaked, f"threads outlived the test: {[t.name for t in leaked]}"
+
+
+@pytest.fixture
+def api_key() -> str:
+    return TEST_KEY
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator["Simulator"]:  # noqa: F821 - imported lazily
+    """A provider simulator on a free loopback port that accepts only ``TEST_KEY``."""
+    from kling_desktop.simulator import Simulator, SimulatorConfig
+
+    simulator = Simulator(SimulatorConfig(api_key=TEST_KEY), storage_dir=tmp_path / "sim")
+    simulator.start()
+    try:
+        yield simulator
+    finally:
+        simulator.stop()
