@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from kling_desktop.simulator import Simulator, SimulatorConfig
+
 TEST_KEY = "sk-test-3f9a1c0b7e2d4a6b"
 
 
@@ -31,12 +33,12 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.delenv("KLING_BASE_URL", raising=False)
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     yield data
-    try:
-        import keyring
+    from kling_desktop.engine import secrets
 
-        keyring.delete_password(service, "api-key")
-    except Exception:  # noqa: S110 - nothing stored is the common case
-        pass
+    try:
+        secrets.delete_api_key()
+    except secrets.KeyringUnavailableError:
+        pass  # no usable keyring here: nothing can have been stored
 
 
 @pytest.fixture(autouse=True)
@@ -61,10 +63,8 @@ def api_key() -> str:
 
 
 @pytest.fixture
-def sim(tmp_path: Path) -> Iterator["Simulator"]:  # noqa: F821 - imported lazily
+def sim(tmp_path: Path) -> Iterator[Simulator]:
     """A provider simulator on a free loopback port that accepts only ``TEST_KEY``."""
-    from kling_desktop.simulator import Simulator, SimulatorConfig
-
     simulator = Simulator(SimulatorConfig(api_key=TEST_KEY), storage_dir=tmp_path / "sim")
     simulator.start()
     try:

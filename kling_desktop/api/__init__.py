@@ -1,0 +1,90 @@
+"""Typed HTTP client for the provider's unified-task video API (pure Python, no Qt).
+
+See ``../shared/API.md`` for the contract and :mod:`kling_desktop.api.client`
+for the retry rules.
+"""
+
+from kling_desktop.api.client import (
+    DEFAULT_TIMEOUT,
+    KlingClient,
+    ProgressCallback,
+    make_http_client,
+    validate_base_url,
+)
+from kling_desktop.api.errors import (
+    AuthenticationError,
+    CancelledError,
+    IncompleteDownloadError,
+    InsecureBaseURLError,
+    InsufficientBalanceError,
+    InvalidRequestError,
+    KlingError,
+    LocalFileError,
+    MalformedResponseError,
+    NetworkError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    ServiceUnavailableError,
+    SubmissionUncertainError,
+    UploadRefusedError,
+)
+from kling_desktop.api.models import (
+    DEFAULT_BASE_URL,
+    MAX_PROMPT_CHARS,
+    GenerationRequest,
+    Mode,
+    Model,
+    Orientation,
+    Task,
+    TaskError,
+    TaskStatus,
+    UploadedFile,
+)
+from kling_desktop.api.parse import (
+    parse_error_body,
+    parse_error_object,
+    parse_task,
+    parse_uploaded_file,
+)
+from kling_desktop.api.retry import RetryPolicy, parse_retry_after
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "MAX_PROMPT_CHARS",
+    "AuthenticationError",
+    "CancelledError",
+    "GenerationRequest",
+    "IncompleteDownloadError",
+    "InsecureBaseURLError",
+    "InsufficientBalanceError",
+    "InvalidRequestError",
+    "KlingClient",
+    "KlingError",
+    "LocalFileError",
+    "MalformedResponseError",
+    "Mode",
+    "Model",
+    "NetworkError",
+    "NotFoundError",
+    "Orientation",
+    "ProgressCallback",
+    "RateLimitedError",
+    "RetryPolicy",
+    "ServerError",
+    "ServiceUnavailableError",
+    "SubmissionUncertainError",
+    "Task",
+    "TaskError",
+    "TaskStatus",
+    "UploadRefusedError",
+    "UploadedFile",
+    "make_http_client",
+    "parse_error_body",
+    "parse_error_object",
+    "parse_retry_after",
+    "parse_task",
+    "parse_uploaded_file",
+    "validate_base_url",
+]

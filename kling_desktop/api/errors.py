@@ -40,7 +40,10 @@ class KlingError(Exception):
         return f"{self.message} {self.fix}".strip()
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, message={self.message!r})"
+        return (
+            f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
+            f"message={self.message!r})"
+        )
 
 
 class AuthenticationError(KlingError):
@@ -110,7 +113,9 @@ class NetworkError(KlingError):
 
 class IncompleteDownloadError(NetworkError):
     default_message = "The video download stopped before the whole file arrived."
-    default_fix = "Try the download again; the link stays valid for 24 hours after the video is done."
+    default_fix = (
+        "Try the download again; the link stays valid for 24 hours after the video is done."
+    )
 
 
 class MalformedResponseError(KlingError):
@@ -137,6 +142,13 @@ class SubmissionUncertainError(KlingError):
     )
 
 
+class LocalFileError(KlingError):
+    """A file on this computer could not be read (upload) or written (download)."""
+
+    default_message = "A file on this computer could not be read or written."
+    default_fix = "Check that the file exists, the folder is writable and the disk has free space."
+
+
 class CancelledError(KlingError):
     default_message = "Cancelled."
     default_fix = ""
@@ -144,4 +156,7 @@ class CancelledError(KlingError):
 
 class InsecureBaseURLError(KlingError):
     default_message = "The provider address must start with https://."
-    default_fix = "Use the https:// address from your provider (plain http is allowed only on this computer)."
+    default_fix = (
+        "Use the https:// address from your provider "
+        "(plain http is allowed only on this computer)."
+    )

@@ -1,0 +1,736 @@
+"""The library folder: one video plus one sidecar JSON per result.
+
+The folder is the truth. Each ``<name>.mp4`` has a ``<name>.json`` next to it
+holding everything needed to review and reproduce the video (never the API
+key); local inputs are copied once into ``.inputs/`` (named by content hash,
+so one clip used with many characters is stored once). The store's
+``results`` table is only an index: :meth:`Library.rebuild_index` recreates it
+from the folder at any time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from kling_desktop import APP_NAME, __version__
+from kling_desktop.api.errors import KlingError
+from kling_desktop.api.models import Mode, Model
+from kling_desktop.engine.jobs import Job
+from kling_desktop.engine.store import MARKS, JobStore, ResultRecord
+
+__all__ = [
+    "INPUTS_DIR",
+    "SIDECAR_SCHEMA",
+    "VIDEO_SUFFIXES",
+    "InputRef",
+    "Library",
+    "LibraryEntry",
+    "LibraryWriteError",
+    "RebuildReport",
+    "SidecarError",
+    "SyncReport",
+    "safe_filename",
+    "write_atomic",
+]
+
+log = logging.getLogger(__name__)
+
+SIDECAR_SCHEMA: Final = 1
+INPUTS_DIR: Final = ".inputs"
+VIDEO_SUFFIXES: Final = frozenset({".mp4", ".mov"})
+_CHUNK = 1 << 20
+
+
+class SidecarError(KlingError):
+    """A sidecar file that cannot be used; its video is left alone."""
+
+    default_message = "A library description file could not be read."
+    default_fix = (
+        "The video itself is kept and still listed. Restore the .json file from a backup "
+        "if you have one, or delete it to list the video without its details."
+    )
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path.name}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class LibraryWriteError(KlingError):
+    """The library folder could not be written (disk full, read-only, no permission)."""
+
+    default_message = "The video's description could not be saved in the library folder."
+    default_fix = "Check that the library folder exists and that your account may write to it."
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, path: Path) -> LibraryWriteError:
+        if exc.errno == errno.ENOSPC:
+            return cls(f"The disk holding the library is full ({path.parent}).",
+                       fix="Free some disk space, then retry the download.")
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return cls(f"The library folder cannot be written to ({path.parent}).",
+                       fix="Choose another library folder in Settings, or fix its permissions.")
+        return cls(f"The library folder could not be written ({exc.strerror or exc}).")
+
+
+# --------------------------------------------------------------------- file helpers
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see the old file or the new one, never half.
+
+    Temp file in the same folder, flushed and fsynced, then ``os.replace``; the
+    folder is fsynced too where the OS allows it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+_RESERVED_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL"}
+    | {f"COM{i}" for i in range(1, 10)}
+    | {f"LPT{i}" for i in range(1, 10)}
+)
+
+
+def safe_filename(text: str, *, max_bytes: int = 150) -> str:
+    """``text`` as a file name stem valid on Windows, macOS and Linux.
+
+    Reserved characters become spaces, whitespace is collapsed, trailing dots and
+    spaces are dropped, Windows device names are avoided, and the UTF-8 length
+    is capped at ``max_bytes`` (whole characters only).
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = _RESERVED_CHARS.sub(" ", text)
+    text = " ".join(text.split())
+    encoded = text.encode("utf-8")
+    if len(encoded) > max_bytes:
+        text = encoded[:max_bytes].decode("utf-8", errors="ignore")
+    text = text.rstrip(" .").lstrip(" ")
+    if not text:
+        text = "video"
+    if text.split(".")[0].upper() in _WINDOWS_RESERVED:
+        text = f"_{text}"
+    return text
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _is_url(source: str) -> bool:
+    return source.lower().startswith(("https://", "http://"))
+
+
+def _strip_credentials(url: str) -> str:
+    """A URL without any ``user:password@`` part."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
+
+
+def _epoch(text: object) -> float | None:
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise ValueError("a time is not text")
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class InputRef:
+    """One input of a result as recorded in its sidecar."""
+
+    name: str                  # file base name, or the URL's last path part
+    url: str | None = None     # when the input was given as a link
+    copy: str | None = None    # copy inside the library, relative to its root
+    sha256: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "url": self.url, "copy": self.copy, "sha256": self.sha256}
+
+    @staticmethod
+    def from_json(data: object) -> InputRef:
+        if not isinstance(data, dict):
+            raise ValueError("an input is not an object")
+        name = data.get("name")
+        if not isinstance(name, str):
+            raise ValueError("an input has no name")
+        values = {key: data.get(key) for key in ("url", "copy", "sha256")}
+        for key, value in values.items():
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"an input's {key} is not text")
+        return InputRef(name=name, url=values["url"], copy=values["copy"],
+                        sha256=values["sha256"])
+
+
+@dataclass(frozen=True)
+class LibraryEntry:
+    """One result video and what its sidecar says about it. Times are UNIX epoch seconds."""
+
+    video_path: Path
+    sidecar_path: Path
+    task_id: str | None
+    job_id: int | None
+    model: str
+    mode: str
+    prompt: str
+    orientation: str
+    keep_original_sound: bool
+    image: InputRef
+    video: InputRef
+    created_at: float | None
+    submitted_at: float | None
+    completed_at: float | None
+    saved_at: float | None
+    base_url: str
+    demo: bool
+    billable_seconds: float | None
+    file_size: int
+    duration: float | None = None
+    width: int | None = None
+    height: int | None = None
+    batch_id: str | None = None
+    mark: str | None = None
+    schema: int = SIDECAR_SCHEMA
+    app_version: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            "app": APP_NAME,
+            "app_version": self.app_version or __version__,
+            "video_file": self.video_path.name,
+            "task_id": self.task_id,
+            "job_id": self.job_id,
+            "model": self.model,
+            "mode": self.mode,
+            "prompt": self.prompt,
+            "orientation": self.orientation,
+            "keep_original_sound": self.keep_original_sound,
+            "inputs": {"image": self.image.to_json(), "video": self.video.to_json()},
+            "created_at": _iso(self.created_at),
+            "submitted_at": _iso(self.submitted_at),
+            "completed_at": _iso(self.completed_at),
+            "saved_at": _iso(self.saved_at),
+            "base_url": self.base_url,
+            "demo": self.demo,
+            "billable_seconds": self.billable_seconds,
+            "file_size": self.file_size,
+            "duration": self.duration,
+            "width": self.width,
+            "height": self.height,
+            "batch_id": self.batch_id,
+            "mark": self.mark,
+        }
+
+
+@dataclass
+class RebuildReport:
+    indexed: int = 0
+    unreadable: list[Path] = field(default_factory=list)   # sidecars that could not be read
+    orphans: list[Path] = field(default_factory=list)      # videos without a sidecar
+    missing_videos: list[Path] = field(default_factory=list)  # sidecars whose video is gone
+
+
+@dataclass
+class SyncReport:
+    added: int = 0
+    removed: int = 0
+    unreadable: list[Path] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------- sidecar I/O
+
+
+def _get(data: dict[str, Any], key: str, kinds: type | tuple[type, ...], *,
+         optional: bool = False) -> Any:
+    value = data.get(key)
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
+        raise ValueError(f"{key} has the wrong type")
+    if not isinstance(value, kinds):
+        raise ValueError(f"{key} is missing or has the wrong type")
+    return value
+
+
+def _entry_from_json(data: object, sidecar: Path) -> LibraryEntry:
+    if not isinstance(data, dict):
+        raise ValueError("it is not a JSON object")
+    schema = data.get("schema")
+    if not isinstance(schema, int) or isinstance(schema, bool):
+        raise ValueError("it has no format version")
+    if schema > SIDECAR_SCHEMA:
+        raise ValueError(f"it was written by a newer app (format {schema})")
+    if schema != SIDECAR_SCHEMA:
+        raise ValueError(f"unknown format {schema}")
+    video_file = _get(data, "video_file", str)
+    if Path(video_file).name != video_file or video_file in ("", ".", ".."):
+        raise ValueError("video_file is not a plain file name")
+    inputs = _get(data, "inputs", dict)
+    mark = _get(data, "mark", str, optional=True)
+    if mark is not None and mark not in MARKS:
+        raise ValueError("mark is not keeper or reject")
+    width = _get(data, "width", int, optional=True)
+    height = _get(data, "height", int, optional=True)
+    return LibraryEntry(
+        video_path=sidecar.with_name(video_file),
+        sidecar_path=sidecar,
+        task_id=_get(data, "task_id", str, optional=True),
+        job_id=_get(data, "job_id", int, optional=True),
+        model=_get(data, "model", str),
+        mode=_get(data, "mode", str),
+        prompt=_get(data, "prompt", str, optional=True) or "",
+        orientation=_get(data, "orientation", str),
+        keep_original_sound=_get(data, "keep_original_sound", bool),
+        image=InputRef.from_json(inputs.get("image")),
+        video=InputRef.from_json(inputs.get("video")),
+        created_at=_epoch(data.get("created_at")),
+        submitted_at=_epoch(data.get("submitted_at")),
+        completed_at=_epoch(data.get("completed_at")),
+        saved_at=_epoch(data.get("saved_at")),
+        base_url=_get(data, "base_url", str, optional=True) or "",
+        demo=_get(data, "demo", bool),
+        billable_seconds=_float(_get(data, "billable_seconds", (int, float), optional=True)),
+        file_size=_get(data, "file_size", int),
+        duration=_float(_get(data, "duration", (int, float), optional=True)),
+        width=width,
+        height=height,
+        batch_id=_get(data, "batch_id", str, optional=True),
+        mark=mark,
+        schema=schema,
+        app_version=_get(data, "app_version", str, optional=True) or "",
+    )
+
+
+def _float(value: int | float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def read_sidecar(path: Path) -> LibraryEntry:
+    """Read one sidecar. Raises :class:`SidecarError` for any unusable file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SidecarError(path, f"it could not be read ({exc.strerror or exc})") from exc
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SidecarError(path, "it is damaged (not valid JSON)") from exc
+    try:
+        return _entry_from_json(data, path)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise SidecarError(path, str(exc)) from exc
+
+
+def _write_sidecar(entry: LibraryEntry) -> None:
+    text = json.dumps(entry.to_json(), indent=2, ensure_ascii=False) + "\n"
+    write_atomic(entry.sidecar_path, text.encode("utf-8"))
+
+
+# ------------------------------------------------------------------------- library
+
+
+class Library:
+    """The library folder at ``root``; keeps ``store``'s results index in step when given."""
+
+    def __init__(self, root: Path, store: JobStore | None = None) -> None:
+        self.root = Path(root)
+        self.store = store
+
+    # -- naming --------------------------------------------------------------
+
+    def target_path(self, job: Job) -> Path:
+        """Where the result of ``job`` goes: a readable, unique, portable file name.
+
+        ``2026-11-25 14-03 Kling V3 Pro – <first words of the prompt> – <task>.mp4``.
+        Call it once per job and keep the answer (``job.output_path``): when it is
+        already set, it is returned unchanged.
+        """
+        if job.output_path:
+            return Path(job.output_path)
+        moment = datetime.fromtimestamp(job.completed_at or job.submitted_at or time.time())
+        spec = job.spec
+        model = Model(spec.model).label
+        mode = "Pro" if Mode(spec.mode) is Mode.PRO else "Standard"
+        words = " ".join(spec.prompt.split()[:6])
+        if len(words) > 48:
+            words = words[:48].rstrip() + "…"
+        if not words:
+            words = _input_name(spec.image).rsplit(".", 1)[0] or "video"
+        short = (job.task_id or "").rsplit("-", 1)[-1][-8:] or f"job {job.id}"
+        words = safe_filename(words, max_bytes=90)
+        stem = safe_filename(f"{moment:%Y-%m-%d %H-%M} {model} {mode} – {words} – {short}",
+                             max_bytes=160)
+        candidate = self.root / f"{stem}.mp4"
+        counter = 2
+        while candidate.exists() or candidate.with_suffix(".json").exists():
+            candidate = self.root / f"{stem} ({counter}).mp4"
+            counter += 1
+        return candidate
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the root, with forward slashes (as stored in the index)."""
+        if ".." not in path.parts:
+            with contextlib.suppress(ValueError):
+                return path.relative_to(self.root).as_posix()
+        return path.resolve().relative_to(self.root.resolve()).as_posix()
+
+    # -- adding --------------------------------------------------------------
+
+    def add_result(
+        self,
+        job: Job,
+        video: Path,
+        *,
+        inputs_dir_name: str = INPUTS_DIR,
+        copy_inputs: bool = True,
+        duration: float | None = None,
+        width: int | None = None,
+        height: int | None = None,
+    ) -> LibraryEntry:
+        """Record ``video`` (already inside the root) as the result of ``job``.
+
+        Writes ``<stem>.json`` next to it atomically, copies local inputs into
+        ``<root>/<inputs_dir_name>/`` (once per content) and updates the index.
+        ``duration`` defaults to the job's billable seconds: the output is as long
+        as the reference clip.
+        """
+        video = Path(video)
+        try:
+            video_rel = self.relative(video)
+        except ValueError:
+            raise ValueError(f"{video} is not inside the library folder {self.root}") from None
+        spec = job.spec
+        inputs_dir = self.root / inputs_dir_name
+        image_ref = self._input_ref(spec.image, inputs_dir, copy_inputs)
+        video_ref = self._input_ref(spec.video, inputs_dir, copy_inputs)
+        entry = LibraryEntry(
+            video_path=video,
+            sidecar_path=video.with_suffix(".json"),
+            task_id=job.task_id,
+            job_id=job.id,
+            model=str(spec.model),
+            mode=str(spec.mode),
+            prompt=spec.prompt,
+            orientation=str(spec.orientation),
+            keep_original_sound=spec.keep_original_sound,
+            image=image_ref,
+            video=video_ref,
+            created_at=job.created_at,
+            submitted_at=job.submitted_at,
+            completed_at=job.completed_at,
+            saved_at=time.time(),
+            base_url=_strip_credentials(job.base_url),
+            demo=job.demo,
+            billable_seconds=spec.billable_seconds,
+            file_size=video.stat().st_size,
+            duration=duration if duration is not None else spec.billable_seconds,
+            width=width,
+            height=height,
+            batch_id=spec.batch_id,
+            app_version=__version__,
+        )
+        # exactly what the sidecar holds (times rounded to milliseconds)
+        entry = _entry_from_json(entry.to_json(), entry.sidecar_path)
+        try:
+            _write_sidecar(entry)
+        except OSError as exc:
+            raise LibraryWriteError.from_os_error(exc, entry.sidecar_path) from exc
+        if self.store is not None:
+            self.store.upsert_result(self._record(entry, video_rel))
+        log.info("library: saved %s", video.name)
+        return entry
+
+    def _input_ref(self, source: str, inputs_dir: Path, copy: bool) -> InputRef:
+        if _is_url(source):
+            return InputRef(name=_input_name(source), url=_strip_credentials(source))
+        path = Path(source).expanduser()
+        if not copy:
+            return InputRef(name=path.name)
+        try:
+            digest = _sha256(path)
+            target = inputs_dir / f"{digest[:16]}{path.suffix.lower()}"
+            if not (target.exists() and target.stat().st_size == path.stat().st_size):
+                inputs_dir.mkdir(parents=True, exist_ok=True)
+                fd, tmp_name = tempfile.mkstemp(prefix=".copy.", suffix=".tmp", dir=inputs_dir)
+                os.close(fd)
+                try:
+                    shutil.copyfile(path, tmp_name)
+                    with open(tmp_name, "rb+") as handle:
+                        os.fsync(handle.fileno())
+                    os.replace(tmp_name, target)
+                except BaseException:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp_name)
+                    raise
+        except OSError as exc:
+            # The result itself is what matters; a missing input copy is noted, not fatal.
+            log.warning("library: could not keep a copy of %s: %s", path.name, exc)
+            return InputRef(name=path.name)
+        return InputRef(name=path.name, copy=self.relative(target), sha256=digest)
+
+    def set_mark(self, entry: LibraryEntry, mark: str | None) -> LibraryEntry:
+        """Mark a result as a keeper or a reject (or neither), in its sidecar and the index."""
+        if mark not in (None, *MARKS):
+            raise ValueError(f"mark must be one of {MARKS} or None")
+        current = read_sidecar(entry.sidecar_path)
+        updated = replace(current, mark=mark)
+        try:
+            _write_sidecar(updated)
+        except OSError as exc:
+            raise LibraryWriteError.from_os_error(exc, updated.sidecar_path) from exc
+        if self.store is not None:
+            self.store.set_result_mark(self.relative(updated.video_path), mark)
+        return updated
+
+    # -- reading -------------------------------------------------------------
+
+    def read_sidecar(self, path: Path) -> LibraryEntry:
+        return read_sidecar(path)
+
+    def _walk(self) -> Iterator[Path]:
+        """Every file under the root, skipping hidden folders (``.inputs``) and files."""
+        if not self.root.is_dir():
+            return
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if not name.startswith("."):
+                    yield Path(folder) / name
+
+    def _on_disk(self) -> tuple[list[Path], list[Path]]:
+        sidecars: list[Path] = []
+        videos: list[Path] = []
+        for path in self._walk():
+            suffix = path.suffix.lower()
+            if suffix == ".json":
+                sidecars.append(path)
+            elif suffix in VIDEO_SUFFIXES:
+                videos.append(path)
+        return sidecars, videos
+
+    def _record(self, entry: LibraryEntry, video_rel: str | None = None) -> ResultRecord:
+        return ResultRecord(
+            video_rel=video_rel or self.relative(entry.video_path),
+            sidecar_rel=self.relative(entry.sidecar_path),
+            task_id=entry.task_id,
+            job_id=entry.job_id,
+            model=entry.model,
+            mode=entry.mode,
+            orientation=entry.orientation,
+            prompt=entry.prompt,
+            keep_original_sound=entry.keep_original_sound,
+            created_at=entry.created_at,
+            completed_at=entry.completed_at,
+            saved_at=entry.saved_at,
+            duration=entry.duration,
+            width=entry.width,
+            height=entry.height,
+            file_size=_size(entry.video_path, entry.file_size),
+            demo=entry.demo,
+            mark=entry.mark,
+            sidecar_ok=True,
+            sidecar_json=json.dumps(entry.to_json(), ensure_ascii=False),
+        )
+
+    def _bare_record(self, video: Path, sidecar: Path | None = None) -> ResultRecord:
+        """What a video without a usable sidecar tells by itself."""
+        try:
+            info = video.stat()
+            size, mtime = info.st_size, info.st_mtime
+        except OSError:
+            size, mtime = 0, None
+        return ResultRecord(
+            video_rel=self.relative(video),
+            sidecar_rel=self.relative(sidecar) if sidecar is not None else None,
+            created_at=mtime,
+            saved_at=mtime,
+            file_size=size,
+            sidecar_ok=False,
+        )
+
+    def _collect(
+        self, progress: Callable[[int, int], None] | None = None
+    ) -> tuple[list[ResultRecord], RebuildReport]:
+        sidecars, videos = self._on_disk()
+        report = RebuildReport()
+        records: dict[str, ResultRecord] = {}
+        total = len(sidecars) + len(videos)
+        done = 0
+        for sidecar in sidecars:
+            try:
+                entry = read_sidecar(sidecar)
+            except SidecarError as exc:
+                log.warning("library: %s", exc.message)
+                report.unreadable.append(sidecar)
+                video = _video_for(sidecar)
+                if video is not None:
+                    records[self.relative(video)] = self._bare_record(video, sidecar)
+            else:
+                if entry.video_path.is_file():
+                    record = self._record(entry)
+                    records[record.video_rel] = record
+                else:
+                    report.missing_videos.append(entry.video_path)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        for video in videos:
+            rel = self.relative(video)
+            if rel not in records:
+                records[rel] = self._bare_record(video)
+                report.orphans.append(video)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        report.indexed = len(records)
+        return list(records.values()), report
+
+    def entries(self) -> list[LibraryEntry]:
+        """Every readable sidecar whose video exists, read from disk (no index needed)."""
+        result: list[LibraryEntry] = []
+        for sidecar in self._on_disk()[0]:
+            try:
+                entry = read_sidecar(sidecar)
+            except SidecarError:
+                continue
+            if entry.video_path.is_file():
+                result.append(entry)
+        return result
+
+    # -- index ---------------------------------------------------------------
+
+    def rebuild_index(
+        self, progress: Callable[[int, int], None] | None = None
+    ) -> RebuildReport:
+        """Recreate the store's results index from the folder (one transaction)."""
+        records, report = self._collect(progress)
+        if self.store is not None:
+            self.store.replace_results(records)
+        log.info("library: index rebuilt: %d videos, %d unreadable sidecars, %d without sidecar",
+                 report.indexed, len(report.unreadable), len(report.orphans))
+        return report
+
+    def sync_index(self) -> SyncReport:
+        """Bring the index up to date: add new videos/sidecars, drop rows whose video vanished."""
+        report = SyncReport()
+        if self.store is None:
+            return report
+        records, collected = self._collect()
+        report.unreadable = collected.unreadable
+        on_disk = {record.video_rel: record for record in records}
+        for row in self.store.list_results():
+            if row.video_rel not in on_disk:
+                self.store.remove_result(row.video_rel)
+                report.removed += 1
+        for rel, record in on_disk.items():
+            current = self.store.get_result(rel)
+            if current is None or _changed(current, record):
+                self.store.upsert_result(_keep_mark(current, record))
+                report.added += current is None
+        return report
+
+    scan = sync_index
+
+
+def _changed(current: ResultRecord, fresh: ResultRecord) -> bool:
+    return (current.sidecar_ok, current.sidecar_json, current.file_size) != (
+        fresh.sidecar_ok, fresh.sidecar_json, fresh.file_size)
+
+
+def _keep_mark(current: ResultRecord | None, fresh: ResultRecord) -> ResultRecord:
+    """A row without a sidecar keeps the mark the index had (nowhere else to keep it)."""
+    if current is not None and not fresh.sidecar_ok and fresh.mark is None:
+        return replace(fresh, mark=current.mark)
+    return fresh
+
+
+def _size(path: Path, fallback: int) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return fallback
+
+
+def _video_for(sidecar: Path) -> Path | None:
+    for suffix in (".mp4", ".mov", ".MP4", ".MOV"):
+        candidate = sidecar.with_suffix(suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _input_name(source: str) -> str:
+    if _is_url(source):
+        try:
+            path = urlsplit(source).path
+        except ValueError:
+            return source
+        name = unquote(path.rsplit("/", 1)[-1])
+        return name or source
+    return Path(source).name

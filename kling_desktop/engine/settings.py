@@ -1,0 +1,196 @@
+"""What the user chose in Settings, kept as a small JSON file (never the API key).
+
+Reading is forgiving and loses nothing silently: a missing file gives the
+defaults; unknown keys are ignored; a value of the wrong type falls back to that
+field's default with a logged warning; a file that is not JSON at all is kept
+aside as ``settings.json.bad-<timestamp>`` before the defaults are used.
+Writing is atomic (temp file, fsync, rename).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from kling_desktop.api.client import validate_base_url
+from kling_desktop.api.errors import KlingError
+from kling_desktop.api.models import DEFAULT_BASE_URL
+from kling_desktop.engine.library import write_atomic
+from kling_desktop.paths import AppPaths
+
+__all__ = [
+    "MAX_CONCURRENT_JOBS",
+    "Settings",
+    "load_settings",
+    "rate_key",
+    "save_settings",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_CONCURRENT_JOBS: Final = 10
+_PROXY_SCHEMES: Final = ("http", "https", "socks5", "socks5h")
+
+
+def rate_key(model: str, mode: str) -> str:
+    """The key of :attr:`Settings.rates`: ``"<model>/<mode>"`` (their API values)."""
+    return f"{model}/{mode}"
+
+
+@dataclass
+class Settings:
+    base_url: str = DEFAULT_BASE_URL
+    library_dir: str | None = None          # None: the default library folder
+    max_concurrent_jobs: int = 3            # 1..MAX_CONCURRENT_JOBS
+    poll_min_interval: float = 5.0          # seconds
+    poll_max_interval: float = 60.0
+    proxy: str = ""                         # "": the system's proxy settings
+    rates: dict[str, float] = field(default_factory=dict)  # price per output second
+    confirm_before_generate: bool = True
+    keep_inputs: bool = True
+    notify_when_done: bool = True
+
+    def library_path(self, paths: AppPaths) -> Path:
+        if self.library_dir:
+            return Path(self.library_dir).expanduser()
+        return paths.default_library_dir
+
+    def rate_for(self, model: str, mode: str) -> float | None:
+        """The user's price per output second for ``model``/``mode``, if entered."""
+        return self.rates.get(rate_key(str(model), str(mode)))
+
+    def validate(self) -> list[str]:
+        """Problems in plain words; empty when everything is usable."""
+        problems: list[str] = []
+        try:
+            validate_base_url(self.base_url)
+        except KlingError as exc:
+            problems.append(f"Provider address: {exc.message} {exc.fix}".strip())
+        if not 1 <= self.max_concurrent_jobs <= MAX_CONCURRENT_JOBS:
+            problems.append(
+                f"Videos at once must be between 1 and {MAX_CONCURRENT_JOBS}.")
+        if not self.poll_min_interval > 0:
+            problems.append("The shortest wait between status checks must be above 0 seconds.")
+        if self.poll_max_interval < self.poll_min_interval:
+            problems.append("The longest wait between status checks must not be shorter "
+                            "than the shortest one.")
+        if self.proxy:
+            parts = urlsplit(self.proxy)
+            if parts.scheme.lower() not in _PROXY_SCHEMES or not parts.hostname:
+                problems.append("The proxy must be an address like http://proxy.example:8080 "
+                                "(or empty to use the system's proxy).")
+        if self.library_dir and not Path(self.library_dir).expanduser().is_absolute():
+            problems.append("The library folder must be a full path, not a relative one.")
+        for key, rate in sorted(self.rates.items()):
+            if rate < 0:
+                problems.append(f"The price for {key} cannot be negative.")
+        return problems
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# ------------------------------------------------------------------------ reading
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _read_field(name: str, value: object, default: object) -> object:
+    """``value`` converted for field ``name``, or raise ValueError."""
+    if name in ("base_url", "proxy"):
+        if isinstance(value, str):
+            return value.strip()
+    elif name == "library_dir":
+        if value is None or isinstance(value, str):
+            return value or None
+    elif name == "max_concurrent_jobs":
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not 1 <= value <= MAX_CONCURRENT_JOBS:
+                clamped = min(max(value, 1), MAX_CONCURRENT_JOBS)
+                log.warning("settings: max_concurrent_jobs %d is out of range; using %d",
+                            value, clamped)
+                return clamped
+            return value
+    elif name in ("poll_min_interval", "poll_max_interval"):
+        number = _number(value)
+        if number is not None and number > 0:
+            return number
+    elif name == "rates":
+        if isinstance(value, dict):
+            rates: dict[str, float] = {}
+            for key, rate in value.items():
+                number = _number(rate)
+                if isinstance(key, str) and number is not None and number >= 0:
+                    rates[key] = number
+                else:
+                    log.warning("settings: ignoring the price entry %r (not a number)", key)
+            return rates
+    elif isinstance(default, bool) and isinstance(value, bool):
+        return value
+    raise ValueError(name)
+
+
+def _keep_aside(path: Path) -> Path | None:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.bad-{stamp}")
+    counter = 1
+    while target.exists():
+        counter += 1
+        target = path.with_name(f"{path.name}.bad-{stamp}-{counter}")
+    try:
+        os.replace(path, target)
+    except OSError as exc:
+        log.warning("settings: could not keep the damaged file aside: %s", exc)
+        return None
+    return target
+
+
+def load_settings(path: Path) -> Settings:
+    """The settings in ``path``; never raises for a missing or damaged file."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        log.warning("settings: %s could not be read (%s); using the defaults", path, exc)
+        return Settings()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+    except (UnicodeDecodeError, ValueError) as exc:
+        kept = _keep_aside(path)
+        log.warning("settings: %s is damaged (%s); kept it as %s and using the defaults",
+                    path.name, exc, kept.name if kept else "(could not move it)")
+        return Settings()
+    defaults = Settings()
+    values: dict[str, Any] = {}
+    for spec in dataclasses.fields(Settings):
+        if spec.name not in data:
+            continue
+        default = getattr(defaults, spec.name)
+        try:
+            values[spec.name] = _read_field(spec.name, data[spec.name], default)
+        except ValueError:
+            log.warning("settings: %s has a value of the wrong type (%s); using the default %r",
+                        spec.name, type(data[spec.name]).__name__, default)
+    return Settings(**values)
+
+
+def save_settings(settings: Settings, path: Path) -> None:
+    """Write ``settings`` to ``path`` atomically."""
+    text = json.dumps(settings.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    write_atomic(path, text.encode("utf-8"))

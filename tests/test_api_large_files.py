@@ -1,0 +1,70 @@
+"""A video larger than the provider's 100 MB limit goes up and comes back with bounded memory.
+
+The simulator runs in this process and streams too, so tracemalloc's peak covers
+both ends of the connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from kling_desktop.api import KlingClient, RetryPolicy
+from kling_desktop.simulator import Simulator
+
+SIZE = 110 * 1024 * 1024
+MEMORY_CEILING = 16 * 1024 * 1024
+
+
+def sparse_video(path: Path) -> bytes:
+    """A sparse file: an MP4 ``ftyp`` box, random islands, holes in between; returns its digest."""
+    with path.open("wb") as f:
+        f.write(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2")
+        for offset in (1024 * 1024, SIZE // 2, SIZE - 512 * 1024):
+            f.seek(offset)
+            f.write(os.urandom(256 * 1024))
+        f.truncate(SIZE)
+    return sha256_of(path)
+
+
+def sha256_of(path: Path) -> bytes:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.digest()
+
+
+@pytest.mark.slow
+def test_upload_and_download_beyond_100_mb_in_bounded_memory(
+    sim: Simulator, api_key: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "big.mp4"
+    expected = sparse_video(source)
+    dest = tmp_path / "back" / "big.mp4"
+    uploaded_progress: list[int] = []
+    downloaded_progress: list[int] = []
+
+    tracemalloc.start()
+    try:
+        with KlingClient(sim.base_url, api_key, retry=RetryPolicy(max_attempts=1)) as client:
+            uploaded = client.upload_file(
+                source, progress=lambda done, total: uploaded_progress.append(done)
+            )
+            client.download(
+                uploaded.url, dest, progress=lambda done, total: downloaded_progress.append(done)
+            )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert uploaded.size == SIZE
+    assert uploaded_progress[-1] == downloaded_progress[-1] == SIZE
+    assert peak < MEMORY_CEILING, f"peak {peak / 1e6:.1f} MB while moving {SIZE / 1e6:.0f} MB"
+    assert dest.stat().st_size == SIZE
+    assert sha256_of(dest) == expected
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["big.mp4"]

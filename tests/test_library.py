@@ -1,0 +1,374 @@
+"""The library folder (videos + sidecars, the truth) and its rebuildable index."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from kling_desktop.api.models import Mode, Model, Orientation
+from kling_desktop.engine.jobs import Job, JobSpec, JobState
+from kling_desktop.engine.library import (
+    INPUTS_DIR,
+    SIDECAR_SCHEMA,
+    Library,
+    LibraryWriteError,
+    SidecarError,
+    read_sidecar,
+    safe_filename,
+    write_atomic,
+)
+from kling_desktop.engine.store import JobStore
+from tests.conftest import TEST_KEY
+
+BASE = "https://api.example.com"
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> dict[str, Path]:
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    files = {
+        "alice": folder / "alice.png",
+        "bob": folder / "Bob.JPG",
+        "clip": folder / "dance clip.mp4",
+    }
+    files["alice"].write_bytes(b"\x89PNG alice" + os.urandom(2000))
+    files["bob"].write_bytes(b"\xff\xd8 bob" + os.urandom(2000))
+    files["clip"].write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(50_000))
+    return files
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[JobStore]:
+    with JobStore(tmp_path / "data" / "jobs.sqlite3") as opened:
+        yield opened
+
+
+@pytest.fixture
+def library(tmp_path: Path, store: JobStore) -> Library:
+    return Library(tmp_path / "library", store)
+
+
+def finished_job(store: JobStore, image: str, video: str, *, prompt: str = "a happy dance",
+                 task: str = "task-unified-1757165031-uyujaw3d", base_url: str = BASE,
+                 **spec_changes: object) -> Job:
+    spec = JobSpec(image=image, video=video, model=Model.V3, mode=Mode.PRO, prompt=prompt,
+                   orientation=Orientation.VIDEO, keep_original_sound=False,
+                   billable_seconds=6.0, batch_id="b-1", **spec_changes)
+    job = store.add_job(spec, base_url=base_url, demo=False)
+    store.transition(job.id, JobState.SUBMITTED, task_id=task, submitted_at=job.created_at + 1)
+    return store.transition(job.id, JobState.DOWNLOADING, completed_at=job.created_at + 60,
+                            result_url="https://cdn.example.com/out.mp4")
+
+
+def download(library: Library, job: Job, size: int = 30_000) -> Path:
+    """What the runner does: write the result straight to the library's target path."""
+    target = library.target_path(job)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(b"\x00\x00\x00\x18ftypisom" + os.urandom(size))
+    return target
+
+
+def files_under(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+# ------------------------------------------------------------------------ add_result
+
+
+def test_add_result_writes_sidecar_and_deduplicated_inputs(
+    library: Library, store: JobStore, inputs: dict[str, Path]
+) -> None:
+    clip = str(inputs["clip"])
+    first = finished_job(store, str(inputs["alice"]), clip, task="task-aaaa-11111111")
+    second = finished_job(store, str(inputs["bob"]), clip, task="task-bbbb-22222222")
+    third = finished_job(store, "https://pics.example.com/img/carol%20x.png?sig=1", clip,
+                         task="task-cccc-33333333", prompt="")
+    entries = []
+    for job in (first, second, third):
+        video = download(library, job)
+        entries.append(library.add_result(job, video))
+
+    entry = entries[0]
+    assert entry.video_path.is_file()
+    assert entry.sidecar_path == entry.video_path.with_suffix(".json")
+    data = json.loads(entry.sidecar_path.read_text(encoding="utf-8"))
+    assert data["schema"] == SIDECAR_SCHEMA
+    assert data["video_file"] == entry.video_path.name
+    assert (data["task_id"], data["job_id"]) == ("task-aaaa-11111111", first.id)
+    assert (data["model"], data["mode"], data["orientation"]) == (
+        "kling-v3-motion-control", "pro", "video")
+    assert data["prompt"] == "a happy dance"
+    assert data["keep_original_sound"] is False
+    assert data["demo"] is False
+    assert data["billable_seconds"] == 6.0
+    assert data["base_url"] == BASE
+    assert data["file_size"] == entry.video_path.stat().st_size
+    for key in ("created_at", "submitted_at", "completed_at", "saved_at"):
+        moment = datetime.fromisoformat(data[key])
+        assert moment.utcoffset() is not None
+        assert moment.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    assert datetime.fromisoformat(data["completed_at"]).timestamp() == pytest.approx(
+        first.completed_at, abs=1)
+    assert data["inputs"]["image"]["name"] == "alice.png"
+    assert data["inputs"]["video"]["name"] == "dance clip.mp4"
+
+    # local inputs copied once per content: 2 pictures + 1 clip
+    copies = files_under(library.root / INPUTS_DIR)
+    assert len(copies) == 3
+    video_copy = library.root / data["inputs"]["video"]["copy"]
+    assert video_copy.read_bytes() == inputs["clip"].read_bytes()
+    assert entries[1].video.copy == entries[0].video.copy
+    assert entries[1].image.copy != entries[0].image.copy
+    assert entries[1].image.copy is not None
+    assert entries[1].image.copy.endswith(".jpg")
+    # a linked input is recorded by name and link, not copied
+    assert entries[2].image.name == "carol x.png"
+    assert entries[2].image.url is not None
+    assert entries[2].image.copy is None
+
+    # what the sidecar says is what read_sidecar gives back
+    assert read_sidecar(entry.sidecar_path) == entry
+    # and the index has one row per video
+    assert store.count_results() == 3
+    row = store.get_result(library.relative(entry.video_path))
+    assert row is not None
+    assert row.sidecar_ok
+    assert (row.task_id, row.job_id, row.model, row.mode) == (
+        "task-aaaa-11111111", first.id, "kling-v3-motion-control", "pro")
+    assert row.duration == 6.0
+
+
+def test_sidecars_never_hold_the_key(library: Library, store: JobStore,
+                                     inputs: dict[str, Path]) -> None:
+    job = finished_job(store, str(inputs["alice"]), str(inputs["clip"]),
+                       base_url=f"https://user:{TEST_KEY}@api.example.com/")
+    library.add_result(job, download(library, job))
+    for path in files_under(library.root):
+        assert TEST_KEY.encode() not in path.read_bytes(), path
+
+
+def test_missing_local_input_is_noted_not_fatal(library: Library, store: JobStore,
+                                                tmp_path: Path) -> None:
+    job = finished_job(store, str(tmp_path / "gone.png"), str(tmp_path / "gone.mp4"))
+    entry = library.add_result(job, download(library, job))
+    assert entry.image.name == "gone.png"
+    assert entry.image.copy is None
+    assert entry.sidecar_path.is_file()
+
+
+def test_add_result_refuses_a_video_outside_the_library(
+    library: Library, store: JobStore, inputs: dict[str, Path]
+) -> None:
+    job = finished_job(store, str(inputs["alice"]), str(inputs["clip"]))
+    with pytest.raises(ValueError, match="not inside"):
+        library.add_result(job, inputs["clip"])
+
+
+def test_unwritable_sidecar_is_a_known_error_and_keeps_the_video(
+    library: Library, store: JobStore, inputs: dict[str, Path]
+) -> None:
+    job = finished_job(store, str(inputs["alice"]), str(inputs["clip"]))
+    video = download(library, job)
+    video.with_suffix(".json").mkdir()  # something that is not a file is in the way
+    with pytest.raises(LibraryWriteError) as caught:
+        library.add_result(job, video)
+    assert caught.value.fix
+    assert video.is_file()
+    assert store.count_results() == 0
+    full = LibraryWriteError.from_os_error(OSError(errno.ENOSPC, "No space"), video)
+    assert "full" in full.message
+    assert "space" in full.fix
+
+
+# --------------------------------------------------------------------------- naming
+
+
+def test_target_path_is_readable_unique_and_portable(library: Library, store: JobStore) -> None:
+    job = finished_job(store, "/x/hero shot.png", "/x/clip.mp4",
+                       prompt='She spins: "left/right" <fast>? * | and\nthen bows ' * 20)
+    path = library.target_path(job)
+    name = path.name
+    local = datetime.fromtimestamp(job.completed_at or 0)
+    assert name.startswith(f"{local:%Y-%m-%d %H-%M} Kling V3 Pro – She spins")
+    assert name.endswith(" – uyujaw3d.mp4")
+    assert not set('<>:"/\\|?*\n') & set(name)
+    assert len(name.encode("utf-8")) <= 200
+    assert path.parent == library.root
+
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"taken")
+    second = library.target_path(job)
+    assert second.name == path.name.replace(".mp4", " (2).mp4")
+
+    untitled = finished_job(store, "/x/hero shot.png", "/x/clip.mp4", prompt="", task="")
+    assert " – hero shot – job " in library.target_path(untitled).name
+
+    kept = store.update(job.id, output_path=str(library.root / "chosen.mp4"))
+    assert library.target_path(kept) == library.root / "chosen.mp4"
+
+
+def test_safe_filename() -> None:
+    assert safe_filename("a/b\\c:d*e?f\"g<h>i|j") == "a b c d e f g h i j"
+    assert safe_filename("CON") == "_CON"
+    assert safe_filename("nul.txt") == "_nul.txt"
+    assert safe_filename("  ... ") == "video"
+    assert safe_filename("ends with dots...") == "ends with dots"
+    long = safe_filename("舞" * 200, max_bytes=100)
+    assert len(long.encode("utf-8")) <= 100
+    assert set(long) == {"舞"}
+
+
+def test_write_atomic_replaces_without_leftovers(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "file.json"
+    write_atomic(target, b"one")
+    write_atomic(target, b"two")
+    assert target.read_bytes() == b"two"
+    assert [p.name for p in target.parent.iterdir()] == ["file.json"]
+
+
+# ------------------------------------------------------------------------ the index
+
+
+def snapshot(store: JobStore) -> set[tuple[object, ...]]:
+    return {
+        (r.video_rel, r.sidecar_rel, r.task_id, r.job_id, r.model, r.mode, r.prompt, r.mark,
+         r.file_size, r.sidecar_ok, r.saved_at)
+        for r in store.list_results()
+    }
+
+
+def test_rebuild_after_deleting_the_database_recovers_every_entry(
+    tmp_path: Path, inputs: dict[str, Path]
+) -> None:
+    db = tmp_path / "data" / "jobs.sqlite3"
+    root = tmp_path / "library"
+    with JobStore(db) as store:
+        library = Library(root, store)
+        entries = []
+        for n, image in enumerate(("alice", "bob", "alice")):
+            job = finished_job(store, str(inputs[image]), str(inputs["clip"]),
+                               prompt=f"take {n}", task=f"task-{n}-abcdefgh{n}")
+            entries.append(library.add_result(job, download(library, job)))
+        library.set_mark(entries[1], "keeper")
+        library.set_mark(entries[2], "reject")
+        before = snapshot(store)
+    assert len(before) == 3
+    for leftover in db.parent.glob("jobs.sqlite3*"):
+        leftover.unlink()
+
+    calls: list[tuple[int, int]] = []
+    with JobStore(db) as fresh:
+        assert fresh.count_results() == 0
+        report = Library(root, fresh).rebuild_index(lambda done, total: calls.append((done, total)))
+        assert report.indexed == 3
+        assert report.unreadable == []
+        assert report.orphans == []
+        assert snapshot(fresh) == before
+        assert {r.mark for r in fresh.list_results()} == {None, "keeper", "reject"}
+    assert calls[-1] == (6, 6)  # three sidecars and three videos looked at
+
+
+def test_damaged_sidecars_are_reported_and_their_videos_kept(
+    library: Library, store: JobStore, inputs: dict[str, Path]
+) -> None:
+    entries = []
+    for n in range(4):
+        job = finished_job(store, str(inputs["alice"]), str(inputs["clip"]), prompt=f"n{n}",
+                           task=f"task-{n}-zzzzzzz{n}")
+        entries.append(library.add_result(job, download(library, job)))
+    entries[0].sidecar_path.write_bytes(b'{"schema": 1, "task_id": "trunc')  # cut short
+    entries[1].sidecar_path.write_text(json.dumps({"schema": 99}), encoding="utf-8")
+    entries[2].sidecar_path.write_text(json.dumps({"schema": 1, "model": 5}), encoding="utf-8")
+
+    for broken in entries[:3]:
+        with pytest.raises(SidecarError) as caught:
+            read_sidecar(broken.sidecar_path)
+        assert broken.sidecar_path.name in caught.value.message
+        assert caught.value.fix
+    with pytest.raises(SidecarError, match="newer"):
+        read_sidecar(entries[1].sidecar_path)
+
+    report = library.rebuild_index()
+    assert sorted(report.unreadable) == sorted(e.sidecar_path for e in entries[:3])
+    assert report.orphans == []
+    assert report.indexed == 4
+    for entry in entries:
+        assert entry.video_path.is_file()
+        assert entry.sidecar_path.is_file()
+    rows = {r.video_rel: r for r in store.list_results()}
+    assert [rows[library.relative(e.video_path)].sidecar_ok for e in entries] == [
+        False, False, False, True]
+    broken_row = rows[library.relative(entries[0].video_path)]
+    assert broken_row.file_size == entries[0].video_path.stat().st_size
+    assert broken_row.sidecar_rel == library.relative(entries[0].sidecar_path)
+
+
+def test_sync_finds_dropped_in_files_and_drops_vanished_videos(
+    tmp_path: Path, library: Library, store: JobStore, inputs: dict[str, Path]
+) -> None:
+    kept = finished_job(store, str(inputs["alice"]), str(inputs["clip"]), task="task-keep-1")
+    gone = finished_job(store, str(inputs["bob"]), str(inputs["clip"]), task="task-gone-2")
+    kept_entry = library.add_result(kept, download(library, kept))
+    gone_entry = library.add_result(gone, download(library, gone))
+    library.set_mark(kept_entry, "keeper")
+
+    # a result made on another computer: video + sidecar copied in, in a subfolder
+    with JobStore(tmp_path / "other.sqlite3") as other_store:
+        other = Library(tmp_path / "other-library", other_store)
+        job = finished_job(other_store, str(inputs["alice"]), str(inputs["clip"]),
+                           task="task-from-elsewhere")
+        foreign = other.add_result(job, download(other, job))
+    sub = library.root / "from laptop"
+    sub.mkdir()
+    shutil.copy2(foreign.video_path, sub / foreign.video_path.name)
+    shutil.copy2(foreign.sidecar_path, sub / foreign.sidecar_path.name)
+    # a bare video dropped in, and a partial download that is not a video
+    bare = library.root / "my own edit.MOV"
+    bare.write_bytes(b"movie" * 100)
+    (library.root / "x.mp4.part").write_bytes(b"partial")
+    # a result deleted in the file manager
+    gone_entry.video_path.unlink()
+
+    report = library.sync_index()
+    assert (report.added, report.removed, report.unreadable) == (2, 1, [])
+    rows = {r.video_rel: r for r in store.list_results()}
+    assert set(rows) == {
+        library.relative(kept_entry.video_path),
+        f"from laptop/{foreign.video_path.name}",
+        "my own edit.MOV",
+    }
+    assert rows[f"from laptop/{foreign.video_path.name}"].task_id == "task-from-elsewhere"
+    orphan = rows["my own edit.MOV"]
+    assert not orphan.sidecar_ok
+    assert orphan.file_size == 500
+    assert orphan.saved_at == pytest.approx(bare.stat().st_mtime)
+    assert rows[library.relative(kept_entry.video_path)].mark == "keeper"
+    # nothing new: a second sync changes nothing
+    again = library.scan()
+    assert (again.added, again.removed) == (0, 0)
+    # rebuild tells the orphan and the sidecar whose video is gone apart
+    rebuilt = library.rebuild_index()
+    assert rebuilt.orphans == [bare]
+    assert rebuilt.missing_videos == [gone_entry.video_path]
+    assert rebuilt.indexed == 3
+
+
+def test_library_without_a_store(tmp_path: Path, inputs: dict[str, Path],
+                                 store: JobStore) -> None:
+    plain = Library(tmp_path / "plain")
+    assert plain.rebuild_index().indexed == 0  # the folder need not exist yet
+    job = finished_job(store, str(inputs["alice"]), str(inputs["clip"]))
+    entry = plain.add_result(job, download(plain, job))
+    assert plain.entries() == [entry]
+    assert plain.rebuild_index().indexed == 1
+    assert plain.sync_index().added == 0
+    assert store.count_results() == 0
+
