@@ -551,7 +551,8 @@ class _JobRun:
         except api_errors.KlingError as exc:
             self.save(error_message=exc.message, error_fix=exc.fix)
             raise
-        entry = self.engine.library.add_result(self.job, target)
+        entry = self.engine.library.add_result(
+            self.job, target, copy_inputs=self.engine.settings.keep_inputs)
         self.move(JobState.COMPLETED, message="saved to the library",
                   output_path=str(entry.video_path), transfer_done=0, transfer_total=0,
                   error_message=None, error_fix=None)

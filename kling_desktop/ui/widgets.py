@@ -1,0 +1,215 @@
+"""Small widgets and formatting shared by the form, the slots and the dialogs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kling_desktop.api.models import Orientation
+
+if TYPE_CHECKING:
+    from kling_desktop.engine.checks import Problem
+
+
+# -- colours that stay readable in light and dark palettes -----------------------------------
+
+def is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def error_color(palette: QPalette) -> QColor:
+    return QColor("#ff8a80") if is_dark(palette) else QColor("#b3261e")
+
+
+def warning_color(palette: QPalette) -> QColor:
+    return QColor("#ffcc80") if is_dark(palette) else QColor("#8a5300")
+
+
+def ok_color(palette: QPalette) -> QColor:
+    return QColor("#a5d6a7") if is_dark(palette) else QColor("#1b6e20")
+
+
+def muted_color(palette: QPalette) -> QColor:
+    return palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.PlaceholderText)
+
+
+# -- plain-words formatting ------------------------------------------------------------------------
+
+def format_seconds(seconds: float) -> str:
+    return f"{seconds:.1f} s"
+
+
+def format_cost(amount: float) -> str:
+    """Rates carry no currency (the user typed them), so neither does the estimate."""
+    return f"{amount:.2f}" if amount >= 0.01 else f"{amount:.4f}"
+
+
+def format_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"  # pragma: no cover - loop always returns
+
+
+def orientation_label(orientation: Orientation) -> str:
+    seconds = f"{orientation.max_video_seconds:g}"
+    if orientation is Orientation.IMAGE:
+        return f"Match the picture — clip up to {seconds} s"
+    return f"Match the video — clip up to {seconds} s"
+
+
+def action_label(action: str) -> str | None:
+    """The button text for a Problem's one-click fix; None when the UI cannot apply it."""
+    name, _, value = action.partition("=")
+    if name == "orientation":
+        try:
+            orientation = Orientation(value)
+        except ValueError:
+            return None
+        return "Switch to “" + orientation_label(orientation).split(" — ")[0] + "”"
+    return None
+
+
+# -- icons ---------------------------------------------------------------------------------------
+
+def eye_icon(color: QColor, *, crossed: bool, size: int = 32) -> QIcon:
+    """An eye (crossed out: hidden), drawn here so it looks the same on every platform."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    pen = QPen(color, size / 14)
+    painter.setPen(pen)
+    s = float(size)
+    outline = QPainterPath(QPointF(s * 0.08, s * 0.5))
+    outline.quadTo(QPointF(s * 0.5, s * 0.08), QPointF(s * 0.92, s * 0.5))
+    outline.quadTo(QPointF(s * 0.5, s * 0.92), QPointF(s * 0.08, s * 0.5))
+    painter.drawPath(outline)
+    painter.setBrush(color)
+    painter.drawEllipse(QRectF(s * 0.38, s * 0.38, s * 0.24, s * 0.24))
+    if crossed:
+        painter.drawLine(QPointF(s * 0.15, s * 0.85), QPointF(s * 0.85, s * 0.15))
+    painter.end()
+    return QIcon(pixmap)
+
+
+def set_text_color(widget: QWidget, color: QColor) -> None:
+    palette = widget.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, color)
+    widget.setPalette(palette)
+
+
+# -- inline problems -------------------------------------------------------------------------
+
+class ProblemList(QWidget):
+    """Problems of one field, in words, with a one-click fix when a Problem offers one.
+
+    Empty (and taking no room) when there is nothing to say.
+    """
+
+    action_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(6)
+        self._problems: tuple[Problem, ...] = ()
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.setVisible(False)
+
+    def problems(self) -> tuple[Problem, ...]:
+        return self._problems
+
+    def text(self) -> str:
+        """Everything shown, as plain text (for tests and screen readers)."""
+        return "\n".join(f"{p.message} {p.fix}".strip() for p in self._problems)
+
+    def fix_buttons(self) -> list[QPushButton]:
+        return self.findChildren(QPushButton, "fixButton")
+
+    def set_problems(self, problems: Sequence[Problem]) -> None:
+        problems = tuple(problems)
+        if problems == self._problems:
+            return
+        self._problems = problems
+        while self._layout.count():
+            item = self._layout.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+        for problem in problems:
+            self._layout.addWidget(self._row(problem))
+        self.setVisible(bool(problems))
+        self.setAccessibleDescription(self.text())
+
+    def _row(self, problem: Problem) -> QWidget:
+        row = QFrame(self)
+        row.setObjectName("problemRow")
+        color = error_color(self.palette())
+        row.setStyleSheet(
+            f"QFrame#problemRow {{ border: none; border-left: 3px solid {color.name()}; }}"
+        )
+        layout = QVBoxLayout(row)
+        layout.setContentsMargins(8, 2, 0, 2)
+        layout.setSpacing(4)
+        message = QLabel(row)
+        message.setObjectName("problemText")
+        message.setWordWrap(True)
+        message.setTextFormat(Qt.TextFormat.PlainText)
+        message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        message.setText(problem.message)
+        pal = message.palette()
+        pal.setColor(QPalette.ColorRole.WindowText, color)
+        message.setPalette(pal)
+        font = message.font()
+        font.setBold(True)
+        message.setFont(font)
+        layout.addWidget(message)
+        if problem.fix:
+            fix = QLabel(problem.fix, row)
+            fix.setWordWrap(True)
+            fix.setTextFormat(Qt.TextFormat.PlainText)
+            fix.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            layout.addWidget(fix)
+        label = action_label(problem.action) if problem.action else None
+        if label is not None and problem.action is not None:
+            button = QPushButton(label, row)
+            button.setObjectName("fixButton")
+            button.setToolTip(problem.fix or label)
+            button.setAccessibleName(label)
+            button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+            action = problem.action
+            button.clicked.connect(lambda _checked=False, a=action: self.on_fix_button_clicked(a))
+            line = QHBoxLayout()
+            line.setContentsMargins(0, 0, 0, 0)
+            line.addWidget(button)
+            line.addStretch(1)
+            layout.addLayout(line)
+        return row
+
+    @Slot(str)
+    def on_fix_button_clicked(self, action: str) -> None:
+        self.action_requested.emit(action)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._problems:
+            # Light <-> dark: pick the readable red for the new palette.
+            problems, self._problems = self._problems, ()
+            self.set_problems(problems)

@@ -1,0 +1,209 @@
+"""The settings dialog: real file, real keyring, real simulator, real widgets (offscreen)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QLineEdit
+from pytestqt.qtbot import QtBot
+
+from kling_desktop.api.models import DEFAULT_BASE_URL, Mode, Model
+from kling_desktop.engine.batch import rate_key
+from kling_desktop.engine.secrets import get_api_key, keyring_status, store_api_key
+from kling_desktop.engine.settings import Settings, load_settings, save_settings
+from kling_desktop.paths import app_paths
+from kling_desktop.ui.settings_dialog import SettingsDialog
+from kling_desktop.ui.tasks import TaskRunner
+
+# The dialog is a window whose layout fixes its minimum size as messages appear; the
+# offscreen platform cannot apply window size hints and says so. Real platforms can.
+pytestmark = pytest.mark.qt_log_ignore(r"^This plugin does not support propagateSizeHints\(\)$")
+
+WAIT_MS = 15_000
+NEW_KEY = "sk-live-0a1b2c3d4e5f6a7b8c9d"
+
+
+@pytest.fixture
+def tasks(qtbot: QtBot) -> Iterator[TaskRunner]:
+    runner = TaskRunner()
+    yield runner
+    assert runner.shutdown(5000), "background work outlived the test"
+
+
+@pytest.fixture
+def keyring_ok() -> None:
+    status = keyring_status()
+    if not status.ok:
+        pytest.skip(f"no usable keyring ({status.backend}): {status.message}")
+
+
+def open_dialog(qtbot: QtBot, tasks: TaskRunner, settings: Settings | None = None,
+                path: Path | None = None) -> SettingsDialog:
+    dialog = SettingsDialog(settings or Settings(), path or app_paths().settings_file,
+                            tasks=tasks)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    # The key's source is read from the keyring in the background.
+    qtbot.waitUntil(lambda: "…" not in dialog.key_source_text(), timeout=WAIT_MS)
+    return dialog
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.usefixtures("keyring_ok")
+def test_save_round_trip_keeps_the_key_in_the_keyring_only(
+        qtbot: QtBot, tasks: TaskRunner, tmp_path: Path, isolated_env: Path) -> None:
+    path = app_paths().settings_file
+    dialog = open_dialog(qtbot, tasks)
+    assert "No key yet" in dialog.key_source_text()
+
+    QTest.keyClicks(dialog.key_edit, NEW_KEY)
+    dialog.base_url_edit.setText("https://api.reseller.example")
+    dialog.proxy_custom_radio.setChecked(True)
+    dialog.proxy_edit.setText("http://proxy.example:8080")
+    dialog.rate_spins[rate_key(Model.V3, Mode.PRO)].setValue(0.15)
+    dialog.rate_spins[rate_key(Model.V2_6, Mode.STD)].setValue(0.05)
+    library = tmp_path / "My Videos"
+    dialog.library_edit.setText(str(library))
+    dialog.jobs_spin.setValue(5)
+    dialog.poll_min_spin.setValue(3)
+    dialog.poll_max_spin.setValue(90)
+    dialog.confirm_check.setChecked(False)
+    dialog.notify_check.setChecked(False)
+    assert dialog.save_button.isEnabled()
+
+    with qtbot.waitSignal(dialog.saved, timeout=WAIT_MS) as saved:
+        dialog.save_button.click()
+    expected = Settings(
+        base_url="https://api.reseller.example",
+        proxy="http://proxy.example:8080",
+        rates={rate_key(Model.V3, Mode.PRO): 0.15, rate_key(Model.V2_6, Mode.STD): 0.05},
+        library_dir=str(library),
+        max_concurrent_jobs=5,
+        poll_min_interval=3.0,
+        poll_max_interval=90.0,
+        confirm_before_generate=False,
+        notify_when_done=False,
+    )
+    assert saved.args == [expected]
+    assert load_settings(path) == expected
+    assert not dialog.isVisible()
+
+    assert get_api_key() == NEW_KEY
+    files = [f for f in tmp_path.rglob("*") if f.is_file()]
+    assert path in files
+    for file in files:
+        assert NEW_KEY.encode() not in file.read_bytes(), f"the key leaked into {file}"
+
+    again = open_dialog(qtbot, tasks, load_settings(path))
+    assert "stored in the keyring" in again.key_source_text()
+    assert again.key_edit.text() == ""          # never shown back, not even masked
+    assert again.forget_key_button.isVisible()
+    assert again.proxy_edit.text() == "http://proxy.example:8080"
+    assert again.rate_spins[rate_key(Model.V3, Mode.STD)].text() == "not set"
+
+
+@pytest.mark.usefixtures("keyring_ok")
+def test_cancel_saves_nothing(qtbot: QtBot, tasks: TaskRunner) -> None:
+    path = app_paths().settings_file
+    save_settings(Settings(max_concurrent_jobs=2), path)
+    before = path.read_bytes()
+    dialog = open_dialog(qtbot, tasks, load_settings(path))
+    QTest.keyClicks(dialog.key_edit, NEW_KEY)
+    dialog.jobs_spin.setValue(9)
+    with qtbot.assertNotEmitted(dialog.saved):
+        dialog.reject()
+    assert path.read_bytes() == before
+    assert get_api_key() is None
+
+
+def test_the_key_field_hides_and_shows(qtbot: QtBot, tasks: TaskRunner) -> None:
+    dialog = open_dialog(qtbot, tasks)
+    assert dialog.key_edit.echoMode() == QLineEdit.EchoMode.Password
+    dialog.show_key_action.trigger()
+    assert dialog.key_edit.echoMode() == QLineEdit.EchoMode.Normal
+    assert dialog.show_key_action.text() == "Hide the key"
+    dialog.show_key_action.trigger()
+    assert dialog.key_edit.echoMode() == QLineEdit.EchoMode.Password
+
+
+def test_a_key_from_the_environment_is_named(qtbot: QtBot, tasks: TaskRunner,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KLING_API_KEY", "sk-from-the-shell")
+    dialog = open_dialog(qtbot, tasks)
+    assert "KLING_API_KEY" in dialog.key_source_text()
+    assert not dialog.forget_key_button.isVisible()
+
+
+def test_an_insecure_provider_address_is_refused_inline(qtbot: QtBot,
+                                                        tasks: TaskRunner) -> None:
+    dialog = open_dialog(qtbot, tasks)
+    assert dialog.base_url_edit.text() == DEFAULT_BASE_URL
+    dialog.base_url_edit.setText("http://api.reseller.example")
+    assert dialog.base_url_label.isVisible()
+    assert "https://" in dialog.base_url_label.text()
+    assert not dialog.save_button.isEnabled()
+    assert not dialog.test_key_button.isEnabled()
+
+    dialog.base_url_edit.setText("https://api.reseller.example")
+    assert not dialog.base_url_label.isVisible()
+    dialog.poll_min_spin.setValue(30)
+    dialog.poll_max_spin.setValue(10)
+    assert "longest wait" in dialog.problems_label.text()
+    assert not dialog.save_button.isEnabled()
+    dialog.poll_max_spin.setValue(60)
+    assert dialog.save_button.isEnabled()
+
+
+def test_test_key_against_the_simulator(qtbot: QtBot, tasks: TaskRunner, sim: object,
+                                        api_key: str) -> None:
+    base_url = sim.base_url  # type: ignore[attr-defined]
+    dialog = open_dialog(qtbot, tasks, Settings(base_url=base_url))
+
+    QTest.keyClicks(dialog.key_edit, api_key)
+    dialog.test_key_button.click()
+    qtbot.waitUntil(lambda: dialog.key_test_text().startswith("✓"), timeout=WAIT_MS)
+    assert "Valid" in dialog.key_test_text()
+
+    dialog.key_edit.setText("sk-not-the-right-one")
+    dialog.test_key_button.click()
+    qtbot.waitUntil(lambda: dialog.key_test_text().startswith("✗"), timeout=WAIT_MS)
+    assert "Invalid key" in dialog.key_test_text()
+    assert "sk-not-the-right-one" not in dialog.key_test_text()
+
+
+@pytest.mark.usefixtures("keyring_ok")
+def test_test_key_uses_the_stored_key_when_none_is_typed(
+        qtbot: QtBot, tasks: TaskRunner, sim: object, api_key: str) -> None:
+    store_api_key(api_key)
+    dialog = open_dialog(qtbot, tasks, Settings(base_url=sim.base_url))  # type: ignore[attr-defined]
+    dialog.test_key_button.click()
+    qtbot.waitUntil(lambda: "Valid" in dialog.key_test_text(), timeout=WAIT_MS)
+
+
+def test_test_key_when_the_provider_cannot_be_reached(qtbot: QtBot,
+                                                      tasks: TaskRunner) -> None:
+    dialog = open_dialog(qtbot, tasks, Settings(base_url=f"http://127.0.0.1:{closed_port()}"))
+    QTest.keyClicks(dialog.key_edit, NEW_KEY)
+    dialog.test_key_button.click()
+    qtbot.waitUntil(lambda: dialog.key_test_text().startswith("✗"), timeout=WAIT_MS)
+    assert "Can't reach the provider" in dialog.key_test_text()
+
+
+def test_test_connection(qtbot: QtBot, tasks: TaskRunner, sim: object) -> None:
+    dialog = open_dialog(qtbot, tasks, Settings(base_url=sim.base_url))  # type: ignore[attr-defined]
+    dialog.test_connection_button.click()
+    qtbot.waitUntil(lambda: "Connected" in dialog.connection_test_text(), timeout=WAIT_MS)
+
+    dialog.base_url_edit.setText(f"http://127.0.0.1:{closed_port()}")
+    dialog.test_connection_button.click()
+    qtbot.waitUntil(lambda: "Can't reach" in dialog.connection_test_text(), timeout=WAIT_MS)
