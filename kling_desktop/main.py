@@ -53,11 +53,11 @@ def setup_logging(*, debug: bool = False) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    setup_logging(debug=args.debug)
-    if args.self_test:
+    if args.self_test:  # before logging: the self-test must not touch the user's folders
         from kling_desktop.selftest import run_self_test
 
         return run_self_test()
+    setup_logging(debug=args.debug)
     if args.command is None:
         from kling_desktop.ui.app import run_app
 
