@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from kling_desktop.engine import secrets
 from kling_desktop.simulator import Simulator, SimulatorConfig
 
 TEST_KEY = "sk-test-3f9a1c0b7e2d4a6b"
@@ -33,12 +35,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.delenv("KLING_BASE_URL", raising=False)
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     yield data
-    from kling_desktop.engine import secrets
-
-    try:
+    # No usable keyring here means nothing can have been stored.
+    with contextlib.suppress(secrets.KeyringUnavailableError):
         secrets.delete_api_key()
-    except secrets.KeyringUnavailableError:
-        pass  # no usable keyring here: nothing can have been stored
 
 
 @pytest.fixture(autouse=True)
