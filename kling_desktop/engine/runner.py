@@ -112,6 +112,7 @@ class Engine:
         self.store = JobStore(self.paths.database)
         self.library = Library(self.settings.library_path(self.paths), self.store)
         self.owner = owner_id()
+        self._session_jobs: set[int] = set()  # jobs enqueued by this engine (demo bookkeeping)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -142,13 +143,27 @@ class Engine:
 
     def enqueue(self, batch: BatchReport, options: JobOptions) -> list[Job]:
         """Record one QUEUED job per pair. Nothing is sent yet."""
-        base_url = DEMO_BASE_URL if self.demo else self.base_url
-        return [self.store.add_job(spec, base_url=base_url, demo=self.demo)
-                for spec in job_specs(batch, options)]
+        return [self.enqueue_spec(spec) for spec in job_specs(batch, options)]
 
     def enqueue_spec(self, spec: JobSpec) -> Job:
         base_url = DEMO_BASE_URL if self.demo else self.base_url
-        return self.store.add_job(spec, base_url=base_url, demo=self.demo)
+        job = self.store.add_job(spec, base_url=base_url, demo=self.demo)
+        self._session_jobs.add(job.id)
+        return job
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Point a running engine at newly saved settings (address, library, pacing, proxy)."""
+        proxy_changed = settings.proxy != self.settings.proxy
+        self.settings = settings
+        if not self.demo:
+            self.base_url = validate_base_url(
+                os.environ.get(ENV_BASE_URL, "").strip() or settings.base_url)
+        self.library = Library(settings.library_path(self.paths), self.store)
+        with self._lock:
+            # New clients pick up a new key, address or proxy; running calls finish on the old.
+            self._clients.clear()
+            if proxy_changed and self._owns_http:
+                self._http = None
 
     def jobs(self, *, limit: int | None = None) -> list[Job]:
         return self.store.list_jobs(limit=limit)
@@ -158,12 +173,14 @@ class Engine:
         return [job for job in self.store.unfinished() if job.demo == self.demo]
 
     def abandon_stale_demo_jobs(self) -> list[Job]:
-        """Demo tasks live in the demo simulator's memory: they end with the session."""
+        """Demo tasks live in the demo simulator's memory: they end with the session.
+
+        Every unfinished demo job not enqueued by this engine belongs to an earlier
+        session (its simulator is gone), so it is closed with an explanation.
+        """
         done = []
         for job in self.store.unfinished():
-            if job.demo and self.demo:
-                continue
-            if job.demo:
+            if job.demo and job.id not in self._session_jobs:
                 done.append(self.store.transition(
                     job.id, JobState.CANCELLED,
                     message="demo session ended",

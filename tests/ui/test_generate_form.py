@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
@@ -93,13 +93,13 @@ def drop_files(slot: QWidget, paths: list[Path]) -> bool:
     """Drag real file URLs onto ``slot`` and drop them; True if the drag was accepted."""
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    centre = QPointF(slot.rect().center())
+    centre = slot.rect().center()
     enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(slot, enter)
     if not enter.isAccepted():
         return False
-    drop = QDropEvent(centre, Qt.DropAction.CopyAction, mime,
+    drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime,
                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(slot, drop)
     return drop.isAccepted()
@@ -148,7 +148,7 @@ def test_a_drag_without_files_or_links_is_refused(qtbot: QtBot, tasks: TaskRunne
     _host = hosted(qtbot, slot)
     mime = QMimeData()
     mime.setText("just some words")
-    enter = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(slot, enter)
     assert not enter.isAccepted()

@@ -1,0 +1,195 @@
+"""The application: QApplication, the engine, the window, and a clean exit.
+
+``run_app(demo)`` is what ``kling-desktop`` (and ``--demo``) calls.
+``create_main_window(engine, demo_session=...)`` builds a window the way the
+app does, for tests. Start-up problems the user can fix (a job database from a
+newer version, a data folder that cannot be written, a bad provider address)
+are shown in a message box with the fix, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from kling_desktop import APP_ID, APP_NAME, __version__
+from kling_desktop.api.errors import KlingError
+from kling_desktop.engine.runner import Engine, NoApiKeyError
+from kling_desktop.engine.settings import Settings, load_settings
+from kling_desktop.paths import app_paths, resources_dir
+from kling_desktop.ui.demo import DemoSession
+from kling_desktop.ui.main_window import SHUTDOWN_TIMEOUT_MS, MainWindow
+
+log = logging.getLogger(__name__)
+
+ORGANIZATION = "Kling Motion Studio"
+
+
+def app_icon() -> QIcon:
+    """The window icon: the SVG when Qt can draw it, plus every bundled PNG size."""
+    icons = resources_dir() / "icons"
+    icon = QIcon()
+    for size in (16, 32, 48, 64, 128, 256, 512):
+        png = icons / f"app-{size}.png"
+        if png.is_file():
+            icon.addFile(str(png))
+    svg = icons / "app.svg"
+    if icon.isNull() and svg.is_file():
+        icon.addFile(str(svg))
+    return icon
+
+
+def create_main_window(engine: Engine, *, demo_session: DemoSession | None = None,
+                       has_key: bool | None = None,
+                       user_settings: Settings | None = None) -> MainWindow:
+    """A main window on ``engine`` (and the demo session, if any); not shown yet."""
+    return MainWindow(engine, demo_session=demo_session, has_key=has_key,
+                      icon=QGuiApplication.windowIcon(), user_settings=user_settings)
+
+
+def configure_application(app: QApplication) -> None:
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName(ORGANIZATION)
+    app.setDesktopFileName(APP_ID)
+    icon = app_icon()
+    if not icon.isNull():
+        app.setWindowIcon(icon)
+
+
+def startup_error_text(error: BaseException) -> tuple[str, str]:
+    """What went wrong and what to do, for a problem met before the window opens."""
+    if isinstance(error, KlingError):
+        return error.message, error.fix
+    if isinstance(error, OSError):
+        where = error.filename or app_paths().data_dir
+        return (f"The app's data folder cannot be used ({error.strerror or error}): {where}",
+                "Check that the disk is connected and that your account may write there, or "
+                "set KLING_DATA_DIR to a folder you can write to.")
+    return (f"The app could not start ({type(error).__name__}: {error}).",
+            "See the log file for details, and send it with your report.")
+
+
+def show_startup_error(error: BaseException) -> None:
+    message, fix = startup_error_text(error)
+    log.error("start-up failed: %s", message, exc_info=not isinstance(error, KlingError))
+    box = QMessageBox()
+    box.setIcon(QMessageBox.Icon.Critical)
+    box.setWindowTitle(f"{APP_NAME} cannot start")
+    box.setText(message)
+    box.setInformativeText(fix)
+    box.setStandardButtons(QMessageBox.StandardButton.Close)
+    box.exec()
+
+
+class Launcher(QObject):
+    """Owns the current window, its engine and (in demo mode) its simulator.
+
+    Switching between demo and normal mode closes one window and opens the other.
+    """
+
+    def __init__(self, app: QApplication) -> None:
+        super().__init__()
+        self._app = app
+        self.window: MainWindow | None = None
+        self.engine: Engine | None = None
+        self.demo_session: DemoSession | None = None
+        self._switch_to: bool | None = None
+        self.clean = True
+
+    def open(self, demo: bool) -> bool:
+        """Build the engine and the window; False (after telling the user) when it cannot."""
+        session: DemoSession | None = None
+        engine: Engine | None = None
+        try:
+            paths = app_paths().ensure()
+            user_settings = load_settings(paths.settings_file)
+            if demo:
+                session = DemoSession().start()
+                engine = session.create_engine(paths=paths, settings=user_settings)
+                has_key = True
+            else:
+                engine = Engine(paths=paths, settings=user_settings)
+                has_key = _has_key(engine)
+        except Exception as exc:  # shown to the user instead of a traceback
+            if engine is not None:
+                engine.close()
+            if session is not None:
+                session.stop()
+            show_startup_error(exc)
+            return False
+        window = create_main_window(engine, demo_session=session, has_key=has_key,
+                                    user_settings=user_settings)
+        window.closed.connect(self.on_window_closed)
+        window.demo_requested.connect(lambda: self.switch(demo=True))
+        window.leave_demo_requested.connect(lambda: self.switch(demo=False))
+        self.window, self.engine, self.demo_session = window, engine, session
+        window.show()
+        return True
+
+    def switch(self, *, demo: bool) -> None:
+        if self.window is None:
+            return
+        self._switch_to = demo
+        if not self.window.close():
+            self._switch_to = None
+
+    def on_window_closed(self) -> None:
+        self._dispose()
+        switch_to, self._switch_to = self._switch_to, None
+        if switch_to is not None and self.open(switch_to):
+            return
+        QTimer.singleShot(0, self._app.quit)
+
+    def _dispose(self) -> None:
+        window, engine, session = self.window, self.engine, self.demo_session
+        self.window = self.engine = self.demo_session = None
+        if window is not None:
+            self.clean = window.shutdown(SHUTDOWN_TIMEOUT_MS) and self.clean
+            window.deleteLater()
+        if engine is not None:
+            engine.close()
+        if session is not None:
+            session.stop()
+
+    def shutdown(self) -> None:
+        self._dispose()
+
+
+def _has_key(engine: Engine) -> bool:
+    """Before the first paint: is a key set up? (The keyring answers quickly or not at all.)"""
+    try:
+        engine.require_key()
+    except NoApiKeyError:
+        return False
+    except Exception:  # a broken keyring: the window explains it on the start panel
+        log.warning("could not read the API key", exc_info=True)
+        return False
+    return True
+
+
+def run_app(demo: bool = False) -> int:
+    """Run the window until the user quits; the process exit code."""
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+    configure_application(app)
+    app.setQuitOnLastWindowClosed(False)   # the launcher quits (it may switch modes first)
+    launcher = Launcher(app)
+    if not launcher.open(demo):
+        return 1
+    code = app.exec()
+    launcher.shutdown()
+    if not launcher.clean:
+        # A worker is stuck in a network call past its bound: do not hang on exit.
+        log.warning("exiting with background work still running")
+        logging.shutdown()
+        os._exit(code)
+    return code

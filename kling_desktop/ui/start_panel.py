@@ -1,0 +1,283 @@
+"""The first thing a new user sees: paste an API key, or try the demo.
+
+Shown instead of the form when no key is set up (and not in demo mode). The
+key goes to the OS keyring through ``engine.secrets`` on the TaskRunner; when
+the keyring cannot keep it, the panel says why and how to fix it, and offers to
+use the key for this session only (kept in memory, never written anywhere).
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPalette
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kling_desktop import APP_NAME
+from kling_desktop.api.errors import KlingError
+from kling_desktop.engine.secrets import ENV_KEY, KeyringStatus, keyring_status, store_api_key
+from kling_desktop.ui.tasks import TaskRunner
+from kling_desktop.ui.widgets import error_color, muted_color
+
+
+def save_key(key: str) -> None:
+    """Worker: keep the key in the keyring (raises KeyringUnavailableError with a fix)."""
+    store_api_key(key)
+
+
+class StartPanel(QWidget):
+    """"Paste your API key" or "Try the demo".
+
+    Signals: ``key_ready()`` once a key is usable (saved, or for this session);
+    ``demo_requested()``.
+    """
+
+    key_ready = Signal()
+    demo_requested = Signal()
+
+    def __init__(self, tasks: TaskRunner, icon: QIcon | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("startPanel")
+        self._tasks = tasks
+        self._keyring: KeyringStatus | None = None
+        self._build(icon)
+
+    def _build(self, icon: QIcon | None) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(32, 32, 32, 32)
+        outer.addStretch(1)
+
+        column = QWidget(self)
+        column.setMaximumWidth(620)
+        column.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        layout = QVBoxLayout(column)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(14)
+
+        head = QHBoxLayout()
+        head.setSpacing(16)
+        if icon is not None and not icon.isNull():
+            logo = QLabel(column)
+            logo.setPixmap(icon.pixmap(64, 64))
+            logo.setAccessibleName(f"{APP_NAME} logo")
+            head.addWidget(logo, 0, Qt.AlignmentFlag.AlignTop)
+        words = QVBoxLayout()
+        words.setSpacing(4)
+        title = QLabel(f"Welcome to {APP_NAME}", column)
+        font = title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setWeight(QFont.Weight.DemiBold)
+        title.setFont(font)
+        title.setAccessibleName(title.text())
+        words.addWidget(title)
+        intro = QLabel(
+            "Give a character picture the movement of a reference clip: pick the two, press "
+            "Generate, and Kling's motion-control models make the video.", column)
+        intro.setWordWrap(True)
+        words.addWidget(intro)
+        head.addLayout(words, 1)
+        layout.addLayout(head)
+        layout.addSpacing(10)
+
+        # -- the key card
+        key_card = self._card(column)
+        key_layout = QVBoxLayout(key_card)
+        key_layout.setContentsMargins(20, 18, 20, 18)
+        key_layout.setSpacing(10)
+        key_title = QLabel("Paste your API key", key_card)
+        key_title.setFont(self._heading_font(key_title))
+        key_layout.addWidget(key_title)
+        key_help = QLabel(
+            "Use the key from your provider's dashboard. It is kept in your system's "
+            "keyring, never in a file.", key_card)
+        key_help.setWordWrap(True)
+        self._mute(key_help)
+        key_layout.addWidget(key_help)
+
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        self.key_edit = QLineEdit(key_card)
+        self.key_edit.setObjectName("startKeyEdit")
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("sk-…")
+        self.key_edit.setAccessibleName("API key")
+        self.key_edit.setClearButtonEnabled(True)
+        self.show_key_action = QAction("Show key", self.key_edit)
+        self.show_key_action.setCheckable(True)
+        self.show_key_action.toggled.connect(self.on_show_key_action_toggled)
+        self.key_edit.addAction(self.show_key_action, QLineEdit.ActionPosition.TrailingPosition)
+        self.key_edit.textChanged.connect(self.on_key_edit_textChanged)
+        self.key_edit.returnPressed.connect(self.on_save_button_clicked)
+        row.addWidget(self.key_edit, 1)
+        self.save_button = QPushButton("Save key", key_card)
+        self.save_button.setObjectName("startSaveKey")
+        self.save_button.setDefault(True)
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self.on_save_button_clicked)
+        row.addWidget(self.save_button)
+        key_layout.addLayout(row)
+
+        self.message_label = QLabel(key_card)
+        self.message_label.setObjectName("startMessage")
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message_label.setVisible(False)
+        key_layout.addWidget(self.message_label)
+
+        self.session_button = QPushButton("Use this key for this session only", key_card)
+        self.session_button.setObjectName("startSessionKey")
+        self.session_button.setToolTip(
+            "Keep the key in memory until you quit; you will paste it again next time.")
+        self.session_button.setVisible(False)
+        self.session_button.clicked.connect(self.on_session_button_clicked)
+        session_row = QHBoxLayout()
+        session_row.addWidget(self.session_button)
+        session_row.addStretch(1)
+        key_layout.addLayout(session_row)
+        layout.addWidget(key_card)
+
+        # -- the demo card
+        demo_card = self._card(column)
+        demo_layout = QHBoxLayout(demo_card)
+        demo_layout.setContentsMargins(20, 16, 20, 16)
+        demo_layout.setSpacing(16)
+        demo_words = QVBoxLayout()
+        demo_words.setSpacing(4)
+        demo_title = QLabel("Just looking?", demo_card)
+        demo_title.setFont(self._heading_font(demo_title))
+        demo_words.addWidget(demo_title)
+        demo_text = QLabel(
+            "Try the whole flow with a sample character and clip. The demo runs on this "
+            "computer: nothing is sent to a provider or billed.", demo_card)
+        demo_text.setWordWrap(True)
+        self._mute(demo_text)
+        demo_words.addWidget(demo_text)
+        demo_layout.addLayout(demo_words, 1)
+        self.demo_button = QPushButton("Try the demo", demo_card)
+        self.demo_button.setObjectName("startDemo")
+        self.demo_button.clicked.connect(self.demo_requested)
+        demo_layout.addWidget(self.demo_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(demo_card)
+
+        centre = QHBoxLayout()
+        centre.addStretch(1)
+        centre.addWidget(column, 10)
+        centre.addStretch(1)
+        outer.addLayout(centre)
+        outer.addStretch(2)
+
+        self.setTabOrder(self.key_edit, self.save_button)
+        self.setTabOrder(self.save_button, self.session_button)
+        self.setTabOrder(self.session_button, self.demo_button)
+        self.setFocusProxy(self.key_edit)
+
+    def _card(self, parent: QWidget) -> QFrame:
+        card = QFrame(parent)
+        card.setFrameShape(QFrame.Shape.StyledPanel)
+        card.setAutoFillBackground(True)
+        card.setBackgroundRole(QPalette.ColorRole.Base)
+        return card
+
+    def _heading_font(self, label: QLabel) -> QFont:
+        font = label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        font.setWeight(QFont.Weight.DemiBold)
+        return font
+
+    def _mute(self, label: QLabel) -> None:
+        _set_text_color(label, muted_color(self.palette()))
+
+    # -- public ---------------------------------------------------------------------------------
+
+    def check_keyring(self) -> None:
+        """Find out (on a worker) whether the keyring can keep a key, and say so early."""
+        self._tasks.run(keyring_status, on_done=self._on_keyring_status)
+
+    def message(self) -> str:
+        return self.message_label.text() if self.message_label.isVisible() else ""
+
+    # -- reacting -------------------------------------------------------------------------------
+
+    @Slot(bool)
+    def on_show_key_action_toggled(self, shown: bool) -> None:
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Normal if shown
+                                  else QLineEdit.EchoMode.Password)
+        self.show_key_action.setText("Hide key" if shown else "Show key")
+
+    @Slot(str)
+    def on_key_edit_textChanged(self, text: str) -> None:
+        self.save_button.setEnabled(bool(text.strip()))
+
+    @Slot()
+    def on_save_button_clicked(self) -> None:
+        key = self.key_edit.text().strip()
+        if not key:
+            return
+        self.save_button.setEnabled(False)
+        self.key_edit.setEnabled(False)
+        self._show("Saving the key…", error=False)
+        self._tasks.run(save_key, key, on_done=self._on_saved, on_failed=self._on_save_failed)
+
+    @Slot()
+    def on_session_button_clicked(self) -> None:
+        key = self.key_edit.text().strip()
+        if not key:
+            self._show("Paste the key first.", error=True)
+            return
+        # In memory only, for this process: the engine reads it like a key set for the session.
+        os.environ[ENV_KEY] = key
+        self.key_edit.clear()
+        self.key_ready.emit()
+
+    def _on_saved(self, _result: object) -> None:
+        self.key_edit.setEnabled(True)
+        self.key_edit.clear()
+        self.message_label.setVisible(False)
+        self.key_ready.emit()
+
+    def _on_save_failed(self, error: BaseException) -> None:
+        self.key_edit.setEnabled(True)
+        self.save_button.setEnabled(bool(self.key_edit.text().strip()))
+        if isinstance(error, KlingError):
+            self._show(f"{error.message}\n{error.fix}".strip(), error=True)
+            self.session_button.setVisible(True)
+        elif isinstance(error, ValueError):
+            self._show("The key is empty.", error=True)
+        else:
+            self._show(f"The key could not be saved ({type(error).__name__}); see the log.",
+                       error=True)
+            self.session_button.setVisible(True)
+
+    def _on_keyring_status(self, status: object) -> None:
+        if not isinstance(status, KeyringStatus):
+            return
+        self._keyring = status
+        if not status.ok:
+            self._show(f"{status.message}\n{status.fix}".strip(), error=True)
+            self.session_button.setVisible(True)
+
+    def _show(self, text: str, *, error: bool) -> None:
+        color = error_color(self.palette()) if error else muted_color(self.palette())
+        _set_text_color(self.message_label, color)
+        self.message_label.setText(text)
+        self.message_label.setAccessibleDescription(text)
+        self.message_label.setVisible(bool(text))
+
+
+def _set_text_color(label: QLabel, color: QColor) -> None:
+    """Labels on a card draw with Text (the card's background is Base), elsewhere WindowText."""
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, color)
+    palette.setColor(QPalette.ColorRole.Text, color)
+    label.setPalette(palette)

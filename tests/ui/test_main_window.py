@@ -1,0 +1,301 @@
+"""The main window's parts: the start panel, the jobs panel's words and buttons, the
+controller's offline backoff, failures and their actions. Real widgets, real engine,
+the simulator over loopback."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSize, Qt, QUrl
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from kling_desktop.api.client import RetryPolicy
+from kling_desktop.api.errors import KlingError
+from kling_desktop.api.models import Mode, Model
+from kling_desktop.engine.jobs import FailureKind, Job, JobSpec, JobState
+from kling_desktop.engine.runner import Engine
+from kling_desktop.engine.secrets import keyring_status
+from kling_desktop.simulator import Fault, Simulator
+from kling_desktop.ui.job_controller import OfflineInfo, offline_delay
+from kling_desktop.ui.jobs_panel import (
+    Action,
+    RowState,
+    actions_for,
+    badges_for,
+    elapsed_text,
+    remaining_text,
+    status_text,
+)
+from kling_desktop.ui.main_window import MainWindow, provider_site
+from kling_desktop.ui.notifications import Notifier, notification_text
+from tests.conftest import TEST_KEY
+from tests.media import ffmpeg_available, make_image, make_video
+from tests.ui.conftest import QT_LOG_IGNORES, WAIT_MS, WindowFactory, fast_settings
+
+pytestmark = [pytest.mark.qt_log_ignore(*QT_LOG_IGNORES)]
+needs_ffmpeg = pytest.mark.skipif(not ffmpeg_available(), reason="ffmpeg makes the test media")
+
+
+def make_job(state: JobState, **fields: object) -> Job:
+    now = time.time()
+    values: dict[str, object] = {
+        "id": 7, "spec": JobSpec(image="/pics/hero.png", video="/clips/dance.mp4",
+                                 model=Model.V3, mode=Mode.PRO, billable_seconds=5.0),
+        "state": state, "base_url": "https://api.example.com", "demo": False,
+        "created_at": now - 65, "updated_at": now,
+    }
+    values.update(fields)
+    return Job(**values)  # type: ignore[arg-type]
+
+
+# -- words and buttons (no widgets) ----------------------------------------------------------
+
+def test_status_in_words() -> None:
+    now = time.time()
+    assert status_text(make_job(JobState.QUEUED)) == "Waiting"
+    assert status_text(make_job(JobState.UPLOADING, transfer_done=42, transfer_total=100)) \
+        == "Uploading 42 %"
+    assert status_text(make_job(JobState.SUBMITTED, provider_status="pending")) \
+        == "Queued at the provider"
+    generating = make_job(JobState.SUBMITTED, provider_status="processing", progress=40,
+                          submitted_at=now - 5, estimated_time=45)
+    assert status_text(generating, now=now) == "Generating 40 % · about 40 s left"
+    assert status_text(make_job(JobState.DOWNLOADING, transfer_done=1, transfer_total=4)) \
+        == "Downloading 25 %"
+    assert status_text(make_job(JobState.COMPLETED)) == "Saved · 5 s video"
+    assert status_text(make_job(JobState.FAILED, error_message="No balance.")) \
+        == "Failed — No balance."
+    assert status_text(make_job(JobState.EXPIRED)) == "Expired"
+    assert status_text(make_job(JobState.UNCERTAIN)) == "Needs your decision"
+    offline = RowState(offline=OfflineInfo(time.monotonic() + 30, "offline", "unreachable"))
+    assert status_text(make_job(JobState.SUBMITTED), offline).startswith(
+        "Offline — retrying in ")
+    assert remaining_text(make_job(JobState.SUBMITTED, submitted_at=now - 300,
+                                   estimated_time=45), now) == "almost done"
+    assert elapsed_text(make_job(JobState.SUBMITTED, created_at=now - 65), now) == "1:05"
+
+
+@pytest.mark.parametrize(("kind", "action"), [
+    (FailureKind.RETRYABLE, Action.RETRY),
+    (FailureKind.AUTH, Action.OPEN_SETTINGS),
+    (FailureKind.BALANCE, Action.TOP_UP),
+    (FailureKind.CONTENT_POLICY, Action.CHOOSE_INPUTS),
+    (FailureKind.UPLOAD_REFUSED, Action.USE_LINK),
+])
+def test_a_suggested_action_per_failure(kind: FailureKind, action: str) -> None:
+    assert actions_for(make_job(JobState.FAILED, error_kind=kind))[0] == action
+
+
+def test_actions_for_other_states() -> None:
+    assert actions_for(make_job(JobState.UNCERTAIN)) == [Action.SEND_AGAIN]
+    assert actions_for(make_job(JobState.COMPLETED)) == [Action.PLAY, Action.SHOW_IN_FOLDER]
+    assert actions_for(make_job(JobState.SUBMITTED)) == [Action.CANCEL]
+    offline = RowState(offline=OfflineInfo(time.monotonic() + 30, "offline", "x"))
+    assert actions_for(make_job(JobState.SUBMITTED), offline) == [Action.TRY_NOW, Action.CANCEL]
+    assert badges_for(make_job(JobState.QUEUED, demo=True))[0] == "Demo"
+
+
+def test_offline_backoff_grows_from_30_s_to_5_min() -> None:
+    delays = [offline_delay(n) for n in range(1, 8)]
+    assert delays[0] == 30
+    assert delays == sorted(delays)
+    assert delays[-1] == 300
+
+
+def test_provider_site_and_notifications() -> None:
+    assert provider_site("https://api.foxapi.cc") == "https://foxapi.cc"
+    assert provider_site("https://video.example.org/v1") == "https://video.example.org"
+    assert provider_site("http://127.0.0.1:8123") is None
+    title, _body, bad = notification_text(make_job(JobState.COMPLETED))
+    assert title == "Video saved"
+    assert not bad
+    assert notification_text(make_job(JobState.FAILED, error_message="Refused."))[1] \
+        == "Refused."
+
+
+# -- the start panel ----------------------------------------------------------------------------
+
+def test_start_panel_without_a_key(qtbot: QtBot, windows: WindowFactory) -> None:
+    window = windows.window(Engine(settings=fast_settings()))
+    qtbot.waitUntil(window.is_start_panel_shown, timeout=WAIT_MS)
+    panel = window.start_panel
+    assert panel.demo_button.isVisible()
+    with qtbot.waitSignal(panel.demo_requested, timeout=1000):
+        QTest.mouseClick(panel.demo_button, Qt.MouseButton.LeftButton)
+
+    QTest.keyClicks(panel.key_edit, "sk-pasted-0123456789")
+    if keyring_status().ok:
+        # A real keyring (tests/run.sh starts a throwaway one): the key is kept there.
+        with qtbot.waitSignal(panel.key_ready, timeout=WAIT_MS):
+            QTest.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+    else:
+        # No keyring that keeps secrets: the panel says so with the fix, and offers the
+        # key for this session only (in memory).
+        QTest.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: panel.key_edit.isEnabled() and "keyring" in panel.message(),
+                        timeout=WAIT_MS)
+        assert panel.session_button.isVisible()
+        status = keyring_status()
+        assert status.fix
+        assert status.fix in panel.message()
+        with qtbot.waitSignal(panel.key_ready, timeout=WAIT_MS):
+            QTest.mouseClick(panel.session_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.is_start_panel_shown(), timeout=WAIT_MS)
+    window.engine.require_key()   # no NoApiKeyError any more
+
+
+def test_window_fits_1280x800_and_is_labelled(qtbot: QtBot, windows: WindowFactory,
+                                             sim: Simulator) -> None:
+    window = windows.window(windows.engine(sim, key=TEST_KEY))
+    assert window.minimumSize().boundedTo(QSize(1280, 800)) == window.minimumSize()
+    assert window.minimumSizeHint().width() <= 1280
+    assert window.minimumSizeHint().height() <= 800
+    assert window.banner is None
+    assert window.jobs_panel.view.accessibleName() == "Jobs"
+    menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
+    assert menus == ["File", "View", "Help"]
+    assert window.settings_action.shortcut().toString()
+    qtbot.waitUntil(lambda: window.jobs_panel.stack.currentWidget()
+                    is window.jobs_panel.empty_label, timeout=WAIT_MS)
+    assert not Notifier.available() or QApplication.platformName() != "offscreen"
+    assert window.notifier.notify_job(make_job(JobState.COMPLETED), window) is False
+
+
+# -- jobs that go wrong -------------------------------------------------------------------------
+
+@pytest.fixture
+def inputs(media: Path) -> tuple[str, str]:
+    if not ffmpeg_available():
+        pytest.skip("ffmpeg makes the test media")
+    return str(make_image(media)), str(make_video(media, seconds=4))
+
+
+def start_job(window: MainWindow, qtbot: QtBot, inputs: tuple[str, str]) -> int:
+    window.form.set_inputs([inputs[0]], [inputs[1]])
+    qtbot.waitUntil(window.form.generate_button.isEnabled, timeout=WAIT_MS)
+    with qtbot.waitSignal(window.controller.submitted, timeout=WAIT_MS) as submitted:
+        QTest.mouseClick(window.form.generate_button, Qt.MouseButton.LeftButton)
+    return int(submitted.args[0][0].id)
+
+
+def wait_for(window: MainWindow, qtbot: QtBot, job_id: int,
+             check: Callable[[Job], bool]) -> Job:
+    def ok() -> bool:
+        job = window.jobs_panel.job(job_id)
+        return job is not None and check(job)
+
+    qtbot.waitUntil(ok, timeout=WAIT_MS)
+    job = window.jobs_panel.job(job_id)
+    assert job is not None
+    return job
+
+
+def click_row_button(window: MainWindow, qtbot: QtBot, job_id: int, action: str) -> None:
+    """Click the painted button of a row, as the artist would."""
+    qtbot.waitUntil(lambda: window.jobs_panel.button_center(job_id, action) is not None,
+                    timeout=WAIT_MS)
+    centre = window.jobs_panel.button_center(job_id, action)
+    assert centre is not None
+    QTest.mouseClick(window.jobs_panel.view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+
+
+def test_provider_unreachable_waits_then_try_now(
+        qtbot: QtBot, windows: WindowFactory, sim: Simulator, inputs: tuple[str, str]) -> None:
+    engine = Engine(api_key=TEST_KEY, base_url=sim.base_url, settings=fast_settings(),
+                    retry=RetryPolicy(max_attempts=1, base_delay=0.01, max_delay=0.01,
+                                      jitter=0.0))
+    sim.config.polls_until_done = 10_000
+    window = windows.window(engine)
+    job_id = start_job(window, qtbot, inputs)
+    wait_for(window, qtbot, job_id, lambda j: j.state is JobState.SUBMITTED)
+
+    sim.inject("task", Fault.unavailable(), times=1000)
+    with qtbot.waitSignal(window.controller.job_offline, timeout=WAIT_MS) as offline:
+        pass
+    info = offline.args[1]
+    assert isinstance(info, OfflineInfo)
+    assert 25 <= info.seconds_left() <= 30
+    assert "retrying in" in window.jobs_panel.status_of(job_id)
+    assert window.jobs_panel.actions_of(job_id) == [Action.TRY_NOW, Action.CANCEL]
+    assert window.controller.active_count() == 1   # still ours: kept on quit
+
+    sim.clear_faults()
+    sim.config.polls_until_done = 1
+    click_row_button(window, qtbot, job_id, Action.TRY_NOW)
+    wait_for(window, qtbot, job_id, lambda j: j.state is JobState.COMPLETED)
+    assert "retrying" not in window.jobs_panel.status_of(job_id)
+    assert sim.count("create") == 1
+
+
+def test_content_policy_failure_offers_other_inputs(
+        qtbot: QtBot, windows: WindowFactory, sim: Simulator, inputs: tuple[str, str]) -> None:
+    window = windows.window(windows.engine(sim, key=TEST_KEY))
+    sim.fail_next_task(code="content_policy_violation",
+                       message="The picture was refused by the content policy.")
+    job_id = start_job(window, qtbot, inputs)
+    job = wait_for(window, qtbot, job_id, lambda j: j.state.is_terminal)
+    assert job.state is JobState.FAILED
+    assert "content policy" in window.jobs_panel.status_of(job_id)
+    window.form.set_inputs([], [])
+    click_row_button(window, qtbot, job_id, window.jobs_panel.actions_of(job_id)[0])
+    assert window.form.images() == [inputs[0]]
+
+
+def test_balance_failure_offers_top_up(qtbot: QtBot, windows: WindowFactory, sim: Simulator,
+                                       inputs: tuple[str, str],
+                                       monkeypatch: pytest.MonkeyPatch,
+                                       answer_box: Callable[[str], None]) -> None:
+    window = windows.window(windows.engine(sim, key=TEST_KEY))
+    sim.inject("create", Fault.no_balance())
+    job_id = start_job(window, qtbot, inputs)
+    job = wait_for(window, qtbot, job_id, lambda j: j.state is JobState.FAILED)
+    assert job.error_kind is FailureKind.BALANCE
+    assert window.jobs_panel.actions_of(job_id)[0] == Action.TOP_UP
+    opened: list[QUrl] = []
+    def fake_open(url: QUrl) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr(window, "open_url", fake_open)
+    # The simulator lives on this computer: there is no site, the app explains instead.
+    answer_box("OK")
+    click_row_button(window, qtbot, job_id, Action.TOP_UP)
+    assert opened == []
+    window.top_up(job.__class__(**{**job.__dict__, "base_url": "https://api.foxapi.cc"}))
+    assert [u.toString() for u in opened] == ["https://foxapi.cc"]
+
+
+def test_uncertain_job_is_sent_again_only_after_confirming(
+        qtbot: QtBot, windows: WindowFactory, sim: Simulator, inputs: tuple[str, str],
+        answer_box: Callable[[str], None]) -> None:
+    window = windows.window(windows.engine(sim, key=TEST_KEY))
+    sim.inject("create", Fault(500, accept_anyway=True))
+    job_id = start_job(window, qtbot, inputs)
+    wait_for(window, qtbot, job_id, lambda j: j.state is JobState.UNCERTAIN)
+    assert window.jobs_panel.status_of(job_id) == "Needs your decision"
+    assert sim.count("create") == 1
+
+    answer_box("Don't send")
+    click_row_button(window, qtbot, job_id, Action.SEND_AGAIN)
+    job = window.jobs_panel.job(job_id)
+    assert job is not None
+    assert job.state is JobState.UNCERTAIN
+
+    answer_box("sendAgainButton")
+    click_row_button(window, qtbot, job_id, Action.SEND_AGAIN)
+    wait_for(window, qtbot, job_id, lambda j: j.state is JobState.COMPLETED)
+    assert sim.count("create") == 2
+
+
+def test_errors_carry_words(qtbot: QtBot, windows: WindowFactory, sim: Simulator) -> None:
+    window = windows.window(windows.engine(sim, key=TEST_KEY))
+    job = make_job(JobState.SUBMITTED)
+    window.jobs_panel.update_job(job)
+    window.controller.job_failed.emit(job.id, KlingError("The job list is busy.", fix="Wait."))
+    assert window.jobs_panel.status_of(job.id) == "Stopped — The job list is busy."
+    assert window.jobs_panel.actions_of(job.id) == [Action.RETRY, Action.CANCEL]
