@@ -4,13 +4,8 @@ See ``../shared/API.md`` for the contract and :mod:`kling_desktop.api.client`
 for the retry rules.
 """
 
-from kling_desktop.api.client import (
-    DEFAULT_TIMEOUT,
-    KlingClient,
-    ProgressCallback,
-    make_http_client,
-    validate_base_url,
-)
+from typing import TYPE_CHECKING
+
 from kling_desktop.api.errors import (
     AuthenticationError,
     CancelledError,
@@ -48,6 +43,29 @@ from kling_desktop.api.parse import (
     parse_uploaded_file,
 )
 from kling_desktop.api.retry import RetryPolicy, parse_retry_after
+
+if TYPE_CHECKING:
+    from kling_desktop.api.client import (
+        DEFAULT_TIMEOUT,
+        KlingClient,
+        ProgressCallback,
+        make_http_client,
+        validate_base_url,
+    )
+
+# The client pulls in httpx (~0.2 s of imports): loaded on first use, so the
+# window and the gallery, which only need models and errors, start faster.
+_LAZY_CLIENT = frozenset(
+    {"DEFAULT_TIMEOUT", "KlingClient", "ProgressCallback", "make_http_client",
+     "validate_base_url"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_CLIENT:
+        from kling_desktop.api import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -19,9 +19,10 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,8 @@ __all__ = [
     "INPUTS_DIR",
     "SIDECAR_SCHEMA",
     "VIDEO_SUFFIXES",
+    "ExportCancelled",
+    "ExportReport",
     "InputRef",
     "Library",
     "LibraryEntry",
@@ -45,7 +48,9 @@ __all__ = [
     "RebuildReport",
     "SidecarError",
     "SyncReport",
+    "copy_file",
     "safe_filename",
+    "unique_path",
     "write_atomic",
 ]
 
@@ -152,6 +157,53 @@ def safe_filename(text: str, *, max_bytes: int = 150) -> str:
     if text.split(".")[0].upper() in _WINDOWS_RESERVED:
         text = f"_{text}"
     return text
+
+
+class ExportCancelled(KlingError):
+    default_message = "The export was stopped."
+    default_fix = "The files copied so far are complete; start the export again to copy the rest."
+
+
+def copy_file(source: Path, dest: Path, *, cancel: threading.Event | None = None,
+              progress: Callable[[int], None] | None = None) -> Path:
+    """Copy ``source`` to ``dest`` whole or not at all (temp file + rename), never overwriting.
+
+    ``progress(bytes)`` is called after each chunk; a set ``cancel`` stops the copy
+    (raising :class:`ExportCancelled`) and leaves nothing behind.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    try:
+        with source.open("rb") as src, os.fdopen(fd, "wb") as out:
+            while chunk := src.read(_CHUNK):
+                if cancel is not None and cancel.is_set():
+                    raise ExportCancelled()
+                out.write(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+            out.flush()
+            os.fsync(out.fileno())
+        with contextlib.suppress(OSError):
+            shutil.copystat(source, tmp_name)
+        if dest.exists():
+            raise FileExistsError(errno.EEXIST, "already exists", str(dest))
+        os.replace(tmp_name, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        raise
+    return dest
+
+
+def unique_path(path: Path) -> Path:
+    """``path``, or ``name (2).ext``, ``name (3).ext`` ... when it (or its sidecar) exists."""
+    candidate = path
+    counter = 2
+    while candidate.exists() or (candidate.suffix.lower() in VIDEO_SUFFIXES
+                                 and candidate.with_suffix(".json").exists()):
+        candidate = path.with_name(f"{path.stem} ({counter}){path.suffix}")
+        counter += 1
+    return candidate
 
 
 def _sha256(path: Path) -> str:
@@ -294,6 +346,15 @@ class RebuildReport:
     unreadable: list[Path] = field(default_factory=list)   # sidecars that could not be read
     orphans: list[Path] = field(default_factory=list)      # videos without a sidecar
     missing_videos: list[Path] = field(default_factory=list)  # sidecars whose video is gone
+
+
+@dataclass
+class ExportReport:
+    videos: list[Path] = field(default_factory=list)      # the copies made in the folder
+    sidecars: list[Path] = field(default_factory=list)
+    inputs: list[Path] = field(default_factory=list)      # kept inputs copied (once each)
+    without_description: list[Path] = field(default_factory=list)  # sidecar unusable: video only
+    bytes_copied: int = 0
 
 
 @dataclass
@@ -534,6 +595,124 @@ class Library:
             return InputRef(name=path.name)
         return InputRef(name=path.name, copy=self.relative(target), sha256=digest)
 
+    def path_of(self, rel: str) -> Path:
+        """The absolute path of an index path (``ResultRecord.video_rel``)."""
+        return self.root / Path(rel)
+
+    def entry_from_record(self, record: ResultRecord) -> LibraryEntry | None:
+        """The entry an index row describes (no disk access); None for an unusable sidecar."""
+        if not record.sidecar_ok or not record.sidecar_json or not record.sidecar_rel:
+            return None
+        try:
+            data = json.loads(record.sidecar_json)
+            entry = _entry_from_json(data, self.path_of(record.sidecar_rel))
+        except (ValueError, TypeError, OverflowError):
+            return None
+        return replace(entry, file_size=record.file_size or entry.file_size)
+
+    def input_path(self, ref: InputRef, *, must_exist: bool = True) -> Path | None:
+        """The kept copy of an input inside the library, if there is one (and it exists).
+
+        A sidecar naming a path outside the library (hand-edited) gets None.
+        """
+        if not ref.copy:
+            return None
+        rel = Path(ref.copy)
+        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+            return None
+        path = self.root / rel
+        return path if not must_exist or path.is_file() else None
+
+    def export_results(
+        self,
+        entries: Sequence[LibraryEntry | Path],
+        folder: Path,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ExportReport:
+        """Copy results (video + sidecar + kept inputs) into ``folder``, as a small library.
+
+        ``entries`` are library entries, or bare video paths for results whose
+        sidecar is unusable (those are copied without a description). Nothing in
+        ``folder`` is overwritten: clashing names get `` (2)``. Sidecars are written
+        fresh from the entry (known fields only, credentials stripped from the
+        provider address), so nothing secret can ride along. ``progress(done,
+        total)`` counts bytes; ``cancel`` stops between chunks.
+        """
+        folder = Path(folder)
+        plan: list[tuple[Path, LibraryEntry | None]] = []
+        for item in entries:
+            if isinstance(item, LibraryEntry):
+                plan.append((item.video_path, item))
+            else:
+                plan.append((Path(item), None))
+        inputs: dict[Path, Path] = {}
+        for _video, entry in plan:
+            if entry is None:
+                continue
+            for ref in (entry.image, entry.video):
+                source = self.input_path(ref)
+                if source is not None and ref.copy:
+                    inputs.setdefault(source, folder / Path(ref.copy))
+        total = sum(_size(video, 0) for video, _ in plan) + sum(_size(p, 0) for p in inputs)
+        report = ExportReport()
+
+        def step(count: int) -> None:
+            report.bytes_copied += count
+            if progress is not None:
+                progress(report.bytes_copied, total)
+
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for source, dest in inputs.items():
+                if dest.is_file() and dest.stat().st_size == source.stat().st_size:
+                    step(dest.stat().st_size)   # same content name, same size: already there
+                    continue
+                report.inputs.append(copy_file(source, dest, cancel=cancel, progress=step))
+            for video, entry in plan:
+                dest = unique_path(folder / video.name)
+                copy_file(video, dest, cancel=cancel, progress=step)
+                report.videos.append(dest)
+                if entry is None:
+                    report.without_description.append(dest)
+                    continue
+                fresh = replace(entry, video_path=dest, sidecar_path=dest.with_suffix(".json"),
+                                base_url=_strip_credentials(entry.base_url),
+                                image=_scrub(entry.image), video=_scrub(entry.video))
+                _write_sidecar(fresh)
+                report.sidecars.append(fresh.sidecar_path)
+        except OSError as exc:
+            raise LibraryWriteError.from_os_error(exc, folder / "x") from exc
+        log.info("library: exported %d results to %s", len(report.videos), folder)
+        return report
+
+    def delete_result(self, target: LibraryEntry | Path, trash: Callable[[Path], bool]) -> None:
+        """Move a result (video, then its sidecar) out of the library with ``trash(path)``.
+
+        ``trash`` returns True when the file went to the system trash (the window
+        passes Qt's ``QFile.moveToTrash``; this module never deletes for good).
+        Kept inputs stay: other results may share them. The index row goes as soon
+        as the video is gone. Raises :class:`LibraryWriteError` when a file stays.
+        """
+        if isinstance(target, LibraryEntry):
+            video, sidecar = target.video_path, target.sidecar_path
+        else:
+            video, sidecar = Path(target), Path(target).with_suffix(".json")
+        if video.exists() and not trash(video):
+            raise LibraryWriteError(
+                f"{video.name} could not be moved to the trash.",
+                fix="Check that the file is not open in another program and that the library "
+                    "folder may be written, then try again.")
+        if self.store is not None:
+            with contextlib.suppress(ValueError):
+                self.store.remove_result(self.relative(video))
+        if sidecar.exists() and not trash(sidecar):
+            raise LibraryWriteError(
+                f"The video went to the trash, but its description {sidecar.name} stayed.",
+                fix="Delete the .json file by hand; it is no longer listed.")
+        log.info("library: moved %s to the trash", video.name)
+
     def set_mark(self, entry: LibraryEntry, mark: str | None) -> LibraryEntry:
         """Mark a result as a keeper or a reject (or neither), in its sidecar and the index."""
         if mark not in (None, *MARKS):
@@ -697,6 +876,76 @@ class Library:
 
     scan = sync_index
 
+    def folder_state(self) -> dict[str, tuple[int, int]]:
+        """Every video and sidecar under the root: relative path -> (mtime in ns, size).
+
+        Only directory listings and ``stat`` calls: cheap enough to take after every
+        change notification, even for 10,000 results.
+        """
+        state: dict[str, tuple[int, int]] = {}
+        for path in self._walk():
+            suffix = path.suffix.lower()
+            if suffix != ".json" and suffix not in VIDEO_SUFFIXES:
+                continue
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            state[self.relative(path)] = (info.st_mtime_ns, info.st_size)
+        return state
+
+    def sync_changes(
+        self, before: Mapping[str, tuple[int, int]]
+    ) -> tuple[dict[str, tuple[int, int]], SyncReport, list[str]]:
+        """Bring the index up to date for what changed since ``before`` (a :meth:`folder_state`).
+
+        Reads only the sidecars that were added, changed or removed. Returns the new
+        state, what happened, and the ``video_rel`` of every row looked at. A sidecar
+        naming a video with another stem is only caught by :meth:`sync_index`.
+        """
+        after = self.folder_state()
+        report = SyncReport()
+        changed = {rel for rel in before.keys() | after.keys() if before.get(rel) != after.get(rel)}
+        videos: set[str] = set()
+        by_stem: dict[str, list[str]] | None = None
+        for rel in changed:
+            if Path(rel).suffix.lower() != ".json":
+                videos.add(rel)
+                continue
+            if by_stem is None:
+                by_stem = {}
+                for other in {*after, *before}:
+                    if Path(other).suffix.lower() in VIDEO_SUFFIXES:
+                        by_stem.setdefault(Path(other).with_suffix("").as_posix(),
+                                           []).append(other)
+            videos.update(by_stem.get(Path(rel).with_suffix("").as_posix(), ()))
+        if self.store is None:
+            return after, report, sorted(videos)
+        for rel in sorted(videos):
+            video = self.path_of(rel)
+            if not video.is_file():
+                report.removed += self.store.remove_result(rel)
+                continue
+            sidecar = video.with_suffix(".json")
+            record: ResultRecord
+            if sidecar.is_file():
+                try:
+                    entry = read_sidecar(sidecar)
+                except SidecarError as exc:
+                    log.warning("library: %s", exc.message)
+                    report.unreadable.append(sidecar)
+                    record = self._bare_record(video, sidecar)
+                else:
+                    record = (self._record(entry, rel) if entry.video_path == video
+                              else self._bare_record(video))
+            else:
+                record = self._bare_record(video)
+            current = self.store.get_result(rel)
+            if current is None or _changed(current, record):
+                self.store.upsert_result(_keep_mark(current, record))
+                report.added += current is None
+        return after, report, sorted(videos)
+
 
 def _changed(current: ResultRecord, fresh: ResultRecord) -> bool:
     return (current.sidecar_ok, current.sidecar_json, current.file_size) != (
@@ -723,6 +972,10 @@ def _video_for(sidecar: Path) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def _scrub(ref: InputRef) -> InputRef:
+    return replace(ref, url=_strip_credentials(ref.url)) if ref.url else ref
 
 
 def _input_name(source: str) -> str:

@@ -39,6 +39,7 @@ from kling_desktop.engine.jobs import FailureKind, Job, JobSpec, JobState
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "UNMARKED",
     "DatabaseTooNewError",
     "FailureKind",
     "Job",
@@ -47,6 +48,7 @@ __all__ = [
     "JobSpec",
     "JobState",
     "JobStore",
+    "ResultFilter",
     "ResultRecord",
     "StoreAccessError",
     "StoreCorruptError",
@@ -284,6 +286,13 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX results_mode ON results(mode)",
         "CREATE INDEX results_task_id ON results(task_id)",
     ),
+    # 4: the gallery sorts by length and filters by look, kind and mark
+    (
+        "CREATE INDEX results_duration ON results(duration)",
+        "CREATE INDEX results_orientation ON results(orientation)",
+        "CREATE INDEX results_mark ON results(mark)",
+        "CREATE INDEX results_demo ON results(demo, saved_at)",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -380,8 +389,71 @@ _RESULT_ORDER: Final = {
     "model": "model",
     "mode": "mode",
     "file_size": "file_size",
+    "date": "saved_at",       # the gallery's "date": when the result reached the library
+    "duration": "duration",
 }
+# Orders whose column may be NULL (unreadable sidecars): those rows go last either way.
+_NULLS_LAST: Final = frozenset({"duration"})
 MARKS: Final = ("keeper", "reject")
+UNMARKED: Final = "unmarked"   # list_results(mark=UNMARKED): rows with no mark
+
+
+@dataclass(frozen=True)
+class ResultFilter:
+    """What the gallery asks of the results index (every field optional, all combined).
+
+    ``text``: case-insensitive substring of the prompt; ``mark``: "keeper",
+    "reject" or :data:`UNMARKED`; ``since``/``until``: UNIX times bounding
+    ``saved_at`` (``since`` inclusive, ``until`` exclusive); ``demo``: True for
+    demo results only, False for real ones only.
+    """
+
+    model: str | None = None
+    mode: str | None = None
+    mark: str | None = None
+    text: str | None = None
+    orientation: str | None = None
+    since: float | None = None
+    until: float | None = None
+    demo: bool | None = None
+
+    def where(self) -> tuple[str, list[object]]:
+        """The SQL condition (``""`` when nothing is filtered) and its parameters."""
+        clauses: list[str] = []
+        params: list[object] = []
+        for name in ("model", "mode", "orientation"):
+            value = getattr(self, name)
+            if value is not None:
+                clauses.append(f"{name} = ?")
+                params.append(str(value))
+        if self.mark == UNMARKED:
+            clauses.append("mark IS NULL")
+        elif self.mark is not None:
+            clauses.append("mark = ?")
+            params.append(str(self.mark))
+        if self.text:
+            escaped = self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            clauses.append("prompt LIKE ? ESCAPE '\\'")
+            params.append(f"%{escaped}%")
+        if self.since is not None:
+            clauses.append("saved_at >= ?")
+            params.append(float(self.since))
+        if self.until is not None:
+            clauses.append("saved_at < ?")
+            params.append(float(self.until))
+        if self.demo is not None:
+            clauses.append("demo = ?")
+            params.append(1 if self.demo else 0)
+        return " AND ".join(clauses), params
+
+
+def _order_clause(order_by: str, newest_first: bool) -> str:
+    column = _RESULT_ORDER.get(order_by)
+    if column is None:
+        raise ValueError(f"cannot order results by {order_by!r}")
+    direction = "DESC" if newest_first else "ASC"
+    nulls = f"({column} IS NULL), " if order_by in _NULLS_LAST else ""
+    return f" ORDER BY {nulls}{column} {direction}, id {direction}"
 
 
 def _result_params(record: ResultRecord) -> list[object]:
@@ -786,35 +858,77 @@ class JobStore:
         newest_first: bool = True,
         limit: int | None = None,
         offset: int = 0,
+        orientation: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        demo: bool | None = None,
+        where: ResultFilter | None = None,
     ) -> list[ResultRecord]:
-        """Index rows, filtered; ``text`` is a case-insensitive substring of the prompt."""
-        where: list[str] = []
-        params: list[object] = []
-        for name, value in (("model", model), ("mode", mode), ("mark", mark)):
-            if value is not None:
-                where.append(f"{name} = ?")
-                params.append(str(value))
-        if text:
-            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            where.append("prompt LIKE ? ESCAPE '\\'")
-            params.append(f"%{escaped}%")
-        column = _RESULT_ORDER.get(order_by)
-        if column is None:
-            raise ValueError(f"cannot order results by {order_by!r}")
-        direction = "DESC" if newest_first else "ASC"
+        """Index rows, filtered; ``text`` is a case-insensitive substring of the prompt.
+
+        ``where`` (a :class:`ResultFilter`) replaces the individual filter arguments.
+        ``order_by`` is a column name or "date" / "duration" ("newest first" then
+        means longest first); rows without a duration come last.
+        """
+        if where is None:
+            where = ResultFilter(model=model, mode=mode, mark=mark, text=text,
+                                 orientation=orientation, since=since, until=until, demo=demo)
+        condition, params = where.where()
         sql = "SELECT * FROM results"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY {column} {direction}, id {direction} LIMIT ? OFFSET ?"
+        if condition:
+            sql += " WHERE " + condition
+        sql += _order_clause(order_by, newest_first) + " LIMIT ? OFFSET ?"
         params.extend([-1 if limit is None else int(limit), int(offset)])
         with self._read() as db:
             rows = db.execute(sql, params).fetchall()
         return [_result_from_row(row) for row in rows]
 
+    def result_keys(self, where: ResultFilter | None = None, *, order_by: str = "saved_at",
+                    newest_first: bool = True) -> list[str]:
+        """Only the ``video_rel`` of the matching rows, in order (cheap even for 10,000)."""
+        condition, params = (where or ResultFilter()).where()
+        sql = "SELECT video_rel FROM results"
+        if condition:
+            sql += " WHERE " + condition
+        sql += _order_clause(order_by, newest_first)
+        with self._read() as db:
+            return [row[0] for row in db.execute(sql, params).fetchall()]
+
+    def get_results(self, video_rels: Sequence[str]) -> dict[str, ResultRecord]:
+        """The rows for ``video_rels`` (missing ones are simply absent), by ``video_rel``."""
+        found: dict[str, ResultRecord] = {}
+        keys = list(dict.fromkeys(video_rels))
+        with self._read() as db:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                rows = db.execute(
+                    f"SELECT * FROM results WHERE video_rel IN ({marks})",  # noqa: S608
+                    chunk).fetchall()
+                for row in rows:
+                    record = _result_from_row(row)
+                    found[record.video_rel] = record
+        return found
+
+    def result_facets(self) -> dict[str, list[str]]:
+        """The distinct models, modes and orientations in the index (for filter menus)."""
+        facets: dict[str, list[str]] = {}
+        with self._read() as db:
+            for name in ("model", "mode", "orientation"):
+                rows = db.execute(
+                    f"SELECT DISTINCT {name} FROM results "  # noqa: S608 - known names
+                    f"WHERE {name} IS NOT NULL ORDER BY {name}").fetchall()
+                facets[name] = [str(row[0]) for row in rows]
+        return facets
+
     def clear_results(self) -> None:
         with self._write() as db:
             db.execute("DELETE FROM results")
 
-    def count_results(self) -> int:
+    def count_results(self, where: ResultFilter | None = None) -> int:
+        condition, params = (where or ResultFilter()).where()
+        sql = "SELECT COUNT(*) FROM results"
+        if condition:
+            sql += " WHERE " + condition
         with self._read() as db:
-            return int(db.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+            return int(db.execute(sql, params).fetchone()[0])

@@ -1,0 +1,281 @@
+"""What the user can do with results: marks, open, reveal, save a copy, trash, export.
+
+:class:`GalleryActions` does the work (file copies on the :class:`TaskRunner`,
+never on the main thread) and reports through ``changed(keys)`` (the index rows
+of those results changed: refresh them), ``removed(keys)`` and
+``status_message(text)``. The dialogs it needs are module functions
+(:func:`ask_folder`, :func:`ask_save_path`, :func:`confirm_delete`) so a test can
+answer them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QFile, QObject, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from kling_desktop.api.errors import KlingError
+from kling_desktop.engine.library import (
+    ExportReport,
+    Library,
+    LibraryEntry,
+    copy_file,
+)
+from kling_desktop.engine.store import JobStore, ResultRecord
+from kling_desktop.ui.gallery.model import error_text
+from kling_desktop.ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One selected result: its index row and, when its sidecar is readable, its entry."""
+
+    record: ResultRecord
+    entry: LibraryEntry | None
+    video: Path
+
+    @property
+    def key(self) -> str:
+        return self.record.video_rel
+
+
+# -- the platform ------------------------------------------------------------------------------
+
+def move_to_trash(path: Path) -> bool:
+    """Qt's system trash (Recycle Bin, Finder Trash, XDG trash). True when it went there."""
+    result = QFile.moveToTrash(str(path))
+    ok = result[0] if isinstance(result, tuple) else result
+    return bool(ok)
+
+
+def open_in_system_player(path: Path) -> bool:
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+def reveal_in_file_manager(path: Path) -> bool:
+    """Show ``path`` selected in Explorer/Finder; elsewhere open its folder."""
+    try:
+        if sys.platform == "win32":
+            subprocess.Popen(["explorer", f"/select,{os.path.normpath(path)}"])
+            return True
+        if sys.platform == "darwin":
+            subprocess.Popen(["open", "-R", str(path)])
+            return True
+    except OSError:
+        log.warning("could not ask the file manager to show %s", path, exc_info=True)
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
+
+
+# -- dialogs (tests replace these) ----------------------------------------------------------------
+
+def ask_folder(parent: QWidget, title: str) -> Path | None:
+    folder = QFileDialog.getExistingDirectory(parent, title)
+    return Path(folder) if folder else None
+
+
+def ask_save_path(parent: QWidget, title: str, suggested: Path) -> Path | None:
+    name, _ = QFileDialog.getSaveFileName(parent, title, str(suggested),
+                                          "Videos (*.mp4 *.mov);;All files (*)")
+    return Path(name) if name else None
+
+
+def confirm_delete(parent: QWidget, count: int, name: str) -> bool:
+    box = QMessageBox(parent)
+    box.setObjectName("confirmDeleteBox")
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Move to the trash")
+    if count == 1:
+        box.setText(f"Move “{name}” to the trash?")
+    else:
+        box.setText(f"Move these {count} results to the trash?")
+    box.setInformativeText("The video and its description go to the system trash, where you "
+                           "can restore them. The kept input copies stay in the library.")
+    delete = box.addButton("Move to trash", QMessageBox.ButtonRole.DestructiveRole)
+    delete.setObjectName("confirmDelete")
+    keep = box.addButton("Keep", QMessageBox.ButtonRole.RejectRole)
+    keep.setObjectName("keepResult")
+    box.setDefaultButton(keep)
+    box.exec()
+    return box.clickedButton() is delete
+
+
+# -- the actions ----------------------------------------------------------------------------------
+
+class GalleryActions(QObject):
+    changed = Signal(list)        # keys whose index rows changed
+    removed = Signal(list)        # keys that left the library
+    status_message = Signal(str)
+    failed = Signal(str)          # a plain-words problem to show
+    busy_changed = Signal(bool)
+
+    def __init__(self, library: Library, store: JobStore, tasks: TaskRunner,
+                 parent_widget: QWidget, *,
+                 trash: Callable[[Path], bool] = move_to_trash) -> None:
+        super().__init__(parent_widget)
+        self.library = library
+        self.store = store
+        self.tasks = tasks
+        self.parent_widget = parent_widget
+        self.trash = trash
+        self._busy = 0
+
+    def _begin(self) -> None:
+        self._busy += 1
+        if self._busy == 1:
+            self.busy_changed.emit(True)
+
+    def _end(self) -> None:
+        self._busy = max(0, self._busy - 1)
+        if self._busy == 0:
+            self.busy_changed.emit(False)
+
+    def busy(self) -> bool:
+        return self._busy > 0
+
+    # -- marks ------------------------------------------------------------------------------
+
+    def set_mark(self, targets: Sequence[Target], mark: str | None) -> None:
+        """Keeper / reject / neither, into each sidecar and the index (on the pool)."""
+        if not targets:
+            return
+        library, store = self.library, self.store
+
+        def work() -> list[str]:
+            done: list[str] = []
+            for target in targets:
+                if target.entry is not None:
+                    library.set_mark(target.entry, mark)
+                else:   # no usable sidecar: the index is the only place to keep it
+                    store.set_result_mark(target.key, mark)
+                done.append(target.key)
+            return done
+
+        def finished(keys: object) -> None:
+            self._end()
+            if isinstance(keys, list):
+                self.changed.emit(keys)
+                word = {"keeper": "a keeper", "reject": "a reject", None: "unmarked"}[mark]
+                count = len(keys)
+                self.status_message.emit(
+                    f"Marked {'it' if count == 1 else f'{count} results'} as {word}.")
+
+        def failed(error: BaseException) -> None:
+            self._end()
+            self.changed.emit([t.key for t in targets])
+            self.failed.emit(f"The mark could not be saved. {error_text(error)}")
+
+        self._begin()
+        self.tasks.run(work, on_done=finished, on_failed=failed)
+
+    # -- the system -------------------------------------------------------------------------
+
+    def open_in_player(self, target: Target) -> None:
+        if not open_in_system_player(target.video):
+            self.failed.emit(f"No program is set up to play {target.video.name}.")
+
+    def reveal(self, target: Target) -> None:
+        if not reveal_in_file_manager(target.video):
+            self.failed.emit(f"The folder of {target.video.name} could not be opened.")
+
+    # -- copies -----------------------------------------------------------------------------
+
+    def save_copy(self, target: Target) -> None:
+        suggested = Path.home() / target.video.name
+        dest = ask_save_path(self.parent_widget, "Save a copy of the video", suggested)
+        if dest is None:
+            return
+        if dest.resolve() == target.video.resolve():
+            self.failed.emit("That is the video itself; choose another place for the copy.")
+            return
+
+        def work() -> Path:
+            final = dest
+            if final.exists():    # the dialog asked about overwriting: honour "yes"
+                final.unlink()
+            return copy_file(target.video, final)
+
+        def finished(path: object) -> None:
+            self._end()
+            if isinstance(path, Path):
+                self.status_message.emit(f"Saved a copy as {path}.")
+
+        def failed(error: BaseException) -> None:
+            self._end()
+            self.failed.emit(f"The copy could not be saved. {_os_text(error)}")
+
+        self._begin()
+        self.tasks.run(work, on_done=finished, on_failed=failed)
+
+    def export(self, targets: Sequence[Target], folder: Path | None = None) -> None:
+        """Selected results with their descriptions and kept inputs, into a folder."""
+        if not targets:
+            return
+        if folder is None:
+            folder = ask_folder(self.parent_widget, "Export the selected results to…")
+            if folder is None:
+                return
+        items: list[LibraryEntry | Path] = [
+            t.entry if t.entry is not None else t.video for t in targets]
+
+        def finished(report: object) -> None:
+            self._end()
+            if not isinstance(report, ExportReport):
+                return
+            count = len(report.videos)
+            text = (f"Exported {count} result{'s' if count != 1 else ''} to {folder}"
+                    f" ({len(report.inputs)} input files).")
+            if report.without_description:
+                text += (f" {len(report.without_description)} went without a description "
+                         "(theirs could not be read).")
+            self.status_message.emit(text)
+
+        def failed(error: BaseException) -> None:
+            self._end()
+            self.failed.emit(f"The export did not finish. {_os_text(error)}")
+
+        self._begin()
+        self.tasks.run(self.library.export_results, items, folder,
+                       on_done=finished, on_failed=failed)
+
+    # -- trash ------------------------------------------------------------------------------
+
+    def delete(self, targets: Sequence[Target], *, confirm: bool = True) -> None:
+        """Move results to the system trash after asking; the index follows."""
+        if not targets:
+            return
+        if confirm and not confirm_delete(self.parent_widget, len(targets),
+                                          targets[0].video.name):
+            return
+        gone: list[str] = []
+        problems: list[str] = []
+        # QFile.moveToTrash is a rename on the same disk: quick, so done here in order.
+        for target in targets:
+            try:
+                self.library.delete_result(target.entry or target.video, self.trash)
+            except (KlingError, OSError) as exc:
+                problems.append(_os_text(exc))
+            else:
+                gone.append(target.key)
+        if gone:
+            self.removed.emit(gone)
+            count = len(gone)
+            self.status_message.emit(
+                f"Moved {'1 result' if count == 1 else f'{count} results'} to the trash.")
+        if problems:
+            self.failed.emit(" ".join(dict.fromkeys(problems)))
+
+
+def _os_text(error: BaseException) -> str:
+    if isinstance(error, OSError) and not isinstance(error, KlingError):
+        return error.strerror or str(error)
+    return error_text(error)

@@ -1,0 +1,485 @@
+"""The grid (a ``QListView`` in icon mode, painted by :class:`GalleryDelegate`) and the filter bar.
+
+Each item is painted, never built from widgets: the poster frame (or a
+placeholder while it is made), the length, model and mode badges, the date,
+the keeper/reject mark, a "Demo" badge, and a warning when the result's
+description file cannot be read. Rejects are dimmed so keepers stand out when
+reviewing a season's work.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QDate,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QStaticText
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolButton,
+    QWidget,
+)
+
+from kling_desktop.api.models import Mode, Model, Orientation
+from kling_desktop.engine.library import Library, LibraryEntry
+from kling_desktop.engine.store import UNMARKED, ResultFilter, ResultRecord
+from kling_desktop.ui.gallery.model import (
+    ENTRY_ROLE,
+    RECORD_ROLE,
+    GalleryQuery,
+    format_date,
+    format_duration,
+    mode_badge,
+    model_badge,
+    title_of,
+)
+from kling_desktop.ui.gallery.thumbnails import Thumbnails
+
+CELL = QSize(212, 268)        # grid cell, logical pixels
+THUMB = QSize(196, 196)       # the poster box inside a cell
+PAD = 8
+
+_KEEPER = QColor("#f5b301")
+_REJECT = QColor("#e5484d")
+_DEMO = QColor("#8e6ad8")
+_WARN = QColor("#f0a030")
+_BADGE_BG = QColor(0, 0, 0, 170)
+_BOX_BG = QColor("#202124")
+_WHITE = QColor("white")
+
+
+class GalleryDelegate(QStyledItemDelegate):
+    """Paints one result; asks :class:`Thumbnails` for its poster when it is painted."""
+
+    def __init__(self, thumbnails: Thumbnails, library: Library, view: QListView) -> None:
+        super().__init__(view)
+        self.thumbnails = thumbnails
+        self.library = library
+        base = view.font()
+        self._title_font = QFont(base)
+        self._title_font.setWeight(QFont.Weight.DemiBold)
+        self._small_font = QFont(base)
+        self._small_font.setPointSizeF(max(7.0, base.pointSizeF() * 0.86))
+        self._badge_font = QFont(self._small_font)
+        self._badge_font.setWeight(QFont.Weight.Bold)
+        self._title_metrics = QFontMetrics(self._title_font)
+        self._small_metrics = QFontMetrics(self._small_font)
+        self._badge_metrics = QFontMetrics(self._badge_font)
+        self._texts: dict[str, QStaticText] = {}
+        self._lines: OrderedDict[tuple[str, int], tuple[str, str]] = OrderedDict()
+
+    def sizeHint(self, option: QStyleOptionViewItem,
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        return QSize(CELL)
+
+    def fallback_picture(self, index: QModelIndex | QPersistentModelIndex) -> Path | None:
+        """The kept character picture (used when the clip gives no frame); not checked here."""
+        entry = index.data(ENTRY_ROLE)
+        if not isinstance(entry, LibraryEntry):
+            return None
+        return self.library.input_path(entry.image, must_exist=False)
+
+    def _static(self, text: str) -> QStaticText:
+        """Laid-out text, kept: shaping the same labels on every paint is what costs."""
+        cached = self._texts.get(text)
+        if cached is None:
+            cached = QStaticText(text)
+            cached.setTextFormat(Qt.TextFormat.PlainText)
+            cached.setPerformanceHint(QStaticText.PerformanceHint.AggressiveCaching)
+            if len(self._texts) > 4000:
+                self._texts.clear()
+            self._texts[text] = cached
+        return cached
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        record = index.data(RECORD_ROLE)
+        rect = QRect(option.rect)
+        state = option.state
+        palette: QPalette = option.palette
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        card = QRectF(rect.adjusted(3, 3, -3, -3))
+        selected = bool(state & QStyle.StateFlag.State_Selected)
+        if selected:
+            highlight = palette.color(QPalette.ColorRole.Highlight)
+            fill = QColor(highlight)
+            fill.setAlpha(60)
+            painter.setPen(QPen(highlight, 2))
+            painter.setBrush(fill)
+            painter.drawRoundedRect(card, 8, 8)
+        elif state & QStyle.StateFlag.State_MouseOver:
+            hover = QColor(palette.color(QPalette.ColorRole.Highlight))
+            hover.setAlpha(25)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(hover)
+            painter.drawRoundedRect(card, 8, 8)
+        box = QRect(rect.x() + (rect.width() - THUMB.width()) // 2, rect.y() + PAD,
+                    THUMB.width(), THUMB.height())
+        if isinstance(record, ResultRecord):
+            self._paint_poster(painter, box, record, index)
+            self._paint_badges(painter, box, record)
+            self._paint_text(painter, rect, box, record, palette, selected)
+        else:   # the row vanished between the query and the paint
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(_BOX_BG)
+            painter.drawRoundedRect(QRectF(box), 6, 6)
+        if state & QStyle.StateFlag.State_HasFocus:
+            pen = QPen(palette.color(QPalette.ColorRole.Highlight), 1, Qt.PenStyle.DotLine)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(card.adjusted(2, 2, -2, -2), 7, 7)
+        painter.restore()
+
+    # -- parts ------------------------------------------------------------------------------
+
+    def _paint_poster(self, painter: QPainter, box: QRect, record: ResultRecord,
+                      index: QModelIndex | QPersistentModelIndex) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(_BOX_BG)
+        painter.drawRoundedRect(QRectF(box), 6, 6)
+        pixmap = self.thumbnails.cached(record.video_rel)
+        if pixmap is None:
+            pixmap = self.thumbnails.pixmap(record.video_rel,
+                                            self.library.path_of(record.video_rel),
+                                            self.fallback_picture(index))
+        if record.mark == "reject":
+            painter.setOpacity(0.38)
+        if pixmap is not None and not pixmap.isNull():
+            ratio = pixmap.devicePixelRatio() or 1.0
+            size = QSize(round(pixmap.width() / ratio), round(pixmap.height() / ratio))
+            if size.width() > box.width() or size.height() > box.height():
+                size = size.scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(box.x() + (box.width() - size.width()) // 2,
+                           box.y() + (box.height() - size.height()) // 2,
+                           size.width(), size.height())
+            painter.drawPixmap(target, pixmap)
+        else:
+            painter.setPen(QColor(255, 255, 255, 90))
+            painter.setFont(self._small_font)
+            text = self._static("No preview" if self.thumbnails.has_failed(record.video_rel)
+                                else "Loading preview…")
+            text_size = text.size()
+            painter.drawStaticText(QPointF(box.center().x() - text_size.width() / 2,
+                                           box.center().y() - text_size.height() / 2), text)
+        painter.setOpacity(1.0)
+
+    def _chip(self, painter: QPainter, text: str, x: float, y: float, background: QColor,
+              foreground: QColor | None = None, *, right: bool = False) -> float:
+        """A rounded label at (x, y) (its right edge at x when ``right``); returns its width."""
+        painter.setFont(self._badge_font)
+        label = self._static(text)
+        size = label.size()
+        width = size.width() + 10
+        height = self._badge_metrics.height() + 4
+        left = x - width if right else x
+        chip = QRectF(left, y, width, height)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(background)
+        painter.drawRoundedRect(chip, height / 2, height / 2)
+        painter.setPen(foreground if foreground is not None else _WHITE)
+        painter.drawStaticText(QPointF(left + 5, y + (height - size.height()) / 2), label)
+        return width
+
+    def _paint_badges(self, painter: QPainter, box: QRect, record: ResultRecord) -> None:
+        height = self._badge_metrics.height() + 4
+        top = float(box.y() + 6)
+        # top left: the mark
+        left = float(box.x() + 6)
+        if record.mark == "keeper":
+            left += self._chip(painter, "★ Keeper", left, top, _KEEPER, QColor("#1d1d1d")) + 4
+        elif record.mark == "reject":
+            left += self._chip(painter, "✕ Reject", left, top, _REJECT) + 4
+        # top right: model and mode
+        right = float(box.right() - 5)
+        mode = mode_badge(record.mode)
+        if mode:
+            right -= self._chip(painter, mode, right, top, _BADGE_BG, right=True) + 4
+        model = model_badge(record.model)
+        if model:
+            self._chip(painter, model, right, top, _BADGE_BG, right=True)
+        # bottom: demo, length
+        bottom = box.bottom() - height - 5
+        if record.demo:
+            self._chip(painter, "Demo", box.x() + 6, bottom, _DEMO)
+        duration = format_duration(record.duration)
+        if duration:
+            self._chip(painter, duration, box.right() - 5, bottom, _BADGE_BG, right=True)
+        if not record.sidecar_ok:
+            band = QRectF(box.x(), box.center().y() - height, box.width(), height * 2)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(0, 0, 0, 190))
+            painter.drawRect(band)
+            painter.setPen(_WARN)
+            painter.setFont(self._badge_font)
+            label = self._static("⚠ Description unreadable" if record.sidecar_rel
+                                 else "⚠ No description file")
+            size = label.size()
+            painter.drawStaticText(QPointF(band.center().x() - size.width() / 2,
+                                           band.center().y() - size.height() / 2), label)
+
+    def _paint_text(self, painter: QPainter, rect: QRect, box: QRect, record: ResultRecord,
+                    palette: QPalette, selected: bool) -> None:
+        x = rect.x() + PAD + 2
+        width = rect.width() - 2 * PAD - 4
+        y = box.bottom() + 6
+        text_color = palette.color(QPalette.ColorRole.Text)
+        muted = palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.PlaceholderText)
+        if record.mark == "reject" and not selected:
+            text_color = muted
+        title, detail = self._text_lines(record, width)
+        painter.setFont(self._title_font)
+        painter.setPen(text_color)
+        painter.drawStaticText(QPointF(x, y), self._static(title))
+        y += self._title_metrics.height() + 1
+        painter.setFont(self._small_font)
+        painter.setPen(muted)
+        painter.drawStaticText(QPointF(x, y), self._static(detail))
+
+    def _text_lines(self, record: ResultRecord, width: int) -> tuple[str, str]:
+        key = (record.video_rel, width)
+        lines = self._lines.get(key)
+        if lines is None:
+            title = self._title_metrics.elidedText(title_of(record),
+                                                   Qt.TextElideMode.ElideRight, width)
+            detail = format_date(record.saved_at)
+            if record.width and record.height:
+                detail += f" · {record.width}×{record.height}"
+            detail = self._small_metrics.elidedText(detail, Qt.TextElideMode.ElideRight, width)
+            lines = (title, detail)
+            self._lines[key] = lines
+            while len(self._lines) > 2000:
+                self._lines.popitem(last=False)
+        return lines
+
+    def forget(self, key: str) -> None:
+        for cached in [k for k in self._lines if k[0] == key]:
+            del self._lines[cached]
+
+
+class GalleryView(QListView):
+    """The grid. ``activated`` (Enter / double click) opens the compare view."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("galleryGrid")
+        self.setAccessibleName("Results")
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setMovement(QListView.Movement.Static)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setUniformItemSizes(True)
+        self.setGridSize(CELL)
+        self.setSpacing(0)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(2000)
+        self.setWrapping(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setSelectionRectVisible(True)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.verticalScrollBar().setSingleStep(40)
+        self.setMouseTracking(True)
+        self.setDragEnabled(False)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def visible_rows(self) -> range:
+        """Rows whose cells intersect the viewport (the grid is regular)."""
+        model = self.model()
+        if model is None or model.rowCount() == 0:
+            return range(0)
+        first = self.indexAt(self.viewport().rect().topLeft() + QPoint(4, 4))
+        columns = max(1, self.viewport().width() // CELL.width())
+        rows_on_screen = self.viewport().height() // CELL.height() + 2
+        start = first.row() if first.isValid() else 0
+        start -= start % columns
+        return range(start, min(model.rowCount(), start + columns * rows_on_screen))
+
+
+# -- filter bar ------------------------------------------------------------------------------------
+
+DATE_CHOICES = (
+    ("any", "Any time"),
+    ("today", "Today"),
+    ("week", "Last 7 days"),
+    ("month", "Last 30 days"),
+    ("year", "This year"),
+    ("custom", "Between…"),
+)
+
+
+def date_range(choice: str, start: QDate, end: QDate, *,
+               now: float | None = None) -> tuple[float | None, float | None]:
+    """(since, until) as UNIX times for a date choice; local days, ``until`` exclusive."""
+    moment = datetime.fromtimestamp(now if now is not None else time.time())
+    midnight = datetime(moment.year, moment.month, moment.day)
+    if choice == "today":
+        return midnight.timestamp(), None
+    if choice == "week":
+        return (midnight - timedelta(days=6)).timestamp(), None
+    if choice == "month":
+        return (midnight - timedelta(days=29)).timestamp(), None
+    if choice == "year":
+        return datetime(moment.year, 1, 1).timestamp(), None
+    if choice == "custom":
+        first = date(start.year(), start.month(), start.day())
+        last = date(end.year(), end.month(), end.day())
+        if last < first:
+            first, last = last, first
+        since = datetime(first.year, first.month, first.day).timestamp()
+        until = (datetime(last.year, last.month, last.day) + timedelta(days=1)).timestamp()
+        return since, until
+    return None, None
+
+
+class FilterBar(QWidget):
+    """Search box, filters and sort. ``query_changed(GalleryQuery)`` (search debounced)."""
+
+    query_changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("galleryFilterBar")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(8, 6, 8, 6)
+        row.setSpacing(6)
+        self.search = QLineEdit(self)
+        self.search.setObjectName("gallerySearch")
+        self.search.setPlaceholderText("Search prompts…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search prompts")
+        self.search.setMinimumWidth(180)
+        row.addWidget(self.search, 2)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(180)
+        self._debounce.timeout.connect(self.emit_query)
+        self.search.textChanged.connect(self._debounce.start)
+        self.search.returnPressed.connect(self.emit_query)
+
+        self.model_box = self._combo("modelFilter", "Model", [
+            (None, "All models"), *((str(m), m.label) for m in Model)])
+        self.mode_box = self._combo("modeFilter", "Quality", [
+            (None, "Any quality"), (str(Mode.STD), "Standard"), (str(Mode.PRO), "Pro")])
+        self.orientation_box = self._combo("orientationFilter", "Orientation", [
+            (None, "Any orientation"), (str(Orientation.IMAGE), "Follows the picture"),
+            (str(Orientation.VIDEO), "Follows the clip")])
+        self.date_box = self._combo("dateFilter", "Date", list(DATE_CHOICES))
+        self.demo_box = self._combo("demoFilter", "Demo or real", [
+            (None, "Real and demo"), (False, "Real only"), (True, "Demo only")])
+        self.mark_box = self._combo("markFilter", "Mark", [
+            (None, "All marks"), ("keeper", "Keepers"), ("reject", "Rejects"),
+            (UNMARKED, "Not marked yet")])
+        self.sort_box = self._combo("sortBox", "Sort", [
+            ("newest", "Newest first"), ("oldest", "Oldest first"),
+            ("longest", "Longest first"), ("shortest", "Shortest first")])
+        self.since_edit = QDateEdit(self)
+        self.until_edit = QDateEdit(self)
+        today = QDate.currentDate()
+        for edit, name, value in ((self.since_edit, "sinceDate", today.addDays(-30)),
+                                  (self.until_edit, "untilDate", today)):
+            edit.setObjectName(name)
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("d MMM yyyy")
+            edit.setDate(value)
+            edit.setVisible(False)
+            edit.dateChanged.connect(self.emit_query)
+        for widget in (self.model_box, self.mode_box, self.orientation_box, self.date_box,
+                       self.since_edit, self.until_edit, self.demo_box, self.mark_box,
+                       self.sort_box):
+            row.addWidget(widget)
+        self.reset_button = QToolButton(self)
+        self.reset_button.setObjectName("resetFilters")
+        self.reset_button.setText("Clear filters")
+        self.reset_button.setAutoRaise(True)
+        self.reset_button.clicked.connect(self.reset)
+        self.reset_button.setVisible(False)
+        row.addWidget(self.reset_button)
+        self.count_label = QLabel(self)
+        self.count_label.setObjectName("galleryCount")
+        row.addWidget(self.count_label)
+        self.date_box.currentIndexChanged.connect(self.on_date_box_currentIndexChanged)
+
+    def _combo(self, name: str, accessible: str,
+               items: list[tuple[object, str]]) -> QComboBox:
+        box = QComboBox(self)
+        box.setObjectName(name)
+        box.setAccessibleName(accessible)
+        for value, text in items:
+            box.addItem(text, value)
+        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        box.currentIndexChanged.connect(self.emit_query)
+        return box
+
+    @Slot(int)
+    def on_date_box_currentIndexChanged(self, _index: int) -> None:
+        custom = self.date_box.currentData() == "custom"
+        self.since_edit.setVisible(custom)
+        self.until_edit.setVisible(custom)
+
+    def query(self) -> GalleryQuery:
+        since, until = date_range(str(self.date_box.currentData()), self.since_edit.date(),
+                                  self.until_edit.date())
+        demo = self.demo_box.currentData()
+        where = ResultFilter(
+            model=self.model_box.currentData(),
+            mode=self.mode_box.currentData(),
+            orientation=self.orientation_box.currentData(),
+            mark=self.mark_box.currentData(),
+            text=self.search.text().strip() or None,
+            since=since,
+            until=until,
+            demo=demo if isinstance(demo, bool) else None,
+        )
+        return GalleryQuery(where=where, sort=str(self.sort_box.currentData()))
+
+    @Slot()
+    def emit_query(self) -> None:
+        self._debounce.stop()
+        query = self.query()
+        self.reset_button.setVisible(query.filtered)
+        self.query_changed.emit(query)
+
+    @Slot()
+    def reset(self) -> None:
+        for box in (self.model_box, self.mode_box, self.orientation_box, self.date_box,
+                    self.demo_box, self.mark_box):
+            box.blockSignals(True)
+            box.setCurrentIndex(0)
+            box.blockSignals(False)
+        self.on_date_box_currentIndexChanged(0)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.emit_query()
+
+    def set_count(self, shown: int, total: int) -> None:
+        if shown == total:
+            self.count_label.setText(f"{total:,} result{'s' if total != 1 else ''}")
+        else:
+            self.count_label.setText(f"{shown:,} of {total:,}")
