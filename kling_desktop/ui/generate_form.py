@@ -13,7 +13,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QKeySequence, QPalette, QShortcut
+from PySide6.QtGui import QKeySequence, QPalette, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QRadioButton,
     QSizePolicy,
+    QSpacerItem,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +35,7 @@ from kling_desktop.engine.batch import BatchReport, JobOptions, check_batch, est
 from kling_desktop.ui.media_slot import MediaKind, MediaSlot, is_link
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import (
+    PrimaryButton,
     ProblemList,
     format_cost,
     format_seconds,
@@ -55,6 +56,13 @@ CHECKLIST = (
     "One continuous shot: no cuts",
     "The person fills a good part of the frame",
 )
+
+# The checklist stands beside the slots only when each slot keeps at least this much room;
+# below, it is one wrapped line under the slots.
+SLOT_ROOM_FOR_SIDE_CHECKLIST = 400
+CHECKLIST_SIDE_WIDTH = 230
+INPUTS_SPACING = 16
+FORM_MARGIN = 16
 
 _Snapshot = tuple[tuple[str, ...], tuple[str, ...], JobOptions]
 
@@ -98,25 +106,46 @@ class GenerateForm(QWidget):
     # -- construction --------------------------------------------------------------------------
 
     def _build(self) -> None:
+        self._checklist_beside = True     # the box beside the slots (else the strip below)
+        self._sound_inline = True         # "Keep the clip's own sound" beside Quality
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(16, 16, 16, 12)
-        outer.setSpacing(14)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
 
-        inputs = QHBoxLayout()
-        inputs.setSpacing(16)
-        self.image_slot = MediaSlot(MediaKind.IMAGE, self._tasks, self)
-        self.video_slot = MediaSlot(MediaKind.VIDEO, self._tasks, self)
+        # No scroll area: inside one, the inline player (a native window container) would
+        # turn the whole form native. The previews give up height first instead.
+        body = QWidget(self)
+        body.setObjectName("formBody")
+        self._body_layout = QVBoxLayout(body)
+        self._body_layout.setContentsMargins(FORM_MARGIN, FORM_MARGIN, FORM_MARGIN, 10)
+        self._body_layout.setSpacing(10)
+
+        self._inputs_row = QHBoxLayout()
+        self._inputs_row.setSpacing(INPUTS_SPACING)
+        self.image_slot = MediaSlot(MediaKind.IMAGE, self._tasks, body)
+        self.video_slot = MediaSlot(MediaKind.VIDEO, self._tasks, body)
         for slot in (self.image_slot, self.video_slot):
             slot.inputs_changed.connect(self.on_slot_inputs_changed)
             slot.action_requested.connect(self.apply_action)
-            inputs.addWidget(slot, 1)
-        inputs.addWidget(self._build_checklist(), 0, Qt.AlignmentFlag.AlignTop)
-        outer.addLayout(inputs, 1)
+            self._inputs_row.addWidget(slot, 1)
+        self._body_layout.addLayout(self._inputs_row, 1)
+        self._build_checklist(body)
+        self._body_layout.addWidget(self.checklist_strip)
+        self._inputs_row.addWidget(self.checklist, 0, Qt.AlignmentFlag.AlignTop)
 
-        outer.addWidget(self._separator())
-        outer.addLayout(self._build_options())
-        outer.addWidget(self._separator())
-        outer.addLayout(self._build_footer())
+        self._body_layout.addWidget(self._separator(body))
+        self._body_layout.addLayout(self._build_options(body))
+        outer.addWidget(body, 1)
+
+        footer = QWidget(self)
+        footer.setObjectName("formFooter")
+        footer_layout = QVBoxLayout(footer)
+        footer_layout.setContentsMargins(FORM_MARGIN, 0, FORM_MARGIN, 12)
+        footer_layout.setSpacing(10)
+        footer_layout.addWidget(self._separator(footer))
+        footer_layout.addLayout(self._build_footer(footer))
+        outer.addWidget(footer)
+        self._place_checklist(beside=False)
 
         shortcut_keys = (
             QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Return),
@@ -129,16 +158,19 @@ class GenerateForm(QWidget):
             shortcut.activated.connect(self.on_generate_shortcut_activated)
             self._shortcuts.append(shortcut)
 
-    def _separator(self) -> QFrame:
-        line = QFrame(self)
+    def _separator(self, parent: QWidget) -> QFrame:
+        line = QFrame(parent)
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
         return line
 
-    def _build_checklist(self) -> QWidget:
-        box = QFrame(self)
+    def _build_checklist(self, parent: QWidget) -> None:
+        """The pre-flight checklist, twice: a box beside the slots (wide forms) and one
+        wrapped line under them (narrow forms); ``_place_checklist`` shows one of them."""
+        note_text = "The service can't check these, and results suffer when they're off."
+        box = QFrame(parent)
         box.setObjectName("checklist")
-        box.setFixedWidth(220)
+        box.setFixedWidth(CHECKLIST_SIDE_WIDTH)
         box.setFrameShape(QFrame.Shape.StyledPanel)
         box.setAccessibleName("Before you generate: checklist")
         layout = QVBoxLayout(box)
@@ -149,8 +181,7 @@ class GenerateForm(QWidget):
         font.setBold(True)
         title.setFont(font)
         layout.addWidget(title)
-        note = QLabel("The service can't check these, and results suffer when they're off.",
-                      box)
+        note = QLabel(note_text, box)
         note.setWordWrap(True)
         self._mute(note)
         layout.addWidget(note)
@@ -159,33 +190,88 @@ class GenerateForm(QWidget):
             label.setWordWrap(True)
             layout.addWidget(label)
         self.checklist = box
-        return box
 
-    def _build_options(self) -> QGridLayout:
+        strip = QLabel(parent)
+        strip.setObjectName("checklistStrip")
+        strip.setWordWrap(True)
+        strip.setTextFormat(Qt.TextFormat.RichText)
+        # Items break between each other, never inside (non-breaking spaces within).
+        items = "&nbsp;&nbsp; ".join(
+            "•&nbsp;" + item.replace(" ", "&nbsp;") for item in CHECKLIST)
+        strip.setText(f"<b>Before you generate:</b>&nbsp;&nbsp; {items}")
+        strip.setToolTip(note_text)
+        strip.setAccessibleName("Before you generate: checklist")
+        strip.setAccessibleDescription(" ".join(CHECKLIST))
+        policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)   # as many lines as its width needs, no more
+        strip.setSizePolicy(policy)
+        self.checklist_strip = strip
+
+    def _place_checklist(self, *, beside: bool) -> None:
+        if beside == self._checklist_beside:
+            return
+        self._checklist_beside = beside
+        self.checklist.setVisible(beside)
+        self.checklist_strip.setVisible(not beside)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_to_width(event.size().width())
+
+    def _fit_to_width(self, width: int) -> None:
+        inner = width - 2 * FORM_MARGIN
+        slot = (inner - CHECKLIST_SIDE_WIDTH - 2 * INPUTS_SPACING) // 2
+        self._place_checklist(beside=slot >= SLOT_ROOM_FOR_SIDE_CHECKLIST)
+        # The sound box follows Model and Quality when the row has room, else its own row.
+        self._place_sound_check(inline=inner >= self._inline_options_width())
+
+    def _inline_options_width(self) -> int:
+        top = self._options_top
+        needed = self._options_label_width + self._options_grid.horizontalSpacing()
+        needed += top.sizeHint().width()
+        if not self._sound_inline:
+            needed += top.spacing() + 24 + self.keep_sound_check.sizeHint().width()
+        return needed
+
+    def _place_sound_check(self, *, inline: bool) -> None:
+        if inline == self._sound_inline:
+            return
+        self._sound_inline = inline
+        if inline:
+            self._options_grid.removeWidget(self.keep_sound_check)
+            self._options_top.insertWidget(self._options_top.count() - 1, self.keep_sound_check)
+        else:
+            self._options_top.removeWidget(self.keep_sound_check)
+            self._options_grid.addWidget(self.keep_sound_check, 2, 1)
+        self._sound_spacer.changeSize(24 if inline else 0, 0)
+        self._options_top.invalidate()
+
+    def _build_options(self, parent: QWidget) -> QGridLayout:
         grid = QGridLayout()
+        self._options_grid = grid
         grid.setHorizontalSpacing(12)
-        grid.setVerticalSpacing(10)
+        grid.setVerticalSpacing(8)
 
-        self.model_combo = QComboBox(self)
+        self.model_combo = QComboBox(parent)
         for model in Model:
             self.model_combo.addItem(model.label, model.value)
         self.model_combo.setToolTip("Which Kling model animates the character. V3 is the newer.")
         self.model_combo.setAccessibleName("Model")
         self.model_combo.currentIndexChanged.connect(self.on_option_changed)
-        model_label = QLabel("&Model", self)
+        model_label = QLabel("&Model", parent)
         model_label.setBuddy(self.model_combo)
 
-        self.mode_combo = QComboBox(self)
+        self.mode_combo = QComboBox(parent)
         for mode in Mode:
             self.mode_combo.addItem(mode.label, mode.value)
         self.mode_combo.setToolTip(
             "Standard renders 720p. Pro renders 1080p and costs more per second.")
         self.mode_combo.setAccessibleName("Quality")
         self.mode_combo.currentIndexChanged.connect(self.on_option_changed)
-        mode_label = QLabel("&Quality", self)
+        mode_label = QLabel("&Quality", parent)
         mode_label.setBuddy(self.mode_combo)
 
-        self.keep_sound_check = QCheckBox("Keep the clip's own &sound", self)
+        self.keep_sound_check = QCheckBox("Keep the clip's own &sound", parent)
         self.keep_sound_check.setChecked(True)
         self.keep_sound_check.setToolTip(
             "Keep the reference clip's audio in the result. Untick for a silent video.")
@@ -204,7 +290,7 @@ class GenerateForm(QWidget):
                                f"{Orientation.VIDEO.max_video_seconds:g} seconds long.",
         }
         for orientation in Orientation:
-            button = QRadioButton(orientation_label(orientation), self)
+            button = QRadioButton(orientation_label(orientation), parent)
             button.setToolTip(tips[orientation])
             self.orientation_group.addButton(button)
             self.orientation_buttons[orientation] = button
@@ -212,11 +298,11 @@ class GenerateForm(QWidget):
         orientation_row.addStretch(1)
         self.orientation_buttons[Orientation.IMAGE].setChecked(True)
         self.orientation_group.buttonToggled.connect(self.on_orientation_group_buttonToggled)
-        orientation_label_widget = QLabel("Character faces", self)
+        orientation_label_widget = QLabel("Character faces", parent)
         orientation_label_widget.setToolTip(tips[Orientation.IMAGE] + "\n" +
                                             tips[Orientation.VIDEO])
 
-        self.prompt_edit = QPlainTextEdit(self)
+        self.prompt_edit = QPlainTextEdit(parent)
         self.prompt_edit.setPlaceholderText(
             "Optional: describe the scene, the lighting or the style (English or Chinese)")
         self.prompt_edit.setToolTip(
@@ -228,13 +314,13 @@ class GenerateForm(QWidget):
         line = self.prompt_edit.fontMetrics().lineSpacing()
         self.prompt_edit.setFixedHeight(line * 3 + 16)
         self.prompt_edit.textChanged.connect(self.on_prompt_edit_textChanged)
-        prompt_label = QLabel("&Prompt", self)
+        prompt_label = QLabel("&Prompt", parent)
         prompt_label.setBuddy(self.prompt_edit)
         prompt_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.prompt_counter = QLabel(self)
+        self.prompt_counter = QLabel(parent)
         self.prompt_counter.setAccessibleName("Prompt length")
         self.prompt_counter.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.prompt_problems = ProblemList(self)
+        self.prompt_problems = ProblemList(parent)
         self.prompt_problems.setAccessibleName("Prompt problems")
         self.prompt_problems.action_requested.connect(self.apply_action)
 
@@ -244,33 +330,43 @@ class GenerateForm(QWidget):
         top.addSpacing(12)
         top.addWidget(mode_label)
         top.addWidget(self.mode_combo)
-        top.addSpacing(24)
+        self._sound_spacer = QSpacerItem(24, 0, QSizePolicy.Policy.Fixed,
+                                         QSizePolicy.Policy.Minimum)
+        top.addSpacerItem(self._sound_spacer)
         top.addWidget(self.keep_sound_check)
         top.addStretch(1)
+        self._options_top = top
+
+        prompt_box = QVBoxLayout()
+        prompt_box.setSpacing(2)
+        prompt_box.addWidget(self.prompt_edit)
+        prompt_box.addWidget(self.prompt_counter)
 
         grid.addWidget(model_label, 0, 0)
         grid.addLayout(top, 0, 1)
         grid.addWidget(orientation_label_widget, 1, 0)
         grid.addLayout(orientation_row, 1, 1)
-        grid.addWidget(prompt_label, 2, 0)
-        grid.addWidget(self.prompt_edit, 2, 1)
-        grid.addWidget(self.prompt_counter, 3, 1)
+        # row 2: the sound box, when the form is too narrow for it beside Quality
+        grid.addWidget(prompt_label, 3, 0)
+        grid.addLayout(prompt_box, 3, 1)
         grid.addWidget(self.prompt_problems, 4, 1)
         grid.setColumnStretch(1, 1)
+        self._options_label_width = max(
+            w.sizeHint().width() for w in (model_label, orientation_label_widget, prompt_label))
         return grid
 
-    def _build_footer(self) -> QHBoxLayout:
+    def _build_footer(self, parent: QWidget) -> QHBoxLayout:
         footer = QHBoxLayout()
         footer.setSpacing(12)
-        self.options_problems = ProblemList(self)
+        self.options_problems = ProblemList(parent)
         self.options_problems.setAccessibleName("Batch problems")
         self.options_problems.action_requested.connect(self.apply_action)
-        self.summary_label = QLabel(self)
+        self.summary_label = QLabel(parent)
         self.summary_label.setAccessibleName("Billable length")
         self.summary_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.summary_label.setToolTip(
             "The result is as long as the motion clip, and the provider bills per second of it.")
-        self.cost_label = QLabel(self)
+        self.cost_label = QLabel(parent)
         self.cost_label.setAccessibleName("Estimated cost")
         self.cost_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self._mute(self.cost_label)
@@ -278,21 +374,8 @@ class GenerateForm(QWidget):
         summary.setSpacing(0)
         summary.addWidget(self.summary_label)
         summary.addWidget(self.cost_label)
-        self.generate_button = QPushButton("Generate", self)
+        self.generate_button = PrimaryButton("Generate", parent, object_name="generateButton")
         self.generate_button.setDefault(True)
-        self.generate_button.setObjectName("generateButton")
-        self.generate_button.setMinimumWidth(160)
-        self.generate_button.setMinimumHeight(38)
-        self.generate_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.generate_button.setStyleSheet(
-            "#generateButton { background: palette(highlight); color: palette(highlighted-text);"
-            " border: none; border-radius: 5px; padding: 6px 18px; }"
-            "#generateButton:hover { background: palette(link); }"
-            "#generateButton:disabled { background: palette(button); color: palette(mid);"
-            " border: 1px solid palette(mid); }")
-        font = self.generate_button.font()
-        font.setBold(True)
-        self.generate_button.setFont(font)
         self.generate_button.setToolTip("Send the job(s) to the provider (Ctrl+Enter)")
         self.generate_button.setAccessibleName("Generate")
         self.generate_button.clicked.connect(self.on_generate_button_clicked)

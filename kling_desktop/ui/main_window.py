@@ -17,7 +17,18 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QByteArray, QProcess, QSettings, QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QObject,
+    QProcess,
+    QSettings,
+    QSize,
+    Qt,
+    QUrl,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -64,6 +75,16 @@ SHUTDOWN_TIMEOUT_MS = 8000
 WINDOW_STATE_FILE = "window-state.ini"
 DEFAULT_SIZE = QSize(1280, 800)
 MINIMUM_SIZE = QSize(1024, 660)
+# The jobs list's share of the window until the user drags the divider: a third of the
+# width, within these bounds (the form, with its two previews, gets the rest).
+JOBS_WIDTH_SHARE = 0.34
+JOBS_WIDTH_MIN = 380
+JOBS_WIDTH_MAX = 440
+
+
+def default_jobs_width(total: int) -> int:
+    """The jobs panel's width in a splitter ``total`` pixels wide, before the user chose one."""
+    return max(JOBS_WIDTH_MIN, min(JOBS_WIDTH_MAX, round(total * JOBS_WIDTH_SHARE)))
 
 
 class QuitChoice:
@@ -212,9 +233,15 @@ class MainWindow(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.form)
         self.splitter.addWidget(self.jobs_panel)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([760, 520])
+        # A larger window grows the form (its previews); the jobs list keeps its width.
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        # Until the user drags the divider (or one they dragged is restored), the jobs list
+        # takes default_jobs_width() of whatever width the window has.
+        self._splitter_auto = True
+        self.splitter.splitterMoved.connect(self.on_splitter_splitterMoved)
+        self.splitter.installEventFilter(self)
+        self._fit_splitter()
 
         self.pages.addWidget(self.splitter)
         self.pages.addWidget(self.start_panel)
@@ -329,8 +356,31 @@ class MainWindow(QMainWindow):
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
             self.resize(self._default_size())
         sizes = state.value("window/splitter")
-        if isinstance(sizes, QByteArray):
-            self.splitter.restoreState(sizes)
+        # Files written before "splitterChosen" existed: their sizes count as chosen.
+        chosen = str(state.value("window/splitterChosen", "true")).lower() == "true"
+        if isinstance(sizes, QByteArray) and chosen and self.splitter.restoreState(sizes):
+            self._splitter_auto = False
+        else:
+            self._fit_splitter()
+
+    def _fit_splitter(self) -> None:
+        """Give the jobs list its default share of the splitter's width (the form the rest)."""
+        if not self._splitter_auto:
+            return
+        total = self.splitter.width() - self.splitter.handleWidth()
+        if total <= 0:
+            return
+        jobs = default_jobs_width(total)
+        self.splitter.setSizes([max(1, total - jobs), jobs])
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.splitter and event.type() == QEvent.Type.Resize:
+            self._fit_splitter()
+        return super().eventFilter(watched, event)
+
+    @Slot(int, int)
+    def on_splitter_splitterMoved(self, _pos: int, _index: int) -> None:
+        self._splitter_auto = False
 
     def _default_size(self) -> QSize:
         screen = self.screen() or QGuiApplication.primaryScreen()
@@ -344,6 +394,7 @@ class MainWindow(QMainWindow):
         state = self._state_store()
         state.setValue("window/geometry", self.saveGeometry())
         state.setValue("window/splitter", self.splitter.saveState())
+        state.setValue("window/splitterChosen", "false" if self._splitter_auto else "true")
         state.sync()
 
     # -- generating ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import (
+    QEvent,
     QMimeData,
     QObject,
     QRectF,
@@ -44,6 +45,7 @@ from PySide6.QtGui import (
     QPalette,
     QPen,
     QPixmap,
+    QResizeEvent,
     QShortcut,
 )
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
@@ -66,13 +68,22 @@ from PySide6.QtWidgets import (
 
 from kling_desktop.engine.checks import ImageInfo, VideoInfo, is_url
 from kling_desktop.ui.tasks import TaskRunner
-from kling_desktop.ui.widgets import ProblemList, format_bytes, format_seconds, muted_color
+from kling_desktop.ui.widgets import (
+    ElidedLabel,
+    ProblemList,
+    format_bytes,
+    format_seconds,
+    muted_color,
+)
 
 if TYPE_CHECKING:
     from kling_desktop.engine.checks import Problem
 
 PREVIEW_DECODE_MAX = 1280   # longest side of a decoded preview, in pixels
 POSTER_TIMEOUT_MS = 8000    # give up on a poster frame after this long
+INFO_SEPARATOR = " · "
+LINK_PLACEHOLDER = "or paste an https:// link"
+LINK_PLACEHOLDER_SHORT = "or paste a link"
 
 
 class MediaKind(StrEnum):
@@ -159,11 +170,13 @@ class _Preview(QWidget):
         self._pixmap: QPixmap | None = None
         self._placeholder = placeholder
         self._drag_over = False
-        self.setMinimumSize(200, 150)
+        self.setMinimumSize(160, 110)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:
-        return QSize(320, 220)
+        # As tall as its minimum: the form's layout hands the preview whatever height is left
+        # (stretch), and a form that does not fit scrolls only below this.
+        return QSize(320, self.minimumHeight())
 
     def set_image(self, image: QImage | None) -> None:
         self._image = image
@@ -326,7 +339,7 @@ class MediaSlot(QFrame):
         text = self._text
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
+        layout.setSpacing(6)
 
         header = QHBoxLayout()
         header.setSpacing(8)
@@ -335,13 +348,14 @@ class MediaSlot(QFrame):
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.1)
         self.title_label.setFont(font)
-        self.hint_label = QLabel(text["formats"], self)
+        # The formats give way (shortened) before the title does.
+        self.hint_label = ElidedLabel(text["formats"], self)
+        self.hint_label.setToolTip(text["formats"])
         self._mute(self.hint_label)
         self.count_label = QLabel(self)
         self._mute(self.count_label)
         header.addWidget(self.title_label)
-        header.addWidget(self.hint_label)
-        header.addStretch(1)
+        header.addWidget(self.hint_label, 1)
         header.addWidget(self.count_label)
         layout.addLayout(header)
 
@@ -349,7 +363,7 @@ class MediaSlot(QFrame):
         self.preview.setAccessibleName(f"{text['title']} preview")
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.preview)
-        self.stack.setMinimumHeight(180)
+        self.stack.setMinimumHeight(110)
         layout.addWidget(self.stack, 1)
 
         info_row = QHBoxLayout()
@@ -366,7 +380,9 @@ class MediaSlot(QFrame):
         self.sound_button.setToolTip("Hear the clip's own sound while it plays")
         self.sound_button.setAccessibleName("Play the clip with sound")
         self.sound_button.toggled.connect(self.on_sound_button_toggled)
-        self.info_label = QLabel(self)
+        # Long details drop their last parts ("12.0 s · 640 × 480 · …"); all of it is in the
+        # tooltip. Never wider than the slot, so both slots keep the same width.
+        self.info_label = ElidedLabel(parent=self, separator=INFO_SEPARATOR)
         self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.info_label.setAccessibleName(f"{text['title']} details")
         self._mute(self.info_label)
@@ -375,8 +391,6 @@ class MediaSlot(QFrame):
         info_row.addWidget(self.info_label, 1)
         # Same height in both slots, so their rows line up side by side.
         self.info_label.setMinimumHeight(self.play_button.sizeHint().height())
-        # Long details must not widen this slot beyond its twin.
-        self.info_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addLayout(info_row)
         is_video = self.kind is MediaKind.VIDEO
         self.play_button.setVisible(is_video)
@@ -389,13 +403,17 @@ class MediaSlot(QFrame):
         self.choose_button.setAccessibleName(f"Choose {text['title'].lower()} files")
         self.choose_button.clicked.connect(self.on_choose_button_clicked)
         self.url_edit = QLineEdit(self)
-        self.url_edit.setPlaceholderText("or paste an https:// link")
+        self.url_edit.setPlaceholderText(LINK_PLACEHOLDER)
+        self.url_edit.setMinimumWidth(80)
         self.url_edit.setClearButtonEnabled(True)
         self.url_edit.setToolTip(
             f"A public link to a {text['formats']} file; press Enter to add it")
         self.url_edit.setAccessibleName(f"{text['title']} link")
         self.url_edit.returnPressed.connect(self.on_url_edit_returnPressed)
         self.add_button = QPushButton("Add", self)
+        self.add_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.add_button.setMaximumWidth(
+            self.add_button.fontMetrics().horizontalAdvance("Add") + 28)
         self.add_button.setToolTip("Add the link above")
         self.add_button.setAccessibleName(f"Add {text['title'].lower()} link")
         self.add_button.clicked.connect(self.on_add_button_clicked)
@@ -409,6 +427,12 @@ class MediaSlot(QFrame):
         self.list_widget.setToolTip(
             f"The {text['many']} of this batch. Select one to preview it; Delete removes it.")
         self.list_widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        # Rows fit the width (long names are shortened, the full path is in the tooltip).
+        self.list_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list_widget.setHorizontalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self.list_widget.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list_widget.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.list_widget.viewport().installEventFilter(self)
         self.list_widget.currentRowChanged.connect(self.on_list_widget_currentRowChanged)
         highlight = self.palette().color(QPalette.ColorRole.Highlight)
         self.list_widget.setStyleSheet(
@@ -437,6 +461,19 @@ class MediaSlot(QFrame):
         palette = label.palette()
         palette.setColor(QPalette.ColorRole.WindowText, muted_color(self.palette()))
         label.setPalette(palette)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_placeholder()
+
+    def _fit_placeholder(self) -> None:
+        """The long link hint when it fits the field, else the short one (tooltip: https)."""
+        edit = self.url_edit
+        room = edit.width() - 2 * edit.fontMetrics().horizontalAdvance("x") - 24
+        fits = edit.fontMetrics().horizontalAdvance(LINK_PLACEHOLDER) <= room
+        wanted = LINK_PLACEHOLDER if fits else LINK_PLACEHOLDER_SHORT
+        if edit.placeholderText() != wanted:
+            edit.setPlaceholderText(wanted)
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -491,7 +528,8 @@ class MediaSlot(QFrame):
         return self.preview.image()
 
     def info_text(self) -> str:
-        return self.info_label.text()
+        """All the details of the previewed input (the label may show fewer)."""
+        return self.info_label.full_text()
 
     def is_playing(self) -> bool:
         return (self._player is not None
@@ -600,7 +638,7 @@ class MediaSlot(QFrame):
             item.setData(Qt.ItemDataRole.AccessibleTextRole, source_name(source))
             item.setToolTip(source)
             row = self._list_row(source)
-            item.setSizeHint(row.sizeHint())
+            item.setSizeHint(self._row_size(row))
             self.list_widget.setItemWidget(item, row)
         if current is not None:
             self.list_widget.setCurrentRow(self._inputs.index(current))
@@ -620,12 +658,27 @@ class MediaSlot(QFrame):
         else:
             self._show_preview(current)
 
+    def _row_size(self, row: QWidget) -> QSize:
+        """Exactly the list's width: the row shortens its name rather than overflow."""
+        width = max(row.minimumSizeHint().width(), self.list_widget.viewport().width())
+        return QSize(width, row.sizeHint().height())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.list_widget.viewport():
+            for index in range(self.list_widget.count()):
+                item = self.list_widget.item(index)
+                row = self.list_widget.itemWidget(item)
+                if row is not None:
+                    item.setSizeHint(self._row_size(row))
+        return super().eventFilter(watched, event)
+
     def _list_row(self, source: str) -> QWidget:
         row = QWidget(self.list_widget)
         layout = QHBoxLayout(row)
         layout.setContentsMargins(6, 1, 2, 1)
         layout.setSpacing(6)
-        name = QLabel(source_name(source), row)
+        # Shortened in the middle, so the extension (and the start) stay readable.
+        name = ElidedLabel(source_name(source), row, mode=Qt.TextElideMode.ElideMiddle)
         name.setObjectName("name")
         name.setToolTip(source)
         detail = QLabel(row)
@@ -758,7 +811,8 @@ class MediaSlot(QFrame):
     def _update_info(self) -> None:
         source = self._previewed
         if source is None:
-            self.info_label.setText("")
+            self.info_label.set_full_text("")
+            self.info_label.setToolTip("")
             return
         info = self._infos.get(source)
         parts: list[str] = []
@@ -780,8 +834,8 @@ class MediaSlot(QFrame):
                 parts.append(f"{size.width()} × {size.height()}")
         elif is_link(source):
             parts.append("Web link")
-        text = " · ".join(parts)
-        self.info_label.setText(text)
+        text = INFO_SEPARATOR.join(parts)
+        self.info_label.set_full_text(text)
         self.info_label.setToolTip(text)
 
     # -- inline playback ----------------------------------------------------------------------

@@ -27,7 +27,7 @@ from kling_desktop import APP_NAME
 from kling_desktop.api.errors import KlingError
 from kling_desktop.engine.secrets import ENV_KEY, KeyringStatus, keyring_status, store_api_key
 from kling_desktop.ui.tasks import TaskRunner
-from kling_desktop.ui.widgets import error_color, muted_color
+from kling_desktop.ui.widgets import PrimaryButton, error_color, muted_color
 
 
 def save_key(key: str) -> None:
@@ -164,8 +164,11 @@ class StartPanel(QWidget):
         self._mute(demo_text)
         demo_words.addWidget(demo_text)
         demo_layout.addLayout(demo_words, 1)
-        self.demo_button = QPushButton("Try the demo", demo_card)
-        self.demo_button.setObjectName("startDemo")
+        # The newcomer's way in: the one filled button on the page, like Generate later.
+        self.demo_button = PrimaryButton("Try the demo", demo_card, object_name="startDemo",
+                                         min_width=150)
+        self.demo_button.setToolTip("Open the app with a sample character and clip; "
+                                    "nothing is billed.")
         self.demo_button.clicked.connect(self.demo_requested)
         demo_layout.addWidget(self.demo_button, 0, Qt.AlignmentFlag.AlignVCenter)
         layout.addWidget(demo_card)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPalette, QPen, QPixmap
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal, Slot
+from PySide6.QtGui import (
+    QColor,
+    QGuiApplication,
+    QIcon,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -111,6 +121,139 @@ def set_text_color(widget: QWidget, color: QColor) -> None:
     palette = widget.palette()
     palette.setColor(QPalette.ColorRole.WindowText, color)
     widget.setPalette(palette)
+
+
+# -- labels that fit and buttons that lead ------------------------------------------------------
+
+class ElidedLabel(QLabel):
+    """One line of text that shortens itself to the width it gets, never widening its layout.
+
+    ``separator`` (e.g. ``" · "``): drop whole trailing parts first ("5.0 s · 640 × 480 · …"),
+    so a detail is shown whole or not at all. Without it, ``mode`` elides (e.g. in the middle,
+    keeping a file's extension). ``full_text()`` is the whole text; callers set the tooltip.
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, *,
+                 mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+                 separator: str | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self._mode = mode
+        self._separator = separator
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(False)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.set_full_text(text)
+
+    def full_text(self) -> str:
+        return self._full
+
+    def set_full_text(self, text: str) -> None:
+        if text == self._full and self.text():
+            return
+        self._full = text
+        self.setAccessibleDescription(text)
+        self.updateGeometry()
+        self._fit()
+
+    def is_elided(self) -> bool:
+        return self.text() != self._full
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        margins = self.contentsMargins()
+        width = (self.fontMetrics().horizontalAdvance(self._full)
+                 + margins.left() + margins.right() + 2 * self.margin() + 2)
+        return QSize(width, hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(min(self.fontMetrics().horizontalAdvance("…") * 3, self.sizeHint().width()),
+                     hint.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.contentsRect().width() - 2 * self.margin()
+        shown = elide_text(self._full, self.fontMetrics().horizontalAdvance, width,
+                           mode=self._mode, separator=self._separator,
+                           fallback=lambda t, w: self.fontMetrics().elidedText(t, self._mode, w))
+        if shown != self.text():
+            super().setText(shown)
+
+
+def elide_text(text: str, advance: Callable[[str], int], width: int, *,
+               mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+               separator: str | None = None,
+               fallback: Callable[[str, int], str] | None = None) -> str:
+    """``text`` if it fits ``width``, else whole leading parts + "…", else the fallback's cut."""
+    if not text or advance(text) <= width:
+        return text
+    if separator:
+        parts = text.split(separator)
+        for count in range(len(parts) - 1, 0, -1):
+            candidate = separator.join(parts[:count]) + separator.rstrip() + " …"
+            if advance(candidate) <= width:
+                return candidate
+    if fallback is not None:
+        return fallback(text, max(0, width))
+    return text
+
+
+class PrimaryButton(QPushButton):
+    """The one action a screen leads to (Generate, Try the demo): filled with the accent.
+
+    The colours come from the palette around the button and follow light/dark switches.
+    """
+
+    def __init__(self, text: str, parent: QWidget | None = None, *,
+                 object_name: str = "primaryButton", min_width: int = 160) -> None:
+        super().__init__(text, parent)
+        self.setObjectName(object_name)
+        self.setMinimumWidth(min_width)
+        self.setMinimumHeight(38)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        # Clicks leave the focus where it was; Tab still reaches it (and draws the ring).
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        font = self.font()
+        font.setBold(True)
+        self.setFont(font)
+        self._style = ""
+        self._restyle()
+
+    def _source_palette(self) -> QPalette:
+        parent = self.parentWidget()
+        return parent.palette() if parent is not None else QGuiApplication.palette()
+
+    def _restyle(self) -> None:
+        palette = self._source_palette()
+        accent = palette.color(QPalette.ColorRole.Highlight)
+        text = palette.color(QPalette.ColorRole.HighlightedText)
+        dark = is_dark(palette)
+        hover = accent.lighter(112) if dark else accent.darker(112)
+        pressed = accent.lighter(125) if dark else accent.darker(130)
+        ring = palette.color(QPalette.ColorRole.WindowText)
+        sel = f"QPushButton#{self.objectName()}"
+        style = (
+            f"{sel} {{ background: {accent.name()}; color: {text.name()}; border: none;"
+            " border-radius: 5px; padding: 6px 18px; }"
+            f"{sel}:hover {{ background: {hover.name()}; }}"
+            f"{sel}:pressed {{ background: {pressed.name()}; }}"
+            f"{sel}:focus {{ border: 2px solid {ring.name()}; padding: 4px 16px; }}"
+            f"{sel}:disabled {{ background: palette(button); color: palette(mid);"
+            " border: 1px solid palette(mid); padding: 5px 17px; }")
+        if style != self._style:
+            self._style = style
+            self.setStyleSheet(style)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange,
+                            QEvent.Type.ParentChange):
+            self._restyle()
 
 
 # -- inline problems -------------------------------------------------------------------------
