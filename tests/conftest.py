@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 import uuid
@@ -21,6 +22,9 @@ import pytest
 
 from kling_desktop.engine import secrets
 from kling_desktop.simulator import Simulator, SimulatorConfig
+
+# Before pytest-qt creates the QApplication (tests/run.sh exports it too).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 TEST_KEY = "sk-test-3f9a1c0b7e2d4a6b"
 

@@ -48,19 +48,23 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from kling_desktop import APP_NAME
 from kling_desktop.api import errors as api_errors
+from kling_desktop.api.models import Mode, Model, Orientation
 from kling_desktop.engine.batch import BatchReport, JobOptions
 from kling_desktop.engine.jobs import Job, JobState
+from kling_desktop.engine.library import LibraryEntry
 from kling_desktop.engine.runner import Engine, NoApiKeyError
 from kling_desktop.engine.settings import Settings, save_settings
 from kling_desktop.ui.about import show_about
 from kling_desktop.ui.confirm import confirm_generation
 from kling_desktop.ui.demo import DEMO_BANNER, DemoSession
+from kling_desktop.ui.gallery import GalleryWidget
 from kling_desktop.ui.generate_form import GenerateForm
 from kling_desktop.ui.job_controller import JobController
 from kling_desktop.ui.jobs_panel import Action, JobsPanel
@@ -72,6 +76,7 @@ from kling_desktop.ui.tasks import TaskRunner
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_MS = 8000
+GALLERY_SHUTDOWN_MS = 3000
 WINDOW_STATE_FILE = "window-state.ini"
 DEFAULT_SIZE = QSize(1280, 800)
 MINIMUM_SIZE = QSize(1024, 660)
@@ -245,7 +250,21 @@ class MainWindow(QMainWindow):
 
         self.pages.addWidget(self.splitter)
         self.pages.addWidget(self.start_panel)
-        outer.addWidget(self.pages, 1)
+
+        # "Create" holds the start panel or the form + jobs; "Library" the saved results,
+        # which open offline and without a key. The gallery is built on first show.
+        self.tabs = QTabWidget(central)
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.pages, "Create")
+        self.library_page = QWidget(self.tabs)
+        QVBoxLayout(self.library_page).setContentsMargins(0, 0, 0, 0)
+        self.tabs.addTab(self.library_page, "Library")
+        self.tabs.setTabToolTip(0, "Make new videos and follow their progress")
+        self.tabs.setTabToolTip(1, "Review, play and compare every saved result (works offline)")
+        self.gallery: GalleryWidget | None = None
+        self.tabs.currentChanged.connect(self.on_tabs_currentChanged)
+        outer.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
         self.statusBar().setSizeGripEnabled(True)
@@ -278,6 +297,10 @@ class MainWindow(QMainWindow):
         self.jobs_focus_action.setShortcut(QKeySequence("Ctrl+2"))
         self.jobs_focus_action.triggered.connect(self.focus_jobs)
         view_menu.addAction(self.jobs_focus_action)
+        self.gallery_action = QAction("&Library of results", self)
+        self.gallery_action.setShortcut(QKeySequence("Ctrl+3"))
+        self.gallery_action.triggered.connect(self.show_gallery)
+        view_menu.addAction(self.gallery_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         self.about_action = QAction(f"&About {APP_NAME}", self)
@@ -599,6 +622,13 @@ class MainWindow(QMainWindow):
         except api_errors.KlingError as exc:
             self._error_box("The new settings could not be used", exc)
         self.form.set_settings(settings)
+        if self.gallery is not None and self.gallery.library is not self.engine.library:
+            if self.tabs.currentWidget() is self.library_page:
+                self.ensure_gallery()
+            else:  # rebuilt on the next visit of the tab
+                self.gallery.shutdown(GALLERY_SHUTDOWN_MS)
+                self.gallery.deleteLater()
+                self.gallery = None
         self.controller.set_max_concurrent(settings.max_concurrent_jobs)
         self.statusBar().showMessage("Settings saved", 4000)
         if self.is_start_panel_shown():
@@ -631,10 +661,12 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def focus_form(self) -> None:
+        self.tabs.setCurrentWidget(self.pages)
         self.form.image_slot.choose_button.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     @Slot()
     def focus_jobs(self) -> None:
+        self.tabs.setCurrentWidget(self.pages)
         self.jobs_panel.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     @Slot()
@@ -714,6 +746,66 @@ class MainWindow(QMainWindow):
         event.accept()
         self.closed.emit()
 
+    # -- library tab -------------------------------------------------------------------------
+
+    @Slot(int)
+    def on_tabs_currentChanged(self, index: int) -> None:
+        if self.tabs.widget(index) is self.library_page:
+            self.ensure_gallery()
+
+    @Slot()
+    def show_gallery(self) -> None:
+        self.tabs.setCurrentWidget(self.library_page)
+
+    def ensure_gallery(self) -> GalleryWidget:
+        """Build the gallery over the engine's current library (once, or after a move)."""
+        if self.gallery is not None and self.gallery.library is self.engine.library:
+            return self.gallery
+        if self.gallery is not None:
+            self.gallery.shutdown(GALLERY_SHUTDOWN_MS)
+            self.gallery.deleteLater()
+        gallery = GalleryWidget(self.engine.library, self.engine.store, tasks=self.tasks,
+                                parent=self.library_page)
+        gallery.use_settings_again.connect(self.on_gallery_use_settings_again)
+        gallery.status_message.connect(self.on_gallery_status_message)
+        layout = self.library_page.layout()
+        assert layout is not None
+        layout.addWidget(gallery)
+        self.gallery = gallery
+        return gallery
+
+    @Slot(object)
+    def on_gallery_use_settings_again(self, entry: object) -> None:
+        if not isinstance(entry, LibraryEntry):
+            return
+        library = self.engine.library
+        inputs = []
+        for ref in (entry.image, entry.video):
+            kept = library.input_path(ref)
+            inputs.append(str(kept) if kept is not None else (ref.url or ""))
+        image, video = inputs
+        try:
+            options = JobOptions(
+                model=Model(entry.model), mode=Mode(entry.mode), prompt=entry.prompt,
+                orientation=Orientation(entry.orientation),
+                keep_original_sound=entry.keep_original_sound)
+        except ValueError:
+            self.statusBar().showMessage(
+                "These settings come from a newer or unknown model; pick them by hand.", 8000)
+            return
+        self.form.apply_options(options)
+        self.form.set_inputs([image] if image else [], [video] if video else [])
+        self.tabs.setCurrentWidget(self.pages)
+        missing = [name for name, value in (("picture", image), ("clip", video)) if not value]
+        note = (f" The {' and '.join(missing)} was not kept with this result; add it again."
+                if missing else "")
+        self.statusBar().showMessage("Settings of the saved result are in the form." + note,
+                                     8000)
+
+    @Slot(str)
+    def on_gallery_status_message(self, message: str) -> None:
+        self.statusBar().showMessage(message, 6000)
+
     def shutdown(self, timeout_ms: int = SHUTDOWN_TIMEOUT_MS, *, stop_jobs: bool = False) -> bool:
         """Stop every worker this window started (bounded). True when all of them ended."""
         if self._closing_done:
@@ -721,13 +813,16 @@ class MainWindow(QMainWindow):
         self._closing_done = True
         if self._settings_dialog is not None:
             self._settings_dialog.reject()
+        gallery_done = True
+        if self.gallery is not None:
+            gallery_done = self.gallery.shutdown(min(timeout_ms, GALLERY_SHUTDOWN_MS))
         self.form.shutdown()
         done = self.controller.shutdown(timeout_ms, stop_jobs=stop_jobs)
         if self._owns_tasks:
             done = self.tasks.shutdown(max(1000, timeout_ms // 2)) and done
         self.notifier.close()
-        self._workers_clean = done
-        return done
+        self._workers_clean = done and gallery_done
+        return self._workers_clean
 
     # -- helpers ---------------------------------------------------------------------------------
 

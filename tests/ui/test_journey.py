@@ -207,3 +207,37 @@ def test_demo_generates_a_result_labelled_demo(qtbot: QtBot, windows: WindowFact
     finally:
         session.stop()
     assert not session.running
+
+
+@pytest.mark.qt_log_ignore(r"^PulseAudioService: pa_context_connect\(\) failed$",
+                           r"^No audio device detected$")
+def test_a_saved_result_appears_in_the_library_tab_and_its_settings_come_back(
+        qtbot: QtBot, windows: WindowFactory, sim: Simulator, media: Path) -> None:
+    picture = make_image(media, width=600, height=800)
+    clip = make_video(media, seconds=4, width=640, height=480)
+    window = windows.window(windows.engine(sim, key=TEST_KEY))
+    window.form.set_inputs([str(picture)], [str(clip)])
+    window.form.prompt_edit.setPlainText("a slow bow")
+    job_id = generate(window, qtbot)
+    wait_state(window, qtbot, job_id, JobState.COMPLETED)
+
+    window.show_gallery()
+    gallery = window.gallery
+    assert gallery is not None
+    assert window.tabs.currentWidget() is window.library_page
+    qtbot.waitUntil(lambda: gallery.model.rowCount() == 1, timeout=WAIT_MS)
+
+    # Start over with an empty form, then bring the saved result's settings back.
+    window.form.set_inputs([], [])
+    window.form.prompt_edit.setPlainText("")
+    (entry,) = window.engine.library.entries()
+    gallery.use_settings_again.emit(entry)
+    assert window.tabs.currentWidget() is window.pages
+    assert window.form.options().prompt == "a slow bow"
+    images, videos = window.form.images(), window.form.videos()
+    assert len(images) == 1
+    assert len(videos) == 1
+    # The kept copies inside the library, byte for byte the inputs that were sent.
+    assert Path(images[0]).read_bytes() == picture.read_bytes()
+    assert Path(videos[0]).read_bytes() == clip.read_bytes()
+    assert Path(images[0]).is_relative_to(window.engine.library.root)
