@@ -254,6 +254,7 @@ class DetailPane(QWidget):
             self._player = VideoPlayer(self.body_scroll.widget())
             self._player.setObjectName("detailPlayer")
             self._player.screen_stack.setMinimumHeight(220)
+            self._player.screen_stack.setMaximumHeight(460)  # room for the details below
             self._player_slot.addWidget(self._player)
         return self._player
 
