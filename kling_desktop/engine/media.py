@@ -519,6 +519,13 @@ def sniff(path: str | os.PathLike[str]) -> str | None:
 # ----------------------------------------------------------------------- images
 
 
+def _non_empty_source(stream: Readable, size: int, path: Path) -> _Source:
+    if size <= 0:
+        raise MediaError(f"The file {_label(path)} is empty (0 bytes).",
+                         "Pick the original file again.", kind="empty", detected="empty")
+    return _Source(stream, size, path)
+
+
 def probe_image(path: str | os.PathLike[str]) -> ImageInfo:
     """Format and size of a PNG or JPEG picture; raises MediaError otherwise."""
     p = Path(path)
@@ -529,10 +536,7 @@ def probe_image(path: str | os.PathLike[str]) -> ImageInfo:
 
 def probe_image_stream(stream: Readable, size: int, path: Path) -> ImageInfo:
     """Like :func:`probe_image` for an open stream; ``path`` is used in messages."""
-    src = _Source(stream, size, path)
-    if size <= 0:
-        raise MediaError(f"The file {_label(path)} is empty (0 bytes).",
-                         "Pick the original file again.", kind="empty", detected="empty")
+    src = _non_empty_source(stream, size, path)
     try:
         kind = identify(src.read_at(0, _HEAD_BYTES), size)
         if kind == "png":
@@ -895,10 +899,7 @@ def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
 
 def probe_video_stream(stream: Readable, size: int, path: Path) -> VideoInfo:
     """Like :func:`probe_video` for an open stream; ``path`` is used in messages."""
-    src = _Source(stream, size, path)
-    if size <= 0:
-        raise MediaError(f"The file {_label(path)} is empty (0 bytes).",
-                         "Pick the original file again.", kind="empty", detected="empty")
+    src = _non_empty_source(stream, size, path)
     try:
         kind = identify(src.read_at(0, _HEAD_BYTES), size)
         if kind not in VIDEO_CONTAINERS:
