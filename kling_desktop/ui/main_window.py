@@ -15,6 +15,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import (
@@ -64,7 +65,6 @@ from kling_desktop.engine.settings import Settings, save_settings
 from kling_desktop.ui.about import show_about
 from kling_desktop.ui.confirm import confirm_generation
 from kling_desktop.ui.demo import DEMO_BANNER, DemoSession
-from kling_desktop.ui.gallery import GalleryWidget
 from kling_desktop.ui.generate_form import GenerateForm
 from kling_desktop.ui.job_controller import JobController
 from kling_desktop.ui.jobs_panel import Action, JobsPanel
@@ -72,6 +72,9 @@ from kling_desktop.ui.notifications import Notifier
 from kling_desktop.ui.settings_dialog import SettingsDialog
 from kling_desktop.ui.start_panel import StartPanel
 from kling_desktop.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from kling_desktop.ui.gallery import GalleryWidget
 
 log = logging.getLogger(__name__)
 
@@ -764,6 +767,8 @@ class MainWindow(QMainWindow):
         if self.gallery is not None:
             self.gallery.shutdown(GALLERY_SHUTDOWN_MS)
             self.gallery.deleteLater()
+        from kling_desktop.ui.gallery import GalleryWidget  # built on first visit of the tab
+
         gallery = GalleryWidget(self.engine.library, self.engine.store, tasks=self.tasks,
                                 parent=self.library_page)
         gallery.use_settings_again.connect(self.on_gallery_use_settings_again)
