@@ -18,8 +18,10 @@ from __future__ import annotations
 import math
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from kling_desktop.api.models import MAX_PROMPT_CHARS, Orientation
 from kling_desktop.engine.media import (
@@ -202,16 +204,31 @@ def _media_problem(field: str, error: MediaError, source: str) -> Problem:
 # ------------------------------------------------------------------- checks
 
 
+_Info = TypeVar("_Info", ImageInfo, VideoInfo)
+
+
+def _probe_source(
+    source: str, field: str, probe: Callable[[Path], _Info]
+) -> tuple[_Info | None, list[Problem]]:
+    """The probe of a local input, or the problems that stop it (missing, a link, unreadable).
+
+    A link is checked for its form only: nothing is downloaded.
+    """
+    if not source.strip():
+        return None, [_missing_source(field)]
+    if is_url(source) and not source.strip().lower().startswith("file://"):
+        return None, _check_url(source, field)
+    try:
+        return probe(_local_path(source)), []
+    except MediaError as exc:
+        return None, [_media_problem(field, exc, source)]
+
+
 def check_image(source: str) -> tuple[ImageInfo | None, list[Problem]]:
     """Probe and check the character picture (a local path or an https link)."""
-    if not source.strip():
-        return None, [_missing_source("image")]
-    if is_url(source) and not source.strip().lower().startswith("file://"):
-        return None, _check_url(source, "image")
-    try:
-        info = probe_image(_local_path(source))
-    except MediaError as exc:
-        return None, [_media_problem("image", exc, source)]
+    info, refused = _probe_source(source, "image", probe_image)
+    if info is None:
+        return None, refused
 
     problems: list[Problem] = []
     if info.size_bytes > IMAGE_MAX_BYTES:
@@ -252,14 +269,9 @@ def check_video(
             f"“{orientation}” is not a character orientation.",
             "Choose 'image' or 'video'.",
         )]
-    if not source.strip():
-        return None, [_missing_source("video")]
-    if is_url(source) and not source.strip().lower().startswith("file://"):
-        return None, _check_url(source, "video")
-    try:
-        info = probe_video(_local_path(source))
-    except MediaError as exc:
-        return None, [_media_problem("video", exc, source)]
+    info, refused = _probe_source(source, "video", probe_video)
+    if info is None:
+        return None, refused
 
     problems: list[Problem] = []
     if info.size_bytes > VIDEO_MAX_BYTES:
