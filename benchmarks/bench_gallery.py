@@ -226,6 +226,9 @@ def child_gallery(folder: Path, spawned: float, scroll: bool) -> dict[str, float
         heartbeat.restart()
 
     def start_scroll() -> None:
+        from kling_desktop.ui.app import freeze_startup_objects
+
+        freeze_startup_objects()  # as the app does once its window is up
         bar = gallery.view.verticalScrollBar()
         bar.setValue(0)
         beat_timer = QTimer()

@@ -14,7 +14,6 @@ window goes away: it stops the players and waits (bounded) for the workers.
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import time
@@ -72,24 +71,6 @@ QUIET_AFTER_SCROLL_S = 1.5
 SCROLL_SETTLE_S = 0.25     # posters of what is on screen are made once scrolling pauses
 
 State = dict[str, tuple[int, int]]
-
-
-_frozen = False
-
-
-def freeze_startup_objects() -> None:
-    """Move everything alive after start-up out of the collector's sight, once per process.
-
-    A full collection walks every tracked object (all imported modules included): with a
-    10,000-result library that pause reached 60-80 ms while scrolling. Objects made at
-    start-up live until quit anyway; later garbage is collected as before. The main
-    window may call this itself once it is up; a second call does nothing.
-    """
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.collect()
-        gc.freeze()
 
 
 def _throttled(progress: Callable[[int, int], None]) -> Callable[[int, int], None]:
@@ -321,7 +302,6 @@ class GalleryWidget(QWidget):
     def _start_checks(self) -> None:
         if self._closed:
             return
-        freeze_startup_objects()
         self._watch()
         try:
             empty = self.store.count_results() == 0
