@@ -27,6 +27,7 @@ from kling_desktop.api.errors import (
 from kling_desktop.api.models import (
     DEFAULT_BASE_URL,
     MAX_PROMPT_CHARS,
+    GenerationOptions,
     GenerationRequest,
     Mode,
     Model,
@@ -73,6 +74,7 @@ __all__ = [
     "MAX_PROMPT_CHARS",
     "AuthenticationError",
     "CancelledError",
+    "GenerationOptions",
     "GenerationRequest",
     "IncompleteDownloadError",
     "InsecureBaseURLError",

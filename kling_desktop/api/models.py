@@ -63,30 +63,40 @@ class UploadedFile:
 
 
 @dataclass(frozen=True)
-class GenerationRequest:
-    """The body of ``POST /v1/videos/generations``."""
+class GenerationOptions:
+    """What the user chose besides the two inputs: ONE record from the form or the
+    command line to the job, the request body and the sidecar (no layer copies it
+    field by field)."""
 
-    image_url: str
-    video_url: str
     model: Model = Model.V3
     mode: Mode = Mode.STD
     prompt: str = ""
     orientation: Orientation = Orientation.IMAGE
     keep_original_sound: bool = True
 
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """The body of ``POST /v1/videos/generations``."""
+
+    image_url: str
+    video_url: str
+    options: GenerationOptions = field(default_factory=GenerationOptions)
+
     def to_json(self) -> dict[str, Any]:
         """Optional fields are sent only when they differ from the documented defaults."""
+        options = self.options
         body: dict[str, Any] = {
-            "model": str(self.model),
+            "model": str(options.model),
             "image_url": self.image_url,
             "video_url": self.video_url,
-            "mode": str(self.mode),
+            "mode": str(options.mode),
         }
-        if self.prompt:
-            body["prompt"] = self.prompt
-        if self.orientation is Orientation.VIDEO:
+        if options.prompt:
+            body["prompt"] = options.prompt
+        if options.orientation is Orientation.VIDEO:
             body["character_orientation"] = "video"
-        if not self.keep_original_sound:
+        if not options.keep_original_sound:
             body["keep_original_sound"] = "no"
         return body
 

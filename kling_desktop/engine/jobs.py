@@ -5,10 +5,10 @@ Pure data shared by the store, the runner, the CLI and the window.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from kling_desktop.api.models import Mode, Model, Orientation
+from kling_desktop.api.models import GenerationOptions
 
 RESULT_LINK_LIFETIME = 24 * 3600.0  # seconds a provider result link stays valid
 
@@ -17,6 +17,7 @@ class JobState(StrEnum):
     QUEUED = "queued"            # checked, waiting for a free slot
     UPLOADING = "uploading"      # local inputs being uploaded (free; redone on resume)
     SUBMITTING = "submitting"    # recorded right BEFORE the create call is sent
+    SEND_WAIT = "send_wait"      # the provider said no (rate limit, no channel): send again later
     SUBMITTED = "submitted"      # task id recorded; the provider is working on it
     DOWNLOADING = "downloading"  # the provider finished; fetching the video
     COMPLETED = "completed"      # the video and its sidecar are in the library
@@ -43,13 +44,14 @@ _TERMINAL = frozenset(
     {JobState.COMPLETED, JobState.FAILED, JobState.EXPIRED, JobState.CANCELLED, JobState.UNCERTAIN}
 )
 _ACTIVE = frozenset(
-    {JobState.QUEUED, JobState.UPLOADING, JobState.SUBMITTING, JobState.SUBMITTED,
-     JobState.DOWNLOADING}
+    {JobState.QUEUED, JobState.UPLOADING, JobState.SUBMITTING, JobState.SEND_WAIT,
+     JobState.SUBMITTED, JobState.DOWNLOADING}
 )
 _LABELS = {
     JobState.QUEUED: "Waiting",
     JobState.UPLOADING: "Uploading",
     JobState.SUBMITTING: "Sending",
+    JobState.SEND_WAIT: "Waiting to send",
     JobState.SUBMITTED: "Generating",
     JobState.DOWNLOADING: "Downloading",
     JobState.COMPLETED: "Saved",
@@ -58,6 +60,18 @@ _LABELS = {
     JobState.CANCELLED: "Cancelled",
     JobState.UNCERTAIN: "Needs your decision",
 }
+
+
+class BlockedOn(StrEnum):
+    """Why an active job is not moving; it moves again by itself once this is fixed."""
+
+    KEY = "key"                # no key, or the key was refused, for the job's provider
+    BALANCE = "balance"        # the provider says the balance is too low
+    PERMISSION = "permission"  # the key may not use this model / task
+    PROVIDER = "provider"      # the provider answers, but not usefully (4xx, odd status)
+    NETWORK = "network"        # the provider could not be reached
+    LINK = "link"              # the result link failed; a fresh one is being fetched
+    DISK = "disk"              # the library folder cannot be written
 
 
 class FailureKind(StrEnum):
@@ -73,15 +87,11 @@ class FailureKind(StrEnum):
 
 @dataclass(frozen=True)
 class JobSpec:
-    """What the user asked for. ``image``/``video`` are local paths or https URLs."""
+    """What the user asked for. ``image``/``video`` are canonical local paths or https URLs."""
 
     image: str
     video: str
-    model: Model = Model.V3
-    mode: Mode = Mode.STD
-    prompt: str = ""
-    orientation: Orientation = Orientation.IMAGE
-    keep_original_sound: bool = True
+    options: GenerationOptions = field(default_factory=GenerationOptions)
     billable_seconds: float | None = None
     batch_id: str | None = None
 
@@ -113,4 +123,12 @@ class Job:
     result_expires_at: float | None = None
     output_path: str | None = None
     create_calls: int = 0                # create calls actually sent for this job
-    next_poll_at: float | None = None
+    next_poll_at: float | None = None    # not before: the next poll, send or download try
+    image_url: str | None = None         # uploaded inputs, reused by a later send try
+    video_url: str | None = None
+    uploaded_at: float | None = None
+    blocked_on: str | None = None        # why an active job waits (see BlockedOn)
+    download_attempts: int = 0
+    result_duration: float | None = None  # seconds of the saved video (may be < the clip)
+    model_used: str | None = None         # the model the provider says it used
+    provider_usage: str | None = None     # JSON object of what the provider reports it charged
