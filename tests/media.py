@@ -245,6 +245,29 @@ def make_padded_png(folder: Path, *, total_bytes: int = 11 * 1024 * 1024 + 4096,
     return path
 
 
+def make_large_png(folder: Path, *, width: int = 8000, height: int = 8000,
+                   name: str | None = None) -> Path:
+    """A valid RGB PNG of ``width`` × ``height`` pixels that is tiny on disk.
+
+    Every row is black, so zlib packs ~1000:1 (8000 × 8000 is ~190 KB) and no
+    ffmpeg is needed; decoding it in full would still take width × height × 4 bytes.
+    """
+    key = f"large-{width}x{height}.png"
+
+    def build(out: Path) -> None:
+        ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)   # 8-bit RGB
+        packer = zlib.compressobj(9)
+        row = bytes(1 + 3 * width)   # filter byte 0, then black pixels
+        with out.open("wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr))
+            parts = [packer.compress(row) for _ in range(height)]
+            parts.append(packer.flush())
+            f.write(_png_chunk(b"IDAT", b"".join(parts)))
+            f.write(_png_chunk(b"IEND", b""))
+
+    return _deliver(_cached(key, build), folder, name)
+
+
 def make_sparse_large_mp4(folder: Path, *, mdat_bytes: int = 110 * 1024 * 1024,
                           seconds: float = 5.0, name: str = "large.mp4") -> Path:
     """An MP4-shaped file over 100 MB that takes a few KB on disk.

@@ -23,6 +23,7 @@ from tests.media import (
     make_empty,
     make_gif_renamed_jpg,
     make_image,
+    make_large_png,
     make_padded_png,
     make_sparse_large_mp4,
     make_text,
@@ -223,6 +224,27 @@ def test_image_over_10_mb(folder: Path) -> None:
     assert problem.message == "The picture is 11.3 MB; the limit is 10 MB."
     assert "JPG" in problem.fix
     assert "smaller" in problem.fix
+
+
+def test_8000_by_8000_is_refused_from_the_header(folder: Path) -> None:
+    # 64 megapixels in a ~190 KB file: small on disk, 244 MB once decoded.
+    png = make_large_png(folder, width=8000, height=8000)
+    assert png.stat().st_size < 1024 * 1024
+    info, problems = check_image(str(png))
+    problem = only(problems)
+    assert info is not None
+    assert (info.width, info.height) == (8000, 8000)
+    assert problem.field == "image"
+    assert problem.message == (
+        "The picture is 8000 × 8000 px, 64 megapixels; the limit is 40 megapixels.")
+    assert "Scale it down" in problem.fix
+    assert checks.IMAGE_MAX_PIXELS == 40_000_000
+
+
+def test_exactly_40_megapixels_passes(folder: Path) -> None:
+    info, problems = check_image(str(make_large_png(folder, width=8000, height=5000)))
+    assert info is not None
+    assert problems == []
 
 
 def test_small_and_badly_shaped_reports_both(folder: Path) -> None:

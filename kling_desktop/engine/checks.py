@@ -35,6 +35,7 @@ from kling_desktop.engine.media import (
 __all__ = [
     "IMAGE_MAX_ASPECT",
     "IMAGE_MAX_BYTES",
+    "IMAGE_MAX_PIXELS",
     "IMAGE_MIN_SIDE",
     "VIDEO_MAX_BYTES",
     "VIDEO_MAX_SIDE",
@@ -55,6 +56,9 @@ MB = 1024 * 1024
 IMAGE_MAX_BYTES = 10 * MB
 IMAGE_MIN_SIDE = 300
 IMAGE_MAX_ASPECT = 2.5  # long side / short side
+# Width × height read from the header: more is absurd for the provider, and a small file
+# can hold a huge picture (8000 × 8000 PNG in ~190 KB) that costs 4 bytes a pixel to show.
+IMAGE_MAX_PIXELS = 40_000_000
 VIDEO_MAX_BYTES = 100 * MB
 VIDEO_MIN_SIDE = 340
 VIDEO_MAX_SIDE = 3850
@@ -244,6 +248,14 @@ def check_image(source: str) -> tuple[ImageInfo | None, list[Problem]]:
             "image",
             f"The picture is {w} × {h} px; each side must be at least {IMAGE_MIN_SIDE} px.",
             f"Use a larger picture (at least {IMAGE_MIN_SIDE} px on each side).",
+        ))
+    if w * h > IMAGE_MAX_PIXELS:
+        megapixels = _num(w * h / 1e6, IMAGE_MAX_PIXELS / 1e6)
+        problems.append(Problem(
+            "image",
+            f"The picture is {w} × {h} px, {megapixels} megapixels; the limit is "
+            f"{IMAGE_MAX_PIXELS // 1_000_000} megapixels.",
+            "Scale it down (2000 px on the longest side is plenty) and save it again.",
         ))
     # Integer comparisons so exactly 2.5:1 passes.
     if 2 * w > 5 * h or 2 * h > 5 * w:
