@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from kling_desktop import APP_NAME, cli
+from kling_desktop.logging_setup import PrivateRotatingFileHandler
 from kling_desktop.paths import app_paths
 
 
@@ -39,7 +40,7 @@ def setup_logging(*, debug: bool = False) -> None:
         return
     try:
         logs = app_paths().ensure().logs_dir
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+        handler: logging.Handler = PrivateRotatingFileHandler(
             logs / "kling-desktop.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     except OSError:
         handler = logging.NullHandler()

@@ -1,0 +1,155 @@
+"""Private data stays private (POSIX): the data folder is the owner's alone.
+
+The jobs database, settings, logs and cache live in folders only the owner may
+open (0700) and files only the owner may read (0600); existing installs are
+tightened at every start. The library folder holds the user's own videos and
+keeps their normal permissions. Mode bits are checked with ``stat`` (this works
+as root too, where access refusal cannot be tested).
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kling_desktop.engine.settings import Settings, save_settings
+from kling_desktop.logging_setup import PrivateRotatingFileHandler
+from kling_desktop.paths import AppPaths, app_paths, make_private
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+@pytest.fixture
+def loose_umask() -> Iterator[None]:
+    """The most permissive umask: anything not made private on purpose shows."""
+    old = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def test_make_private_files_and_folders(tmp_path: Path, loose_umask: None) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir(mode=0o777)
+    file = folder / "file"
+    file.write_bytes(b"secret")
+    file.chmod(0o755)
+    make_private(folder)
+    make_private(file)
+    assert mode(folder) == 0o700
+    assert mode(file) == 0o600
+    make_private(file)            # already private: nothing to do, no error
+    assert mode(file) == 0o600
+
+
+def test_make_private_never_raises_for_a_vanished_file(tmp_path: Path) -> None:
+    make_private(tmp_path / "gone")
+    make_private(tmp_path / "no such folder" / "gone")
+
+
+def test_make_private_does_not_follow_links(tmp_path: Path, loose_umask: None) -> None:
+    target = tmp_path / "elsewhere"
+    target.write_bytes(b"not ours to change")
+    target.chmod(0o644)
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    make_private(link)
+    assert mode(target) == 0o644
+
+
+def test_a_new_data_folder_is_owner_only(isolated_env: Path, loose_umask: None) -> None:
+    paths = app_paths().ensure()
+    for folder in (paths.data_dir, paths.logs_dir, paths.cache_dir, paths.settings_file.parent,
+                   paths.database.parent):
+        assert mode(folder) == 0o700, folder
+
+
+def test_an_existing_install_is_tightened_on_start(isolated_env: Path,
+                                                   loose_umask: None) -> None:
+    paths = app_paths()
+    for folder in (paths.data_dir, paths.logs_dir, paths.cache_dir):
+        folder.mkdir(parents=True, exist_ok=True, mode=0o777)
+        folder.chmod(0o755)
+    old_files = [paths.database, paths.database.with_name(paths.database.name + "-wal"),
+                 paths.settings_file, paths.settings_file.with_name("settings.json.bad-1"),
+                 paths.logs_dir / "kling-desktop.log", paths.logs_dir / "kling-desktop.log.1"]
+    for file in old_files:
+        file.write_bytes(b"private")
+        file.chmod(0o644)
+    library = paths.default_library_dir
+    library.mkdir(mode=0o755)
+    library.chmod(0o755)
+    video = library / "mine.mp4"
+    video.write_bytes(b"video")
+    video.chmod(0o644)
+
+    paths.ensure()
+
+    for folder in (paths.data_dir, paths.logs_dir, paths.cache_dir):
+        assert mode(folder) == 0o700, folder
+    for file in old_files:
+        assert mode(file) == 0o600, file
+    # the library holds the user's own videos: their permissions stay as they were
+    assert mode(library) == 0o755
+    assert mode(video) == 0o644
+
+
+def test_ensure_survives_a_folder_it_cannot_change(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root may change any file's mode")
+    foreign = Path("/")   # not ours: chmod is refused
+    paths = AppPaths(data_dir=tmp_path / "d", database=tmp_path / "d" / "db",
+                     settings_file=tmp_path / "d" / "settings.json", logs_dir=foreign,
+                     cache_dir=tmp_path / "d" / "cache", default_library_dir=tmp_path / "lib")
+    paths.ensure()
+    assert mode(paths.data_dir) == 0o700
+
+
+def test_settings_are_written_owner_only(isolated_env: Path, loose_umask: None) -> None:
+    path = app_paths().settings_file
+    save_settings(Settings(proxy="http://user:pw@proxy.example:8080"), path)
+    assert mode(path) == 0o600
+    path.chmod(0o644)              # written again: private again
+    save_settings(Settings(), path)
+    assert mode(path) == 0o600
+
+
+def test_log_files_are_owner_only(tmp_path: Path, loose_umask: None) -> None:
+    path = tmp_path / "logs" / "kling-desktop.log"
+    path.parent.mkdir()
+    handler = PrivateRotatingFileHandler(path, maxBytes=200, backupCount=2, encoding="utf-8")
+    logger = logging.getLogger("kling-test-private-log")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        for n in range(20):       # enough to roll over twice
+            logger.warning("line %d %s", n, "x" * 40)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    files = sorted(path.parent.iterdir())
+    assert len(files) == 3
+    for file in files:
+        assert mode(file) == 0o600, file
+
+
+def test_an_existing_log_file_is_tightened_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "kling-desktop.log"
+    path.write_text("old line\n", encoding="utf-8")
+    path.chmod(0o644)
+    handler = PrivateRotatingFileHandler(path, maxBytes=10_000, backupCount=1, encoding="utf-8")
+    handler.close()
+    assert mode(path) == 0o600
+    assert path.read_text(encoding="utf-8") == "old line\n"   # appended to, not truncated
