@@ -20,6 +20,7 @@ import keyring.backends.fail
 import keyring.backends.null
 import pytest
 
+from kling_desktop.api.models import DEFAULT_BASE_URL
 from kling_desktop.engine import secrets
 from kling_desktop.engine.jobs import JobSpec, JobState
 from kling_desktop.engine.library import Library
@@ -136,12 +137,14 @@ def test_round_trip_in_the_real_keyring(real_keyring: str) -> None:
     store_api_key(f"  {TEST_KEY}\n")
     assert get_api_key() == TEST_KEY
     assert key_source() == "keyring"
-    assert keyring.get_password(service_name(), "api-key") == TEST_KEY
+    # one entry per provider origin; no address means the default provider
+    assert keyring.get_password(service_name(), f"api-key@{DEFAULT_BASE_URL}") == TEST_KEY
+    assert keyring.get_password(service_name(), "api-key") is None
     store_api_key("sk-replaced")
     assert get_api_key() == "sk-replaced"
-    # the environment wins over the keyring
-    assert get_api_key({"KLING_API_KEY": " sk-from-env ",
-                        "KLING_KEYRING_SERVICE": service_name()}) == "sk-from-env"
+    # the environment wins over the keyring (for the provider it applies to)
+    assert get_api_key(environ={"KLING_API_KEY": " sk-from-env ",
+                                "KLING_KEYRING_SERVICE": service_name()}) == "sk-from-env"
     delete_api_key()
     assert get_api_key() is None
     delete_api_key()  # nothing stored: still fine
@@ -187,8 +190,8 @@ def test_environment_variable_wins_and_is_stripped(
     monkeypatch.setenv("KLING_API_KEY", f"  {TEST_KEY}\n")
     assert get_api_key() == TEST_KEY
     assert key_source() == "environment"
-    assert get_api_key({"KLING_API_KEY": "sk-other"}) == "sk-other"
-    assert key_source({"KLING_API_KEY": "sk-other"}) == "environment"
+    assert get_api_key(environ={"KLING_API_KEY": "sk-other"}) == "sk-other"
+    assert key_source(environ={"KLING_API_KEY": "sk-other"}) == "environment"
     monkeypatch.setenv("KLING_API_KEY", "   ")
     assert get_api_key() is None
     assert key_source() is None

@@ -1,4 +1,18 @@
-"""The API key: ``KLING_API_KEY`` from the environment, else the OS keyring. Never a file.
+"""API keys, one per provider: ``KLING_API_KEY`` for one provider, else the OS keyring.
+
+A key is a credential for ONE provider. The keyring keeps one entry per provider
+*origin* (scheme + host + port, see :func:`provider_origin`), named
+``api-key@<origin>`` under :func:`service_name`. A keyring cannot list its
+entries, so the origins that have a key are listed, as plain non-secret JSON,
+in one more entry of the same service (``providers``). Nothing here ever writes
+a file.
+
+``KLING_API_KEY`` applies to exactly one origin: ``KLING_BASE_URL``'s when that
+is set, else the default provider's (``DEFAULT_BASE_URL``); never to another.
+Calls without a ``base_url`` mean that same default provider: this module does
+not read the settings file, so callers that know the address in use (the
+engine, the window, ``keys_cli``) pass it. A key typed "for this session only"
+is kept in this process's memory, for its provider's origin only.
 
 Only keyring backends that really keep secrets safe are used (Secret Service /
 KWallet on Linux, Keychain on macOS, Credential Manager on Windows). Backends
@@ -10,46 +24,78 @@ The key never appears in a log line, an error message or a repr.
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import os
+import re
 import sys
+import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+import httpx
 import keyring
 import keyring.backend
 import keyring.errors
 
 from kling_desktop.api.errors import KlingError
+from kling_desktop.api.models import DEFAULT_BASE_URL
 
 __all__ = [
     "DEFAULT_SERVICE",
+    "ENV_BASE_URL",
     "ENV_KEY",
     "ENV_SERVICE",
+    "LEGACY_USERNAME",
+    "PROVIDERS_USERNAME",
     "USERNAME",
+    "InvalidKeyError",
+    "KeySource",
     "KeyringStatus",
     "KeyringUnavailableError",
+    "check_key",
+    "default_base_url",
     "delete_api_key",
+    "environment_origin",
+    "forget_session_keys",
     "get_api_key",
     "key_source",
     "keyring_status",
+    "migrate_legacy_key",
+    "provider_origin",
     "service_name",
     "store_api_key",
+    "stored_providers",
+    "use_key_for_session",
 ]
 
 log = logging.getLogger(__name__)
 
 ENV_KEY: Final = "KLING_API_KEY"
+ENV_BASE_URL: Final = "KLING_BASE_URL"
 ENV_SERVICE: Final = "KLING_KEYRING_SERVICE"
 DEFAULT_SERVICE: Final = "kling-desktop"
-USERNAME: Final = "api-key"
+LEGACY_USERNAME: Final = "api-key"          # the one key of old versions, for no provider
+USERNAME: Final = LEGACY_USERNAME            # kept for old imports
+PROVIDERS_USERNAME: Final = "providers"      # JSON list of the origins that have a key
+_KEY_USERNAME_PREFIX: Final = "api-key@"
+_MAX_KEY_LENGTH: Final = 1024
 
-KeySource = Literal["environment", "keyring"]
+KeySource = Literal["environment", "session", "keyring"]
+
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+_HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9._-]*[a-z0-9_])?")
+_HOST_IPV6 = re.compile(r"[0-9a-f:.]+")
+_NOT_AN_ADDRESS: Final = ("not a provider address (it must look like "
+                          "https://api.example.com)")
 
 # Backends that keep nothing, or keep it in a plain/obfuscated file.
 _REFUSED_MODULES: Final = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
+
+_lock = threading.Lock()                 # the providers entry is read, changed, written back
+_session_keys: dict[str, str] = {}       # origin -> key, this process only, never written
 
 
 def _platform_fix() -> str:
@@ -121,12 +167,6 @@ def _safe_backend() -> Any:
     )
 
 
-def _env_key(environ: Mapping[str, str] | None) -> str | None:
-    env = os.environ if environ is None else environ
-    value = env.get(ENV_KEY, "").strip()
-    return value or None
-
-
 def _call(backend: Any, method: str, *args: str, failure: str) -> Any:
     """``backend.<method>(*args)``; any failure becomes :class:`KeyringUnavailableError`.
 
@@ -154,9 +194,102 @@ def _call(backend: Any, method: str, *args: str, failure: str) -> Any:
     raise KeyringUnavailableError(failure)
 
 
-def _read_keyring(environ: Mapping[str, str] | None = None) -> str | None:
-    backend = _safe_backend()
-    value = _call(backend, "get_password", service_name(environ), USERNAME,
+
+# -- addresses -----------------------------------------------------------------------------
+
+
+def provider_origin(base_url: str) -> str:
+    """``scheme://host[:port]`` of a provider address: lowercase, default ports dropped.
+
+    Parsed the way the HTTP client parses it (so the origin is where a request
+    really goes); credentials, path, query and fragment are ignored. Raises
+    ValueError for anything that is not an http(s) address with a host; the
+    message never quotes the text (it may be a key pasted in the wrong field).
+    """
+    text = base_url.strip() if isinstance(base_url, str) else ""
+    try:
+        url = httpx.URL(text)
+        raw_host = url.raw_host.decode("ascii").lower()
+        port = url.port
+    except (httpx.InvalidURL, TypeError, ValueError, UnicodeError):
+        raise ValueError(_NOT_AN_ADDRESS) from None
+    scheme = url.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not raw_host:
+        raise ValueError(_NOT_AN_ADDRESS)
+    if ":" in raw_host:
+        if not _HOST_IPV6.fullmatch(raw_host):
+            raise ValueError(_NOT_AN_ADDRESS)
+        host = f"[{raw_host}]"
+    elif _HOST_NAME.fullmatch(raw_host):
+        host = raw_host
+    else:
+        raise ValueError(_NOT_AN_ADDRESS)
+    if port is not None and not 0 < port < 65536:
+        raise ValueError(_NOT_AN_ADDRESS)
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def default_base_url(environ: Mapping[str, str] | None = None) -> str:
+    """The provider meant when no address is given: ``KLING_BASE_URL``, else ``DEFAULT_BASE_URL``.
+
+    (The settings file is not read here; see ``keys_cli.default_provider``.)
+    """
+    env = os.environ if environ is None else environ
+    return env.get(ENV_BASE_URL, "").strip() or DEFAULT_BASE_URL
+
+
+def environment_origin(environ: Mapping[str, str] | None = None) -> str | None:
+    """The one origin ``KLING_API_KEY`` applies to; None when ``KLING_BASE_URL`` is no address."""
+    try:
+        return provider_origin(default_base_url(environ))
+    except ValueError:
+        log.warning("%s is not a provider address: %s applies to no provider",
+                    ENV_BASE_URL, ENV_KEY)
+        return None
+
+
+def _origin_for(base_url: str | None, environ: Mapping[str, str] | None) -> str:
+    return provider_origin(default_base_url(environ) if base_url is None else base_url)
+
+
+def _key_username(origin: str) -> str:
+    return _KEY_USERNAME_PREFIX + origin
+
+
+# -- keys ----------------------------------------------------------------------------------
+
+
+class InvalidKeyError(KlingError, ValueError):
+    """What was given cannot be an API key (empty, spaces, non-ASCII...). Never quotes it."""
+
+    default_message = "The API key contains characters an API key cannot have."
+    default_fix = ("Copy the key again from your provider's dashboard (only the key, "
+                   "without spaces or quotes) and paste it again.")
+
+
+def check_key(key: str) -> str:
+    """``key`` stripped, or :class:`InvalidKeyError` saying why it cannot be a key."""
+    key = key.strip()
+    if not key:
+        raise InvalidKeyError("The API key is empty.",
+                              fix="Paste the key from your provider's dashboard.")
+    if len(key) > _MAX_KEY_LENGTH:
+        raise InvalidKeyError("This text is far too long to be an API key.")
+    if not key.isascii() or not key.isprintable() or " " in key:
+        raise InvalidKeyError()
+    return key
+
+
+def _env_key(environ: Mapping[str, str] | None) -> str | None:
+    env = os.environ if environ is None else environ
+    value = env.get(ENV_KEY, "").strip()
+    return value or None
+
+
+def _read_entry(backend: Any, service: str, username: str) -> str | None:
+    value = _call(backend, "get_password", service, username,
                   failure=f"The keyring ({_backend_name(backend)}) could not be opened: "
                           "it may be locked or not set up.")
     if isinstance(value, str) and value.strip():
@@ -164,54 +297,186 @@ def _read_keyring(environ: Mapping[str, str] | None = None) -> str | None:
     return None
 
 
-def get_api_key(environ: Mapping[str, str] | None = None) -> str | None:
-    """``KLING_API_KEY`` (stripped) if set, else the key in the keyring, else None.
-
-    Returns None when no safe keyring exists; raises :class:`KeyringUnavailableError`
-    when a real keyring exists but cannot be read (for example it stays locked).
-    """
+def _lookup(origin: str, environ: Mapping[str, str] | None) -> tuple[KeySource, str] | None:
+    """Where the key for ``origin`` is, and the key; None when there is none."""
     from_env = _env_key(environ)
-    if from_env is not None:
-        return from_env
+    if from_env is not None and environment_origin(environ) == origin:
+        return "environment", from_env
+    with _lock:
+        from_session = _session_keys.get(origin)
+    if from_session is not None:
+        return "session", from_session
     try:
-        _safe_backend()
+        backend = _safe_backend()
     except KeyringUnavailableError:
         return None
-    return _read_keyring(environ)
+    stored = _read_entry(backend, service_name(environ), _key_username(origin))
+    return ("keyring", stored) if stored is not None else None
 
 
-def key_source(environ: Mapping[str, str] | None = None) -> KeySource | None:
-    """Where :func:`get_api_key` finds the key; None when there is none (or no readable keyring)."""
-    if _env_key(environ) is not None:
-        return "environment"
+def get_api_key(base_url: str | None = None,
+                environ: Mapping[str, str] | None = None) -> str | None:
+    """The key for the provider at ``base_url`` (None: the default provider), or None.
+
+    ``KLING_API_KEY`` when it applies to that origin (see the module docstring),
+    else a key given for this session, else the keyring entry of that origin.
+    Raises ValueError for an address that is not one. Returns None when no safe
+    keyring exists; raises :class:`KeyringUnavailableError` when a real keyring
+    exists but cannot be read (for example it stays locked).
+    """
+    found = _lookup(_origin_for(base_url, environ), environ)
+    return found[1] if found is not None else None
+
+
+def key_source(base_url: str | None = None,
+               environ: Mapping[str, str] | None = None) -> KeySource | None:
+    """Where :func:`get_api_key` finds the key for ``base_url``; None: nowhere (or unreadable)."""
+    origin = _origin_for(base_url, environ)
     try:
-        return "keyring" if _read_keyring(environ) is not None else None
+        found = _lookup(origin, environ)
     except KeyringUnavailableError:
         return None
+    return found[0] if found is not None else None
 
 
-def store_api_key(key: str) -> None:
-    """Keep ``key`` in the OS keyring (and nowhere else); checked by reading it back."""
-    key = key.strip()
-    if not key:
-        raise ValueError("the API key is empty")
-    backend = _safe_backend()
+def use_key_for_session(key: str, base_url: str | None = None) -> None:
+    """Keep ``key`` for the provider at ``base_url`` in this process's memory only."""
+    key = check_key(key)
+    origin = _origin_for(base_url, None)
+    with _lock:
+        _session_keys[origin] = key
+    log.info("API key kept for this session only, for %s", origin)
+
+
+def forget_session_keys() -> None:
+    """Drop every key given for this session."""
+    with _lock:
+        _session_keys.clear()
+
+
+# -- the keyring entries -------------------------------------------------------------------
+
+
+def _read_providers(backend: Any, service: str) -> set[str]:
+    raw = _read_entry(backend, service, PROVIDERS_USERNAME)
+    if raw is None:
+        return set()
+    try:
+        listed = json.loads(raw)
+    except ValueError:
+        listed = None
+    if not isinstance(listed, list):
+        log.warning("keyring: the list of providers is damaged; starting a new one")
+        return set()
+    origins: set[str] = set()
+    for item in listed:
+        try:
+            origins.add(provider_origin(item))
+        except ValueError:
+            continue
+    return origins
+
+
+def _write_providers(backend: Any, service: str, origins: set[str]) -> None:
+    failure = (f"The list of providers could not be saved in the keyring "
+               f"({_backend_name(backend)}); it may be locked.")
+    if origins:
+        _call(backend, "set_password", service, PROVIDERS_USERNAME,
+              json.dumps(sorted(origins)), failure=failure)
+    else:
+        _call(backend, "delete_password", service, PROVIDERS_USERNAME, failure=failure)
+
+
+def _put(backend: Any, service: str, origin: str, key: str) -> None:
+    """Write the entry of ``origin``, check it by reading it back, list the origin."""
     name = _backend_name(backend)
-    service = service_name()
     failure = f"The API key could not be saved in the keyring ({name}); it may be locked."
-    _call(backend, "set_password", service, USERNAME, key, failure=failure)
-    if _call(backend, "get_password", service, USERNAME, failure=failure) != key:
+    username = _key_username(origin)
+    _call(backend, "set_password", service, username, key, failure=failure)
+    if _call(backend, "get_password", service, username, failure=failure) != key:
         raise KeyringUnavailableError(f"The keyring ({name}) did not keep the API key.")
-    log.info("keyring: API key saved (%s)", name)
+    with _lock:
+        listed = _read_providers(backend, service)
+        if origin not in listed:
+            _write_providers(backend, service, listed | {origin})
 
 
-def delete_api_key() -> None:
-    """Remove the key from the keyring; nothing happens when none is stored."""
+def store_api_key(key: str, base_url: str | None = None) -> None:
+    """Keep ``key`` in the OS keyring (and nowhere else) for the provider at ``base_url``.
+
+    None means the default provider. Raises :class:`InvalidKeyError` (a ValueError)
+    for text that cannot be a key, ValueError for an address that is not one.
+    """
+    key = check_key(key)
+    origin = _origin_for(base_url, None)
     backend = _safe_backend()
-    _call(backend, "delete_password", service_name(), USERNAME,
+    _put(backend, service_name(), origin, key)
+    log.info("keyring: API key saved for %s (%s)", origin, _backend_name(backend))
+
+
+def delete_api_key(base_url: str | None = None) -> None:
+    """Forget the key of the provider at ``base_url``; nothing happens when none is stored."""
+    origin = _origin_for(base_url, None)
+    with _lock:
+        _session_keys.pop(origin, None)
+    backend = _safe_backend()
+    service = service_name()
+    _call(backend, "delete_password", service, _key_username(origin),
           failure=f"The API key could not be removed from the keyring ({_backend_name(backend)}); "
                   "it may be locked.")
-    log.info("keyring: no API key stored any more")
+    with _lock:
+        listed = _read_providers(backend, service)
+        if origin in listed:
+            _write_providers(backend, service, listed - {origin})
+    log.info("keyring: no API key stored for %s any more", origin)
+
+
+def stored_providers() -> list[str]:
+    """The origins that have a key in the keyring, sorted; [] when there is no safe keyring.
+
+    Entries removed behind the app's back (a keyring manager) are not listed.
+    Raises :class:`KeyringUnavailableError` when a real keyring cannot be read.
+    """
+    try:
+        backend = _safe_backend()
+    except KeyringUnavailableError:
+        return []
+    service = service_name()
+    with _lock:
+        listed = _read_providers(backend, service)
+    return sorted(origin for origin in listed
+                  if _read_entry(backend, service, _key_username(origin)) is not None)
+
+
+def migrate_legacy_key(default_base_url: str) -> bool:
+    """Move the single key of old versions to the provider at ``default_base_url``.
+
+    The old entry is removed afterwards; a key already kept for that provider is
+    never overwritten. Idempotent; True when a key was moved. A keyring that
+    cannot be used right now moves nothing (False, logged): the next start tries
+    again. Raises ValueError for an address that is not one.
+    """
+    origin = provider_origin(default_base_url)
+    try:
+        backend = _safe_backend()
+        service = service_name()
+        legacy = _read_entry(backend, service, LEGACY_USERNAME)
+        if legacy is None:
+            return False
+        moved = False
+        if _read_entry(backend, service, _key_username(origin)) is None:
+            _put(backend, service, origin, legacy)
+            moved = True
+        _call(backend, "delete_password", service, LEGACY_USERNAME,
+              failure="The old API key entry could not be removed from the keyring.")
+    except KeyringUnavailableError as exc:
+        log.info("keyring: the old API key was not moved now (%s)", exc.message)
+        return False
+    if moved:
+        log.info("keyring: the API key of the previous version now belongs to %s", origin)
+    else:
+        log.info("keyring: dropped the old API key entry (%s already has its own key)", origin)
+    return moved
 
 
 def keyring_status() -> KeyringStatus:
@@ -219,7 +484,8 @@ def keyring_status() -> KeyringStatus:
     try:
         backend = _safe_backend()
         name = _backend_name(backend)
-        _read_keyring()
+        with _lock:
+            _read_providers(backend, service_name())
     except KeyringUnavailableError as exc:
         try:
             name = _backend_name(keyring.get_keyring())
