@@ -9,6 +9,8 @@ cross-compile):
 - Windows: dist/kling-desktop/, then dist/KlingMotionStudio-<version>-setup.exe (Inno Setup)
 - macOS:   dist/Kling Motion Studio.app, then dist/KlingMotionStudio-<version>-macos-<arch>.dmg
 
+Next to the installers it writes ``dist/SHA256SUMS`` (``sha256sum --check`` format).
+
 Between the bundle and the installers the frozen app runs ``--self-test``
 (offscreen): a build that cannot start Qt, decode the sample clip, find
 keyring's backends, load the CA bundle or do a simulated job never becomes an
@@ -31,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gzip
+import hashlib
 import json
 import os
 import platform as platform_module
@@ -444,6 +447,28 @@ def macos_dmg(ver: str) -> list[Path]:
     return [out]
 
 
+# ------------------------------------------------------------------ checksums
+
+
+def write_checksums(files: list[Path], out: Path) -> Path:
+    """``out`` listing the SHA-256 of ``files`` (which sit next to it), as ``sha256sum`` does.
+
+    One ``<hex>  <name>`` line per file, sorted by name, LF line ends on every OS,
+    so ``sha256sum --check SHA256SUMS`` works in that folder. Written atomically.
+    """
+    lines = []
+    for path in sorted(files, key=lambda p: p.name):
+        if path.resolve().parent != out.resolve().parent:
+            raise ValueError(f"{path} is not next to {out}")
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        lines.append(f"{digest}  {path.name}\n")
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_bytes("".join(lines).encode("ascii"))
+    os.replace(tmp, out)
+    return out
+
+
 # ------------------------------------------------------------------ floor and measurements
 
 FLOOR_APP = '''\
@@ -551,12 +576,18 @@ def main(argv: list[str] | None = None) -> int:
     outputs: list[Path] = []
     if not args.no_installers:
         with step("installers"):
+            (DIST / "SHA256SUMS").unlink(missing_ok=True)   # never one of an older build
             if platform == "linux":
                 outputs = linux_packages(bundle, ver)
             elif platform == "windows":
                 outputs = windows_installer(ver, icons)
             else:
                 outputs = macos_dmg(ver)
+            if outputs:
+                sums = write_checksums(outputs, DIST / "SHA256SUMS")
+                log(f"    {sums.relative_to(ROOT)}:")
+                for line in sums.read_text(encoding="ascii").splitlines():
+                    log(f"      {line}")
 
     if args.floor:
         with step("PyInstaller (floor)"):

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The one test command: lint, types, layer contracts, then the test suite.
+# The one test command: lint, types, layer contracts, the release workflow's
+# security audit (zizmor), then the test suite.
 #
 #   bash tests/run.sh [pytest args...]
 #
@@ -86,6 +87,17 @@ then
 fi
 echo "==> python: $PY ($("$PY" -c 'import sys; print(sys.version.split()[0])'))"
 
+# zizmor (GitHub Actions audit) is a program, not a module: the one next to this Python.
+ZIZMOR="$("$PY" -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/zizmor"
+if [[ ! -x "$ZIZMOR" ]]; then
+    if [[ -x "$ZIZMOR.exe" ]]; then ZIZMOR="$ZIZMOR.exe"; else ZIZMOR="$(command -v zizmor || true)"; fi
+fi
+if [[ -z "$ZIZMOR" ]]; then
+    echo "FAILED: setup: zizmor is missing next to '$PY';" \
+         "run: .venv/bin/pip install -e '.[test]'" >&2
+    exit 1
+fi
+
 # PySide6 6.12.0 under Python < 3.12 loses a reference to None on every call of
 # a method returning nothing; a long Qt run then aborts with "Fatal Python
 # error: none_dealloc". Say so up front instead of leaving a mystery crash.
@@ -125,6 +137,12 @@ step() {
     echo "--- $name: ok ($((SECONDS - started)) s)"
 }
 
+# Every workflow, offline (no GitHub API calls): any finding above "informational"
+# fails (zizmor exits 0 only when nothing at or above --min-severity is left).
+audit_workflows() {
+    "$ZIZMOR" --offline --no-progress --quiet --min-severity low .github/workflows
+}
+
 lint_imports() {
     "$PY" -c 'import sys; from importlinter.cli import lint_imports_command
 sys.exit(lint_imports_command())'
@@ -133,6 +151,7 @@ sys.exit(lint_imports_command())'
 step "ruff check" "$PY" -m ruff check .
 step "mypy" "$PY" -m mypy
 step "lint-imports" lint_imports
+step "zizmor (GitHub Actions)" audit_workflows
 step pytest "$PY" -m pytest "$@"
 echo
 echo "==> all checks passed"
