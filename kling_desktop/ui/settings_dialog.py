@@ -1,4 +1,11 @@
-"""Settings: the provider (key, address, proxy), prices, library and job pacing.
+"""Settings: the provider (address, key, proxy), prices, library and job pacing.
+
+A key belongs to one provider: the key row always says which one ("Key for
+api.foxapi.cc") and follows the address field, so typing another address shows
+whether a key is kept for that one. Keys of other resellers stay in the keyring
+and are listed, each with its own Forget. Saving stores a typed key for the
+address saved with it; Test key uses the key of the address shown (Test
+connection sends no real key at all).
 
 The API key goes to the OS keyring (``engine.secrets``) and nowhere else: it is
 never written to the settings file, QSettings or a log. Everything else is
@@ -10,9 +17,11 @@ shows their words. Keyring and network calls run on the TaskRunner.
 from __future__ import annotations
 
 import dataclasses
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -46,12 +55,17 @@ from kling_desktop.api.errors import (
 from kling_desktop.api.models import DEFAULT_BASE_URL, Mode, Model
 from kling_desktop.engine.batch import rate_key
 from kling_desktop.engine.secrets import (
+    ENV_KEY,
     KeyringStatus,
+    KeyringUnavailableError,
     delete_api_key,
+    environment_origin,
     get_api_key,
     key_source,
     keyring_status,
+    provider_origin,
     store_api_key,
+    stored_providers,
 )
 from kling_desktop.engine.settings import MAX_CONCURRENT_JOBS, Settings, save_settings
 from kling_desktop.paths import app_paths
@@ -65,18 +79,60 @@ from kling_desktop.ui.widgets import (
 )
 
 PROBE_KEY = "connection-test"   # a stand-in bearer: "Test connection" needs no real key
+FOLLOW_ADDRESS_MS = 250         # pause after typing in the address before asking the keyring
+
+
+def origin_or_none(base_url: str) -> str | None:
+    """The provider origin of ``base_url`` (no I/O), or None when it is no address."""
+    try:
+        return provider_origin(base_url)
+    except ValueError:
+        return None
+
+
+def provider_name(origin: str) -> str:
+    """How a provider is named to the user: its host (and port), e.g. ``api.foxapi.cc``."""
+    return origin.split("://", 1)[-1]
 
 
 # -- background work (no widgets here) -------------------------------------------------------
 
-def read_key_state() -> tuple[str | None, KeyringStatus]:
-    """Where the key comes from, and whether the keyring works (may talk to D-Bus)."""
-    return key_source(), keyring_status()
+@dataclass(frozen=True)
+class KeyState:
+    """What the keyring says about the key of one provider address."""
+
+    origin: str | None                  # None: the address is not one
+    source: str | None                  # "environment" | "session" | "keyring" | None
+    keyring: KeyringStatus
+    stored: tuple[str, ...]             # every origin with a key in the keyring
+    env_origin: str | None              # where KLING_API_KEY applies, when it is set
+    env_set: bool
+
+
+def read_key_state(base_url: str) -> KeyState:
+    """Where the key of ``base_url``'s provider comes from, and every provider with a key.
+
+    Talks to the keyring (D-Bus): run it on the TaskRunner.
+    """
+    origin = origin_or_none(base_url)
+    source = key_source(origin) if origin is not None else None
+    status = keyring_status()
+    try:
+        stored = tuple(stored_providers()) if status.ok else ()
+    except KeyringUnavailableError:
+        stored = ()
+    env_set = bool(os.environ.get(ENV_KEY, "").strip())
+    return KeyState(origin, source, status, stored,
+                    environment_origin() if env_set else None, env_set)
 
 
 def test_key(base_url: str, key: str | None, proxy: str) -> None:
-    """One cheap authenticated call; raises AuthenticationError / NetworkError / KlingError."""
-    key = key or get_api_key()
+    """One cheap authenticated call with ``key``, else the key of ``base_url``'s provider.
+
+    Raises AuthenticationError / NetworkError / KlingError. Never uses another
+    provider's key.
+    """
+    key = key or get_api_key(base_url)
     if not key:
         raise AuthenticationError("There is no API key to test yet.",
                                   fix="Paste the key from your provider's dashboard above.")
@@ -101,9 +157,10 @@ def test_connection(base_url: str, proxy: str) -> None:
 
 
 def save_all(settings: Settings, path: Path, key: str | None) -> Settings:
-    """The key into the keyring first (a failure there saves nothing), then the file."""
+    """The key into the keyring first, for the address saved with it (a failure there
+    saves nothing), then the file."""
     if key:
-        store_api_key(key)
+        store_api_key(key, settings.base_url)
     save_settings(settings, path)
     return settings
 
@@ -134,14 +191,22 @@ class SettingsDialog(QDialog):
         self._path = Path(settings_path)
         self._tasks = tasks
         self._source: str | None = None
+        self._origin: str | None = None
+        self._shown_providers: list[str] = []
+        self._forget_buttons: dict[str, QPushButton] = {}
         self._saving = False
         self._task_prefix = f"settings-{id(self)}"
+        self._follow_timer = QTimer(self)
+        self._follow_timer.setSingleShot(True)
+        self._follow_timer.setInterval(FOLLOW_ADDRESS_MS)
+        self._follow_timer.timeout.connect(self.on_follow_timer_timeout)
         self.setWindowTitle("Settings")
         self.setMinimumWidth(980)
         self.setObjectName("settingsDialog")
         self._build()
         self._load(settings)
         self._validate()
+        self._follow_timer.stop()
         self._refresh_key_state()
 
     # -- construction ----------------------------------------------------------------------
@@ -200,12 +265,24 @@ class SettingsDialog(QDialog):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setVerticalSpacing(8)
 
+        self.base_url_edit = QLineEdit(box)
+        self.base_url_edit.setPlaceholderText(DEFAULT_BASE_URL)
+        self.base_url_edit.setAccessibleName("Provider address")
+        self.base_url_edit.setToolTip("The web address of your provider's API. It must start "
+                                      "with https://.")
+        self.base_url_edit.textChanged.connect(self.on_field_changed)
+        self.base_url_edit.textChanged.connect(self.on_base_url_edit_textChanged)
+        self.base_url_label = self._message_label()
+        form.addRow(self._buddy("Provider &address", self.base_url_edit),
+                    _stacked(self.base_url_edit, self.base_url_label))
+
         self.key_edit = QLineEdit(box)
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setMinimumWidth(240)
         self.key_edit.setAccessibleName("API key")
-        self.key_edit.setToolTip("Your key from the provider's dashboard. It is kept in the "
-                                 "system keyring, never in a file.")
+        self.key_edit.setToolTip("Your key from this provider's dashboard. It is kept in the "
+                                 "system keyring, never in a file, and used only for this "
+                                 "provider.")
         self.key_edit.textChanged.connect(self.on_key_edit_textChanged)
         self.show_key_action = QAction("Show the key", self.key_edit)
         self.show_key_action.setCheckable(True)
@@ -214,8 +291,8 @@ class SettingsDialog(QDialog):
         self.key_edit.addAction(self.show_key_action, QLineEdit.ActionPosition.TrailingPosition)
         self.on_show_key_action_toggled(False)
         self.test_key_button = QPushButton("Test key", box)
-        self.test_key_button.setToolTip("Ask the provider whether it accepts this key "
-                                        "(free: no video is made)")
+        self.test_key_button.setToolTip("Ask the provider at this address whether it accepts "
+                                        "its key (free: no video is made)")
         self.test_key_button.clicked.connect(self.on_test_key_button_clicked)
         key_row = QHBoxLayout()
         key_row.addWidget(self.key_edit, 1)
@@ -225,7 +302,7 @@ class SettingsDialog(QDialog):
         self.key_source_label.setWordWrap(True)
         set_text_color(self.key_source_label, muted_color(self.palette()))
         self.forget_key_button = QPushButton("Forget stored key", box)
-        self.forget_key_button.setToolTip("Remove the key from the system keyring")
+        self.forget_key_button.setToolTip("Remove this provider's key from the system keyring")
         self.forget_key_button.setVisible(False)
         self.forget_key_button.clicked.connect(self.on_forget_key_button_clicked)
         source_row = QHBoxLayout()
@@ -234,18 +311,23 @@ class SettingsDialog(QDialog):
         self.keyring_label = self._message_label()
         self.key_result_label = self._message_label()
         self.key_result_label.setAccessibleName("Key test result")
-        form.addRow(self._buddy("API &key", self.key_edit),
+        self.key_label = self._buddy("API &key", self.key_edit)
+        form.addRow(self.key_label,
                     _stacked(key_row, source_row, self.keyring_label, self.key_result_label))
 
-        self.base_url_edit = QLineEdit(box)
-        self.base_url_edit.setPlaceholderText(DEFAULT_BASE_URL)
-        self.base_url_edit.setAccessibleName("Provider address")
-        self.base_url_edit.setToolTip("The web address of your provider's API. It must start "
-                                      "with https://.")
-        self.base_url_edit.textChanged.connect(self.on_field_changed)
-        self.base_url_label = self._message_label()
-        form.addRow(self._buddy("Provider &address", self.base_url_edit),
-                    _stacked(self.base_url_edit, self.base_url_label))
+        self.providers_box = QWidget(box)
+        self.providers_box.setAccessibleName("Keys kept for other providers")
+        providers_layout = QVBoxLayout(self.providers_box)
+        providers_layout.setContentsMargins(0, 0, 0, 0)
+        providers_layout.setSpacing(2)
+        providers_title = QLabel("Keys kept in the keyring, one per provider:", self.providers_box)
+        set_text_color(providers_title, muted_color(self.palette()))
+        providers_layout.addWidget(providers_title)
+        self.providers_rows = QVBoxLayout()
+        self.providers_rows.setSpacing(2)
+        providers_layout.addLayout(self.providers_rows)
+        self.providers_box.setVisible(False)
+        form.addRow("", self.providers_box)
 
         self.proxy_system_radio = QRadioButton("The system's proxy settings", box)
         self.proxy_custom_radio = QRadioButton("This proxy:", box)
@@ -425,32 +507,94 @@ class SettingsDialog(QDialog):
 
     # -- key state ---------------------------------------------------------------------------
 
+    def _shown_base_url(self) -> str:
+        return self.base_url_edit.text().strip() or DEFAULT_BASE_URL
+
+    def _show_provider(self) -> None:
+        """Name the provider the key row is about (no I/O: the address field only)."""
+        origin = origin_or_none(self._shown_base_url())
+        self._origin = origin
+        if origin is None:
+            self.key_label.setText("API &key")
+            self.key_label.setToolTip("")
+        else:
+            self.key_label.setText(f"&Key for {provider_name(origin)}")
+            self.key_label.setToolTip(f"The key used for {origin}, and only for it")
+        self.key_edit.setAccessibleName(self.key_provider_text())
+
     def _refresh_key_state(self) -> None:
-        self._tasks.run(read_key_state, key=f"{self._task_prefix}-key-state",
+        self._show_provider()
+        self._tasks.run(read_key_state, self._shown_base_url(),
+                        key=f"{self._task_prefix}-key-state",
                         on_done=self._on_key_state, on_failed=self._on_key_state_failed)
 
     def _on_key_state(self, result: object) -> None:
-        if not isinstance(result, tuple):
-            return
-        source, status = result
+        if not isinstance(result, KeyState) or result.origin != self._origin:
+            return      # an answer about an address no longer shown
+        source = result.source
         self._source = source
-        if source == "environment":
-            text = ("Using the key in KLING_API_KEY (from the environment); it is used instead "
-                    "of the keyring while it is set.")
-            placeholder = "Set by KLING_API_KEY"
+        name = provider_name(result.origin) if result.origin else ""
+        if result.origin is None:
+            text = "Type the provider's address above to see whether a key is kept for it."
+            placeholder = "Paste your API key"
+        elif source == "environment":
+            text = (f"Using the key in {ENV_KEY} (from the environment) for {name}; it is used "
+                    "instead of the keyring while it is set.")
+            placeholder = f"Set by {ENV_KEY}"
+        elif source == "session":
+            text = f"Using a key given for this session only for {name} (not stored)."
+            placeholder = "Given for this session (hidden)"
         elif source == "keyring":
-            text = f"A key is stored in the keyring ({status.backend}). Type here to replace it."
+            text = (f"A key for {name} is stored in the keyring ({result.keyring.backend}). "
+                    "Type here to replace it.")
             placeholder = "Stored in the keyring (hidden)"
         else:
-            text = "No key yet: paste the key from your provider's dashboard."
+            text = f"No key yet for {name}: paste the key from this provider's dashboard."
             placeholder = "Paste your API key"
+        if result.origin is not None and source != "environment" and result.env_set:
+            if result.env_origin is None:
+                text += (f" ({ENV_KEY} is set, but KLING_BASE_URL is not an address, so it "
+                         "is used for no provider.)")
+            else:
+                text += (f" ({ENV_KEY} is set, but it is the key for "
+                         f"{provider_name(result.env_origin)}.)")
         self.key_source_label.setText(text)
         self.key_edit.setPlaceholderText(placeholder)
         self.forget_key_button.setVisible(source == "keyring")
-        if isinstance(status, KeyringStatus) and not status.ok:
-            self._show(self.keyring_label, f"{status.message} {status.fix}".strip())
+        self.forget_key_button.setEnabled(True)
+        self._show_stored(result.stored)
+        if not result.keyring.ok:
+            self._show(self.keyring_label,
+                       f"{result.keyring.message} {result.keyring.fix}".strip())
         else:
             self._show(self.keyring_label, "")
+
+    def _show_stored(self, origins: tuple[str, ...]) -> None:
+        """One row per provider with a key in the keyring: its name and a Forget button."""
+        while self.providers_rows.count():
+            item = self.providers_rows.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+        self._forget_buttons = {}
+        self._shown_providers = list(origins)
+        for origin in origins:
+            row = QWidget(self.providers_box)
+            layout = QHBoxLayout(row)
+            layout.setContentsMargins(0, 0, 0, 0)
+            name = provider_name(origin)
+            label = QLabel(f"{name}  (this address)" if origin == self._origin else name, row)
+            label.setToolTip(origin)
+            button = QPushButton("Forget", row)
+            button.setAccessibleName(f"Forget the key for {name}")
+            button.setToolTip(f"Remove the key for {origin} from the system keyring")
+            button.clicked.connect(lambda _checked=False, o=origin: self._forget(o))
+            layout.addWidget(label, 1)
+            layout.addWidget(button)
+            self.providers_rows.addWidget(row)
+            self._forget_buttons[origin] = button
+        self.providers_box.setVisible(bool(origins))
 
     def _on_key_state_failed(self, error: BaseException) -> None:
         message = error.message if isinstance(error, KlingError) else str(error)
@@ -460,11 +604,40 @@ class SettingsDialog(QDialog):
     def key_source_text(self) -> str:
         return self.key_source_label.text()
 
+    def key_provider_text(self) -> str:
+        """What the key row is called: "Key for api.foxapi.cc" (or "API key" with no address)."""
+        return self.key_label.text().replace("&", "")
+
+    def stored_providers_shown(self) -> list[str]:
+        """The origins listed as having a key in the keyring."""
+        return list(self._shown_providers)
+
+    def forget_button_for(self, origin: str) -> QPushButton:
+        return self._forget_buttons[origin]
+
     # -- reacting to the user ------------------------------------------------------------------
 
     @Slot()
     def on_field_changed(self) -> None:
         self._validate()
+
+    @Slot(str)
+    def on_base_url_edit_textChanged(self, _text: str) -> None:
+        """The key row follows the address: named now, looked up after a short pause."""
+        previous = self._origin
+        self._show_provider()
+        if self._origin == previous:
+            return
+        self._tasks.cancel(f"{self._task_prefix}-key-state")
+        self._source = None
+        self.forget_key_button.setVisible(False)
+        self._show(self.key_result_label, "")
+        self.key_source_label.setText("Looking for a stored key…")
+        self._follow_timer.start()
+
+    @Slot()
+    def on_follow_timer_timeout(self) -> None:
+        self._refresh_key_state()
 
     @Slot(str)
     def on_key_edit_textChanged(self, _text: str) -> None:
@@ -555,12 +728,23 @@ class SettingsDialog(QDialog):
 
     @Slot()
     def on_forget_key_button_clicked(self) -> None:
+        if self._origin is not None:
+            self._forget(self._origin)
+
+    def _forget(self, origin: str) -> None:
+        """Remove the key of ``origin`` (only that provider's) from the keyring."""
         self.forget_key_button.setEnabled(False)
-        self._tasks.run(delete_api_key, key=f"{self._task_prefix}-forget",
-                        on_done=self._on_key_forgotten, on_failed=self._on_key_state_failed)
+        for button in self._forget_buttons.values():
+            button.setEnabled(False)
+        self._tasks.run(delete_api_key, origin, key=f"{self._task_prefix}-forget",
+                        on_done=self._on_key_forgotten, on_failed=self._on_forget_failed)
 
     def _on_key_forgotten(self, _result: object) -> None:
         self.forget_key_button.setEnabled(True)
+        self._refresh_key_state()
+
+    def _on_forget_failed(self, error: BaseException) -> None:
+        self._on_key_state_failed(error)
         self._refresh_key_state()
 
     # -- saving ------------------------------------------------------------------------------
@@ -605,6 +789,7 @@ class SettingsDialog(QDialog):
     def done(self, result: int) -> None:
         if self._saving and result == QDialog.DialogCode.Rejected.value:
             return   # let the save finish: the key may already be in the keyring
+        self._follow_timer.stop()
         for name in ("key-state", "test-key", "test-connection", "forget"):
             self._tasks.cancel(f"{self._task_prefix}-{name}")
         super().done(result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,11 +14,20 @@ from pytestqt.qtbot import QtBot
 
 from kling_desktop.api.models import DEFAULT_BASE_URL, Mode, Model
 from kling_desktop.engine.batch import rate_key
-from kling_desktop.engine.secrets import get_api_key, keyring_status, store_api_key
+from kling_desktop.engine.secrets import (
+    KeyringUnavailableError,
+    delete_api_key,
+    forget_session_keys,
+    get_api_key,
+    keyring_status,
+    store_api_key,
+    stored_providers,
+)
 from kling_desktop.engine.settings import Settings, load_settings, save_settings
 from kling_desktop.paths import app_paths
 from kling_desktop.ui.settings_dialog import SettingsDialog
 from kling_desktop.ui.tasks import TaskRunner
+from tests.conftest import TEST_KEY
 
 # The dialog is a window whose layout fixes its minimum size as messages appear; the
 # offscreen platform cannot apply window size hints and says so. Real platforms can.
@@ -25,6 +35,23 @@ pytestmark = pytest.mark.qt_log_ignore(r"^This plugin does not support propagate
 
 WAIT_MS = 15_000
 NEW_KEY = "sk-live-0a1b2c3d4e5f6a7b8c9d"
+OLD_KEY = "sk-old-reseller-5e1d2c3b4a59"
+RESELLER = "https://api.reseller.example"
+SECRETS = (NEW_KEY, OLD_KEY, TEST_KEY)
+
+
+@pytest.fixture(autouse=True)
+def no_key_left_behind(isolated_env: Path, tmp_path: Path) -> Iterator[None]:
+    """Every key a test stored is forgotten, and none ever reached a file."""
+    yield
+    forget_session_keys()
+    with contextlib.suppress(KeyringUnavailableError):
+        for origin in stored_providers():
+            delete_api_key(origin)
+    for file in (f for f in tmp_path.rglob("*") if f.is_file()):
+        data = file.read_bytes()
+        for secret in SECRETS:
+            assert secret.encode() not in data, f"a key leaked into {file}"
 
 
 @pytest.fixture
@@ -98,13 +125,15 @@ def test_save_round_trip_keeps_the_key_in_the_keyring_only(
     assert load_settings(path) == expected
     assert not dialog.isVisible()
 
-    assert get_api_key() == NEW_KEY
+    assert get_api_key(RESELLER) == NEW_KEY     # the key of the address saved with it
+    assert get_api_key() is None                # not the default provider's
     files = [f for f in tmp_path.rglob("*") if f.is_file()]
     assert path in files
     for file in files:
         assert NEW_KEY.encode() not in file.read_bytes(), f"the key leaked into {file}"
 
     again = open_dialog(qtbot, tasks, load_settings(path))
+    assert again.key_provider_text() == "Key for api.reseller.example"
     assert "stored in the keyring" in again.key_source_text()
     assert again.key_edit.text() == ""          # never shown back, not even masked
     assert again.forget_key_button.isVisible()
@@ -184,7 +213,7 @@ def test_test_key_against_the_simulator(qtbot: QtBot, tasks: TaskRunner, sim: ob
 @pytest.mark.usefixtures("keyring_ok")
 def test_test_key_uses_the_stored_key_when_none_is_typed(
         qtbot: QtBot, tasks: TaskRunner, sim: object, api_key: str) -> None:
-    store_api_key(api_key)
+    store_api_key(api_key, sim.base_url)  # type: ignore[attr-defined]
     dialog = open_dialog(qtbot, tasks, Settings(base_url=sim.base_url))  # type: ignore[attr-defined]
     dialog.test_key_button.click()
     qtbot.waitUntil(lambda: "Valid" in dialog.key_test_text(), timeout=WAIT_MS)
@@ -207,3 +236,124 @@ def test_test_connection(qtbot: QtBot, tasks: TaskRunner, sim: object) -> None:
     dialog.base_url_edit.setText(f"http://127.0.0.1:{closed_port()}")
     dialog.test_connection_button.click()
     qtbot.waitUntil(lambda: "Can't reach" in dialog.connection_test_text(), timeout=WAIT_MS)
+
+
+# -- keys belong to a provider -------------------------------------------------------------
+
+
+def wait_for_provider(qtbot: QtBot, dialog: SettingsDialog, host: str) -> None:
+    """The key row follows the address field (after a short pause, off the main thread)."""
+    qtbot.waitUntil(lambda: dialog.key_provider_text() == f"Key for {host}"
+                    and "…" not in dialog.key_source_text(), timeout=WAIT_MS)
+
+
+@pytest.mark.usefixtures("keyring_ok")
+def test_the_key_shown_is_the_key_of_the_address_shown(qtbot: QtBot,
+                                                       tasks: TaskRunner) -> None:
+    store_api_key(OLD_KEY, DEFAULT_BASE_URL)
+    store_api_key(NEW_KEY, RESELLER + "/v1")
+    dialog = open_dialog(qtbot, tasks)
+    assert dialog.key_provider_text() == "Key for api.foxapi.cc"
+    assert "stored in the keyring" in dialog.key_source_text()
+    assert dialog.forget_key_button.isVisible()
+    assert dialog.stored_providers_shown() == [DEFAULT_BASE_URL, RESELLER]
+
+    dialog.base_url_edit.setText("https://api.third.example")
+    wait_for_provider(qtbot, dialog, "api.third.example")
+    assert "No key yet" in dialog.key_source_text()
+    assert not dialog.forget_key_button.isVisible()
+
+    dialog.base_url_edit.setText("https://API.reseller.example:443/v1")
+    wait_for_provider(qtbot, dialog, "api.reseller.example")
+    assert "stored in the keyring" in dialog.key_source_text()
+    assert dialog.forget_key_button.isVisible()
+
+    dialog.base_url_edit.setText("http://127.0.0.1:8123")
+    wait_for_provider(qtbot, dialog, "127.0.0.1:8123")
+    assert "No key yet" in dialog.key_source_text()
+
+    dialog.base_url_edit.setText("not an address")
+    qtbot.waitUntil(lambda: dialog.key_provider_text() == "API key"
+                    and "…" not in dialog.key_source_text(), timeout=WAIT_MS)
+    assert "address" in dialog.key_source_text()
+    assert not dialog.forget_key_button.isVisible()
+
+
+@pytest.mark.usefixtures("keyring_ok")
+def test_forget_one_provider_keeps_the_others(qtbot: QtBot, tasks: TaskRunner) -> None:
+    store_api_key(OLD_KEY, DEFAULT_BASE_URL)
+    store_api_key(NEW_KEY, RESELLER)
+    dialog = open_dialog(qtbot, tasks)
+    dialog.forget_button_for(RESELLER).click()
+    qtbot.waitUntil(lambda: dialog.stored_providers_shown() == [DEFAULT_BASE_URL],
+                    timeout=WAIT_MS)
+    assert get_api_key(RESELLER) is None
+    assert get_api_key(DEFAULT_BASE_URL) == OLD_KEY
+    assert "stored in the keyring" in dialog.key_source_text()   # the address shown kept its key
+
+    dialog.forget_key_button.click()        # the key of the address shown
+    qtbot.waitUntil(lambda: dialog.stored_providers_shown() == [], timeout=WAIT_MS)
+    assert "No key yet" in dialog.key_source_text()
+    assert get_api_key(DEFAULT_BASE_URL) is None
+
+
+@pytest.mark.usefixtures("keyring_ok")
+def test_test_key_never_sends_another_providers_key(
+        qtbot: QtBot, tasks: TaskRunner, sim: object, api_key: str) -> None:
+    base_url = sim.base_url  # type: ignore[attr-defined]
+    store_api_key(api_key, DEFAULT_BASE_URL)           # the default provider's key only
+    dialog = open_dialog(qtbot, tasks, Settings(base_url=base_url))
+    assert dialog.key_provider_text() == f"Key for {base_url.removeprefix('http://')}"
+    assert "No key yet" in dialog.key_source_text()
+    dialog.test_key_button.click()
+    qtbot.waitUntil(lambda: dialog.key_test_text() != "", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "Testing" not in dialog.key_test_text(), timeout=WAIT_MS)
+    assert "Paste a key" in dialog.key_test_text()
+    assert sim.requests == []  # type: ignore[attr-defined]
+
+    store_api_key(api_key, base_url)
+    dialog.base_url_edit.setText(DEFAULT_BASE_URL)
+    wait_for_provider(qtbot, dialog, "api.foxapi.cc")
+    dialog.base_url_edit.setText(base_url)
+    wait_for_provider(qtbot, dialog, base_url.removeprefix("http://"))
+    dialog.test_key_button.click()
+    qtbot.waitUntil(lambda: "Valid" in dialog.key_test_text(), timeout=WAIT_MS)
+
+
+@pytest.mark.usefixtures("keyring_ok")
+def test_a_typed_key_is_saved_for_the_address_shown(qtbot: QtBot, tasks: TaskRunner) -> None:
+    store_api_key(OLD_KEY, DEFAULT_BASE_URL)
+    dialog = open_dialog(qtbot, tasks)
+    dialog.base_url_edit.setText(RESELLER)
+    wait_for_provider(qtbot, dialog, "api.reseller.example")
+    QTest.keyClicks(dialog.key_edit, NEW_KEY)
+    with qtbot.waitSignal(dialog.saved, timeout=WAIT_MS):
+        dialog.save_button.click()
+    assert get_api_key(RESELLER) == NEW_KEY
+    assert get_api_key(DEFAULT_BASE_URL) == OLD_KEY       # the other reseller keeps its key
+    assert stored_providers() == [DEFAULT_BASE_URL, RESELLER]
+
+
+@pytest.mark.usefixtures("keyring_ok")
+def test_a_key_with_impossible_characters_is_refused_with_a_fix(qtbot: QtBot,
+                                                               tasks: TaskRunner) -> None:
+    dialog = open_dialog(qtbot, tasks)
+    dialog.key_edit.setText("sk-with space-1234")
+    with qtbot.assertNotEmitted(dialog.saved):
+        dialog.save_button.click()
+        qtbot.waitUntil(lambda: "cannot have" in dialog.problems_label.text(), timeout=WAIT_MS)
+    assert "sk-with space" not in dialog.problems_label.text()
+    assert stored_providers() == []
+
+
+def test_the_environment_key_is_named_only_for_its_provider(
+        qtbot: QtBot, tasks: TaskRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KLING_API_KEY", "sk-from-the-shell")
+    dialog = open_dialog(qtbot, tasks)
+    assert "KLING_API_KEY" in dialog.key_source_text()
+    dialog.base_url_edit.setText(RESELLER)
+    wait_for_provider(qtbot, dialog, "api.reseller.example")
+    text = dialog.key_source_text()
+    assert "No key yet" in text
+    assert "KLING_API_KEY" in text        # set, but for another provider:
+    assert "api.foxapi.cc" in text
