@@ -7,13 +7,12 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from kling_desktop.api.models import Mode, Model, Orientation
-from kling_desktop.engine.jobs import Job, JobSpec, JobState
 from kling_desktop.engine.library import (
     INPUTS_DIR,
     SIDECAR_SCHEMA,
@@ -26,8 +25,7 @@ from kling_desktop.engine.library import (
 )
 from kling_desktop.engine.store import JobStore
 from tests.conftest import TEST_KEY
-
-BASE = "https://api.example.com"
+from tests.library_support import BASE, download, finished_job
 
 
 @pytest.fixture
@@ -56,26 +54,6 @@ def library(tmp_path: Path, store: JobStore) -> Library:
     return Library(tmp_path / "library", store)
 
 
-def finished_job(store: JobStore, image: str, video: str, *, prompt: str = "a happy dance",
-                 task: str = "task-unified-1757165031-uyujaw3d", base_url: str = BASE,
-                 **spec_changes: object) -> Job:
-    spec = JobSpec(image=image, video=video, model=Model.V3, mode=Mode.PRO, prompt=prompt,
-                   orientation=Orientation.VIDEO, keep_original_sound=False,
-                   billable_seconds=6.0, batch_id="b-1", **spec_changes)
-    job = store.add_job(spec, base_url=base_url, demo=False)
-    store.transition(job.id, JobState.SUBMITTED, task_id=task, submitted_at=job.created_at + 1)
-    return store.transition(job.id, JobState.DOWNLOADING, completed_at=job.created_at + 60,
-                            result_url="https://cdn.example.com/out.mp4")
-
-
-def download(library: Library, job: Job, size: int = 30_000) -> Path:
-    """What the runner does: write the result straight to the library's target path."""
-    target = library.target_path(job)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(b"\x00\x00\x00\x18ftypisom" + os.urandom(size))
-    return target
-
-
 def files_under(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file())
 
@@ -87,9 +65,9 @@ def test_add_result_writes_sidecar_and_deduplicated_inputs(
     library: Library, store: JobStore, inputs: dict[str, Path]
 ) -> None:
     clip = str(inputs["clip"])
-    first = finished_job(store, str(inputs["alice"]), clip, task="task-aaaa-11111111")
-    second = finished_job(store, str(inputs["bob"]), clip, task="task-bbbb-22222222")
-    third = finished_job(store, "https://pics.example.com/img/carol%20x.png?sig=1", clip,
+    first = finished_job(str(inputs["alice"]), clip, task="task-aaaa-11111111")
+    second = finished_job(str(inputs["bob"]), clip, task="task-bbbb-22222222")
+    third = finished_job("https://pics.example.com/img/carol%20x.png?sig=1", clip,
                          task="task-cccc-33333333", prompt="")
     entries = []
     for job in (first, second, third):
@@ -148,7 +126,7 @@ def test_add_result_writes_sidecar_and_deduplicated_inputs(
 
 def test_sidecars_never_hold_the_key(library: Library, store: JobStore,
                                      inputs: dict[str, Path]) -> None:
-    job = finished_job(store, str(inputs["alice"]), str(inputs["clip"]),
+    job = finished_job(str(inputs["alice"]), str(inputs["clip"]),
                        base_url=f"https://user:{TEST_KEY}@api.example.com/")
     library.add_result(job, download(library, job))
     for path in files_under(library.root):
@@ -157,7 +135,7 @@ def test_sidecars_never_hold_the_key(library: Library, store: JobStore,
 
 def test_missing_local_input_is_noted_not_fatal(library: Library, store: JobStore,
                                                 tmp_path: Path) -> None:
-    job = finished_job(store, str(tmp_path / "gone.png"), str(tmp_path / "gone.mp4"))
+    job = finished_job(str(tmp_path / "gone.png"), str(tmp_path / "gone.mp4"))
     entry = library.add_result(job, download(library, job))
     assert entry.image.name == "gone.png"
     assert entry.image.copy is None
@@ -167,7 +145,7 @@ def test_missing_local_input_is_noted_not_fatal(library: Library, store: JobStor
 def test_add_result_refuses_a_video_outside_the_library(
     library: Library, store: JobStore, inputs: dict[str, Path]
 ) -> None:
-    job = finished_job(store, str(inputs["alice"]), str(inputs["clip"]))
+    job = finished_job(str(inputs["alice"]), str(inputs["clip"]))
     with pytest.raises(ValueError, match="not inside"):
         library.add_result(job, inputs["clip"])
 
@@ -175,7 +153,7 @@ def test_add_result_refuses_a_video_outside_the_library(
 def test_unwritable_sidecar_is_a_known_error_and_keeps_the_video(
     library: Library, store: JobStore, inputs: dict[str, Path]
 ) -> None:
-    job = finished_job(store, str(inputs["alice"]), str(inputs["clip"]))
+    job = finished_job(str(inputs["alice"]), str(inputs["clip"]))
     video = download(library, job)
     video.with_suffix(".json").mkdir()  # something that is not a file is in the way
     with pytest.raises(LibraryWriteError) as caught:
@@ -192,7 +170,7 @@ def test_unwritable_sidecar_is_a_known_error_and_keeps_the_video(
 
 
 def test_target_path_is_readable_unique_and_portable(library: Library, store: JobStore) -> None:
-    job = finished_job(store, "/x/hero shot.png", "/x/clip.mp4",
+    job = finished_job("/x/hero shot.png", "/x/clip.mp4",
                        prompt='She spins: "left/right" <fast>? * | and\nthen bows ' * 20)
     path = library.target_path(job)
     name = path.name
@@ -208,10 +186,10 @@ def test_target_path_is_readable_unique_and_portable(library: Library, store: Jo
     second = library.target_path(job)
     assert second.name == path.name.replace(".mp4", " (2).mp4")
 
-    untitled = finished_job(store, "/x/hero shot.png", "/x/clip.mp4", prompt="", task="")
+    untitled = finished_job("/x/hero shot.png", "/x/clip.mp4", prompt="", task="")
     assert " – hero shot – job " in library.target_path(untitled).name
 
-    kept = store.update(job.id, output_path=str(library.root / "chosen.mp4"))
+    kept = replace(job, output_path=str(library.root / "chosen.mp4"))
     assert library.target_path(kept) == library.root / "chosen.mp4"
 
 
@@ -254,7 +232,7 @@ def test_rebuild_after_deleting_the_database_recovers_every_entry(
         library = Library(root, store)
         entries = []
         for n, image in enumerate(("alice", "bob", "alice")):
-            job = finished_job(store, str(inputs[image]), str(inputs["clip"]),
+            job = finished_job(str(inputs[image]), str(inputs["clip"]),
                                prompt=f"take {n}", task=f"task-{n}-abcdefgh{n}")
             entries.append(library.add_result(job, download(library, job)))
         library.set_mark(entries[1], "keeper")
@@ -281,7 +259,7 @@ def test_damaged_sidecars_are_reported_and_their_videos_kept(
 ) -> None:
     entries = []
     for n in range(4):
-        job = finished_job(store, str(inputs["alice"]), str(inputs["clip"]), prompt=f"n{n}",
+        job = finished_job(str(inputs["alice"]), str(inputs["clip"]), prompt=f"n{n}",
                            task=f"task-{n}-zzzzzzz{n}")
         entries.append(library.add_result(job, download(library, job)))
     entries[0].sidecar_path.write_bytes(b'{"schema": 1, "task_id": "trunc')  # cut short
@@ -314,8 +292,8 @@ def test_damaged_sidecars_are_reported_and_their_videos_kept(
 def test_sync_finds_dropped_in_files_and_drops_vanished_videos(
     tmp_path: Path, library: Library, store: JobStore, inputs: dict[str, Path]
 ) -> None:
-    kept = finished_job(store, str(inputs["alice"]), str(inputs["clip"]), task="task-keep-1")
-    gone = finished_job(store, str(inputs["bob"]), str(inputs["clip"]), task="task-gone-2")
+    kept = finished_job(str(inputs["alice"]), str(inputs["clip"]), task="task-keep-1")
+    gone = finished_job(str(inputs["bob"]), str(inputs["clip"]), task="task-gone-2")
     kept_entry = library.add_result(kept, download(library, kept))
     gone_entry = library.add_result(gone, download(library, gone))
     library.set_mark(kept_entry, "keeper")
@@ -323,7 +301,7 @@ def test_sync_finds_dropped_in_files_and_drops_vanished_videos(
     # a result made on another computer: video + sidecar copied in, in a subfolder
     with JobStore(tmp_path / "other.sqlite3") as other_store:
         other = Library(tmp_path / "other-library", other_store)
-        job = finished_job(other_store, str(inputs["alice"]), str(inputs["clip"]),
+        job = finished_job(str(inputs["alice"]), str(inputs["clip"]),
                            task="task-from-elsewhere")
         foreign = other.add_result(job, download(other, job))
     sub = library.root / "from laptop"
@@ -365,10 +343,105 @@ def test_library_without_a_store(tmp_path: Path, inputs: dict[str, Path],
                                  store: JobStore) -> None:
     plain = Library(tmp_path / "plain")
     assert plain.rebuild_index().indexed == 0  # the folder need not exist yet
-    job = finished_job(store, str(inputs["alice"]), str(inputs["clip"]))
+    job = finished_job(str(inputs["alice"]), str(inputs["clip"]))
     entry = plain.add_result(job, download(plain, job))
     assert plain.entries() == [entry]
     assert plain.rebuild_index().indexed == 1
     assert plain.sync_index().added == 0
     assert store.count_results() == 0
 
+
+
+# ------------------------------------------------- what the provider said it did
+
+
+def test_sidecar_records_real_duration_model_used_and_usage(
+    library: Library, store: JobStore, inputs: dict[str, Path]
+) -> None:
+    usage = {"reserved": 0.6, "charged": 0.42, "currency": "USD", "units": 5,
+             "free": False, "note": None, "nested": {"hidden": 1}, "list": [1, 2],
+             "long": "x" * 5000, **{f"k{n}": n for n in range(40)}}
+    job = finished_job(str(inputs["alice"]), str(inputs["clip"]), result_duration=4.2,
+                       model_used="kling-v2-6-motion-control",
+                       provider_usage=json.dumps(usage))
+    entry = library.add_result(job, download(library, job))
+    data = json.loads(entry.sidecar_path.read_text(encoding="utf-8"))
+    assert (data["model"], data["model_used"]) == (
+        "kling-v3-motion-control", "kling-v2-6-motion-control")
+    assert entry.model_mismatch
+    assert data["duration"] == 4.2               # the saved video, shorter than the clip
+    assert data["billable_seconds"] == 6.0
+    kept = data["provider_usage"]
+    assert {k: kept[k] for k in ("reserved", "charged", "currency", "units", "free", "note")} == {
+        "reserved": 0.6, "charged": 0.42, "currency": "USD", "units": 5, "free": False,
+        "note": None}
+    assert "nested" not in kept
+    assert "list" not in kept
+    assert len(kept["long"]) <= 200                         # bounded
+    assert len(kept) <= 32
+    assert read_sidecar(entry.sidecar_path) == entry
+    row = store.get_result(library.relative(entry.video_path))
+    assert row is not None
+    assert row.duration == 4.2
+    assert library.entry_from_record(row) == entry
+
+
+def test_usage_that_is_not_an_object_is_not_kept(
+    library: Library, store: JobStore, inputs: dict[str, Path]
+) -> None:
+    for n, text in enumerate(["[1, 2]", "not json", "NaN", "{" * 100_000, ""]):
+        job = finished_job(str(inputs["alice"]), str(inputs["clip"]), provider_usage=text,
+                           task=f"task-usage-{n}")
+        entry = library.add_result(job, download(library, job))
+        assert entry.provider_usage is None
+        assert json.loads(entry.sidecar_path.read_bytes())["provider_usage"] is None
+
+
+def test_duration_falls_back_to_the_clip_and_model_used_may_be_unknown(
+    library: Library, store: JobStore, inputs: dict[str, Path]
+) -> None:
+    job = finished_job(str(inputs["alice"]), str(inputs["clip"]))
+    entry = library.add_result(job, download(library, job))
+    assert entry.duration == 6.0
+    assert entry.model_used is None
+    assert not entry.model_mismatch
+    same = finished_job(str(inputs["alice"]), str(inputs["clip"]), task="task-same-1",
+                        model_used="kling-v3-motion-control")
+    assert not library.add_result(same, download(library, same)).model_mismatch
+
+
+def test_older_sidecars_without_the_new_fields_still_read(
+    library: Library, store: JobStore, inputs: dict[str, Path]
+) -> None:
+    job = finished_job(str(inputs["alice"]), str(inputs["clip"]), model_used="m2",
+                       provider_usage='{"charged": 1}')
+    entry = library.add_result(job, download(library, job))
+    data = json.loads(entry.sidecar_path.read_text(encoding="utf-8"))
+    for key in ("model_used", "provider_usage"):
+        del data[key]
+    entry.sidecar_path.write_text(json.dumps(data), encoding="utf-8")
+    old = read_sidecar(entry.sidecar_path)
+    assert (old.model_used, old.provider_usage) == (None, None)
+    assert library.rebuild_index().unreadable == []
+    row = store.get_result(library.relative(entry.video_path))
+    assert row is not None
+    assert row.sidecar_ok
+
+
+def test_credentials_in_input_links_never_reach_a_sidecar(
+    library: Library, store: JobStore, inputs: dict[str, Path], tmp_path: Path
+) -> None:
+    job = finished_job(f"https://user:{TEST_KEY}@pics.example.com/a.png",
+                       f"https://{TEST_KEY}@clips.example.com/b.mp4?x=1",
+                       base_url=f"https://u:{TEST_KEY}@api.example.com")
+    entry = library.add_result(job, download(library, job))
+    assert entry.image.url == "https://pics.example.com/a.png"
+    assert entry.video.url == "https://clips.example.com/b.mp4?x=1"
+    # a hand-edited sidecar with credentials: rewriting it (a mark) drops them
+    data = json.loads(entry.sidecar_path.read_text(encoding="utf-8"))
+    data["inputs"]["image"]["url"] = f"https://me:{TEST_KEY}@pics.example.com/a.png"
+    entry.sidecar_path.write_text(json.dumps(data), encoding="utf-8")
+    library.set_mark(read_sidecar(entry.sidecar_path), "keeper")
+    library.export_results([read_sidecar(entry.sidecar_path)], tmp_path / "out")
+    for path in [*files_under(library.root), *files_under(tmp_path / "out")]:
+        assert TEST_KEY.encode() not in path.read_bytes(), path

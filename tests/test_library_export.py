@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from kling_desktop.api.models import Mode, Model, Orientation
-from kling_desktop.engine.jobs import Job, JobSpec, JobState
 from kling_desktop.engine.library import (
     Library,
     LibraryEntry,
@@ -20,6 +18,7 @@ from kling_desktop.engine.library import (
 )
 from kling_desktop.engine.store import UNMARKED, JobStore, ResultFilter, ResultRecord
 from tests.conftest import TEST_KEY
+from tests.library_support import download, finished_job
 
 
 @pytest.fixture
@@ -33,16 +32,6 @@ def library(tmp_path: Path, store: JobStore) -> Library:
     return Library(tmp_path / "library", store)
 
 
-def _job(store: JobStore, image: Path, clip: Path, n: int, base_url: str) -> Job:
-    spec = JobSpec(image=str(image), video=str(clip), model=Model.V3, mode=Mode.PRO,
-                   prompt=f"dance {n}", orientation=Orientation.VIDEO,
-                   keep_original_sound=False, billable_seconds=5.0, batch_id=None)
-    job = store.add_job(spec, base_url=base_url, demo=False)
-    store.transition(job.id, JobState.SUBMITTED, task_id=f"task-{n:04d}-abcdefgh",
-                     submitted_at=job.created_at)
-    return store.transition(job.id, JobState.DOWNLOADING, completed_at=job.created_at + 1)
-
-
 def make(library: Library, store: JobStore, tmp_path: Path, count: int, *,
          base_url: str = "https://api.example.com") -> list[LibraryEntry]:
     inputs = tmp_path / "inputs"
@@ -52,10 +41,10 @@ def make(library: Library, store: JobStore, tmp_path: Path, count: int, *,
     clip.write_bytes(b"\x00\x00\x00\x18ftypisom" + os.urandom(3000))
     entries = []
     for n in range(count):
-        job = _job(store, image, clip, n, base_url)
-        target = library.target_path(job)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(b"\x00\x00\x00\x18ftypisom" + os.urandom(2000 + n))
+        job = finished_job(str(image), str(clip), prompt=f"dance {n}",
+                           task=f"task-{n:04d}-abcdefgh", base_url=base_url,
+                           billable_seconds=5.0, batch_id=None)
+        target = download(library, job, 2000 + n)
         entries.append(library.add_result(job, target))
     return entries
 

@@ -15,10 +15,10 @@ import errno
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import shutil
-import tempfile
 import threading
 import time
 import unicodedata
@@ -33,10 +33,22 @@ from kling_desktop import APP_NAME, __version__
 from kling_desktop.api.errors import KlingError
 from kling_desktop.api.models import Mode, Model
 from kling_desktop.engine.jobs import Job
+from kling_desktop.engine.safe_files import (
+    FoundFile,
+    NotARegularFileError,
+    TooLargeError,
+    create_temp,
+    is_inside,
+    open_regular,
+    read_capped,
+    regular_file,
+    walk_files,
+)
 from kling_desktop.engine.store import MARKS, JobStore, ResultRecord
 
 __all__ = [
     "INPUTS_DIR",
+    "MAX_SIDECAR_BYTES",
     "SIDECAR_SCHEMA",
     "VIDEO_SUFFIXES",
     "ExportCancelled",
@@ -49,8 +61,11 @@ __all__ = [
     "SidecarError",
     "SyncReport",
     "copy_file",
+    "read_sidecar",
     "safe_filename",
     "unique_path",
+    "usage_from_json",
+    "usage_from_text",
     "write_atomic",
 ]
 
@@ -59,6 +74,7 @@ log = logging.getLogger(__name__)
 SIDECAR_SCHEMA: Final = 1
 INPUTS_DIR: Final = ".inputs"
 VIDEO_SUFFIXES: Final = frozenset({".mp4", ".mov"})
+MAX_SIDECAR_BYTES: Final = 1 << 20     # a sidecar is a few kB; anything above 1 MB is not one
 _CHUNK = 1 << 20
 
 
@@ -97,15 +113,16 @@ class LibraryWriteError(KlingError):
 # --------------------------------------------------------------------- file helpers
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
     """Write ``data`` to ``path`` so readers see the old file or the new one, never half.
 
     Temp file in the same folder, flushed and fsynced, then ``os.replace``; the
-    folder is fsynced too where the OS allows it.
+    folder is fsynced too where the OS allows it. The file gets the user's
+    normal permissions (library files are theirs to share), or 0600 with
+    ``private`` (settings).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
+    fd, tmp = create_temp(path.parent, f".{path.name}.", ".tmp", private=private)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -168,13 +185,21 @@ def copy_file(source: Path, dest: Path, *, cancel: threading.Event | None = None
               progress: Callable[[int], None] | None = None) -> Path:
     """Copy ``source`` to ``dest`` whole or not at all (temp file + rename), never overwriting.
 
-    ``progress(bytes)`` is called after each chunk; a set ``cancel`` stops the copy
-    (raising :class:`ExportCancelled`) and leaves nothing behind.
+    Only a regular file is copied: a link, pipe or device as ``source`` raises
+    :class:`~kling_desktop.engine.safe_files.NotARegularFileError` (an
+    ``OSError``) without reading anything. ``progress(bytes)`` is called after
+    each chunk; a set ``cancel`` stops the copy (raising
+    :class:`ExportCancelled`) and leaves nothing behind.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    src = open_regular(source)
     try:
-        with source.open("rb") as src, os.fdopen(fd, "wb") as out:
+        fd, tmp_name = create_temp(dest.parent, f".{dest.name}.", ".part")
+    except BaseException:
+        src.close()
+        raise
+    try:
+        with src, os.fdopen(fd, "wb") as out:
             while chunk := src.read(_CHUNK):
                 if cancel is not None and cancel.is_set():
                     raise ExportCancelled()
@@ -208,7 +233,7 @@ def unique_path(path: Path) -> Path:
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with open_regular(path, follow_links=True) as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
@@ -238,6 +263,9 @@ def _iso(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
 
 
+_LAST_EPOCH: Final = 253402300799.0    # 9999-12-31 23:59:59 UTC
+
+
 def _epoch(text: object) -> float | None:
     if text is None:
         return None
@@ -246,7 +274,22 @@ def _epoch(text: object) -> float | None:
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+    epoch = moment.timestamp()
+    if not 0 <= epoch <= _LAST_EPOCH:
+        raise ValueError("a time is before 1970 or after 9999")
+    return epoch
+
+
+_INT64: Final = (-(2**63), 2**63 - 1)   # what SQLite can hold
+
+
+def _text(value: str, what: str) -> str:
+    """``value`` if it can be stored and shown (UTF-8: no lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{what} is not valid text") from None
+    return value
 
 
 # --------------------------------------------------------------------------- values
@@ -275,13 +318,30 @@ class InputRef:
         for key, value in values.items():
             if value is not None and not isinstance(value, str):
                 raise ValueError(f"an input's {key} is not text")
-        return InputRef(name=name, url=values["url"], copy=values["copy"],
-                        sha256=values["sha256"])
+            if value is not None:
+                _text(value, f"an input's {key}")
+        return InputRef(name=_text(name, "an input's name"), url=values["url"],
+                        copy=values["copy"], sha256=values["sha256"])
+
+
+UsageValue = str | int | float | bool | None
+
+USAGE_MAX_KEYS: Final = 32       # what a provider reports it reserved / charged: a few numbers
+USAGE_MAX_KEY: Final = 64
+USAGE_MAX_TEXT: Final = 200
 
 
 @dataclass(frozen=True)
 class LibraryEntry:
-    """One result video and what its sidecar says about it. Times are UNIX epoch seconds."""
+    """One result video and what its sidecar says about it. Times are UNIX epoch seconds.
+
+    ``model`` is the model asked for, ``model_used`` the one the provider says it
+    used (None when it did not say): both are in the sidecar, side by side, so a
+    swap is visible. ``duration`` is the saved video's real length when it was
+    measured (it may be shorter than ``billable_seconds``, the clip's length).
+    ``provider_usage`` is what the provider reported it reserved or charged:
+    scalar values only, at most :data:`USAGE_MAX_KEYS` of them.
+    """
 
     video_path: Path
     sidecar_path: Path
@@ -309,6 +369,8 @@ class LibraryEntry:
     mark: str | None = None
     schema: int = SIDECAR_SCHEMA
     app_version: str = ""
+    model_used: str | None = None
+    provider_usage: dict[str, UsageValue] | None = field(default=None, hash=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -319,6 +381,7 @@ class LibraryEntry:
             "task_id": self.task_id,
             "job_id": self.job_id,
             "model": self.model,
+            "model_used": self.model_used,
             "mode": self.mode,
             "prompt": self.prompt,
             "orientation": self.orientation,
@@ -337,7 +400,14 @@ class LibraryEntry:
             "height": self.height,
             "batch_id": self.batch_id,
             "mark": self.mark,
+            "provider_usage": (dict(self.provider_usage)
+                               if self.provider_usage is not None else None),
         }
+
+    @property
+    def model_mismatch(self) -> bool:
+        """The provider says it used another model than the one asked for."""
+        return self.model_used is not None and self.model_used != self.model
 
 
 @dataclass
@@ -346,6 +416,7 @@ class RebuildReport:
     unreadable: list[Path] = field(default_factory=list)   # sidecars that could not be read
     orphans: list[Path] = field(default_factory=list)      # videos without a sidecar
     missing_videos: list[Path] = field(default_factory=list)  # sidecars whose video is gone
+    skipped: list[Path] = field(default_factory=list)   # video names that are not plain files
 
 
 @dataclass
@@ -355,6 +426,7 @@ class ExportReport:
     inputs: list[Path] = field(default_factory=list)      # kept inputs copied (once each)
     without_description: list[Path] = field(default_factory=list)  # sidecar unusable: video only
     bytes_copied: int = 0
+    refused: list[Path] = field(default_factory=list)     # not a plain file inside the library
 
 
 @dataclass
@@ -376,7 +448,109 @@ def _get(data: dict[str, Any], key: str, kinds: type | tuple[type, ...], *,
         raise ValueError(f"{key} has the wrong type")
     if not isinstance(value, kinds):
         raise ValueError(f"{key} is missing or has the wrong type")
+    if isinstance(value, str):
+        _text(value, key)
     return value
+
+
+def _int(data: dict[str, Any], key: str, *, optional: bool = False,
+         minimum: int = _INT64[0]) -> Any:
+    """An integer SQLite can hold (64 bits), at least ``minimum``."""
+    value = _get(data, key, int, optional=optional)
+    if value is not None and not minimum <= value <= _INT64[1]:
+        raise ValueError(f"{key} is out of range")
+    return value
+
+
+def _seconds(data: dict[str, Any], key: str) -> float | None:
+    """An optional finite, non-negative number of seconds."""
+    value = _get(data, key, (int, float), optional=True)
+    if value is None:
+        return None
+    seconds = float(value)   # OverflowError for absurd integers: caught by the reader
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"{key} is not a usable number of seconds")
+    return seconds
+
+
+def _usage_value(value: object) -> tuple[bool, UsageValue]:
+    """``(usable, value)`` for one reported figure: scalars only, bounded, storable."""
+    if value is None or isinstance(value, bool):
+        return True, value
+    if isinstance(value, int):
+        return _INT64[0] <= value <= _INT64[1], value
+    if isinstance(value, float):
+        return math.isfinite(value), value
+    if isinstance(value, str):
+        try:
+            return True, _text(value[:USAGE_MAX_TEXT], "usage")
+        except ValueError:
+            return False, None
+    return False, None
+
+
+def usage_from_json(value: object) -> dict[str, UsageValue] | None:
+    """What a provider reported it reserved/charged, as kept in a sidecar.
+
+    None stays None; anything but an object raises ``ValueError``; inside the
+    object only scalar values are kept (nested values, non-finite numbers and
+    integers beyond 64 bits are dropped), texts are cut to
+    :data:`USAGE_MAX_TEXT` characters and at most :data:`USAGE_MAX_KEYS`
+    entries are kept.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError("provider_usage is not an object")
+    kept: dict[str, UsageValue] = {}
+    for key, item in value.items():
+        if len(kept) >= USAGE_MAX_KEYS:
+            break
+        if not isinstance(key, str) or not key or len(key) > USAGE_MAX_KEY:
+            continue
+        usable, clean = _usage_value(item)
+        try:
+            _text(key, "usage")
+        except ValueError:
+            usable = False
+        if usable:
+            kept[key] = clean
+    return kept
+
+
+def usage_from_text(text: str | None) -> dict[str, UsageValue] | None:
+    """:func:`usage_from_json` of the JSON text a job holds; None when it is not usable."""
+    if not text:
+        return None
+    if len(text) > 64 * 1024:
+        log.warning("library: the provider's usage report is too long; not kept")
+        return None
+    try:
+        return usage_from_json(_load_json(text.encode("utf-8", "surrogatepass")))
+    except (ValueError, RecursionError) as exc:
+        log.warning("library: the provider's usage report is not usable (%s); not kept", exc)
+        return None
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("a number is too large")
+    return number
+
+
+def _load_json(raw: bytes) -> object:
+    """JSON from ``raw`` (UTF-8); NaN, Infinity and numbers beyond a float are refused.
+
+    Raises ``ValueError`` (``UnicodeDecodeError``, ``JSONDecodeError``, an
+    integer of more than 4300 digits) or ``RecursionError`` (deep nesting).
+    """
+    return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant,
+                      parse_float=_finite_float)
 
 
 def _entry_from_json(data: object, sidecar: Path) -> LibraryEntry:
@@ -390,19 +564,20 @@ def _entry_from_json(data: object, sidecar: Path) -> LibraryEntry:
     if schema != SIDECAR_SCHEMA:
         raise ValueError(f"unknown format {schema}")
     video_file = _get(data, "video_file", str)
-    if Path(video_file).name != video_file or video_file in ("", ".", ".."):
+    if Path(video_file).name != video_file or video_file in ("", ".", "..") or (
+            "/" in video_file or "\\" in video_file or "\x00" in video_file):
         raise ValueError("video_file is not a plain file name")
+    if Path(video_file).suffix.lower() not in VIDEO_SUFFIXES:
+        raise ValueError("video_file does not name a video")
     inputs = _get(data, "inputs", dict)
     mark = _get(data, "mark", str, optional=True)
     if mark is not None and mark not in MARKS:
         raise ValueError("mark is not keeper or reject")
-    width = _get(data, "width", int, optional=True)
-    height = _get(data, "height", int, optional=True)
     return LibraryEntry(
         video_path=sidecar.with_name(video_file),
         sidecar_path=sidecar,
         task_id=_get(data, "task_id", str, optional=True),
-        job_id=_get(data, "job_id", int, optional=True),
+        job_id=_int(data, "job_id", optional=True),
         model=_get(data, "model", str),
         mode=_get(data, "mode", str),
         prompt=_get(data, "prompt", str, optional=True) or "",
@@ -416,40 +591,53 @@ def _entry_from_json(data: object, sidecar: Path) -> LibraryEntry:
         saved_at=_epoch(data.get("saved_at")),
         base_url=_get(data, "base_url", str, optional=True) or "",
         demo=_get(data, "demo", bool),
-        billable_seconds=_float(_get(data, "billable_seconds", (int, float), optional=True)),
-        file_size=_get(data, "file_size", int),
-        duration=_float(_get(data, "duration", (int, float), optional=True)),
-        width=width,
-        height=height,
+        billable_seconds=_seconds(data, "billable_seconds"),
+        file_size=_int(data, "file_size", minimum=0),
+        duration=_seconds(data, "duration"),
+        width=_int(data, "width", optional=True, minimum=0),
+        height=_int(data, "height", optional=True, minimum=0),
         batch_id=_get(data, "batch_id", str, optional=True),
         mark=mark,
         schema=schema,
         app_version=_get(data, "app_version", str, optional=True) or "",
+        model_used=_get(data, "model_used", str, optional=True),
+        provider_usage=usage_from_json(data.get("provider_usage")),
     )
 
 
-def _float(value: int | float | None) -> float | None:
-    return None if value is None else float(value)
+_UNUSABLE: Final = (ValueError, TypeError, OverflowError, RecursionError)
 
 
 def read_sidecar(path: Path) -> LibraryEntry:
-    """Read one sidecar. Raises :class:`SidecarError` for any unusable file."""
+    """Read one sidecar. Raises :class:`SidecarError` for any unusable file, and nothing else.
+
+    Only a regular file is read (a link, pipe, socket or device is refused
+    without opening or reading it), and at most :data:`MAX_SIDECAR_BYTES`.
+    """
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SidecarError(path, f"it could not be read ({exc.strerror or exc})") from exc
+        raw = read_capped(path, MAX_SIDECAR_BYTES)
+    except TooLargeError as exc:
+        raise SidecarError(path, f"it is too large for a description ({exc.size} bytes)") from exc
+    except NotARegularFileError as exc:
+        raise SidecarError(path, f"it is {exc.strerror}") from exc
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise SidecarError(path, f"it could not be read ({reason})") from exc
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = _load_json(raw)
+    except (ValueError, RecursionError) as exc:
         raise SidecarError(path, "it is damaged (not valid JSON)") from exc
     try:
         return _entry_from_json(data, path)
-    except (ValueError, TypeError, OverflowError) as exc:
+    except _UNUSABLE as exc:
         raise SidecarError(path, str(exc)) from exc
 
 
 def _write_sidecar(entry: LibraryEntry) -> None:
-    text = json.dumps(entry.to_json(), indent=2, ensure_ascii=False) + "\n"
+    """Write ``entry``'s sidecar; the one place sidecars are written (links lose credentials)."""
+    entry = replace(entry, base_url=_strip_credentials(entry.base_url),
+                    image=_scrub(entry.image), video=_scrub(entry.video))
+    text = json.dumps(entry.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     write_atomic(entry.sidecar_path, text.encode("utf-8"))
 
 
@@ -457,7 +645,16 @@ def _write_sidecar(entry: LibraryEntry) -> None:
 
 
 class Library:
-    """The library folder at ``root``; keeps ``store``'s results index in step when given."""
+    """The library folder at ``root``; keeps ``store``'s results index in step when given.
+
+    Every file in the folder is treated as hostile (it may be on a shared
+    drive). Only regular files count: a link named like a video or sidecar is
+    not followed, and neither is a link to a folder (even one pointing inside:
+    skipping links is the one rule that needs no judgement); pipes, sockets and
+    devices are never opened. Rebuild and sync always finish; a sidecar that
+    cannot be used makes its video an "unreadable sidecar" row. Export and
+    trash only act on regular files inside the library.
+    """
 
     def __init__(self, root: Path, store: JobStore | None = None) -> None:
         self.root = Path(root)
@@ -476,9 +673,10 @@ class Library:
             return Path(job.output_path)
         moment = datetime.fromtimestamp(job.completed_at or job.submitted_at or time.time())
         spec = job.spec
-        model = Model(spec.model).label
-        mode = "Pro" if Mode(spec.mode) is Mode.PRO else "Standard"
-        words = " ".join(spec.prompt.split()[:6])
+        options = spec.options
+        model = Model(options.model).label
+        mode = "Pro" if Mode(options.mode) is Mode.PRO else "Standard"
+        words = " ".join(options.prompt.split()[:6])
         if len(words) > 48:
             words = words[:48].rstrip() + "…"
         if not words:
@@ -518,8 +716,10 @@ class Library:
 
         Writes ``<stem>.json`` next to it atomically, copies local inputs into
         ``<root>/<inputs_dir_name>/`` (once per content) and updates the index.
-        ``duration`` defaults to the job's billable seconds: the output is as long
-        as the reference clip.
+        ``duration`` defaults to the saved video's measured length
+        (``job.result_duration``), else to the job's billable seconds (the clip's
+        length). The sidecar also keeps the model the provider says it used
+        next to the one asked for, and what it reported it charged.
         """
         video = Path(video)
         try:
@@ -527,6 +727,9 @@ class Library:
         except ValueError:
             raise ValueError(f"{video} is not inside the library folder {self.root}") from None
         spec = job.spec
+        if duration is None:
+            duration = (job.result_duration if job.result_duration is not None
+                        else spec.billable_seconds)
         inputs_dir = self.root / inputs_dir_name
         image_ref = self._input_ref(spec.image, inputs_dir, copy_inputs)
         video_ref = self._input_ref(spec.video, inputs_dir, copy_inputs)
@@ -535,11 +738,11 @@ class Library:
             sidecar_path=video.with_suffix(".json"),
             task_id=job.task_id,
             job_id=job.id,
-            model=str(spec.model),
-            mode=str(spec.mode),
-            prompt=spec.prompt,
-            orientation=str(spec.orientation),
-            keep_original_sound=spec.keep_original_sound,
+            model=str(spec.options.model),
+            mode=str(spec.options.mode),
+            prompt=spec.options.prompt,
+            orientation=str(spec.options.orientation),
+            keep_original_sound=spec.options.keep_original_sound,
             image=image_ref,
             video=video_ref,
             created_at=job.created_at,
@@ -548,13 +751,15 @@ class Library:
             saved_at=time.time(),
             base_url=_strip_credentials(job.base_url),
             demo=job.demo,
-            billable_seconds=spec.billable_seconds,
+            billable_seconds=_usable_seconds(spec.billable_seconds),
             file_size=video.stat().st_size,
-            duration=duration if duration is not None else spec.billable_seconds,
+            duration=_usable_seconds(duration),
             width=width,
             height=height,
             batch_id=spec.batch_id,
             app_version=__version__,
+            model_used=job.model_used,
+            provider_usage=usage_from_text(job.provider_usage),
         )
         # exactly what the sidecar holds (times rounded to milliseconds)
         entry = _entry_from_json(entry.to_json(), entry.sidecar_path)
@@ -576,19 +781,21 @@ class Library:
         try:
             digest = _sha256(path)
             target = inputs_dir / f"{digest[:16]}{path.suffix.lower()}"
-            if not (target.exists() and target.stat().st_size == path.stat().st_size):
+            kept = regular_file(target)
+            if kept is None or kept.st_size != os.stat(path).st_size:
                 inputs_dir.mkdir(parents=True, exist_ok=True)
-                fd, tmp_name = tempfile.mkstemp(prefix=".copy.", suffix=".tmp", dir=inputs_dir)
-                os.close(fd)
-                try:
-                    shutil.copyfile(path, tmp_name)
-                    with open(tmp_name, "rb+") as handle:
-                        os.fsync(handle.fileno())
-                    os.replace(tmp_name, target)
-                except BaseException:
-                    with contextlib.suppress(OSError):
-                        os.unlink(tmp_name)
-                    raise
+                with open_regular(path, follow_links=True) as src:
+                    fd, tmp_name = create_temp(inputs_dir, ".copy.", ".tmp")
+                    try:
+                        with os.fdopen(fd, "wb") as out:
+                            shutil.copyfileobj(src, out, _CHUNK)
+                            out.flush()
+                            os.fsync(out.fileno())
+                        os.replace(tmp_name, target)
+                    except BaseException:
+                        with contextlib.suppress(OSError):
+                            os.unlink(tmp_name)
+                        raise
         except OSError as exc:
             # The result itself is what matters; a missing input copy is noted, not fatal.
             log.warning("library: could not keep a copy of %s: %s", path.name, exc)
@@ -604,24 +811,31 @@ class Library:
         if not record.sidecar_ok or not record.sidecar_json or not record.sidecar_rel:
             return None
         try:
-            data = json.loads(record.sidecar_json)
+            data = _load_json(record.sidecar_json.encode("utf-8", "surrogatepass"))
             entry = _entry_from_json(data, self.path_of(record.sidecar_rel))
-        except (ValueError, TypeError, OverflowError):
+        except _UNUSABLE:
             return None
         return replace(entry, file_size=record.file_size or entry.file_size)
 
     def input_path(self, ref: InputRef, *, must_exist: bool = True) -> Path | None:
         """The kept copy of an input inside the library, if there is one (and it exists).
 
-        A sidecar naming a path outside the library (hand-edited) gets None.
+        A sidecar naming a path outside the library (hand-edited) gets None; so
+        does, with ``must_exist``, anything but a regular file really inside the
+        library (a link out of it, a pipe). ``must_exist=False`` only checks the
+        name (no disk access).
         """
         if not ref.copy:
             return None
         rel = Path(ref.copy)
-        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+        if rel.is_absolute() or rel.drive or ".." in rel.parts or not rel.parts:
             return None
         path = self.root / rel
-        return path if not must_exist or path.is_file() else None
+        return path if not must_exist or self.is_library_file(path) else None
+
+    def is_library_file(self, path: Path) -> bool:
+        """True when ``path`` is a regular file (not a link) whose real place is in the library."""
+        return regular_file(path) is not None and is_inside(path, self.root)
 
     def export_results(
         self,
@@ -639,14 +853,24 @@ class Library:
         fresh from the entry (known fields only, credentials stripped from the
         provider address), so nothing secret can ride along. ``progress(done,
         total)`` counts bytes; ``cancel`` stops between chunks.
+
+        Only regular files inside the library are copied: a video that is a link
+        (``x.mp4 -> /etc/passwd``), a pipe or a path outside the library is left
+        out and listed in :attr:`ExportReport.refused`; so are kept inputs that
+        are not (they are simply not copied).
         """
         folder = Path(folder)
+        report = ExportReport()
         plan: list[tuple[Path, LibraryEntry | None]] = []
         for item in entries:
-            if isinstance(item, LibraryEntry):
-                plan.append((item.video_path, item))
+            video, entry = ((item.video_path, item) if isinstance(item, LibraryEntry)
+                            else (Path(item), None))
+            if self.is_library_file(video):
+                plan.append((video, entry))
             else:
-                plan.append((Path(item), None))
+                log.warning("library: not exporting %s: not a plain file inside the library",
+                            video)
+                report.refused.append(video)
         inputs: dict[Path, Path] = {}
         for _video, entry in plan:
             if entry is None:
@@ -656,7 +880,6 @@ class Library:
                 if source is not None and ref.copy:
                     inputs.setdefault(source, folder / Path(ref.copy))
         total = sum(_size(video, 0) for video, _ in plan) + sum(_size(p, 0) for p in inputs)
-        report = ExportReport()
 
         def step(count: int) -> None:
             report.bytes_copied += count
@@ -666,20 +889,23 @@ class Library:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             for source, dest in inputs.items():
-                if dest.is_file() and dest.stat().st_size == source.stat().st_size:
+                if dest.is_file() and dest.stat().st_size == _size(source, -1):
                     step(dest.stat().st_size)   # same content name, same size: already there
                     continue
-                report.inputs.append(copy_file(source, dest, cancel=cancel, progress=step))
+                with contextlib.suppress(NotARegularFileError):   # swapped since checked
+                    report.inputs.append(copy_file(source, dest, cancel=cancel, progress=step))
             for video, entry in plan:
                 dest = unique_path(folder / video.name)
-                copy_file(video, dest, cancel=cancel, progress=step)
+                try:
+                    copy_file(video, dest, cancel=cancel, progress=step)
+                except NotARegularFileError:       # swapped since checked
+                    report.refused.append(video)
+                    continue
                 report.videos.append(dest)
                 if entry is None:
                     report.without_description.append(dest)
                     continue
-                fresh = replace(entry, video_path=dest, sidecar_path=dest.with_suffix(".json"),
-                                base_url=_strip_credentials(entry.base_url),
-                                image=_scrub(entry.image), video=_scrub(entry.video))
+                fresh = replace(entry, video_path=dest, sidecar_path=dest.with_suffix(".json"))
                 _write_sidecar(fresh)
                 report.sidecars.append(fresh.sidecar_path)
         except OSError as exc:
@@ -693,13 +919,27 @@ class Library:
         ``trash`` returns True when the file went to the system trash (the window
         passes Qt's ``QFile.moveToTrash``; this module never deletes for good).
         Kept inputs stay: other results may share them. The index row goes as soon
-        as the video is gone. Raises :class:`LibraryWriteError` when a file stays.
+        as the video is gone. Raises :class:`LibraryWriteError` when a file stays,
+        and, without calling ``trash`` at all, for a path outside the library or
+        one that is not a regular file (a link, a pipe: removed by hand, if at all).
         """
         if isinstance(target, LibraryEntry):
             video, sidecar = target.video_path, target.sidecar_path
         else:
             video, sidecar = Path(target), Path(target).with_suffix(".json")
-        if video.exists() and not trash(video):
+        for path in (video, sidecar):
+            if not os.path.lexists(path):
+                continue
+            if not is_inside(path, self.root):
+                raise LibraryWriteError(
+                    f"{path.name} is not inside the library folder; it was left alone.",
+                    fix="Only results inside the library folder can be moved to the trash here.")
+            if regular_file(path) is None:
+                raise LibraryWriteError(
+                    f"{path.name} is not a plain file (a link or a special file); "
+                    "it was left alone.",
+                    fix="Remove it in your file manager if you do not want it there.")
+        if regular_file(video) is not None and not trash(video):
             raise LibraryWriteError(
                 f"{video.name} could not be moved to the trash.",
                 fix="Check that the file is not open in another program and that the library "
@@ -707,7 +947,7 @@ class Library:
         if self.store is not None:
             with contextlib.suppress(ValueError):
                 self.store.remove_result(self.relative(video))
-        if sidecar.exists() and not trash(sidecar):
+        if regular_file(sidecar) is not None and not trash(sidecar):
             raise LibraryWriteError(
                 f"The video went to the trash, but its description {sidecar.name} stayed.",
                 fix="Delete the .json file by hand; it is no longer listed.")
@@ -717,6 +957,8 @@ class Library:
         """Mark a result as a keeper or a reject (or neither), in its sidecar and the index."""
         if mark not in (None, *MARKS):
             raise ValueError(f"mark must be one of {MARKS} or None")
+        if not is_inside(entry.sidecar_path, self.root):
+            raise ValueError(f"{entry.sidecar_path} is not inside the library folder {self.root}")
         current = read_sidecar(entry.sidecar_path)
         updated = replace(current, mark=mark)
         try:
@@ -732,26 +974,28 @@ class Library:
     def read_sidecar(self, path: Path) -> LibraryEntry:
         return read_sidecar(path)
 
-    def _walk(self) -> Iterator[Path]:
-        """Every file under the root, skipping hidden folders (``.inputs``) and files."""
-        if not self.root.is_dir():
-            return
-        for folder, dirs, files in os.walk(self.root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(files):
-                if not name.startswith("."):
-                    yield Path(folder) / name
+    def _walk(self) -> Iterator[FoundFile]:
+        """Every name under the root that is not a folder, skipping hidden ones (``.inputs``).
 
-    def _on_disk(self) -> tuple[list[Path], list[Path]]:
+        Links to folders are not followed and the walk always ends (see
+        :func:`~kling_desktop.engine.safe_files.walk_files`).
+        """
+        return walk_files(self.root)
+
+    def _on_disk(self) -> tuple[list[Path], list[Path], list[Path]]:
+        """``(sidecars, videos, skipped)``: every ``.json`` name whatever it is (reading
+        refuses what is not a regular file), the regular video files, and video names
+        that are not regular files (links, pipes: never results)."""
         sidecars: list[Path] = []
         videos: list[Path] = []
-        for path in self._walk():
-            suffix = path.suffix.lower()
+        skipped: list[Path] = []
+        for found in self._walk():
+            suffix = found.path.suffix.lower()
             if suffix == ".json":
-                sidecars.append(path)
+                sidecars.append(found.path)
             elif suffix in VIDEO_SUFFIXES:
-                videos.append(path)
-        return sidecars, videos
+                (videos if found.regular else skipped).append(found.path)
+        return sidecars, videos, skipped
 
     def _record(self, entry: LibraryEntry, video_rel: str | None = None) -> ResultRecord:
         return ResultRecord(
@@ -779,11 +1023,8 @@ class Library:
 
     def _bare_record(self, video: Path, sidecar: Path | None = None) -> ResultRecord:
         """What a video without a usable sidecar tells by itself."""
-        try:
-            info = video.stat()
-            size, mtime = info.st_size, info.st_mtime
-        except OSError:
-            size, mtime = 0, None
+        info = regular_file(video)
+        size, mtime = (info.st_size, info.st_mtime) if info is not None else (0, None)
         return ResultRecord(
             video_rel=self.relative(video),
             sidecar_rel=self.relative(sidecar) if sidecar is not None else None,
@@ -796,8 +1037,10 @@ class Library:
     def _collect(
         self, progress: Callable[[int, int], None] | None = None
     ) -> tuple[list[ResultRecord], RebuildReport]:
-        sidecars, videos = self._on_disk()
-        report = RebuildReport()
+        sidecars, videos, skipped = self._on_disk()
+        report = RebuildReport(skipped=skipped)
+        for path in skipped:
+            log.warning("library: %s is not a plain file; not listed", path.name)
         records: dict[str, ResultRecord] = {}
         total = len(sidecars) + len(videos)
         done = 0
@@ -811,7 +1054,7 @@ class Library:
                 if video is not None:
                     records[self.relative(video)] = self._bare_record(video, sidecar)
             else:
-                if entry.video_path.is_file():
+                if regular_file(entry.video_path) is not None:
                     record = self._record(entry)
                     records[record.video_rel] = record
                 else:
@@ -838,7 +1081,7 @@ class Library:
                 entry = read_sidecar(sidecar)
             except SidecarError:
                 continue
-            if entry.video_path.is_file():
+            if regular_file(entry.video_path) is not None:
                 result.append(entry)
         return result
 
@@ -879,19 +1122,18 @@ class Library:
     def folder_state(self) -> dict[str, tuple[int, int]]:
         """Every video and sidecar under the root: relative path -> (mtime in ns, size).
 
-        Only directory listings and ``stat`` calls: cheap enough to take after every
-        change notification, even for 10,000 results.
+        Only directory listings and ``lstat`` calls: cheap enough to take after every
+        change notification, even for 10,000 results. Only regular files count.
         """
         state: dict[str, tuple[int, int]] = {}
-        for path in self._walk():
-            suffix = path.suffix.lower()
-            if suffix != ".json" and suffix not in VIDEO_SUFFIXES:
+        for found in self._walk():
+            suffix = found.path.suffix.lower()
+            if (suffix != ".json" and suffix not in VIDEO_SUFFIXES) or not found.regular:
                 continue
-            try:
-                info = path.stat()
-            except OSError:
+            info = found.lstat()
+            if info is None:
                 continue
-            state[self.relative(path)] = (info.st_mtime_ns, info.st_size)
+            state[self.relative(found.path)] = (info.st_mtime_ns, info.st_size)
         return state
 
     def sync_changes(
@@ -923,12 +1165,12 @@ class Library:
             return after, report, sorted(videos)
         for rel in sorted(videos):
             video = self.path_of(rel)
-            if not video.is_file():
+            if not self.is_library_file(video):
                 report.removed += self.store.remove_result(rel)
                 continue
             sidecar = video.with_suffix(".json")
             record: ResultRecord
-            if sidecar.is_file():
+            if os.path.lexists(sidecar):   # whatever it is: reading refuses what is not a file
                 try:
                     entry = read_sidecar(sidecar)
                 except SidecarError as exc:
@@ -960,18 +1202,23 @@ def _keep_mark(current: ResultRecord | None, fresh: ResultRecord) -> ResultRecor
 
 
 def _size(path: Path, fallback: int) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return fallback
+    info = regular_file(path)
+    return info.st_size if info is not None else fallback
 
 
 def _video_for(sidecar: Path) -> Path | None:
     for suffix in (".mp4", ".mov", ".MP4", ".MOV"):
         candidate = sidecar.with_suffix(suffix)
-        if candidate.is_file():
+        if regular_file(candidate) is not None:
             return candidate
     return None
+
+
+def _usable_seconds(value: float | None) -> float | None:
+    """A length in seconds fit for a sidecar: finite and not negative, else unknown."""
+    if value is None or not math.isfinite(value) or value < 0:
+        return None
+    return float(value)
 
 
 def _scrub(ref: InputRef) -> InputRef:
