@@ -153,3 +153,28 @@ def test_an_existing_log_file_is_tightened_when_opened(tmp_path: Path) -> None:
     handler.close()
     assert mode(path) == 0o600
     assert path.read_text(encoding="utf-8") == "old line\n"   # appended to, not truncated
+
+
+def test_library_files_keep_the_users_normal_permissions(tmp_path: Path) -> None:
+    from kling_desktop.engine.library import Library
+    from tests.library_support import download, finished_job
+
+    old = os.umask(0o022)
+    try:
+        inputs = tmp_path / "inputs"
+        inputs.mkdir()
+        image, clip = inputs / "a.png", inputs / "b.mp4"
+        image.write_bytes(b"\x89PNG" + b"\x00" * 100)
+        clip.write_bytes(b"\x00\x00\x00\x18ftypisom" + b"\x00" * 100)
+        library = Library(tmp_path / "library")
+        job = finished_job(str(image), str(clip))
+        entry = library.add_result(job, download(library, job))
+        library.set_mark(entry, "keeper")
+        assert entry.image.copy is not None
+        for path in (entry.sidecar_path, library.root / entry.image.copy):
+            assert mode(path) == 0o644, path
+        report = library.export_results([entry], tmp_path / "export")
+        for path in (*report.videos, *report.sidecars, *report.inputs):
+            assert mode(path) == 0o644, path
+    finally:
+        os.umask(old)

@@ -4,7 +4,7 @@ Reading is forgiving and loses nothing silently: a missing file gives the
 defaults; unknown keys are ignored; a value of the wrong type falls back to that
 field's default with a logged warning; a file that is not JSON at all is kept
 aside as ``settings.json.bad-<timestamp>`` before the defaults are used.
-Writing is atomic (temp file, fsync, rename).
+Writing is atomic (temp file, fsync, rename) and private (0600 on POSIX).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from kling_desktop.api.client import validate_base_url
 from kling_desktop.api.errors import KlingError
 from kling_desktop.api.models import DEFAULT_BASE_URL
 from kling_desktop.engine.library import write_atomic
-from kling_desktop.paths import AppPaths
+from kling_desktop.paths import PRIVATE_DIR_MODE, AppPaths
 
 __all__ = [
     "MAX_CONCURRENT_JOBS",
@@ -191,6 +191,10 @@ def load_settings(path: Path) -> Settings:
 
 
 def save_settings(settings: Settings, path: Path) -> None:
-    """Write ``settings`` to ``path`` atomically."""
+    """Write ``settings`` to ``path`` atomically, readable by the user alone (POSIX 0600).
+
+    A missing folder is created owner-only (0700), like the rest of the data folder.
+    """
     text = json.dumps(settings.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    write_atomic(path, text.encode("utf-8"))
+    path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR_MODE)
+    write_atomic(path, text.encode("utf-8"), private=True)
