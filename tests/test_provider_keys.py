@@ -29,6 +29,7 @@ from kling_desktop.engine.secrets import (
     key_source,
     keyring_status,
     migrate_legacy_key,
+    provider_name,
     provider_origin,
     service_name,
     store_api_key,
@@ -101,6 +102,7 @@ def no_keyring() -> Iterator[None]:
 ])
 def test_provider_origin_normalises(url: str, origin: str) -> None:
     assert provider_origin(url) == origin
+    assert provider_name(url) == origin.split("://")[1]
 
 
 @pytest.mark.parametrize("garbage", [

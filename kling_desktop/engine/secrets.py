@@ -64,6 +64,7 @@ __all__ = [
     "key_source",
     "keyring_status",
     "migrate_legacy_key",
+    "provider_name",
     "provider_origin",
     "service_name",
     "store_api_key",
@@ -229,6 +230,14 @@ def provider_origin(base_url: str) -> str:
     if port is None or port == _DEFAULT_PORTS[scheme]:
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{port}"
+
+
+def provider_name(base_url: str) -> str:
+    """How a provider is named to people: its origin's host (and port), e.g. ``api.foxapi.cc``.
+
+    Raises ValueError like :func:`provider_origin`.
+    """
+    return provider_origin(base_url).split("://", 1)[1]
 
 
 def default_base_url(environ: Mapping[str, str] | None = None) -> str:

@@ -63,6 +63,7 @@ from kling_desktop.engine.secrets import (
     get_api_key,
     key_source,
     keyring_status,
+    provider_name,
     provider_origin,
     store_api_key,
     stored_providers,
@@ -88,11 +89,6 @@ def origin_or_none(base_url: str) -> str | None:
         return provider_origin(base_url)
     except ValueError:
         return None
-
-
-def provider_name(origin: str) -> str:
-    """How a provider is named to the user: its host (and port), e.g. ``api.foxapi.cc``."""
-    return origin.split("://", 1)[-1]
 
 
 # -- background work (no widgets here) -------------------------------------------------------

@@ -1,14 +1,16 @@
 """The first thing a new user sees: paste an API key, or try the demo.
 
-Shown instead of the form when no key is set up (and not in demo mode). The
+Shown instead of the form when no key is set up (and not in demo mode). A key
+belongs to one provider: the panel names the provider the app uses now
+(``base_url`` / :meth:`StartPanel.set_provider`; without one, the provider of
+``KLING_BASE_URL`` or the settings) and keeps the key for that one only. The
 key goes to the OS keyring through ``engine.secrets`` on the TaskRunner; when
 the keyring cannot keep it, the panel says why and how to fix it, and offers to
-use the key for this session only (kept in memory, never written anywhere).
+use the key for this session only (kept in this process's memory for that
+provider, never written anywhere, not in the environment either).
 """
 
 from __future__ import annotations
-
-import os
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPalette
@@ -25,14 +27,28 @@ from PySide6.QtWidgets import (
 
 from kling_desktop import APP_NAME
 from kling_desktop.api.errors import KlingError
-from kling_desktop.engine.secrets import ENV_KEY, KeyringStatus, keyring_status, store_api_key
+from kling_desktop.engine.keys_cli import default_provider
+from kling_desktop.engine.secrets import (
+    InvalidKeyError,
+    KeyringStatus,
+    keyring_status,
+    provider_name,
+    store_api_key,
+    use_key_for_session,
+)
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import PrimaryButton, error_color, muted_color
 
 
-def save_key(key: str) -> None:
-    """Worker: keep the key in the keyring (raises KeyringUnavailableError with a fix)."""
-    store_api_key(key)
+def save_key(key: str, base_url: str | None = None) -> None:
+    """Worker: keep the key in the keyring for the provider at ``base_url`` (None: the one
+    in use). Raises InvalidKeyError / KeyringUnavailableError, each with a fix."""
+    store_api_key(key, base_url if base_url is not None else default_provider())
+
+
+def session_key(key: str, base_url: str | None = None) -> None:
+    """Worker: use the key for this session only, for the provider at ``base_url``."""
+    use_key_for_session(key, base_url if base_url is not None else default_provider())
 
 
 class StartPanel(QWidget):
@@ -46,12 +62,14 @@ class StartPanel(QWidget):
     demo_requested = Signal()
 
     def __init__(self, tasks: TaskRunner, icon: QIcon | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, base_url: str | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("startPanel")
         self._tasks = tasks
         self._keyring: KeyringStatus | None = None
+        self._base_url: str | None = None
         self._build(icon)
+        self.set_provider(base_url)
 
     def _build(self, icon: QIcon | None) -> None:
         outer = QVBoxLayout(self)
@@ -95,12 +113,13 @@ class StartPanel(QWidget):
         key_layout = QVBoxLayout(key_card)
         key_layout.setContentsMargins(20, 18, 20, 18)
         key_layout.setSpacing(10)
-        key_title = QLabel("Paste your API key", key_card)
-        key_title.setFont(self._heading_font(key_title))
-        key_layout.addWidget(key_title)
+        self.key_title = QLabel("Paste your API key", key_card)
+        self.key_title.setFont(self._heading_font(self.key_title))
+        key_layout.addWidget(self.key_title)
         key_help = QLabel(
             "Use the key from your provider's dashboard. It is kept in your system's "
-            "keyring, never in a file.", key_card)
+            "keyring, never in a file, and used only for this provider (Settings changes "
+            "the provider).", key_card)
         key_help.setWordWrap(True)
         self._mute(key_help)
         key_layout.addWidget(key_help)
@@ -203,6 +222,21 @@ class StartPanel(QWidget):
 
     # -- public ---------------------------------------------------------------------------------
 
+    def set_provider(self, base_url: str | None) -> None:
+        """The provider whose key is pasted here (None: ``KLING_BASE_URL``'s or the settings')."""
+        self._base_url = base_url
+        try:
+            name = provider_name(base_url) if base_url is not None else None
+        except ValueError:
+            name = None
+        title = f"Paste your API key for {name}" if name else "Paste your API key"
+        self.key_title.setText(title)
+        self.key_title.setAccessibleName(title)
+        self.key_edit.setAccessibleName(f"API key for {name}" if name else "API key")
+
+    def provider_text(self) -> str:
+        return self.key_title.text()
+
     def check_keyring(self) -> None:
         """Find out (on a worker) whether the keyring can keep a key, and say so early."""
         self._tasks.run(keyring_status, on_done=self._on_keyring_status)
@@ -230,7 +264,8 @@ class StartPanel(QWidget):
         self.save_button.setEnabled(False)
         self.key_edit.setEnabled(False)
         self._show("Saving the key…", error=False)
-        self._tasks.run(save_key, key, on_done=self._on_saved, on_failed=self._on_save_failed)
+        self._tasks.run(save_key, key, self._base_url,
+                        on_done=self._on_saved, on_failed=self._on_save_failed)
 
     @Slot()
     def on_session_button_clicked(self) -> None:
@@ -238,10 +273,19 @@ class StartPanel(QWidget):
         if not key:
             self._show("Paste the key first.", error=True)
             return
-        # In memory only, for this process: the engine reads it like a key set for the session.
-        os.environ[ENV_KEY] = key
+        # In this process's memory only, for this provider only.
+        self.session_button.setEnabled(False)
+        self._tasks.run(session_key, key, self._base_url,
+                        on_done=self._on_session_key_set, on_failed=self._on_session_key_failed)
+
+    def _on_session_key_set(self, _result: object) -> None:
+        self.session_button.setEnabled(True)
         self.key_edit.clear()
         self.key_ready.emit()
+
+    def _on_session_key_failed(self, error: BaseException) -> None:
+        self.session_button.setEnabled(True)
+        self._on_save_failed(error)
 
     def _on_saved(self, _result: object) -> None:
         self.key_edit.setEnabled(True)
@@ -252,11 +296,16 @@ class StartPanel(QWidget):
     def _on_save_failed(self, error: BaseException) -> None:
         self.key_edit.setEnabled(True)
         self.save_button.setEnabled(bool(self.key_edit.text().strip()))
-        if isinstance(error, KlingError):
+        if isinstance(error, InvalidKeyError):
+            # Not a key: keeping it for the session would not help.
+            self._show(f"{error.message}\n{error.fix}".strip(), error=True)
+        elif isinstance(error, KlingError):
             self._show(f"{error.message}\n{error.fix}".strip(), error=True)
             self.session_button.setVisible(True)
         elif isinstance(error, ValueError):
-            self._show("The key is empty.", error=True)
+            self._show("The provider address is not a web address.\n"
+                       "Correct it in Settings, then paste the key again.",
+                       error=True)
         else:
             self._show(f"The key could not be saved ({type(error).__name__}); see the log.",
                        error=True)
