@@ -96,6 +96,7 @@ _NOT_AN_ADDRESS: Final = ("not a provider address (it must look like "
 _REFUSED_MODULES: Final = ("keyring.backends.fail", "keyring.backends.null", "keyrings.alt")
 
 _lock = threading.Lock()                 # the providers entry is read, changed, written back
+_session_lock = threading.Lock()         # never held during a keyring call
 _session_keys: dict[str, str] = {}       # origin -> key, this process only, never written
 
 
@@ -311,7 +312,7 @@ def _lookup(origin: str, environ: Mapping[str, str] | None) -> tuple[KeySource, 
     from_env = _env_key(environ)
     if from_env is not None and environment_origin(environ) == origin:
         return "environment", from_env
-    with _lock:
+    with _session_lock:
         from_session = _session_keys.get(origin)
     if from_session is not None:
         return "session", from_session
@@ -352,14 +353,14 @@ def use_key_for_session(key: str, base_url: str | None = None) -> None:
     """Keep ``key`` for the provider at ``base_url`` in this process's memory only."""
     key = check_key(key)
     origin = _origin_for(base_url, None)
-    with _lock:
+    with _session_lock:
         _session_keys[origin] = key
     log.info("API key kept for this session only, for %s", origin)
 
 
 def forget_session_keys() -> None:
     """Drop every key given for this session."""
-    with _lock:
+    with _session_lock:
         _session_keys.clear()
 
 
@@ -426,7 +427,7 @@ def store_api_key(key: str, base_url: str | None = None) -> None:
 def delete_api_key(base_url: str | None = None) -> None:
     """Forget the key of the provider at ``base_url``; nothing happens when none is stored."""
     origin = _origin_for(base_url, None)
-    with _lock:
+    with _session_lock:
         _session_keys.pop(origin, None)
     backend = _safe_backend()
     service = service_name()
