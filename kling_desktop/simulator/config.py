@@ -1,8 +1,35 @@
-"""The simulator's knobs, injectable faults and request log records. Pure data."""
+"""The simulator's knobs, injectable faults and request log records. Pure data.
+
+Hostile faults (for the client's distrust tests), all injected with
+``sim.inject(route, fault, times=n)``:
+
+- ``Fault.garbage()`` an HTML page with status 200; ``Fault.empty()`` an empty 200;
+- ``Fault.endless()`` (results) a body without length that streams until the
+  client hangs up (or the simulator's hard limit, ``HOSTILE_LIMIT_SECONDS``);
+- ``Fault.gzip_bomb(inflated_bytes)`` a small gzip body (``Content-Encoding:
+  gzip``) that inflates to ``inflated_bytes`` zero bytes;
+- ``Fault.dribble(seconds)`` the real answer, one byte every ``seconds`` (stops
+  when the client hangs up, and after the hard limit);
+- ``Fault.redirect(location, status=302)`` a redirect to any address (chain them
+  by injecting several: each request takes the next one);
+- ``Fault.patched(drop=(...), **fields)`` the real JSON answer with top-level
+  fields replaced or removed: a bad task id (``id=".."``), an unknown status,
+  ``completed`` without links (``status="completed", drop=("results", "output")``),
+  ``usage`` / ``final_unit_deduction`` / ``cost``, another ``model``...
+
+Also: ``Simulator.fail_next_task(..., field="all")`` puts the reason in every
+error field (``error.code/message/type``, ``task_status_msg``, ``fail_reason``);
+``SimulatorConfig.fresh_result_links`` gives each poll its own result link
+(``?v=<poll count>``); ``SimulatorConfig.serve_ranges=False`` ignores ``Range``.
+The request log records each request's query and whether it carried an
+``Authorization`` header.
+"""
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from kling_desktop.api.models import Model
 
@@ -11,7 +38,7 @@ from kling_desktop.api.models import Model
 ROUTES = ("upload", "create", "task", "download", "file", "any")
 
 RESULT_SHAPES = ("results_strings", "results_objects", "output")
-FAIL_FIELDS = ("error", "task_status_msg", "fail_reason", "none")
+FAIL_FIELDS = ("error", "task_status_msg", "fail_reason", "all", "none")
 
 _DEFAULT_TYPES = {
     400: "invalid_request_error",
@@ -48,6 +75,8 @@ class SimulatorConfig:
     upload_accepts_video: bool = True   # False: video uploads refused (415 + error body)
     upload_bytes_per_second: float | None = None    # throttle reading upload bodies
     download_bytes_per_second: float | None = None  # throttle serving files/results
+    fresh_result_links: bool = False    # each poll gives a new result link (?v=<polls>)
+    serve_ranges: bool = True           # False: "Range" ignored, results always 200
 
 
 @dataclass(frozen=True)
@@ -63,6 +92,11 @@ class Fault:
     - ``accept_anyway``: the request is really processed (e.g. the task is created)
       and then the fault is answered ("500 but accepted").
     - ``retry_after``: sent as the ``Retry-After`` header (seconds).
+    - ``headers``: extra response headers (e.g. ``Location``, ``Content-Encoding``).
+    - ``dribble_seconds``: the body goes out one byte every ``dribble_seconds``.
+    - ``never_ends``: a body without length that never ends (until the client hangs up).
+    - ``patch`` / ``drop``: top-level fields of the real JSON answer replaced / removed
+      (2xx without ``body`` only).
     """
 
     status: int
@@ -74,11 +108,16 @@ class Fault:
     content_type: str | None = None
     cut_after: int | None = None
     accept_anyway: bool = False
+    headers: tuple[tuple[str, str], ...] = ()
+    dribble_seconds: float | None = None
+    never_ends: bool = False
+    patch: tuple[tuple[str, Any], ...] = ()
+    drop: tuple[str, ...] = ()
 
     @property
     def passes_through(self) -> bool:
         """True when the real answer is sent (possibly cut) rather than a replacement."""
-        return 200 <= self.status < 300 and self.body is None
+        return 200 <= self.status < 300 and self.body is None and not self.never_ends
 
     @classmethod
     def rate_limited(cls, retry_after: float | None = 1.0) -> Fault:
@@ -137,6 +176,47 @@ class Fault:
         return cls(200, body=body, content_type="text/html; charset=utf-8")
 
     @classmethod
+    def empty(cls) -> Fault:
+        """A 200 with an empty body (typed as a video)."""
+        return cls(200, body=b"", content_type="video/mp4")
+
+    @classmethod
+    def endless(cls) -> Fault:
+        """A 200 video body without a length that streams until the client hangs up."""
+        return cls(200, content_type="video/mp4", never_ends=True)
+
+    @classmethod
+    def gzip_bomb(cls, inflated_bytes: int) -> Fault:
+        """A small gzip body (``Content-Encoding: gzip``) inflating to ``inflated_bytes``."""
+        packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        block = bytes(1024 * 1024)
+        parts: list[bytes] = []
+        left = inflated_bytes
+        while left > 0:
+            parts.append(packer.compress(block[: min(left, len(block))]))
+            left -= len(block)
+        parts.append(packer.flush())
+        return cls(200, body=b"".join(parts), content_type="application/json",
+                   headers=(("Content-Encoding", "gzip"),))
+
+    @classmethod
+    def dribble(cls, seconds_per_byte: float) -> Fault:
+        """The real answer, one byte every ``seconds_per_byte``."""
+        if seconds_per_byte <= 0:
+            raise ValueError("seconds_per_byte must be > 0")
+        return cls(200, dribble_seconds=seconds_per_byte)
+
+    @classmethod
+    def redirect(cls, location: str, status: int = 302) -> Fault:
+        return cls(status, body=b"", content_type="text/plain",
+                   headers=(("Location", location),))
+
+    @classmethod
+    def patched(cls, drop: tuple[str, ...] = (), **fields: Any) -> Fault:
+        """The real JSON answer with ``fields`` replaced (or added) and ``drop`` removed."""
+        return cls(200, patch=tuple(fields.items()), drop=tuple(drop))
+
+    @classmethod
     def cut_download(cls, at_bytes: int) -> Fault:
         if at_bytes < 0:
             raise ValueError("at_bytes must be >= 0")
@@ -152,3 +232,5 @@ class RequestRecord:
     route: str
     status: int
     time: float
+    query: str = field(default="", compare=False)
+    authorized: bool = field(default=False, compare=False)  # an Authorization header came

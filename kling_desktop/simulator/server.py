@@ -4,6 +4,10 @@ A real HTTP/1.1 server (stdlib ``ThreadingHTTPServer``, one daemon thread per
 connection, keep-alive) that uploads, creates and advances tasks, serves results
 as real MP4 files, and misbehaves on request (``inject``) so the client, the
 engine and the GUI can be tested over loopback, and the app can run a demo.
+
+The hostile faults (see :mod:`kling_desktop.simulator.config`) stay bounded: an
+endless or dribbling answer stops as soon as the client hangs up, when the
+simulator stops, and after ``HOSTILE_LIMIT_SECONDS`` in any case.
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("kling_desktop.simulator")
 
 CHUNK = 64 * 1024
+HOSTILE_LIMIT_SECONDS = 60.0  # an endless or dribbling answer never lasts longer
+_MP4_HEAD = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
 MAX_JSON_BODY = 64 * 1024 * 1024
 MAX_FIELD_BYTES = 64 * 1024
 API_ROUTES = frozenset({"upload", "create", "task"})
@@ -105,6 +111,7 @@ class _Failure:
     code: str
     message: str
     field: str
+    error_type: str = "task_error"
 
 
 @dataclass
@@ -139,6 +146,8 @@ class _Response:
     offset: int = 0
     length: int = 0
     close: bool = False
+    dribble: float | None = None  # seconds between bytes of the body
+    endless: bool = False         # no length; streams until the client hangs up
 
     @property
     def total(self) -> int:
@@ -175,15 +184,19 @@ def _format_seconds(value: float) -> str:
 
 
 def _fault_response(fault: Fault) -> _Response:
-    headers: list[tuple[str, str]] = []
+    headers: list[tuple[str, str]] = list(fault.headers)
     if fault.retry_after is not None:
         headers.append(("Retry-After", _format_seconds(fault.retry_after)))
+    if fault.never_ends:
+        return _Response(fault.status, content_type=fault.content_type or "video/mp4",
+                         headers=headers, endless=True, close=True)
     if fault.body is not None:
         return _Response(
             fault.status,
             fault.body,
             content_type=fault.content_type or "application/json",
             headers=headers,
+            dribble=fault.dribble_seconds,
         )
     response = _error(
         fault.status,
@@ -194,7 +207,25 @@ def _fault_response(fault: Fault) -> _Response:
     )
     if fault.content_type:
         response.content_type = fault.content_type
+    response.dribble = fault.dribble_seconds
     return response
+
+
+def _passed_through(real: _Response, fault: Fault) -> _Response:
+    """The real answer with the fault's patches, extra headers and pace applied."""
+    if (fault.patch or fault.drop) and real.file is None and real.content_type.startswith(
+        "application/json"
+    ):
+        with contextlib.suppress(ValueError):
+            data = json.loads(real.body)
+            if isinstance(data, dict):
+                for key in fault.drop:
+                    data.pop(key, None)
+                data.update(dict(fault.patch))
+                real.body = _dumps(data)
+    real.headers = [*real.headers, *fault.headers]
+    real.dribble = fault.dribble_seconds
+    return real
 
 
 def _safe_name(name: str) -> str:
@@ -507,7 +538,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, method: str) -> None:
         arrived = time.monotonic()
         sim = self.sim
-        path = urlsplit(self.path).path
+        parts = urlsplit(self.path)
+        path, query = parts.path, parts.query
         route, action = self._route(method, path)
         status = 499
         recorded = False
@@ -518,7 +550,8 @@ class _Handler(BaseHTTPRequestHandler):
             nonlocal recorded
             if not recorded:
                 recorded = True
-                sim._record(RequestRecord(method, path, route, final, arrived))
+                sim._record(RequestRecord(method, path, route, final, arrived, query=query,
+                                          authorized="Authorization" in self.headers))
 
         try:
             try:
@@ -588,14 +621,15 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("injecting fault %s on %s", fault.status, route)
         real = action() if fault.accept_anyway or fault.passes_through else None
         if fault.passes_through and real is not None:
-            return real, fault.cut_after
+            return _passed_through(real, fault), fault.cut_after
         return _fault_response(fault), fault.cut_after
 
     def _write(self, response: _Response, cut_after: int | None) -> None:
         total = response.total
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(total))
+        if not response.endless:
+            self.send_header("Content-Length", str(total))
         for name, value in response.headers:
             self.send_header(name, value)
         if response.close:
@@ -604,8 +638,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command == "HEAD":
             return
+        if response.endless:
+            self._send_endless()
+            return
         budget = total if cut_after is None else max(0, min(cut_after, total))
-        if response.file is None:
+        if response.dribble is not None:
+            budget = self._send_dribble(response, budget)
+        elif response.file is None:
             self.wfile.write(response.body[:budget])
         else:
             sent = self._send_file(response.file, response.offset, budget)
@@ -617,6 +656,35 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _send_endless(self) -> None:
+        """An MP4-looking head, then zeros, until the client hangs up or the hard limit."""
+        ends = time.monotonic() + HOSTILE_LIMIT_SECONDS
+        self.wfile.write(_MP4_HEAD)
+        block = bytes(CHUNK)
+        while time.monotonic() < ends and not self.sim._stopping.is_set():
+            self.wfile.write(block)  # raises ConnectionError once the client is gone
+        self.close_connection = True
+
+    def _send_dribble(self, response: _Response, budget: int) -> int:
+        """One byte every ``response.dribble`` seconds; returns the bytes sent."""
+        assert response.dribble is not None
+        if response.file is not None:
+            with response.file.open("rb") as f:
+                f.seek(response.offset)
+                body = f.read(budget)
+        else:
+            body = response.body[:budget]
+        self.wfile.flush()
+        ends = time.monotonic() + HOSTILE_LIMIT_SECONDS
+        sent = 0
+        for index in range(len(body)):
+            if time.monotonic() >= ends or self.sim._stopping.wait(response.dribble):
+                break
+            self.wfile.write(body[index : index + 1])
+            self.wfile.flush()
+            sent += 1
+        return sent
 
     def _send_file(self, path: Path, offset: int, budget: int) -> int:
         throttle = _Throttle(self.sim.config.download_bytes_per_second, self.sim._stopping)
@@ -799,6 +867,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _file_response(self, path: Path, content_type: str) -> _Response:
         size = path.stat().st_size
+        if not self.sim.config.serve_ranges:
+            return _Response(200, content_type=content_type, file=path, length=size,
+                             headers=[("Cache-Control", "no-store")])
         headers = [("Accept-Ranges", "bytes"), ("Cache-Control", "no-store")]
         match = _RANGE.fullmatch((self.headers.get("Range") or "").strip())
         if match is None or match.group(1) == match.group(2) == "":
@@ -1004,12 +1075,17 @@ class Simulator:
         code: str = "generation_failed",
         message: str = "The video could not be generated, please try again",
         field: str = "error",
+        error_type: str = "task_error",
     ) -> None:
-        """The next created task ends ``failed``; ``field`` says where the reason goes."""
+        """The next created task ends ``failed``; ``field`` says where the reason goes.
+
+        ``field="all"``: in ``error`` (code, message, ``error_type``), ``task_status_msg``
+        and ``fail_reason`` at once.
+        """
         if field not in FAIL_FIELDS:
             raise ValueError(f"field must be one of {', '.join(FAIL_FIELDS)}")
         with self._lock:
-            self._fail_next = _Failure(code, message, field)
+            self._fail_next = _Failure(code, message, field, error_type)
 
     @property
     def requests(self) -> list[RequestRecord]:
@@ -1208,7 +1284,7 @@ class Simulator:
             body.update(self._result_fields(task))
         elif task.status is TaskStatus.FAILED and task.failure is not None:
             failure = task.failure
-            if failure.field == "error":
+            if failure.field in ("error", "all"):
                 body["error"] = {
                     "code": failure.code,
                     "message": failure.message,
@@ -1216,10 +1292,16 @@ class Simulator:
                 }
             elif failure.field in ("task_status_msg", "fail_reason"):
                 body[failure.field] = failure.message
+            if failure.field == "all":
+                body["task_status_msg"] = body["fail_reason"] = failure.message
+            if failure.field in ("error", "all"):
+                body["error"]["type"] = failure.error_type
         return body
 
     def _result_fields(self, task: _Task) -> dict[str, Any]:
         url = f"{self.base_url}/results/{task.id}.mp4"
+        if self.config.fresh_result_links:
+            url += f"?v={task.polls}"
         width = task.facts.width or (1920 if task.mode == Mode.PRO.value else 1280)
         height = task.facts.height or (1080 if task.mode == Mode.PRO.value else 720)
         shape = self.config.result_shape
