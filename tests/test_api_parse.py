@@ -17,6 +17,7 @@ from kling_desktop.api import (
     parse_error_body,
     parse_task,
     parse_uploaded_file,
+    validate_id,
 )
 
 URL = "https://cdn.example.com/out.mp4"
@@ -53,8 +54,9 @@ def test_created_task_answer_from_the_contract() -> None:
     assert parsed.created == 1757165031
     assert parsed.result_url is None
     assert parsed.error is None
-    assert parsed.extra == {"object": "video.generation.task", "type": "video",
-                            "usage": {"billing": 5}}
+    assert parsed.extra == {"object": "video.generation.task", "type": "video"}
+    assert parsed.usage == {"billing": 5}
+    assert parsed.raw_status == "pending"
 
 
 def test_results_as_strings() -> None:
@@ -109,15 +111,30 @@ def test_status_is_case_insensitive(status: str) -> None:
     "answer",
     [
         None, [], "task", 3, {},
-        task(status="queued"), task(status=None), task(status=7),
-        task(id=""), task(id=None), task(id=["x"]),
-        task(status="completed"),  # no link at all
-        task(status="completed", results=["ftp://x/out.mp4", {"url": 3}], output="nope"),
+        task(status=None), task(status=7), task(status=" \u202e "),
+        task(id=""), task(id=None), task(id=["x"]), task(id=".."), task(id="a/b"),
     ],
 )
 def test_unusable_answers_are_malformed(answer: object) -> None:
     with pytest.raises(MalformedResponseError):
         parse_task(answer)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [task(status="completed"),
+     task(status="completed", results=["ftp://x/out.mp4", {"url": 3}], output="nope")],
+)
+def test_completed_without_a_usable_link_has_none(answer: object) -> None:
+    parsed = parse_task(answer)
+    assert parsed.status is TaskStatus.COMPLETED
+    assert parsed.result_url is None
+
+
+def test_unknown_status_is_kept() -> None:
+    parsed = parse_task(task(status="queued"))
+    assert parsed.status is TaskStatus.UNKNOWN
+    assert parsed.raw_status == "queued"
 
 
 def test_failed_task_keeps_message_code_and_type() -> None:
@@ -248,8 +265,11 @@ def _assert_parses_or_malformed(data: object) -> None:
     assert isinstance(parsed, Task)
     assert 0 <= parsed.progress <= 100
     assert parsed.id
-    if parsed.status is TaskStatus.COMPLETED:
-        assert parsed.result_url is not None
+    assert validate_id(parsed.id, what="task id") == parsed.id
+    if parsed.result_url is not None:
+        assert parsed.result_url.startswith(("https://", "http://"))
+    if parsed.status is TaskStatus.UNKNOWN:
+        assert parsed.raw_status
     if parsed.status is TaskStatus.FAILED:
         assert parsed.error is not None
         assert parsed.error.message

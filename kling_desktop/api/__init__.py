@@ -18,7 +18,9 @@ from kling_desktop.api.errors import (
     MalformedResponseError,
     NetworkError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitedError,
+    ResultTooLargeError,
     ServerError,
     ServiceUnavailableError,
     SubmissionUncertainError,
@@ -42,6 +44,7 @@ from kling_desktop.api.parse import (
     parse_error_object,
     parse_task,
     parse_uploaded_file,
+    validate_id,
 )
 from kling_desktop.api.retry import RetryPolicy, parse_retry_after
 
@@ -89,8 +92,10 @@ __all__ = [
     "NetworkError",
     "NotFoundError",
     "Orientation",
+    "PermissionDeniedError",
     "ProgressCallback",
     "RateLimitedError",
+    "ResultTooLargeError",
     "RetryPolicy",
     "ServerError",
     "ServiceUnavailableError",
@@ -107,4 +112,5 @@ __all__ = [
     "parse_task",
     "parse_uploaded_file",
     "validate_base_url",
+    "validate_id",
 ]

@@ -51,6 +51,13 @@ class AuthenticationError(KlingError):
     default_fix = "Open Settings and paste a valid API key from your provider's dashboard."
 
 
+class PermissionDeniedError(AuthenticationError):
+    """403 with Kling's code 1103: the key works but may not use this model."""
+
+    default_message = "The provider says this key may not use the chosen model."
+    default_fix = "Choose the other model, or check your plan at the provider."
+
+
 class InsufficientBalanceError(KlingError):
     default_message = "Your balance at the provider is too low for this video."
     default_fix = "Top up your account at the provider, then try again."
@@ -102,6 +109,11 @@ class ServiceUnavailableError(KlingError):
     default_message = "The provider cannot serve this model right now."
     default_fix = "Try again in a few minutes, or choose the other model."
 
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None,
+                 **kwargs: str | int | None) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
 
 class NetworkError(KlingError):
     """The provider could not be reached, or the connection broke."""
@@ -124,6 +136,18 @@ class MalformedResponseError(KlingError):
         "Check the provider address in Settings. If it is right, the provider may be "
         "having trouble: try again later."
     )
+
+
+class ResultTooLargeError(KlingError):
+    """A result download went past its cap: whatever it is, it is not a video result.
+
+    Never retried: the same link would send the same endless answer.
+    """
+
+    default_message = (
+        "The provider sent more than 2 GiB for one video: this is not a video result."
+    )
+    default_fix = "Contact the provider; nothing was kept."
 
 
 class SubmissionUncertainError(KlingError):

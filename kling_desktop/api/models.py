@@ -45,6 +45,8 @@ class TaskStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+    """A status word this app does not know; ``Task.raw_status`` keeps the provider's word."""
 
     @property
     def is_final(self) -> bool:
@@ -117,9 +119,20 @@ class TaskError:
         )
 
 
+UsageValue = str | int | float
+"""One scalar the provider reported about what it reserved or charged."""
+
+
 @dataclass(frozen=True)
 class Task:
-    """A provider task as last seen. Unknown fields of the answer are ignored."""
+    """A provider task as last seen, every text cleaned and scrubbed of the key.
+
+    ``raw_status``: the provider's own status word (cleaned), also when ``status``
+    is :attr:`TaskStatus.UNKNOWN`. ``usage``: what the provider reports it
+    reserved or charged (its ``usage`` object flattened to dotted keys, plus
+    ``final_unit_deduction`` / ``cost``), at most a few scalars; None when absent.
+    ``extra``: the answer's other top-level fields, scalars only, cleaned.
+    """
 
     id: str
     status: TaskStatus
@@ -134,4 +147,6 @@ class Task:
     height: int | None = None
     duration: float | None = None
     can_cancel: bool | None = None
+    raw_status: str | None = None
+    usage: dict[str, UsageValue] | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
