@@ -765,18 +765,19 @@ def test_download_cut_once_is_retried(
     assert len(sleeps) == 1
 
 
-def test_download_cut_every_time_leaves_nothing(
+def test_download_cut_every_time_leaves_only_the_partial(
     client: KlingClient, sim: Simulator, tmp_path: Path
 ) -> None:
     url = completed_task(client, sim)
-    half = paths.sample_motion().stat().st_size // 2
-    sim.inject("download", Fault.cut_download(half), times=POLICY.max_attempts)
+    sim.inject("download", Fault.cut_download(1000), times=POLICY.max_attempts)
     folder = tmp_path / "library"
     with pytest.raises(IncompleteDownloadError) as caught:
         client.download(url, folder / "out.mp4")
     assert caught.value.retryable
     assert_count(sim, "download", POLICY.max_attempts)
-    assert list(folder.iterdir()) == []
+    # Each try resumed where the cut left it: the partial grew, nothing else appeared.
+    assert [p.name for p in folder.iterdir()] == [".out.mp4.part"]
+    assert (folder / ".out.mp4.part").stat().st_size == POLICY.max_attempts * 1000
 
 
 def test_download_keeps_the_previous_file_on_failure(
@@ -790,7 +791,7 @@ def test_download_keeps_the_previous_file_on_failure(
     with pytest.raises(IncompleteDownloadError):
         client.download(url, dest)
     assert dest.read_bytes() == b"old"
-    assert os.listdir(dest.parent) == ["out.mp4"]
+    assert sorted(os.listdir(dest.parent)) == [".out.mp4.part", "out.mp4"]
 
 
 def test_local_file_problems_are_typed(client: KlingClient, sim: Simulator,
@@ -842,7 +843,8 @@ def test_cancel_during_download(client: KlingClient, sim: Simulator, tmp_path: P
     with pytest.raises(CancelledError):
         client.download(url, folder / "out.mp4", progress=lambda d, t: cancel.set(),
                         cancel=cancel)
-    assert list(folder.iterdir()) == []
+    # The partial stays for a later resume; nothing at the destination.
+    assert [p.name for p in folder.iterdir()] == [".out.mp4.part"]
     assert_count(sim, "download", 1)
 
 

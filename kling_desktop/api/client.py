@@ -1,20 +1,57 @@
 """The provider's HTTP API (``../shared/API.md``) over httpx: typed calls, typed errors.
 
-Retry rules, by what a repeated call could cost:
+The provider is not trusted. Every answer is bounded and cleaned before it leaves
+this module:
 
-- reads (``get_task``, ``download``): 429, 5xx, connection errors and read
-  timeouts are tried again with :class:`RetryPolicy` backoff. A result link
-  answering 401/403/404/410 has expired: :class:`NotFoundError`;
+- time: each API request has a total deadline, not only per-read timeouts
+  (``api_deadline`` for polls and the key check, ``create_deadline`` for a new
+  task). Uploads and result downloads are bounded by progress instead: they fail
+  when no byte could be sent or received for ``stall_timeout``;
+- size: API JSON answers stop at 1 MiB and error bodies at 64 KiB, counted in
+  DECODED bytes (a gzip bomb stops at the cap, decoded step by step). Results are
+  asked for with ``Accept-Encoding: identity``; an encoded one is decoded under the
+  same cap, ``max_bytes`` (2 GiB): past it, :class:`ResultTooLargeError`;
+- text: ids pass :func:`~kling_desktop.api.parse.validate_id` (also the id we
+  are asked to poll: a ``..`` id is never sent); every text copied from an answer
+  is cleaned and scrubbed of the key by ``parse`` (the client hands it its
+  scrubber); an unreadable create answer is logged at WARNING, cleaned, scrubbed
+  and cut at 2 KB, so the user can compare with the provider's dashboard;
+- links: result links must be ``https://``; plain ``http://`` only when the
+  provider itself is on this computer (the simulator). Redirects are followed by
+  hand (at most 5 hops), each hop checked against that rule, and the
+  ``Authorization`` header goes only to the provider's own origin, never to a hop
+  on another origin nor to any hop after one.
+
+Retry rules, by what a repeated call could cost (``retry=False`` on
+``create_task`` / ``get_task`` turns every retry off: the caller schedules):
+
+- reads (``get_task``, ``download``): 429, 5xx, connection errors, read timeouts
+  and missed deadlines are tried again with :class:`RetryPolicy` backoff. A result
+  link answering 401/403/404/410 has expired: :class:`NotFoundError`;
 - ``create_task``: only answers that prove the task was not created (429, 503,
   422 "no available channel") and connection errors before anything was sent.
-  A 500, a timeout or a broken connection after sending may mean a task that is
-  running and billed: :class:`SubmissionUncertainError`, never retried;
+  A 500, a timeout or a broken connection after sending, an unreadable 2xx answer
+  or one whose task id is unusable may mean a task that is running and billed:
+  :class:`SubmissionUncertainError`, never retried;
 - ``upload_file``: 429, 503 and connection errors before sending. A refusal is
-  :class:`UploadRefusedError` and is never retried.
+  :class:`UploadRefusedError` and is never retried;
+- Kling's own codes forwarded by resellers: 429 with 1101/1102 (no balance,
+  expired package) is :class:`InsufficientBalanceError`, never retried by any
+  call; 429 1302/1303 is a rate limit; 403 1103 is :class:`PermissionDeniedError`.
+
+Downloads resume: the partial file lives at ``.<name>.part`` next to ``dest`` (a
+stable name, so a later call, even from another process, continues it with
+``Range: bytes=N-``). Only a 206 whose ``Content-Range`` starts at N and runs to
+the end is appended; anything else restarts from byte 0. A cut connection or a
+cancel keeps the partial; a result that is too large, an insecure link or an
+answer that is not a video (HTML, empty) removes it. A complete file is flushed,
+fsynced and renamed to ``dest``, then the folder is fsynced. ``dest`` must be
+unique to its task: the partial is trusted to be the start of the same video.
 
 The API key lives in a masked wrapper, goes only into the ``Authorization``
 header of requests to the base URL's origin, and is scrubbed from any provider
-text copied into an error. Log lines carry method, path, status and time only.
+text. Log lines carry method, path, status and time only (and the one cleaned,
+scrubbed warning above).
 """
 
 from __future__ import annotations
@@ -25,16 +62,15 @@ import ipaddress
 import json
 import logging
 import os
-import tempfile
+import re
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
-from urllib.parse import quote
+from typing import Any, TypeVar
 
 import httpx
 
@@ -51,7 +87,9 @@ from kling_desktop.api.errors import (
     MalformedResponseError,
     NetworkError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitedError,
+    ResultTooLargeError,
     ServerError,
     ServiceUnavailableError,
     SubmissionUncertainError,
@@ -59,14 +97,17 @@ from kling_desktop.api.errors import (
 )
 from kling_desktop.api.models import GenerationRequest, Task, UploadedFile
 from kling_desktop.api.parse import (
+    clean_text,
     parse_error_body,
     parse_error_object,
     parse_task,
     parse_uploaded_file,
+    validate_id,
 )
 from kling_desktop.api.retry import RetryPolicy, parse_retry_after
 
 __all__ = [
+    "DEFAULT_MAX_RESULT_BYTES",
     "DEFAULT_TIMEOUT",
     "KlingClient",
     "ProgressCallback",
@@ -81,10 +122,18 @@ ProgressCallback = Callable[[int, int], None]
 """``progress(done_bytes, total_bytes)``; ``total_bytes`` is 0 when unknown."""
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0, pool=10.0)
+DEFAULT_MAX_RESULT_BYTES = 2 * 1024**3
 _KEY_CHECK_TASK_ID = "task-unified-0000000000-keycheck"
-_MAX_JSON_BYTES = 4 * 1024 * 1024
+_MAX_JSON_BYTES = 1024 * 1024
 _MAX_ERROR_BYTES = 64 * 1024
-_DOWNLOAD_CHUNK = 256 * 1024
+_ERROR_BODY_SECONDS = 10.0
+_MAX_LOGGED_CHARS = 2000
+_DECODE_STEP = 256 * 1024
+_MAX_REDIRECTS = 5
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_NO_BALANCE_CODES = frozenset({"1101", "1102"})
+_NO_PERMISSION_CODES = frozenset({"1103"})
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)", re.IGNORECASE)
 _CANCEL_CHECK_SECONDS = 0.2
 _MAX_PROVIDER_TEXT = 300
 _UPLOAD_REFUSAL_STATUSES = frozenset({400, 404, 405, 413, 415, 422})
@@ -186,11 +235,6 @@ class _Secret:
     __str__ = __repr__
 
 
-def _scrub(text: str, key: _Secret) -> str:
-    """``text`` copied from a provider answer, without the API key in it."""
-    return key.scrub(text)
-
-
 class _Kind(Enum):
     """What repeating a call could cost; decides the retry rules."""
 
@@ -225,6 +269,84 @@ class _AttemptFailed(Exception):
         self.json_answer = json_answer
 
 
+class _Deadline:
+    """The end of one request's time, on the monotonic clock."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self.end - time.monotonic())
+
+    def check(self) -> None:
+        """Raise a retryable, "sent" failure once the time is up."""
+        if time.monotonic() >= self.end:
+            raise _AttemptFailed(
+                NetworkError("The video service did not answer in time."), sent=True
+            )
+
+    def timeout(self, base: httpx.Timeout) -> httpx.Timeout:
+        """``base`` with every phase capped to what is left (so no read outlives it)."""
+        left = max(0.001, self.remaining())
+
+        def cap(value: float | None) -> float:
+            return left if value is None else min(value, left)
+
+        return httpx.Timeout(
+            connect=cap(base.connect), read=cap(base.read), write=cap(base.write),
+            pool=cap(base.pool),
+        )
+
+
+class _Decoder:
+    """Content-Encoding undone step by step, so a small bomb cannot inflate at once.
+
+    ``identity`` (or none), ``gzip`` and ``deflate`` are understood; anything else
+    is :class:`MalformedResponseError`. Each piece it yields is at most
+    ``_DECODE_STEP`` bytes, so a caller counting pieces stops near its cap.
+    """
+
+    def __init__(self, header: str | None) -> None:
+        codings = [c.strip().lower() for c in (header or "").split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise MalformedResponseError(
+                "The provider's answer uses an encoding this app does not read."
+            )
+        self.encoded = bool(codings)
+        self._deflate = codings == ["deflate"]
+        self._started = False
+        self._inflater: Any = None
+        if codings:
+            self._inflater = zlib.decompressobj(
+                zlib.MAX_WBITS if self._deflate else 16 + zlib.MAX_WBITS
+            )
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._inflater is None:
+            if data:
+                yield data
+            return
+        pending = data
+        while pending:
+            try:
+                piece = self._inflater.decompress(pending, _DECODE_STEP)
+            except zlib.error:
+                if self._deflate and not self._started:  # raw deflate, without zlib header
+                    self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+                    self._started = True
+                    continue
+                raise MalformedResponseError(
+                    "The provider's answer could not be decoded."
+                ) from None
+            self._started = True
+            pending = self._inflater.unconsumed_tail
+            if self._inflater.eof:
+                pending = b""  # anything after the end of the stream is ignored
+            if piece:
+                yield piece
+
+
 # ---------------------------------------------------------------- client
 
 
@@ -239,15 +361,30 @@ class KlingClient:
         http: httpx.Client | None = None,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        api_deadline: float = 30.0,
+        create_deadline: float = 60.0,
+        stall_timeout: float = 60.0,
     ) -> None:
-        """``http``, when given, is used as is and left open by :meth:`close`."""
+        """``http``, when given, is used as is and left open by :meth:`close`.
+
+        ``api_deadline``: total seconds for one poll or key check request;
+        ``create_deadline``: the same for one create request; ``stall_timeout``:
+        an upload or download fails when no byte moved for that long.
+        """
+        if min(api_deadline, create_deadline, stall_timeout) <= 0:
+            raise ValueError("deadlines and the stall timeout must be positive")
         self._base_url = validate_base_url(base_url)
-        self._origin = _origin(httpx.URL(self._base_url))
+        base = httpx.URL(self._base_url)
+        self._origin = _origin(base)
+        self._local_provider = base.scheme == "http" and _is_secure(base)
         self._key = _Secret(_checked_key(api_key))
         self._http = http if http is not None else make_http_client()
         self._owns_http = http is None
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._api_deadline = api_deadline
+        self._create_deadline = create_deadline
+        self._stall_timeout = stall_timeout
 
     @property
     def base_url(self) -> str:
@@ -284,7 +421,8 @@ class KlingClient:
         """Upload a local file (streamed from disk); its temporary URL is in the answer.
 
         A refusal is :class:`UploadRefusedError` (never retried); an unreadable
-        file is :class:`LocalFileError`.
+        file is :class:`LocalFileError`. Fails when no byte could be sent (or no
+        answer came) for ``stall_timeout`` seconds.
         """
         try:
             reader = _ProgressReader(path, progress, cancel)
@@ -302,42 +440,73 @@ class KlingClient:
                     data={"file_name": path.name},
                     files={"file": (path.name, reader)},
                     headers=self._auth_header(),
+                    timeout=self._stall_timeouts(),
                 )
-                data = self._read_json(self._send(request))
+                response = self._send(request)
+                data = self._read_json(response, _Deadline(self._api_deadline))
                 self._raise_if_error_body(data)
-                return parse_uploaded_file(data)
+                return parse_uploaded_file(data, redact=self._key.scrub)
 
             return self._retrying(_Kind.UPLOAD, attempt, cancel)
 
     def create_task(
-        self, request: GenerationRequest, *, cancel: threading.Event | None = None
+        self,
+        request: GenerationRequest,
+        *,
+        cancel: threading.Event | None = None,
+        retry: bool = True,
     ) -> Task:
         """Start a generation. Never retried once the provider may have received it.
 
+        ``retry=False``: a definite refusal (429, 503, 422 "no available channel")
+        is raised at once as :class:`RateLimitedError` / :class:`ServiceUnavailableError`
+        with its ``retry_after`` (seconds or None), for the caller to schedule.
         ``cancel`` only interrupts the waits between tries (when the task was
         certainly not created), never a request in flight.
         """
         body = request.to_json()
 
         def attempt() -> Task:
+            deadline = _Deadline(self._create_deadline)
             http_request = self._http.build_request(
                 "POST", self._api_url("/v1/videos/generations"), json=body,
-                headers=self._auth_header(),
+                headers=self._api_headers(), timeout=deadline.timeout(self._http.timeout),
             )
-            response = self._send(http_request)
+            response = self._send(http_request, deadline=deadline)
+            status = response.status_code
             try:
-                return self._scrubbed(parse_task(self._read_json(response)))
+                raw = self._read_body(response, _MAX_JSON_BYTES, deadline)
+            except MalformedResponseError as exc:
+                log.warning("The provider's answer to a new task could not be read "
+                            "(HTTP %s): %s", status, exc.message)
+                raise _uncertain_unreadable() from None
+            try:
+                return parse_task(_loads(raw), redact=self._key.scrub)
             except MalformedResponseError:
-                raise SubmissionUncertainError(
-                    "The provider accepted the new video task but its answer could not be "
-                    "read; the task may be running (and billed)."
-                ) from None
+                log.warning("The provider's answer to a new task could not be read "
+                            "(HTTP %s): %s", status, self._loggable(raw))
+                raise _uncertain_unreadable() from None
 
-        return self._retrying(_Kind.CREATE, attempt, cancel)
+        return self._retrying(_Kind.CREATE, attempt, cancel, retry=retry)
 
-    def get_task(self, task_id: str, *, cancel: threading.Event | None = None) -> Task:
-        """The task as the provider sees it now."""
-        return self._retrying(_Kind.READ, lambda: self._fetch_task(task_id), cancel)
+    def get_task(
+        self,
+        task_id: str,
+        *,
+        cancel: threading.Event | None = None,
+        retry: bool = True,
+        sync_upstream: bool = False,
+    ) -> Task:
+        """The task as the provider sees it now.
+
+        ``task_id`` must pass :func:`validate_id` (else :class:`MalformedResponseError`,
+        and nothing is sent). ``sync_upstream`` asks the provider to refresh the
+        task from upstream (``?sync_upstream=true``); ``retry=False``: one try.
+        """
+        checked = validate_id(task_id, what="task id", redact=self._key.scrub)
+        return self._retrying(
+            _Kind.READ, lambda: self._fetch_task(checked, sync_upstream), cancel, retry=retry
+        )
 
     def check_key(self) -> None:
         """One cheap authenticated call: asks for a task that does not exist.
@@ -347,11 +516,13 @@ class KlingClient:
         :class:`AuthenticationError`, :class:`NetworkError` or another
         :class:`KlingError`. Not retried: the answer is wanted now.
         """
+        deadline = _Deadline(self._api_deadline)
         request = self._http.build_request(
-            "GET", self._api_url(f"/v1/tasks/{_KEY_CHECK_TASK_ID}"), headers=self._auth_header()
+            "GET", self._api_url(f"/v1/tasks/{_KEY_CHECK_TASK_ID}"), headers=self._api_headers(),
+            timeout=deadline.timeout(self._http.timeout),
         )
         try:
-            self._read_json(self._send(request))
+            self._read_json(self._send(request, deadline=deadline), deadline)
         except _AttemptFailed as failed:
             if isinstance(failed.error, NotFoundError):
                 if failed.json_answer:
@@ -368,25 +539,40 @@ class KlingClient:
         *,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        max_bytes: int = DEFAULT_MAX_RESULT_BYTES,
+        resume: bool = True,
     ) -> Path:
-        """Stream ``url`` into ``dest`` atomically (temp file, fsync, rename); returns ``dest``.
+        """Stream ``url`` into ``dest`` (resumable, atomic); returns ``dest``.
 
-        Nothing is left at ``dest`` (nor a temp file) when it fails; an existing
-        ``dest`` is replaced only by a complete download. The API key is sent only
-        when ``url`` is on the provider's own origin. A full disk or an unwritable
-        folder is :class:`LocalFileError`.
+        See the module docstring for the partial file, resume and link rules.
+        ``progress(done, total)`` counts from byte 0 of the video, also when
+        resuming. ``resume=False`` drops an existing partial first. Nothing but a
+        complete download ever appears at ``dest``; an existing ``dest`` is
+        replaced only by one. More than ``max_bytes`` (decoded) is
+        :class:`ResultTooLargeError`; an HTML page or an empty answer is
+        :class:`MalformedResponseError`; a full disk or an unwritable folder is
+        :class:`LocalFileError`.
         """
+        partial = _partial_path(dest)
         target = _parse_url(url)
-        if target is None or not _is_secure(target):
-            raise InsecureBaseURLError(
-                "The video link from the provider is not a secure (https://) address.",
-                fix="Contact the provider; the app only downloads over https.",
-            )
         try:
+            if target is None or not self._link_allowed(target):
+                _unlink_quietly(partial)
+                raise InsecureBaseURLError(
+                    "The video link from the provider is not a secure (https://) address.",
+                    fix="Contact the provider; the app only downloads over https.",
+                )
             dest.parent.mkdir(parents=True, exist_ok=True)
+            if not resume:
+                partial.unlink(missing_ok=True)
             return self._retrying(
-                _Kind.DOWNLOAD, lambda: self._download_once(target, dest, progress, cancel), cancel
+                _Kind.DOWNLOAD,
+                lambda: self._download_once(target, dest, partial, max_bytes, progress, cancel),
+                cancel,
             )
+        except (ResultTooLargeError, InsecureBaseURLError, MalformedResponseError):
+            _unlink_quietly(partial)
+            raise
         except OSError as exc:  # httpx wraps socket errors: these are the file system's
             raise LocalFileError(
                 f"The video could not be saved ({exc.strerror or exc}).",
@@ -395,47 +581,120 @@ class KlingClient:
 
     # ------------------------------------------------------------ steps
 
-    def _fetch_task(self, task_id: str) -> Task:
-        if not task_id.strip():
-            raise ValueError("task_id must not be empty")
+    def _fetch_task(self, task_id: str, sync_upstream: bool) -> Task:
+        deadline = _Deadline(self._api_deadline)
         request = self._http.build_request(
-            "GET", self._api_url(f"/v1/tasks/{quote(task_id.strip(), safe='')}"),
-            headers=self._auth_header(),
+            "GET", self._api_url(f"/v1/tasks/{task_id}"),
+            params={"sync_upstream": "true"} if sync_upstream else None,
+            headers=self._api_headers(), timeout=deadline.timeout(self._http.timeout),
         )
-        return self._scrubbed(parse_task(self._read_json(self._send(request))))
+        data = self._read_json(self._send(request, deadline=deadline), deadline)
+        return parse_task(data, redact=self._key.scrub)
 
     def _download_once(
         self,
         url: httpx.URL,
         dest: Path,
+        partial: Path,
+        max_bytes: int,
         progress: ProgressCallback | None,
         cancel: threading.Event | None,
     ) -> Path:
-        headers = self._auth_header() if _origin(url) == self._origin else {}
-        request = self._http.build_request("GET", url, headers=headers)
-        response = self._send(request, follow_redirects=True)
-        with contextlib.closing(response), _temporary_file(dest) as (handle, temp_path):
-            if not _is_secure(response.url):
+        offset = _file_size(partial)
+        if offset > max_bytes:
+            partial.unlink()
+            offset = 0
+        opened = self._open_result(url, offset)
+        if opened is None:  # the partial cannot be continued: start again from byte 0
+            partial.unlink(missing_ok=True)
+            offset = 0
+            opened = self._open_result(url, 0)
+            if opened is None:
+                raise MalformedResponseError(
+                    "The provider answered with a piece of the video instead of all of it."
+                )
+        response, total = opened
+        if response.status_code != 206:  # the whole video: the partial is overwritten
+            offset = 0
+        with contextlib.closing(response):
+            if "html" in response.headers.get("Content-Type", "").lower():
+                raise _not_a_video()
+            if total is not None and total > max_bytes:
+                raise _too_large(max_bytes)
+            with partial.open("ab" if offset else "wb") as handle:
+                done = _stream_result(
+                    response, handle, offset, total, max_bytes, progress, cancel
+                )
+                handle.flush()
+                os.fsync(handle.fileno())
+        if done == 0:
+            raise MalformedResponseError(
+                "The provider sent an empty answer instead of the video.",
+                fix="Try again later; if it keeps happening, contact the provider.",
+            )
+        if total is not None and done != total:
+            raise _AttemptFailed(IncompleteDownloadError(), sent=True)
+        os.replace(partial, dest)
+        _fsync_folder(dest.parent)
+        return dest
+
+    def _open_result(
+        self, url: httpx.URL, offset: int
+    ) -> tuple[httpx.Response, int | None] | None:
+        """The open 2xx answer for a result and the video's full size when known.
+
+        Follows redirects by hand (every hop checked, the key only on the provider's
+        origin). None: the server will not continue at ``offset`` (416, or a 206 that
+        does not start there).
+        """
+        on_origin = _origin(url) == self._origin
+        for hop in range(_MAX_REDIRECTS + 1):
+            headers = {"Accept-Encoding": "identity"}
+            if offset:
+                headers["Range"] = f"bytes={offset}-"
+            if on_origin:
+                headers.update(self._auth_header())
+            request = self._http.build_request(
+                "GET", url, headers=headers, timeout=self._stall_timeouts()
+            )
+            try:
+                response = self._send(request, redirects=True)
+            except _AttemptFailed as failed:
+                if offset and failed.error.status == 416:
+                    return None
+                raise
+            if response.status_code not in _REDIRECT_STATUSES:
+                return _accept_result(response, offset)
+            location = response.headers.get("Location", "")
+            response.close()
+            if hop == _MAX_REDIRECTS:
+                break
+            following = _join_url(url, location)
+            if following is None or not self._link_allowed(following):
                 raise InsecureBaseURLError(
                     "The video link redirected to an insecure (http://) address.",
                     fix="Contact the provider; the app only downloads over https.",
                 )
-            _stream_body(response, handle, progress, cancel)
-            handle.flush()
-            os.fsync(handle.fileno())
-            handle.close()
-            os.replace(temp_path, dest)
-        _fsync_folder(dest.parent)
-        return dest
+            on_origin = on_origin and _origin(following) == self._origin
+            url = following
+        raise MalformedResponseError("The provider's link redirected too many times.")
+
+    def _link_allowed(self, url: httpx.URL) -> bool:
+        """https anywhere; plain http only to this computer, from a provider on it."""
+        if url.scheme == "https":
+            return True
+        return self._local_provider and _is_secure(url)
 
     def _retrying(
         self,
         kind: _Kind,
         attempt: Callable[[], _T],
         cancel: threading.Event | None,
+        *,
+        retry: bool = True,
     ) -> _T:
         """Run ``attempt`` under ``kind``'s retry rules; raise the final KlingError."""
-        limit = self._retry.max_attempts
+        limit = self._retry.max_attempts if retry else 1
         number = 1
         while True:
             _raise_if_cancelled(cancel)
@@ -448,47 +707,55 @@ class KlingClient:
                 self._pause(self._retry.delay(number, failed.retry_after), cancel)
                 number += 1
 
-    def _send(self, request: httpx.Request, *, follow_redirects: bool = False) -> httpx.Response:
-        """Send once; return the open 2xx response or raise :class:`_AttemptFailed`."""
+    def _send(
+        self,
+        request: httpx.Request,
+        *,
+        deadline: _Deadline | None = None,
+        redirects: bool = False,
+    ) -> httpx.Response:
+        """Send once; return the open 2xx (or, with ``redirects``, 3xx) response.
+
+        Anything else raises :class:`_AttemptFailed`.
+        """
         started = time.monotonic()
         try:
-            response = self._http.send(request, stream=True, follow_redirects=follow_redirects)
+            response = self._http.send(request, stream=True, follow_redirects=False)
         except httpx.TransportError as exc:
             _log_request(request, type(exc).__name__, started)
             raise _transport_failure(exc) from exc
-        except httpx.TooManyRedirects as exc:
-            _log_request(request, "TooManyRedirects", started)
-            raise _AttemptFailed(
-                MalformedResponseError("The provider's link redirected too many times."),
-                sent=True,
-            ) from exc
         _log_request(request, str(response.status_code), started)
-        if response.is_success:
+        if response.is_success or (redirects and response.status_code in _REDIRECT_STATUSES):
             return response
         with contextlib.closing(response):
-            raise self._status_failure(response, _read_error_body(response))
+            body = _read_limited(
+                response, _MAX_ERROR_BYTES, deadline or _Deadline(_ERROR_BODY_SECONDS)
+            )
+            raise self._status_failure(response, body)
 
-    def _read_json(self, response: httpx.Response) -> object:
-        """The decoded JSON body of a 2xx answer (closes it); garbage is malformed."""
+    def _read_body(self, response: httpx.Response, limit: int, deadline: _Deadline) -> bytes:
+        """The decoded body of a 2xx answer (closes it); more than ``limit`` is malformed."""
         with contextlib.closing(response):
-            body = _read_capped(response, _MAX_JSON_BYTES)
-        try:
-            return json.loads(body)
-        except (ValueError, RecursionError):
-            raise MalformedResponseError() from None
+            body = _read_limited(response, limit + 1, deadline, strict=True)
+        if len(body) > limit:
+            raise MalformedResponseError("The provider's answer is unexpectedly large.")
+        return body
+
+    def _read_json(self, response: httpx.Response, deadline: _Deadline) -> object:
+        """The decoded JSON body of a 2xx answer (closes it); garbage is malformed."""
+        return _loads(self._read_body(response, _MAX_JSON_BYTES, deadline))
 
     def _status_failure(self, response: httpx.Response, body: bytes) -> _AttemptFailed:
-        """The typed error for a non-2xx answer (API.md status table)."""
+        """The typed error for a non-2xx answer (API.md status table, Kling's codes)."""
         status = response.status_code
         content_type = response.headers.get("Content-Type")
-        message, error_type, code = self._scrub_all(parse_error_body(body, content_type))
-        provider_text = message
-        cls = _error_class(status, message, error_type)
-        text = _compose(cls, status, provider_text)
+        message, error_type, code = parse_error_body(body, content_type, redact=self._key.scrub)
+        cls = _error_class(status, message, error_type, code)
+        text = _compose(cls, status, message)
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         error: KlingError
-        if cls is RateLimitedError:
-            error = RateLimitedError(
+        if cls is RateLimitedError or cls is ServiceUnavailableError:
+            error = cls(
                 text, retry_after=retry_after, status=status, code=code, error_type=error_type
             )
         else:
@@ -497,28 +764,22 @@ class KlingClient:
             error,
             sent=True,
             retry_after=retry_after,
-            provider_text=provider_text,
+            provider_text=message,
             json_answer="json" in (content_type or "").lower(),
         )
 
     def _raise_if_error_body(self, data: object) -> None:
         """Some providers refuse an upload with a 2xx answer holding only an error."""
         if isinstance(data, dict) and "error" in data and "url" not in data:
-            message, error_type, code = self._scrub_all(parse_error_object(data))
+            message, error_type, code = parse_error_object(data, redact=self._key.scrub)
             raise UploadRefusedError(
                 _compose(UploadRefusedError, None, message), code=code, error_type=error_type
             )
 
-    def _scrub_all(
-        self, fields: tuple[str | None, str | None, str | None]
-    ) -> tuple[str | None, str | None, str | None]:
-        message, error_type, code = (self._key.scrub(f) if f else None for f in fields)
-        return message, error_type, code
-
-    def _scrubbed(self, task: Task) -> Task:
-        if task.error is None:
-            return task
-        return replace(task, error=replace(task.error, message=self._key.scrub(task.error.message)))
+    def _loggable(self, raw: bytes) -> str:
+        """A provider answer fit for a log line: cleaned, without the key, about 2 KB."""
+        text = raw[: 4 * _MAX_LOGGED_CHARS].decode("utf-8", errors="replace")
+        return clean_text(text, limit=_MAX_LOGGED_CHARS, redact=self._key.scrub) or "(empty)"
 
     def _pause(self, seconds: float, cancel: threading.Event | None) -> None:
         """Sleep through ``self._sleep``, in short steps when it may be cancelled."""
@@ -530,11 +791,22 @@ class KlingClient:
             remaining -= step
         _raise_if_cancelled(cancel)
 
+    def _stall_timeouts(self) -> httpx.Timeout:
+        """Progress-based: each read or write may wait at most ``stall_timeout``."""
+        base = self._http.timeout
+        return httpx.Timeout(
+            connect=base.connect, read=self._stall_timeout, write=self._stall_timeout,
+            pool=base.pool,
+        )
+
     def _api_url(self, path: str) -> str:
         return self._base_url + path
 
     def _auth_header(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._key.reveal()}"}
+
+    def _api_headers(self) -> dict[str, str]:
+        return {**self._auth_header(), "Accept-Encoding": "gzip, deflate"}
 
 
 # ---------------------------------------------------------------- helpers
@@ -552,8 +824,14 @@ def _checked_key(api_key: str) -> str:
     return key
 
 
-def _error_class(status: int, message: str | None, error_type: str | None) -> type[KlingError]:
-    """The API.md status table."""
+def _error_class(
+    status: int, message: str | None, error_type: str | None, code: str | None
+) -> type[KlingError]:
+    """The API.md status table, with Kling's own codes that resellers forward."""
+    if code in _NO_BALANCE_CODES and status in (402, 429):
+        return InsufficientBalanceError
+    if status == 403 and code in _NO_PERMISSION_CODES:
+        return PermissionDeniedError
     if status == 422 and _is_no_channel(message, error_type):
         return ServiceUnavailableError
     if status == 503:
@@ -585,6 +863,41 @@ def _compose(cls: type[KlingError], status: int | None, provider_text: str | Non
             provider_text = provider_text[: _MAX_PROVIDER_TEXT - 1] + "…"
         text = f"{text} The provider said: {provider_text}"
     return text
+
+
+def _uncertain_unreadable() -> SubmissionUncertainError:
+    return SubmissionUncertainError(
+        "The provider accepted the new video task but its answer could not be "
+        "read; the task may be running (and billed)."
+    )
+
+
+def _not_a_video() -> MalformedResponseError:
+    return MalformedResponseError(
+        "The provider sent a web page instead of the video.",
+        fix="Try again later; if it keeps happening, contact the provider.",
+    )
+
+
+def _too_large(max_bytes: int) -> ResultTooLargeError:
+    return ResultTooLargeError(
+        f"The provider sent more than {_format_size(max_bytes)} for one video: "
+        "this is not a video result."
+    )
+
+
+def _format_size(size: int) -> str:
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} bytes"
+
+
+def _loads(body: bytes) -> object:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise MalformedResponseError() from None
 
 
 def _transport_failure(exc: httpx.TransportError) -> _AttemptFailed:
@@ -645,55 +958,113 @@ def _log_request(request: httpx.Request, outcome: str, started: float) -> None:
     log.debug("%s %s -> %s in %.0f ms", request.method, request.url.path, outcome, elapsed_ms)
 
 
-def _read_capped(response: httpx.Response, limit: int) -> bytes:
-    """The whole body of a 2xx answer; more than ``limit`` bytes is malformed.
+def _read_limited(
+    response: httpx.Response, limit: int, deadline: _Deadline, *, strict: bool = False
+) -> bytes:
+    """Up to ``limit`` decoded bytes of a body, read before ``deadline``.
 
-    A connection that breaks while reading is an :class:`_AttemptFailed` (sent).
+    ``strict`` (a 2xx answer we need whole): a broken connection or a missed
+    deadline is an :class:`_AttemptFailed` (sent), an unreadable encoding a
+    :class:`MalformedResponseError`. Otherwise (an error body): whatever arrived.
     """
     body = bytearray()
     try:
-        for chunk in response.iter_bytes():
-            body += chunk
-            if len(body) > limit:
-                raise MalformedResponseError("The provider's answer is unexpectedly large.")
+        decoder = _Decoder(response.headers.get("Content-Encoding"))
+        for raw in response.iter_raw():
+            deadline.check()
+            for piece in decoder.feed(raw):
+                body += piece
+                if len(body) >= limit:
+                    return bytes(body[:limit])
     except httpx.TransportError as exc:
-        raise _transport_failure(exc) from exc
-    except httpx.DecodingError:
-        raise MalformedResponseError() from None
+        if strict:
+            raise _transport_failure(exc) from exc
+    except (_AttemptFailed, MalformedResponseError):
+        if strict:
+            raise
     return bytes(body)
 
 
-def _read_error_body(response: httpx.Response) -> bytes:
-    """Up to ``_MAX_ERROR_BYTES`` of an error body; whatever arrived if it breaks off."""
-    body = bytearray()
-    with contextlib.suppress(httpx.TransportError, httpx.DecodingError):
-        for chunk in response.iter_bytes():
-            body += chunk
-            if len(body) >= _MAX_ERROR_BYTES:
-                break
-    return bytes(body[:_MAX_ERROR_BYTES])
+def _accept_result(
+    response: httpx.Response, offset: int
+) -> tuple[httpx.Response, int | None] | None:
+    """``(response, full size or None)`` when its body continues the partial at ``offset``.
+
+    A 200 is the whole video (the partial is overwritten), unless it is encoded
+    while we hold a partial. A 206 must be unencoded, start at ``offset`` and run
+    to the end. None (response closed): start again from byte 0.
+    """
+    length = _content_length(response)
+    encoded = _Decoder(response.headers.get("Content-Encoding")).encoded
+    if response.status_code != 206:
+        if not encoded:
+            return response, length
+        if offset == 0:
+            return response, None
+    else:
+        match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
+        if match is not None and not encoded:
+            first, last, size = int(match.group(1)), int(match.group(2)), match.group(3)
+            total = None if size == "*" else int(size)
+            if (
+                first == offset
+                and last >= first
+                and (total is None or last == total - 1)
+                and (length is None or length == last - first + 1)
+            ):
+                return response, last + 1
+    response.close()
+    return None
 
 
-def _stream_body(
+def _stream_result(
     response: httpx.Response,
     handle: io.BufferedWriter,
+    done: int,
+    total: int | None,
+    max_bytes: int,
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
-) -> None:
-    """Copy the body to ``handle``; a short body is :class:`IncompleteDownloadError`."""
-    total = _content_length(response)
+) -> int:
+    """Append the (decoded) body to ``handle``; returns the bytes now in the file.
+
+    A broken or stalled connection is an :class:`IncompleteDownloadError`
+    (retryable: the partial is kept and resumed).
+    """
+    decoder = _Decoder(response.headers.get("Content-Encoding"))
+    sniff = done == 0
     try:
-        for chunk in response.iter_bytes(_DOWNLOAD_CHUNK):
+        for raw in response.iter_raw():
             _raise_if_cancelled(cancel)
-            handle.write(chunk)
+            for piece in decoder.feed(raw):
+                if sniff:
+                    if _looks_like_html(piece):
+                        raise _not_a_video()
+                    sniff = False
+                done += len(piece)
+                if done > max_bytes:
+                    raise _too_large(max_bytes)
+                handle.write(piece)
             if progress is not None:
-                progress(response.num_bytes_downloaded, total or 0)
+                progress(done, total or 0)
     except httpx.TransportError as exc:
         raise _AttemptFailed(IncompleteDownloadError(), sent=True) from exc
-    except httpx.DecodingError:
-        raise MalformedResponseError("The downloaded video could not be decoded.") from None
-    if total is not None and response.num_bytes_downloaded != total:
-        raise _AttemptFailed(IncompleteDownloadError(), sent=True)
+    return done
+
+
+def _looks_like_html(head: bytes) -> bool:
+    start = head[:64].lstrip().lower()
+    return start.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+
+
+def _join_url(base: httpx.URL, location: str) -> httpx.URL | None:
+    if not location.strip():
+        return None
+    try:
+        joined = base.join(location.strip())
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return None
+    return joined if joined.scheme in ("http", "https") and joined.host else None
 
 
 def _content_length(response: httpx.Response) -> int | None:
@@ -704,16 +1075,21 @@ def _content_length(response: httpx.Response) -> int | None:
     return length if length >= 0 else None
 
 
-@contextlib.contextmanager
-def _temporary_file(dest: Path) -> Iterator[tuple[io.BufferedWriter, Path]]:
-    """A hidden ``.<name>.*.part`` file next to ``dest``, removed unless renamed."""
-    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    temp_path = Path(name)
+def _partial_path(dest: Path) -> Path:
+    """Where an unfinished download of ``dest`` lives, across calls and processes."""
+    return dest.parent / f".{dest.name}.part"
+
+
+def _file_size(path: Path) -> int:
     try:
-        with open(fd, "wb") as handle:
-            yield handle, temp_path
-    finally:
-        temp_path.unlink(missing_ok=True)
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _unlink_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 def _fsync_folder(folder: Path) -> None:
