@@ -8,24 +8,27 @@ be reached after retries; 1 anything else (including interruptions).
 from __future__ import annotations
 
 import argparse
-import getpass
+import contextlib
 import json
 import logging
+import os
+import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from kling_desktop import __version__
 from kling_desktop.api import errors as api_errors
-from kling_desktop.api.models import Mode, Model, Orientation
-from kling_desktop.engine.batch import JobOptions, check_batch
-from kling_desktop.engine.jobs import FailureKind, Job, JobState
+from kling_desktop.api.models import GenerationOptions, Mode, Model, Orientation
+from kling_desktop.engine.jobs import BlockedOn, FailureKind, Job, JobState
 from kling_desktop.engine.library import LibraryWriteError
-from kling_desktop.engine.runner import Engine, NoApiKeyError
-from kling_desktop.engine.store import StoreError
+from kling_desktop.engine.runner import Engine
+from kling_desktop.engine.service import JobService, Note
+from kling_desktop.engine.status import describe as describe_status
+from kling_desktop.engine.store import JobNotFoundError, StoreError
 
 EXIT_OK = 0
 EXIT_OTHER = 1
@@ -72,7 +75,7 @@ def add_subcommands(parser: argparse.ArgumentParser) -> None:
                       help="task ids (or local job numbers) to finish; all when none given")
     wait.add_argument("--json", action="store_true")
 
-    retry = sub.add_parser("retry", help="send a failed job again")
+    retry = sub.add_parser("retry", help="carry a failed or stopped job on again")
     retry.add_argument("job", metavar="JOB", help="task id or local job number")
     retry.add_argument("--yes-i-checked", action="store_true",
                        help="for a job whose first sending may have been accepted: confirm "
@@ -84,8 +87,10 @@ def add_subcommands(parser: argparse.ArgumentParser) -> None:
                               "index; sync: pick up files added or removed outside the app")
     library.add_argument("--json", action="store_true")
 
-    key = sub.add_parser("key", help="store, check or delete the API key (system keyring)")
+    key = sub.add_parser("key", help="store, check or delete API keys (system keyring)")
     key.add_argument("action", choices=["set", "status", "delete"])
+    key.add_argument("--provider", metavar="URL", default=None,
+                     help="the provider the key is for (default: the one in use)")
 
     sim = sub.add_parser("simulator", help="run the built-in provider simulator on loopback")
     sim.add_argument("--port", type=int, default=0, help="0 = any free port (printed)")
@@ -134,15 +139,23 @@ def job_record(job: Job) -> dict[str, Any]:
         "status": job.state.value,
         "provider_status": job.provider_status,
         "progress": job.progress,
-        "model": job.spec.model.value,
-        "mode": job.spec.mode.value,
-        "image": job.spec.image,
-        "video": job.spec.video,
+        "model": job.spec.options.model.value,
+        "mode": job.spec.options.mode.value,
+        "image": strip_credentials(job.spec.image),
+        "video": strip_credentials(job.spec.video),
         "billable_seconds": job.spec.billable_seconds,
         "demo": job.demo,
     }
     if job.state is JobState.COMPLETED and job.output_path:
         record["file"] = job.output_path
+        record["duration"] = job.result_duration
+    if job.model_used:
+        record["model_used"] = job.model_used
+    if job.provider_usage:
+        with contextlib.suppress(ValueError):
+            record["provider_reports"] = json.loads(job.provider_usage)
+    if job.blocked_on is not None and job.state.is_active:
+        record["waiting_for"] = job.blocked_on.value
     if job.error_message:
         record["error"] = {"kind": job.error_kind.value if job.error_kind else None,
                            "code": job.error_code, "message": job.error_message,
@@ -151,6 +164,8 @@ def job_record(job: Job) -> dict[str, Any]:
 
 
 def exit_code_for_error(exc: api_errors.KlingError) -> int:
+    if isinstance(exc, UnknownJobError | JobNotFoundError):
+        return EXIT_REFUSED_LOCALLY
     if isinstance(exc, api_errors.NetworkError | api_errors.RateLimitedError |
                   api_errors.ServiceUnavailableError):
         return EXIT_UNREACHABLE
@@ -160,9 +175,22 @@ def exit_code_for_error(exc: api_errors.KlingError) -> int:
     return EXIT_PROVIDER_REFUSED
 
 
+_BLOCKED_EXIT = {
+    BlockedOn.KEY: EXIT_PROVIDER_REFUSED,
+    BlockedOn.BALANCE: EXIT_PROVIDER_REFUSED,
+    BlockedOn.PERMISSION: EXIT_PROVIDER_REFUSED,
+    BlockedOn.PROVIDER: EXIT_PROVIDER_REFUSED,
+    BlockedOn.NETWORK: EXIT_UNREACHABLE,
+    BlockedOn.LINK: EXIT_UNREACHABLE,
+    BlockedOn.DISK: EXIT_OTHER,
+}
+
+
 def exit_code_for_job(job: Job, *, want_completed: bool = True) -> int:
     if job.state is JobState.COMPLETED:
         return EXIT_OK
+    if job.state.is_active and job.blocked_on is not None:
+        return _BLOCKED_EXIT.get(job.blocked_on, EXIT_OTHER)
     if not want_completed and job.state in (JobState.SUBMITTED, JobState.DOWNLOADING):
         return EXIT_OK
     if job.state is JobState.FAILED:
@@ -182,6 +210,7 @@ class ProgressPrinter:
 
     stream: TextIO = field(default_factory=lambda: sys.stderr)
     _last: dict[int, tuple[str, int, float]] = field(default_factory=dict)
+    _notes: dict[int, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, job: Job) -> None:
@@ -198,28 +227,34 @@ class ProgressPrinter:
         line = f"[job {job.id}] {text}" + (f" {percent}%" if percent >= 0 else "")
         print(line, file=self.stream, flush=True)
 
+    def note(self, note: Note) -> None:
+        """What the service says beyond the store; a place in line only when first given."""
+        with self._lock:
+            before = self._notes.get(note.job_id, "")
+            self._notes[note.job_id] = note.kind
+            if not note.text or note.kind == before:
+                return
+        print(f"[job {note.job_id}] {note.text}", file=self.stream, flush=True)
+
 
 def describe(job: Job) -> tuple[str, int]:
     """A phase in words and a percentage (-1 when none applies)."""
-    def pct(done: int, total: int) -> int:
-        return int(done * 100 / total) if total else 0
-
-    state = job.state
-    if state is JobState.UPLOADING:
-        return "uploading", pct(job.transfer_done, job.transfer_total)
-    if state is JobState.SUBMITTING:
-        return "sending to the provider", -1
-    if state is JobState.SUBMITTED:
-        status = job.provider_status or "pending"
-        word = "queued at the provider" if status == "pending" else "generating"
-        return f"{word} (task {job.task_id})", job.progress
-    if state is JobState.DOWNLOADING:
-        return "downloading", pct(job.transfer_done, job.transfer_total)
-    if state is JobState.COMPLETED:
-        return f"saved {job.output_path}", -1
-    if state in (JobState.FAILED, JobState.UNCERTAIN, JobState.EXPIRED, JobState.CANCELLED):
-        return f"{state.label.lower()}: {job.error_message or ''}".rstrip(": "), -1
-    return state.label.lower(), -1
+    status = describe_status(job)
+    text = status.headline
+    if job.state is JobState.COMPLETED and job.output_path:
+        text = f"saved {job.output_path}"
+    elif job.state.is_active and job.blocked_on is not None and status.detail:
+        text = f"{text}: {status.detail}"
+    elif job.state is JobState.SUBMITTED and job.task_id:
+        text = f"{text} (task {job.task_id})"
+    elif job.state.is_terminal and job.error_message and not text.endswith(job.error_message):
+        text = f"{text}: {job.error_message}"
+    percent = -1
+    if job.state in (JobState.UPLOADING, JobState.DOWNLOADING, JobState.SUBMITTED) \
+            and status.percent is not None and job.blocked_on is None:
+        percent = status.percent
+        text = text.split(" · ")[0].rstrip("0123456789 %")
+    return text[:1].lower() + text[1:], percent
 
 
 def print_problem_list(problems: Sequence[Any]) -> None:
@@ -227,6 +262,23 @@ def print_problem_list(problems: Sequence[Any]) -> None:
         eprint(f"✗ {problem.message}")
         if problem.fix:
             eprint(f"  Fix: {problem.fix}")
+
+
+def strip_credentials(source: str) -> str:
+    """A link as it may be shown: without ``user:password@``."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if "://" not in source or "@" not in source:
+        return source
+    try:
+        parts = urlsplit(source)
+    except ValueError:
+        return source
+    if parts.username is None and parts.password is None:
+        return source
+    host = parts.hostname or ""
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def emit_results(jobs: Sequence[Job], *, as_json: bool) -> None:
@@ -249,53 +301,156 @@ def emit_results(jobs: Sequence[Job], *, as_json: bool) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    options = JobOptions(
+    options = GenerationOptions(
         model=Model(args.model), mode=Mode(args.mode), prompt=args.prompt,
         orientation=Orientation(args.orientation), keep_original_sound=args.keep_audio == "yes")
-    batch = check_batch(args.image, args.video, options)
-    if not batch.ok:
-        eprint("Nothing was sent: "
-               + ("this input needs attention." if len(batch.problems) == 1
-                  else f"{len(batch.problems)} inputs need attention."))
-        print_problem_list(batch.problems)
-        return EXIT_REFUSED_LOCALLY
-    seconds = batch.total_billable_seconds
-    billable = f"{seconds:.1f} s billable" if seconds is not None else \
-        "billable length unknown for linked clips"
-    eprint(f"{batch.job_count} job{'s' if batch.job_count != 1 else ''}, {billable} "
-           f"({options.model.label}, {options.mode.label})")
     with Engine() as engine:
-        try:
-            engine.require_key()
-            engine.check_library_writable()
-        except (NoApiKeyError, LibraryWriteError) as exc:
-            eprint(f"Nothing was sent: {exc.message}")
-            eprint(f"  Fix: {exc.fix}")
+        printer = ProgressPrinter()
+        service = _service(engine, printer)
+        plan = service.plan(args.image, args.video, options)
+        if not plan.ok:
+            problems = plan.problems or plan.batch.problems
+            eprint("Nothing was sent: "
+                   + ("this needs attention." if len(problems) == 1
+                      else f"{len(problems)} things need attention."))
+            print_problem_list(problems)
             return EXIT_REFUSED_LOCALLY
-        jobs = engine.enqueue(batch, options)
-        cancel = threading.Event()
-        results = engine.run_jobs([j.id for j in jobs], on_update=ProgressPrinter(),
-                                  cancel=cancel, stop_after_submit=not args.wait)
-        return finish(engine, results, as_json=args.json, want_completed=args.wait)
+        batch = plan.batch
+        seconds = batch.total_billable_seconds
+        billable = f"{seconds:.1f} s billable" if seconds is not None else \
+            "billable length unknown for linked clips"
+        eprint(f"{batch.job_count} job{'s' if batch.job_count != 1 else ''}, {billable} "
+               f"({options.model.label}, {options.mode.label})")
+        return _drive(engine, service, lambda: service.submit(
+            batch, options, until_submitted=not args.wait), as_json=args.json,
+            want_completed=args.wait)
 
 
-def finish(engine: Engine, results: dict[int, Job | api_errors.KlingError], *, as_json: bool,
-           want_completed: bool) -> int:
+def cmd_wait(args: argparse.Namespace) -> int:
+    with Engine() as engine:
+        printer = ProgressPrinter()
+        service = _service(engine, printer)
+        if args.task_ids:
+            targets = _select_jobs(engine, args.task_ids)
+        else:
+            engine.abandon_stale_demo_jobs()
+            targets = engine.resumable_jobs()
+            if not targets:
+                eprint("No unfinished jobs.")
+                return EXIT_OK
+
+        def start() -> list[Job]:
+            active = [job for job in targets if job.state.is_active]
+            eprint(f"Finishing {len(active)} job{'s' if len(active) != 1 else ''}…")
+            service.follow(active)
+            return targets
+
+        return _drive(engine, service, start, as_json=args.json, want_completed=True)
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    with Engine() as engine:
+        printer = ProgressPrinter()
+        service = _service(engine, printer)
+        (job,) = _select_jobs(engine, [args.job])
+
+        def start() -> list[Job]:
+            retried = service.retry(job.id, confirm_possible_duplicate=args.yes_i_checked)
+            eprint(f"[job {retried.id}] "
+                   + ("following task " + retried.task_id + " again" if retried.task_id
+                      else "queued again"))
+            return [retried]
+
+        return _drive(engine, service, start, as_json=False, want_completed=True)
+
+
+def _service(engine: Engine, printer: ProgressPrinter) -> JobService:
+    """The job service for this command: it gives up on jobs only the user can unblock."""
+    return JobService(
+        engine, holder="`kling-desktop` in a terminal", on_update=printer,
+        on_note=printer.note,
+        give_up_on=(BlockedOn.KEY, BlockedOn.BALANCE, BlockedOn.PERMISSION,
+                    BlockedOn.PROVIDER, BlockedOn.NETWORK, BlockedOn.DISK))
+
+
+class _Interrupts:
+    """The first Ctrl-C stops what was not sent yet; a second one exits at once."""
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+        self._count = 0
+        self._previous: object = None
+
+    def __enter__(self) -> _Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)  # type: ignore[arg-type]
+
+    def _handle(self, _signum: int, _frame: object) -> None:
+        self._count += 1
+        if self._count > 1:
+            os.write(2, b"Stopped at once. Jobs are kept as they are: see `kling-desktop jobs`.\n")
+            os._exit(130)
+        self.requested.set()
+
+
+def _drive(engine: Engine, service: JobService, start: Callable[[], list[Job]], *,
+           as_json: bool, want_completed: bool) -> int:
+    """Start the jobs, follow them to rest (or to Ctrl-C), then report them."""
+    with _Interrupts() as interrupts:
+        try:
+            jobs = start()
+            while not service.wait(timeout=0.2):
+                if interrupts.requested.is_set():
+                    return _interrupted(engine, service, jobs, as_json=as_json)
+            if interrupts.requested.is_set():
+                return _interrupted(engine, service, jobs, as_json=as_json)
+        finally:
+            service.close(timeout=5.0)
+    return finish(engine, jobs, as_json=as_json, want_completed=want_completed)
+
+
+def _interrupted(engine: Engine, service: JobService, jobs: list[Job], *, as_json: bool) -> int:
+    eprint("Interrupted: nothing more is sent. (Press Ctrl-C again to quit at once.)")
+    service.stop_unsent()
+    # A create call already on its way is answered within the client's deadline.
+    service.close(timeout=75.0)
+    stopped: list[Job] = []
+    kept: list[Job] = []
+    for job in jobs:
+        current = engine.store.get(job.id) or job
+        (kept if current.task_id or current.state is JobState.UNCERTAIN
+         or current.state is JobState.COMPLETED else stopped).append(current)
+    for job in stopped:
+        eprint(f"[job {job.id}] stopped before it was sent: nothing was billed")
+    for job in kept:
+        if job.state is JobState.COMPLETED:
+            eprint(f"[job {job.id}] saved {job.output_path}")
+        elif job.state is JobState.UNCERTAIN:
+            eprint(f"[job {job.id}] was being sent: check your provider's dashboard")
+        else:
+            eprint(f"[job {job.id}] kept: the provider has task {job.task_id}; finish it with "
+                   f"`kling-desktop wait {job.task_id}`")
+    if as_json:
+        for job in stopped + kept:
+            print(json.dumps(job_record(job), ensure_ascii=False), flush=True)
+    return EXIT_OTHER
+
+
+def finish(engine: Engine, jobs: Sequence[Job], *, as_json: bool, want_completed: bool) -> int:
     codes: list[int] = []
     final_jobs: list[Job] = []
-    for job_id, outcome in results.items():
-        job = engine.store.get(job_id)
-        assert job is not None
+    for original in jobs:
+        job = engine.store.get(original.id) or original
         final_jobs.append(job)
-        if isinstance(outcome, api_errors.KlingError):
-            eprint(f"[job {job_id}] {outcome.message}")
-            if outcome.fix:
-                eprint(f"  Fix: {outcome.fix}")
+        codes.append(exit_code_for_job(job, want_completed=want_completed))
+        if job.state.is_active and (job.blocked_on is not None or want_completed):
             eprint(f"  The job is kept; finish it later with `kling-desktop wait "
                    f"{job.task_id or job.id}`.")
-            codes.append(exit_code_for_error(outcome))
-        else:
-            codes.append(exit_code_for_job(job, want_completed=want_completed))
     emit_results(final_jobs, as_json=as_json)
     return worst(codes)
 
@@ -320,11 +475,11 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"{'JOB':>4}  {'STATUS':<20} {'TASK':<34} {'MODEL':<11} {'MODE':<4} DETAIL")
     for job in jobs:
-        detail = job.output_path or job.error_message or ""
-        if job.state is JobState.SUBMITTED:
-            detail = f"{job.progress}%"
+        status = describe_status(job)
+        detail = job.output_path if job.state is JobState.COMPLETED else (
+            status.headline if job.state.is_active else (job.error_message or ""))
         print(f"{job.id:>4}  {job.state.label:<20} {job.task_id or '-':<34} "
-              f"{job.spec.model.label:<11} {job.spec.mode.value:<4} {detail}")
+              f"{job.spec.options.model.label:<11} {job.spec.options.mode.value:<4} {detail}")
     return EXIT_OK
 
 
@@ -335,38 +490,15 @@ def _select_jobs(engine: Engine, refs: Sequence[str]) -> list[Job]:
         if job is None and ref.isdigit():
             job = engine.store.get(int(ref))
         if job is None:
-            raise api_errors.NotFoundError(
-                f"No job with task id or number {ref!r} on this computer.",
+            raise UnknownJobError(
+                f"There is no job with task id or number {ref!r} on this computer.",
                 fix="List your jobs with `kling-desktop jobs`.")
         selected.append(job)
     return selected
 
 
-def cmd_wait(args: argparse.Namespace) -> int:
-    with Engine() as engine:
-        if args.task_ids:
-            targets = _select_jobs(engine, args.task_ids)
-        else:
-            targets = engine.resumable_jobs()
-            if not targets:
-                eprint("No unfinished jobs.")
-                return EXIT_OK
-        to_run = [job.id for job in targets if job.state.is_active]
-        eprint(f"Finishing {len(to_run)} job{'s' if len(to_run) != 1 else ''}…")
-        results: dict[int, Job | api_errors.KlingError] = dict(
-            engine.run_jobs(to_run, on_update=ProgressPrinter()))
-        for job in targets:
-            results.setdefault(job.id, job)
-        return finish(engine, results, as_json=args.json, want_completed=True)
-
-
-def cmd_retry(args: argparse.Namespace) -> int:
-    with Engine() as engine:
-        (job,) = _select_jobs(engine, [args.job])
-        job = engine.retry(job.id, confirm_possible_duplicate=args.yes_i_checked)
-        eprint(f"[job {job.id}] queued again")
-        results = engine.run_jobs([job.id], on_update=ProgressPrinter())
-        return finish(engine, dict(results), as_json=False, want_completed=True)
+class UnknownJobError(api_errors.KlingError):
+    """A job reference that names nothing here: refused locally, nothing was sent."""
 
 
 def cmd_library(args: argparse.Namespace) -> int:
@@ -399,28 +531,10 @@ def cmd_library(args: argparse.Namespace) -> int:
 
 
 def cmd_key(args: argparse.Namespace) -> int:
-    from kling_desktop.engine import secrets
+    from kling_desktop.engine.keys_cli import run_key_command
 
-    if args.action == "status":
-        source = secrets.key_source()
-        status = secrets.keyring_status()
-        print(f"API key: {'from ' + source if source else 'not set'}")
-        print(f"Keyring: {status.backend} — {status.message}")
-        if not status.ok and status.fix:
-            print(f"  Fix: {status.fix}")
-        return EXIT_OK
-    if args.action == "delete":
-        secrets.delete_api_key()
-        print("The API key was removed from the system keyring.")
-        return EXIT_OK
-    key = (sys.stdin.readline() if not sys.stdin.isatty()
-           else getpass.getpass("Paste the API key (input hidden): ")).strip()
-    if not key:
-        eprint("No key given; nothing was changed.")
-        return EXIT_REFUSED_LOCALLY
-    secrets.store_api_key(key)
-    print("The API key is stored in the system keyring.")
-    return EXIT_OK
+    return run_key_command(args.action, args.provider, stdin=sys.stdin, stdout=sys.stdout,
+                           stderr=sys.stderr)
 
 
 def cmd_simulator(args: argparse.Namespace) -> int:

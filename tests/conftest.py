@@ -41,7 +41,10 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     yield data
     # No usable keyring here means nothing can have been stored.
     with contextlib.suppress(secrets.KeyringUnavailableError):
+        for origin in secrets.stored_providers():
+            secrets.delete_api_key(origin)
         secrets.delete_api_key()
+    secrets.forget_session_keys()
 
 
 @pytest.fixture(autouse=True)

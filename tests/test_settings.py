@@ -23,7 +23,7 @@ def test_missing_file_gives_defaults(path: Path) -> None:
     settings = load_settings(path)
     assert settings == Settings()
     assert settings.base_url == DEFAULT_BASE_URL
-    assert settings.max_concurrent_jobs == 3
+    assert settings.max_concurrent_jobs == 5
     assert (settings.poll_min_interval, settings.poll_max_interval) == (5.0, 60.0)
     assert settings.proxy == ""
     assert settings.library_dir is None
@@ -80,7 +80,7 @@ def test_unknown_keys_ignored_and_wrong_types_fall_back(
     with caplog.at_level(logging.WARNING, logger="kling_desktop.engine.settings"):
         settings = load_settings(path)
     assert settings.base_url == "https://ok.example"
-    assert settings.max_concurrent_jobs == 3
+    assert settings.max_concurrent_jobs == 5
     assert settings.poll_min_interval == 5.0
     assert settings.poll_max_interval == 90.0
     assert settings.proxy == ""
@@ -98,7 +98,7 @@ def test_unknown_keys_ignored_and_wrong_types_fall_back(
 def test_out_of_range_concurrency_is_clamped(path: Path) -> None:
     path.parent.mkdir(parents=True)
     path.write_text('{"max_concurrent_jobs": 50}', encoding="utf-8")
-    assert load_settings(path).max_concurrent_jobs == 10
+    assert load_settings(path).max_concurrent_jobs == 20
     path.write_text('{"max_concurrent_jobs": 0}', encoding="utf-8")
     assert load_settings(path).max_concurrent_jobs == 1
 
@@ -121,7 +121,7 @@ def test_damaged_file_is_kept_aside(path: Path, content: bytes) -> None:
 def test_validate_reports_problems_in_plain_words(tmp_path: Path) -> None:
     bad = Settings(
         base_url="http://api.example.com",
-        max_concurrent_jobs=11,
+        max_concurrent_jobs=21,
         poll_min_interval=10,
         poll_max_interval=5,
         proxy="proxy.example:8080",
@@ -131,7 +131,7 @@ def test_validate_reports_problems_in_plain_words(tmp_path: Path) -> None:
     problems = bad.validate()
     assert len(problems) == 6
     assert any("https://" in p for p in problems)
-    assert any("between 1 and 10" in p for p in problems)
+    assert any("between 1 and 20" in p for p in problems)
     assert any("proxy" in p for p in problems)
     assert any("negative" in p for p in problems)
     assert any("full path" in p for p in problems)

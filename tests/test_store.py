@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -15,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from kling_desktop.api.models import Mode, Model, Orientation
+from kling_desktop.api.models import GenerationOptions, Mode, Model, Orientation
 from kling_desktop.engine import store as store_module
-from kling_desktop.engine.jobs import FailureKind, Job, JobSpec, JobState
+from kling_desktop.engine.jobs import BlockedOn, FailureKind, Job, JobSpec, JobState
 from kling_desktop.engine.store import (
     SCHEMA_VERSION,
     DatabaseTooNewError,
+    JobConflictError,
     JobNotFoundError,
     JobStore,
     ResultRecord,
@@ -38,14 +35,12 @@ BASE = "https://api.example.com"
 
 
 def spec(n: int = 0, **changes: object) -> JobSpec:
+    options = GenerationOptions(model=Model.V2_6, mode=Mode.PRO, prompt=f"dance number {n}",
+                                orientation=Orientation.VIDEO, keep_original_sound=False)
     values: dict[str, object] = {
         "image": f"/pics/character-{n}.png",
         "video": "https://cdn.example.com/dance.mp4",
-        "model": Model.V2_6,
-        "mode": Mode.PRO,
-        "prompt": f"dance number {n}",
-        "orientation": Orientation.VIDEO,
-        "keep_original_sound": False,
+        "options": options,
         "billable_seconds": 7.5,
         "batch_id": "batch-1",
     }
@@ -130,15 +125,18 @@ def test_migration_from_v1_keeps_jobs_and_events(db_path: Path) -> None:
         assert store.schema_version == SCHEMA_VERSION
         job = store.get(1)
         assert job is not None
-        assert job.spec == JobSpec(image="a.png", video="b.mp4", model=Model.V3, mode=Mode.PRO,
-                                   prompt="wave", orientation=Orientation.IMAGE,
-                                   keep_original_sound=False, billable_seconds=5.0)
+        assert job.spec == JobSpec(
+            image="a.png", video="b.mp4", billable_seconds=5.0,
+            options=GenerationOptions(model=Model.V3, mode=Mode.PRO, prompt="wave",
+                                      orientation=Orientation.IMAGE, keep_original_sound=False))
         assert (job.state, job.task_id, job.progress, job.demo) == (
             JobState.FAILED, "task-xyz", 40, True)
         assert job.error_kind is FailureKind.BALANCE
         assert [e.message for e in store.events(1)] == ["added"]
         # what the later migrations added works on the old data
-        assert store.claim(1, "me:1")
+        store.set_holder(1, "me")
+        assert store.holder(1) == "me"
+        assert store.get(1).blocked_on is None  # type: ignore[union-attr]
         store.upsert_result(ResultRecord(video_rel="a.mp4", task_id="task-xyz"))
         assert store.count_results() == 1
         # new jobs do not reuse the old ids
@@ -173,15 +171,6 @@ def test_newer_database_is_refused_untouched(db_path: Path) -> None:
     assert "Update the app" in caught.value.fix
     assert isinstance(caught.value, StoreError)
     assert db_path.read_bytes() == before
-
-
-def test_damaged_file_is_a_known_error(db_path: Path) -> None:
-    db_path.parent.mkdir(parents=True)
-    db_path.write_bytes(b"this is not a database at all " * 200)
-    with pytest.raises(StoreCorruptError) as caught:
-        JobStore(db_path)
-    assert "damaged" in caught.value.message
-    assert caught.value.fix
 
 
 def test_locked_database_is_a_known_error_and_recoverable(db_path: Path) -> None:
@@ -337,7 +326,7 @@ def test_concurrent_updates_from_threads(db_path: Path) -> None:
                 store.update(job.id, progress=i, transfer_done=n)
                 store.transition(job.id, JobState.SUBMITTED, task_id=f"t-{n}-{i}")
                 store.update(shared.id, provider_status=f"{n}-{i}")
-                store.heartbeat(shared.id, "nobody")
+                store.set_holder(shared.id, f"thread {n}")
                 with lock:
                     created.append(job)
         except BaseException as exc:
@@ -364,7 +353,7 @@ def test_concurrent_updates_from_threads(db_path: Path) -> None:
         second.close()
 
 
-# ---------------------------------------------------------------------------- claims
+# ------------------------------------------------------------- compare-and-set, holders
 
 
 def test_owner_id_is_host_and_pid() -> None:
@@ -373,67 +362,87 @@ def test_owner_id_is_host_and_pid() -> None:
     assert int(pid) == os.getpid()
 
 
-def test_claim_heartbeat_release(store: JobStore) -> None:
+def test_transition_is_a_compare_and_set(store: JobStore) -> None:
     job = store.add_job(spec(), base_url=BASE, demo=False)
-    me, other = owner_id(), "elsewhere.example:4242"
-    assert store.claim(job.id, me)
-    assert store.claim(job.id, me)  # re-claiming one's own is fine
-    assert not store.claim(job.id, other)
-    assert store.heartbeat(job.id, me)
-    assert not store.heartbeat(job.id, other)
-    store.release(job.id, other)  # not theirs to release
-    assert store.claimed_by(job.id) == me
-    store.release(job.id, me)
-    assert store.claimed_by(job.id) is None
-    assert store.claim(job.id, other)
-    assert not store.claim(job.id, me)
+    moved = store.transition(job.id, JobState.UPLOADING, expect=JobState.QUEUED)
+    assert moved.state is JobState.UPLOADING
+    # a second mover expecting the old state changes nothing
+    with pytest.raises(JobConflictError) as raised:
+        store.transition(job.id, JobState.SUBMITTING, expect=JobState.QUEUED, task_id="x")
+    assert raised.value.found is JobState.UPLOADING
+    after = store.get(job.id)
+    assert after is not None
+    assert (after.state, after.task_id) == (JobState.UPLOADING, None)
+    assert [e.state for e in store.events(job.id)] == [JobState.QUEUED, JobState.UPLOADING]
+    # several expected states; updates can be guarded too
+    store.transition(job.id, JobState.SUBMITTED, expect=(JobState.UPLOADING, JobState.SEND_WAIT),
+                     task_id="task-1")
+    with pytest.raises(JobConflictError):
+        store.update(job.id, expect=JobState.DOWNLOADING, progress=50)
+    assert store.update(job.id, expect=JobState.SUBMITTED, progress=50).progress == 50
     with pytest.raises(JobNotFoundError):
-        store.claim(999, me)
+        store.transition(999, JobState.FAILED, expect=JobState.QUEUED)
 
 
-def test_stale_claim_is_taken_over(store: JobStore, db_path: Path) -> None:
+def test_holder_label_is_for_display(store: JobStore) -> None:
     job = store.add_job(spec(), base_url=BASE, demo=False)
-    assert store.claim(job.id, "elsewhere.example:4242")  # another host: pid not checkable
-    assert not store.claim(job.id, owner_id(), stale_after=120.0)
-    conn = raw(db_path)
-    try:
-        conn.execute("UPDATE jobs SET claim_at = ?", (time.time() - 121.0,))
-    finally:
-        conn.close()
-    assert store.claim(job.id, owner_id(), stale_after=120.0)
-    assert store.claimed_by(job.id) == owner_id()
+    assert store.holder(job.id) is None
+    store.set_holder(job.id, "the window (pid 42)")
+    assert store.holder(job.id) == "the window (pid 42)"
+    store.set_holder(job.id, None)
+    assert store.holder(job.id) is None
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX only")
-def test_claim_of_a_killed_process_is_free(store: JobStore, db_path: Path) -> None:
+def test_new_job_fields_round_trip(store: JobStore) -> None:
     job = store.add_job(spec(), base_url=BASE, demo=False)
-    child_code = textwrap.dedent("""
-        import sys, time
-        from pathlib import Path
-        from kling_desktop.engine.store import JobStore, owner_id
-        store = JobStore(Path(sys.argv[1]))
-        ok = store.claim(int(sys.argv[2]), owner_id())
-        print("claimed" if ok else "refused", owner_id(), flush=True)
-        time.sleep(120)
-    """)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with subprocess.Popen([sys.executable, "-c", child_code, str(db_path), str(job.id)],
-                          stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env) as child:
-        try:
-            assert child.stdout is not None
-            status, child_owner = child.stdout.readline().split()
-            assert status == "claimed"
-            assert child_owner == f"{owner_id().rsplit(':', 1)[0]}:{child.pid}"
-            assert store.claimed_by(job.id) == child_owner
-            # alive and fresh: nobody else may run the job
-            assert not store.claim(job.id, owner_id())
-        finally:
-            child.send_signal(signal.SIGKILL)
-            child.wait()
-    assert child.returncode == -signal.SIGKILL
-    assert store.claimed_by(job.id) == child_owner  # the dead claim is still written...
-    assert store.claim(job.id, owner_id())          # ...but free for the taking
-    assert store.claimed_by(job.id) == owner_id()
+    store.update(job.id, blocked_on=BlockedOn.KEY, image_url="https://u/i.png",
+                 video_url="https://u/v.mp4", uploaded_at=5.0, download_attempts=2,
+                 result_duration=4.5, model_used="kling-v2-6-motion-control",
+                 provider_usage='{"credits_reserved": 5}')
+    stored = store.get(job.id)
+    assert stored is not None
+    assert stored.blocked_on is BlockedOn.KEY
+    assert (stored.image_url, stored.video_url, stored.uploaded_at) == (
+        "https://u/i.png", "https://u/v.mp4", 5.0)
+    assert (stored.download_attempts, stored.result_duration, stored.model_used) == (
+        2, 4.5, "kling-v2-6-motion-control")
+    assert stored.provider_usage == '{"credits_reserved": 5}'
+
+
+def test_an_empty_job_database_is_moved_aside_not_reused(db_path: Path) -> None:
+    """A 0-byte file used to be silently treated as new: in-flight task ids lost unseen."""
+    db_path.parent.mkdir(parents=True)
+    db_path.write_bytes(b"")
+    old = time.time() - 3600
+    os.utime(db_path, (old, old))
+    with JobStore(db_path) as store:
+        assert store.moved_aside is not None
+        assert store.moved_aside.exists()
+        assert store.moved_aside.read_bytes() == b""
+        assert store.moved_aside.name.startswith("jobs.sqlite3.empty-")
+        message = store.moved_aside_message
+        assert message is not None
+        assert str(store.moved_aside) in message
+        assert store.schema_version == SCHEMA_VERSION
+
+
+def test_a_damaged_job_database_is_moved_aside_with_a_message(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    garbage = b"this is not a database, but somebody's jobs were in it" * 100
+    db_path.write_bytes(garbage)
+    with JobStore(db_path) as store:
+        assert store.moved_aside is not None
+        assert store.moved_aside.read_bytes() == garbage  # never deleted
+        assert store.list_jobs() == []
+    with JobStore(db_path) as again:  # the new one is fine: nothing moved this time
+        assert again.moved_aside is None
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_job_database_is_private(db_path: Path) -> None:
+    with JobStore(db_path) as store:
+        store.add_job(spec(), base_url=BASE, demo=False)
+    assert db_path.stat().st_mode & 0o777 == 0o600
 
 
 # --------------------------------------------------------------------- results index

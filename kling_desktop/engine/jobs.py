@@ -127,7 +127,7 @@ class Job:
     image_url: str | None = None         # uploaded inputs, reused by a later send try
     video_url: str | None = None
     uploaded_at: float | None = None
-    blocked_on: str | None = None        # why an active job waits (see BlockedOn)
+    blocked_on: BlockedOn | None = None  # why an active job waits
     download_attempts: int = 0
     result_duration: float | None = None  # seconds of the saved video (may be < the clip)
     model_used: str | None = None         # the model the provider says it used

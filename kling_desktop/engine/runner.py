@@ -1,18 +1,9 @@
-"""The engine: one job carried through upload -> create -> poll -> download -> library.
+"""The engine: what both faces share (paths, settings, job store, library, provider clients).
 
-Both faces drive this module: the command line calls :meth:`Engine.run_job`
-from a thread pool, the window from its QThreadPool workers. Every transition
-is written to the job store *before* the next network step, so a kill at any
-moment resumes correctly:
-
-- killed while queued or uploading: uploads are redone (they are free) and the
-  task is created once;
-- killed after ``SUBMITTING`` was recorded but before the task id came back:
-  the create call may have reached the provider, so the job becomes
-  ``UNCERTAIN`` and the user decides (never re-created automatically);
-- killed after the task id was recorded: the task is polled, never re-created;
-- killed while downloading: the download restarts (the link is valid for 24 h
-  after completion; after that the job is marked ``EXPIRED``).
+The rules of a job's life (what may be sent, retried, resumed) live in
+:mod:`kling_desktop.engine.service`; this module only provides the pieces the
+service works with: the store, the library, one client per provider (each with
+that provider's own key), the pacing of polls and the checks that need no input.
 """
 
 from __future__ import annotations
@@ -20,21 +11,21 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
 import httpx
 
 from kling_desktop.api import errors as api_errors
 from kling_desktop.api.client import KlingClient, RetryPolicy, make_http_client, validate_base_url
-from kling_desktop.api.models import GenerationRequest, Task, TaskStatus
-from kling_desktop.engine.batch import BatchReport, JobOptions, check_batch, job_specs
-from kling_desktop.engine.jobs import RESULT_LINK_LIFETIME, FailureKind, Job, JobSpec, JobState
+from kling_desktop.engine.jobs import Job, JobState
 from kling_desktop.engine.library import Library, LibraryWriteError
-from kling_desktop.engine.secrets import get_api_key
+from kling_desktop.engine.secrets import (
+    get_api_key,
+    migrate_legacy_key,
+    provider_name,
+    provider_origin,
+)
 from kling_desktop.engine.settings import Settings, load_settings
 from kling_desktop.engine.store import JobStore, owner_id
 from kling_desktop.paths import AppPaths, app_paths
@@ -53,11 +44,6 @@ class NoApiKeyError(api_errors.AuthenticationError):
         "Paste your provider's API key in Settings (it is kept in the system keyring), "
         "or set KLING_API_KEY for this session. Or try the demo, which needs no key."
     )
-
-
-class JobNotRetryableError(api_errors.KlingError):
-    default_message = "This job cannot be sent again as it is."
-    default_fix = ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +99,7 @@ class Engine:
         self.library = Library(self.settings.library_path(self.paths), self.store)
         self.owner = owner_id()
         self._session_jobs: set[int] = set()  # jobs enqueued by this engine (demo bookkeeping)
+        self._legacy_checked = False
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -138,18 +125,9 @@ class Engine:
 
     # -- planning ------------------------------------------------------------
 
-    def check(self, images: list[str], videos: list[str], options: JobOptions) -> BatchReport:
-        return check_batch(images, videos, options)
-
-    def enqueue(self, batch: BatchReport, options: JobOptions) -> list[Job]:
-        """Record one QUEUED job per pair. Nothing is sent yet."""
-        return [self.enqueue_spec(spec) for spec in job_specs(batch, options)]
-
-    def enqueue_spec(self, spec: JobSpec) -> Job:
-        base_url = DEMO_BASE_URL if self.demo else self.base_url
-        job = self.store.add_job(spec, base_url=base_url, demo=self.demo)
-        self._session_jobs.add(job.id)
-        return job
+    def remember_session_jobs(self, job_ids: Iterable[int]) -> None:
+        """Jobs made by this engine (a demo session keeps only its own demo jobs)."""
+        self._session_jobs.update(job_ids)
 
     def apply_settings(self, settings: Settings) -> None:
         """Point a running engine at newly saved settings (address, library, pacing, proxy)."""
@@ -187,94 +165,6 @@ class Engine:
                     error_message="Demo jobs stop when the demo session ends.",
                     error_fix="Start the demo again to make a new one."))
         return done
-
-    # -- user decisions ------------------------------------------------------
-
-    def retry(self, job_id: int, *, confirm_possible_duplicate: bool = False) -> Job:
-        """Queue a failed job again. An UNCERTAIN job needs the user's explicit consent."""
-        job = self._get(job_id)
-        if job.state is JobState.UNCERTAIN and not confirm_possible_duplicate:
-            raise JobNotRetryableError(
-                "The provider may already have accepted this job; sending it again could "
-                "charge you twice.",
-                fix="Check your provider's dashboard first; then confirm to send it again.")
-        if job.state is JobState.FAILED and job.error_kind is FailureKind.CONTENT_POLICY:
-            raise JobNotRetryableError(
-                "The provider's content policy refused this picture or clip; the same inputs "
-                "would be refused again.",
-                fix="Choose another picture or motion clip and generate a new job.")
-        if job.state not in (JobState.FAILED, JobState.UNCERTAIN, JobState.CANCELLED,
-                             JobState.EXPIRED):
-            raise JobNotRetryableError(f"Job {job.id} is {job.state.label.lower()}, not failed.")
-        return self.store.transition(
-            job.id, JobState.QUEUED, message="queued again by the user",
-            task_id=None, provider_status=None, progress=0, transfer_done=0, transfer_total=0,
-            error_kind=None, error_code=None, error_message=None, error_fix=None,
-            submitted_at=None, completed_at=None, result_url=None, result_expires_at=None,
-            next_poll_at=None)
-
-    def cancel(self, job_id: int) -> Job:
-        """Stop following a job locally. A task already at the provider keeps running there."""
-        job = self._get(job_id)
-        if job.state.is_terminal:
-            return job
-        fix = ("The provider may still finish and bill it." if job.task_id else "")
-        return self.store.transition(job.id, JobState.CANCELLED, message="cancelled by the user",
-                                     error_message="Cancelled.", error_fix=fix)
-
-    # -- running -------------------------------------------------------------
-
-    def run_job(
-        self,
-        job_id: int,
-        *,
-        on_update: JobCallback | None = None,
-        cancel: threading.Event | None = None,
-        stop_after_submit: bool = False,
-    ) -> Job:
-        """Carry one job as far as it can go now; return it in its resting state.
-
-        Returns a terminal job, or an active one when ``cancel`` was set, when
-        ``stop_after_submit`` and the task was created, or when another process
-        runs this job. Raises :class:`api_errors.NetworkError` (job left active,
-        resumable) when the provider stays unreachable after the client's retries.
-        """
-        cancel = cancel or threading.Event()
-        if not self.store.claim(job_id, self.owner):
-            log.info("job %s is being run by another process", job_id)
-            return self._get(job_id)
-        run = _JobRun(self, self._get(job_id), on_update, cancel)
-        try:
-            return run.execute(stop_after_submit=stop_after_submit)
-        finally:
-            self.store.release(job_id, self.owner)
-
-    def run_jobs(
-        self,
-        job_ids: Iterable[int],
-        *,
-        on_update: JobCallback | None = None,
-        cancel: threading.Event | None = None,
-        stop_after_submit: bool = False,
-    ) -> dict[int, Job | api_errors.KlingError]:
-        """Run several jobs, at most ``settings.max_concurrent_jobs`` at once."""
-        ids = list(job_ids)
-        results: dict[int, Job | api_errors.KlingError] = {}
-        if not ids:
-            return results
-        workers = max(1, min(self.settings.max_concurrent_jobs, len(ids)))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kling-job") as pool:
-            futures = {
-                job_id: pool.submit(self.run_job, job_id, on_update=on_update, cancel=cancel,
-                                    stop_after_submit=stop_after_submit)
-                for job_id in ids
-            }
-            for job_id, future in futures.items():
-                try:
-                    results[job_id] = future.result()
-                except api_errors.KlingError as exc:
-                    results[job_id] = exc
-        return results
 
     # -- internals -----------------------------------------------------------
 
@@ -325,271 +215,50 @@ class Engine:
             self._key_for(self.base_url)
 
     def _key_for(self, base_url: str) -> str:
+        """The key of ``base_url``'s provider, and no other: a key is never sent elsewhere."""
         if self.demo_base_url is not None and base_url == self.demo_base_url:
             return self._explicit_key or "demo-key"
-        key = self._explicit_key or get_api_key()
+        if self._explicit_key is not None and _same_origin(base_url, self.base_url):
+            return self._explicit_key
+        self._migrate_legacy_key()
+        key = get_api_key(base_url=base_url)
         if not key:
-            raise NoApiKeyError()
+            raise NoApiKeyError(
+                f"No API key is set up for {provider_host(base_url)}.",
+                fix=(f"Paste the key for {provider_host(base_url)} in Settings (it is kept in "
+                     "the system keyring); the job waits until then. Or try the demo, which "
+                     "needs no key."))
         return key
+
+    def _migrate_legacy_key(self) -> None:
+        """Once per process: a key stored before keys had a provider belongs to the
+        provider this install was using (its settings' address)."""
+        if self._legacy_checked or self.demo:
+            return
+        self._legacy_checked = True
+        try:
+            if migrate_legacy_key(self.base_url):
+                log.info("moved the stored API key to %s", provider_host(self.base_url))
+        except (api_errors.KlingError, ValueError) as exc:
+            log.warning("the stored API key could not be moved to its provider: %s",
+                        type(exc).__name__)
 
     def pacing(self) -> Pacing:
         return Pacing(self.settings.poll_min_interval, self.settings.poll_max_interval)
 
 
-class _JobRun:
-    """One attempt at advancing one job; owns nothing beyond the call."""
-
-    PROGRESS_WRITE_INTERVAL = 1.0   # seconds between transfer-progress writes to SQLite
-    PROGRESS_EMIT_INTERVAL = 0.1    # seconds between progress callbacks
-
-    def __init__(self, engine: Engine, job: Job, on_update: JobCallback | None,
-                 cancel: threading.Event) -> None:
-        self.engine = engine
-        self.store = engine.store
-        self.job = job
-        self.on_update = on_update
-        self.cancel = cancel
-        self._last_write = 0.0
-        self._last_emit = 0.0
-
-    # -- bookkeeping -----------------------------------------------------------
-
-    def emit(self, job: Job) -> Job:
-        self.job = job
-        if self.on_update is not None:
-            self.on_update(job)
-        return job
-
-    def move(self, state: JobState, message: str = "", **fields: object) -> Job:
-        return self.emit(self.store.transition(self.job.id, state, message=message, **fields))
-
-    def save(self, **fields: object) -> Job:
-        return self.emit(self.store.update(self.job.id, **fields))
-
-    def transfer_progress(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self._last_write >= self.PROGRESS_WRITE_INTERVAL or done == total:
-            self._last_write = now
-            self.save(transfer_done=done, transfer_total=total)
-        elif now - self._last_emit >= self.PROGRESS_EMIT_INTERVAL:
-            self._last_emit = now
-            self.emit(replace(self.job, transfer_done=done, transfer_total=total))
-
-    def fail(self, exc: api_errors.KlingError, kind: FailureKind) -> Job:
-        return self.move(JobState.FAILED, message=type(exc).__name__, error_kind=kind,
-                         error_code=exc.code, error_message=exc.message, error_fix=exc.fix)
-
-    # -- the state machine -----------------------------------------------------
-
-    def execute(self, *, stop_after_submit: bool) -> Job:
-        self.emit(self.job)
-        while not self.cancel.is_set():
-            state = self.job.state
-            if state.is_terminal:
-                return self.job
-            if state in (JobState.QUEUED, JobState.UPLOADING):
-                self.submit()
-                if stop_after_submit and self.job.state is JobState.SUBMITTED:
-                    return self.job
-            elif state is JobState.SUBMITTING:
-                self.move(
-                    JobState.UNCERTAIN, message="interrupted while sending",
-                    error_kind=FailureKind.UNKNOWN,
-                    error_message=("The app stopped while this job was being sent, so it is "
-                                   "not known whether the provider accepted (and billed) it."),
-                    error_fix=("Check the task list in your provider's dashboard; send it again "
-                               "only if it is not there."))
-            elif state is JobState.SUBMITTED:
-                if stop_after_submit:
-                    return self.job
-                self.poll_once()
-            elif state is JobState.DOWNLOADING:
-                self.download()
-            self.engine.store.heartbeat(self.job.id, self.engine.owner)
-        return self.job
-
-    def submit(self) -> None:
-        job = self.job
-        spec = job.spec
-        try:
-            client = self.engine.client_for(job)
-        except api_errors.AuthenticationError as exc:
-            self.fail(exc, FailureKind.AUTH)
-            return
-        self.move(JobState.UPLOADING, message="uploading inputs", transfer_done=0,
-                  transfer_total=0)
-        try:
-            image_url = self.upload_if_local(client, spec.image)
-            video_url = self.upload_if_local(client, spec.video)
-        except api_errors.CancelledError:
-            return
-        except api_errors.UploadRefusedError as exc:
-            self.fail(exc, FailureKind.UPLOAD_REFUSED)
-            return
-        except api_errors.KlingError as exc:
-            self.fail_from_error(exc)
-            return
-        if self.cancel.is_set():
-            return
-        request = GenerationRequest(
-            image_url=image_url, video_url=video_url, model=spec.model, mode=spec.mode,
-            prompt=spec.prompt, orientation=spec.orientation,
-            keep_original_sound=spec.keep_original_sound)
-        # Durable BEFORE sending: a crash from here on must never re-create blindly.
-        self.move(JobState.SUBMITTING, message="sending the create call")
-        try:
-            task = client.create_task(request)
-        except api_errors.SubmissionUncertainError as exc:
-            self.move(JobState.UNCERTAIN, message="create call outcome unknown",
-                      create_calls=self.job.create_calls + 1, error_kind=FailureKind.UNKNOWN,
-                      error_code=exc.code, error_message=exc.message, error_fix=exc.fix)
-            return
-        except api_errors.KlingError as exc:
-            # The provider said the task was NOT created (or we never reached it).
-            self.fail_from_error(exc)
-            return
-        now = time.time()
-        self.move(JobState.SUBMITTED, message=f"task {task.id} created", task_id=task.id,
-                  create_calls=self.job.create_calls + 1, submitted_at=now,
-                  provider_status=str(task.status), progress=task.progress,
-                  estimated_time=task.estimated_time, transfer_done=0, transfer_total=0,
-                  next_poll_at=now + self.engine.pacing().first_delay(task.estimated_time))
-        if task.status.is_final:
-            self.apply_task(task)
-
-    def upload_if_local(self, client: KlingClient, source: str) -> str:
-        if source.startswith(("https://", "http://")):
-            return source
-        uploaded = client.upload_file(Path(source), progress=self.transfer_progress,
-                                      cancel=self.cancel)
-        return uploaded.url
-
-    def poll_once(self) -> None:
-        job = self.job
-        assert job.task_id is not None
-        wait = (job.next_poll_at or 0.0) - time.time()
-        if wait > 0 and self.cancel.wait(wait):
-            return
-        client = self.engine.client_for(job)
-        try:
-            task = client.get_task(job.task_id, cancel=self.cancel)
-        except api_errors.CancelledError:
-            return
-        except (api_errors.AuthenticationError, api_errors.InsufficientBalanceError,
-                api_errors.NotFoundError, api_errors.InvalidRequestError) as exc:
-            self.fail_from_error(exc)
-            return
-        except api_errors.KlingError as exc:
-            # Unreachable or busy after the client's retries: keep the job, let the caller decide.
-            self.save(error_message=exc.message, error_fix=exc.fix)
-            raise
-        self.apply_task(task)
-
-    def apply_task(self, task: Task) -> None:
-        now = time.time()
-        if task.status is TaskStatus.COMPLETED:
-            url = task.result_url
-            if not url:
-                self.move(JobState.FAILED, message="completed without a result",
-                          provider_status=str(task.status), error_kind=FailureKind.PROVIDER,
-                          error_message=(f"The provider finished task {task.id} but sent no "
-                                         "video link."),
-                          error_fix="Contact the provider with the task id.")
-                return
-            completed = self.job.completed_at or now
-            self.move(JobState.DOWNLOADING, message="provider finished", progress=100,
-                      provider_status=str(task.status), result_url=url, completed_at=completed,
-                      result_expires_at=completed + RESULT_LINK_LIFETIME, error_message=None,
-                      error_fix=None)
-        elif task.status is TaskStatus.FAILED:
-            error = task.error
-            message = error.message if error else f"Task {task.id} failed at the provider."
-            if error is not None and error.is_content_policy:
-                kind = FailureKind.CONTENT_POLICY
-                fix = ("The provider's content rules refused this picture or clip. Choose "
-                       "another picture or motion clip; this job will not be sent again.")
-            else:
-                kind = FailureKind.PROVIDER
-                fix = "Try again later, or with another clip. The task id helps the provider."
-            self.move(JobState.FAILED, message="task failed", provider_status=str(task.status),
-                      progress=task.progress, error_kind=kind,
-                      error_code=error.code if error else None, error_message=message,
-                      error_fix=fix)
-        elif task.status is TaskStatus.CANCELLED:
-            self.move(JobState.CANCELLED, message="cancelled at the provider",
-                      provider_status=str(task.status),
-                      error_message="The provider cancelled this task.", error_fix="")
-        else:
-            pacing = self.engine.pacing()
-            previous_gap = max(pacing.min_interval,
-                               (now - (self.job.updated_at or now)) or pacing.min_interval)
-            remaining = None
-            if task.estimated_time is not None and self.job.submitted_at is not None:
-                remaining = max(0.0, self.job.submitted_at + task.estimated_time - now)
-            delay = pacing.next_delay(previous_gap, progressed=task.progress != self.job.progress,
-                                      remaining=remaining)
-            self.save(provider_status=str(task.status), progress=task.progress,
-                      estimated_time=task.estimated_time, next_poll_at=now + delay,
-                      error_message=None, error_fix=None)
-
-    def download(self) -> None:
-        job = self.job
-        now = time.time()
-        if job.result_expires_at is not None and now > job.result_expires_at:
-            self.move(JobState.EXPIRED, message="result link expired",
-                      error_message=("The video was finished more than 24 hours ago and its "
-                                     "download link has expired before it could be saved."),
-                      error_fix=("Keep the app (or `kling-desktop wait`) running until jobs are "
-                                 "saved; this video has to be generated again."))
-            return
-        assert job.result_url is not None
-        target = Path(job.output_path) if job.output_path else self.engine.library.target_path(job)
-        if not job.output_path:
-            self.save(output_path=str(target))
-        client = self.engine.client_for(job)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            error = LibraryWriteError.from_os_error(exc, target)
-            self.save(error_message=error.message, error_fix=error.fix)
-            raise error from exc
-        try:
-            client.download(job.result_url, target, progress=self.transfer_progress,
-                            cancel=self.cancel)
-        except api_errors.CancelledError:
-            return
-        except (api_errors.NotFoundError, api_errors.AuthenticationError) as exc:
-            self.move(JobState.EXPIRED, message="result link refused",
-                      error_code=exc.code,
-                      error_message=("The provider no longer serves this video "
-                                     f"({exc.message})."),
-                      error_fix="Generate it again.")
-            return
-        except api_errors.KlingError as exc:
-            self.save(error_message=exc.message, error_fix=exc.fix)
-            raise
-        entry = self.engine.library.add_result(
-            self.job, target, copy_inputs=self.engine.settings.keep_inputs)
-        self.move(JobState.COMPLETED, message="saved to the library",
-                  output_path=str(entry.video_path), transfer_done=0, transfer_total=0,
-                  error_message=None, error_fix=None)
-
-    def fail_from_error(self, exc: api_errors.KlingError) -> Job:
-        return self.fail(exc, classify(exc))
+def provider_host(base_url: str) -> str:
+    """The provider's name for messages ("api.foxapi.cc"; "the demo" for demo jobs)."""
+    if base_url == DEMO_BASE_URL:
+        return "the demo"
+    try:
+        return provider_name(base_url)
+    except ValueError:
+        return "the provider"
 
 
-def classify(exc: api_errors.KlingError) -> FailureKind:
-    """What the user can do about an error, in one word."""
-    if isinstance(exc, api_errors.AuthenticationError):
-        return FailureKind.AUTH
-    if isinstance(exc, api_errors.InsufficientBalanceError):
-        return FailureKind.BALANCE
-    if isinstance(exc, api_errors.UploadRefusedError):
-        return FailureKind.UPLOAD_REFUSED
-    if isinstance(exc, api_errors.InvalidRequestError):
-        return FailureKind.INVALID
-    if exc.retryable:
-        return FailureKind.RETRYABLE
-    if isinstance(exc, api_errors.NotFoundError):
-        return FailureKind.PROVIDER
-    return FailureKind.UNKNOWN
+def _same_origin(a: str, b: str) -> bool:
+    try:
+        return provider_origin(a) == provider_origin(b)
+    except ValueError:
+        return False

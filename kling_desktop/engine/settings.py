@@ -36,7 +36,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MAX_CONCURRENT_JOBS: Final = 10
+MAX_CONCURRENT_JOBS: Final = 20
 _PROXY_SCHEMES: Final = ("http", "https", "socks5", "socks5h")
 
 
@@ -49,7 +49,9 @@ def rate_key(model: str, mode: str) -> str:
 class Settings:
     base_url: str = DEFAULT_BASE_URL
     library_dir: str | None = None          # None: the default library folder
-    max_concurrent_jobs: int = 3            # 1..MAX_CONCURRENT_JOBS
+    # tasks running at the provider at once (the smallest plan we know allows 5); the
+    # rest wait in line locally. 1..MAX_CONCURRENT_JOBS
+    max_concurrent_jobs: int = 5
     poll_min_interval: float = 5.0          # seconds
     poll_max_interval: float = 60.0
     proxy: str = ""                         # "": the system's proxy settings
@@ -76,7 +78,7 @@ class Settings:
             problems.append(f"Provider address: {exc.message} {exc.fix}".strip())
         if not 1 <= self.max_concurrent_jobs <= MAX_CONCURRENT_JOBS:
             problems.append(
-                f"Videos at once must be between 1 and {MAX_CONCURRENT_JOBS}.")
+                f"Tasks at the provider at once must be between 1 and {MAX_CONCURRENT_JOBS}.")
         if not self.poll_min_interval > 0:
             problems.append("The shortest wait between status checks must be above 0 seconds.")
         if self.poll_max_interval < self.poll_min_interval:

@@ -22,7 +22,6 @@ import logging
 import os
 import socket
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -33,8 +32,9 @@ from types import TracebackType
 from typing import Any, Final
 
 from kling_desktop.api.errors import KlingError
-from kling_desktop.api.models import Mode, Model, Orientation
-from kling_desktop.engine.jobs import FailureKind, Job, JobSpec, JobState
+from kling_desktop.api.models import GenerationOptions, Mode, Model, Orientation
+from kling_desktop.engine.jobs import BlockedOn, FailureKind, Job, JobSpec, JobState
+from kling_desktop.paths import make_private
 
 __all__ = [
     "MIGRATIONS",
@@ -43,6 +43,7 @@ __all__ = [
     "DatabaseTooNewError",
     "FailureKind",
     "Job",
+    "JobConflictError",
     "JobEvent",
     "JobNotFoundError",
     "JobSpec",
@@ -127,6 +128,18 @@ class DatabaseTooNewError(StoreError):
         )
         self.found = found
         self.supported = supported
+
+
+class JobConflictError(StoreError):
+    """A job was not in the state a change expected: someone else moved it first."""
+
+    default_fix = "Nothing was changed; the job list shows the job as it is now."
+
+    def __init__(self, job_id: int, found: JobState, expected: Sequence[str]) -> None:
+        super().__init__(f"Job {job_id} is {found.label.lower()} now, so it was left as it is.")
+        self.job_id = job_id
+        self.found = found
+        self.expected = tuple(expected)
 
 
 class JobNotFoundError(StoreError):
@@ -293,6 +306,18 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX results_mark ON results(mark)",
         "CREATE INDEX results_demo ON results(demo, saved_at)",
     ),
+    # 5: the job service: reused uploads, why an active job waits, what the provider
+    #    reports about the result (its real length, the model used, the charge)
+    (
+        "ALTER TABLE jobs ADD COLUMN image_url TEXT",
+        "ALTER TABLE jobs ADD COLUMN video_url TEXT",
+        "ALTER TABLE jobs ADD COLUMN uploaded_at REAL",
+        "ALTER TABLE jobs ADD COLUMN blocked_on TEXT",
+        "ALTER TABLE jobs ADD COLUMN download_attempts INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE jobs ADD COLUMN result_duration REAL",
+        "ALTER TABLE jobs ADD COLUMN model_used TEXT",
+        "ALTER TABLE jobs ADD COLUMN provider_usage TEXT",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -300,9 +325,10 @@ SCHEMA_VERSION: Final = len(MIGRATIONS)
 
 # ------------------------------------------------------------------------- rows
 
-_SPEC_FIELDS: Final = tuple(f.name for f in dataclasses.fields(JobSpec))
+# The spec's columns: its own plain fields plus the options record's, flattened.
+_OPTION_FIELDS: Final = tuple(f.name for f in dataclasses.fields(GenerationOptions))
+_SPEC_FIELDS: Final = tuple(f.name for f in dataclasses.fields(JobSpec) if f.name != "options")
 _JOB_FIELDS: Final = tuple(f.name for f in dataclasses.fields(Job) if f.name != "spec")
-_JOB_COLUMNS: Final = _JOB_FIELDS + _SPEC_FIELDS
 # Fields update()/transition() accept ("spec" replaces every spec column).
 _UPDATABLE: Final = frozenset(_JOB_FIELDS) - {"id", "created_at", "state"} | {"spec"}
 
@@ -318,6 +344,8 @@ def _to_db(name: str, value: object) -> object:
         return str(JobState(str(value)))
     if name == "error_kind":
         return str(FailureKind(str(value)))
+    if name == "blocked_on":
+        return str(BlockedOn(str(value)))
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, str):
@@ -325,23 +353,31 @@ def _to_db(name: str, value: object) -> object:
     return value
 
 
+def _spec_columns(spec: JobSpec) -> dict[str, object]:
+    columns = {name: _to_db(name, getattr(spec, name)) for name in _SPEC_FIELDS}
+    columns.update({name: _to_db(name, getattr(spec.options, name)) for name in _OPTION_FIELDS})
+    return columns
+
+
 def _job_from_row(row: sqlite3.Row) -> Job:
-    spec = JobSpec(
-        image=row["image"],
-        video=row["video"],
+    options = GenerationOptions(
         model=Model(row["model"]),
         mode=Mode(row["mode"]),
         prompt=row["prompt"],
         orientation=Orientation(row["orientation"]),
         keep_original_sound=bool(row["keep_original_sound"]),
-        billable_seconds=row["billable_seconds"],
-        batch_id=row["batch_id"],
     )
+    spec = JobSpec(options=options, **{name: row[name] for name in _SPEC_FIELDS})
     values: dict[str, Any] = {name: row[name] for name in _JOB_FIELDS}
     values["state"] = JobState(values["state"])
     values["demo"] = bool(values["demo"])
     if values["error_kind"] is not None:
         values["error_kind"] = FailureKind(values["error_kind"])
+    if values["blocked_on"] is not None:
+        try:
+            values["blocked_on"] = BlockedOn(values["blocked_on"])
+        except ValueError:
+            values["blocked_on"] = BlockedOn.PROVIDER
     return Job(spec=spec, **values)
 
 
@@ -475,52 +511,51 @@ def _result_from_row(row: sqlite3.Row) -> ResultRecord:
     return ResultRecord(**values)
 
 
-# ----------------------------------------------------------------------- claims
+# ---------------------------------------------------------------------- holders
 
 
 def owner_id() -> str:
-    """Who is running jobs here: ``"<hostname>:<pid>"``."""
+    """This process, for holder labels: ``"<hostname>:<pid>"``."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if sys.platform == "win32":
-        import ctypes
+StateSet = JobState | Iterable[JobState]
 
-        kernel32 = ctypes.windll.kernel32
-        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-        if not handle:
-            return bool(kernel32.GetLastError() == 5)  # access denied: it exists
-        try:
-            code = ctypes.c_ulong()
-            if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
-                return True
-            return code.value == 259  # STILL_ACTIVE
-        finally:
-            kernel32.CloseHandle(handle)
+# A file this old and still empty is not one another process is creating right now.
+_EMPTY_GRACE_SECONDS: Final = 10.0
+
+
+def _is_abandoned_empty(path: Path) -> bool:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, belongs to someone else
+        info = path.stat()
     except OSError:
-        return True  # cannot tell: rely on the stale timeout
-    return True
-
-
-def _owner_dead(owner: str) -> bool:
-    """True only when ``owner`` is a process on this host that is certainly gone."""
-    host, sep, pid_text = owner.rpartition(":")
-    if not sep or host != socket.gethostname():
         return False
+    return info.st_size == 0 and time.time() - info.st_mtime > _EMPTY_GRACE_SECONDS
+
+
+def _move_aside(path: Path, why: str) -> Path:
+    """Rename the database (and its WAL files) to ``<name>.<why>-<time>``; never delete."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.{why}-{stamp}")
+    counter = 1
+    while target.exists():
+        counter += 1
+        target = path.with_name(f"{path.name}.{why}-{stamp}-{counter}")
     try:
-        pid = int(pid_text)
-    except ValueError:
-        return False
-    return not _pid_alive(pid)
+        os.replace(path, target)
+        for suffix in ("-wal", "-shm"):
+            companion = path.with_name(path.name + suffix)
+            if companion.exists():
+                os.replace(companion, target.with_name(target.name + suffix))
+    except OSError as exc:
+        raise _os_error(exc) from exc
+    return target
+
+
+def _state_names(states: StateSet) -> list[str]:
+    if isinstance(states, JobState):
+        return [str(states)]
+    return [str(JobState(state)) for state in states]
 
 
 # ------------------------------------------------------------------------ store
@@ -532,10 +567,26 @@ class JobStore:
     def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
+        #: Where an empty or damaged job list was moved before a new one was started
+        #: (the faces tell the user; the file is never deleted).
+        self.moved_aside: Path | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise _os_error(exc) from exc
+        if _is_abandoned_empty(self.path):
+            self.moved_aside = _move_aside(self.path, "empty")
+        try:
+            self._open(busy_timeout)
+        except StoreCorruptError:
+            self.moved_aside = _move_aside(self.path, "damaged")
+            self._open(busy_timeout)
+        if self.moved_aside is not None:
+            log.warning("job database: %s was unusable and was moved to %s; started a new one",
+                        self.path.name, self.moved_aside)
+        make_private(self.path)
+
+    def _open(self, busy_timeout: float) -> None:
         with _translated():
             self._db = sqlite3.connect(
                 self.path,
@@ -558,6 +609,15 @@ class JobStore:
             self._db.close()
             self._closed = True
             raise
+
+    @property
+    def moved_aside_message(self) -> str | None:
+        """Plain words for the user when the job list had to be started anew."""
+        if self.moved_aside is None:
+            return None
+        return (f"The job list {self.path} was empty or damaged, so a new one was started. "
+                f"The old file was kept as {self.moved_aside}; your videos in the library are "
+                "untouched.")
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -651,19 +711,28 @@ class JobStore:
             if name == "spec":
                 if not isinstance(value, JobSpec):
                     raise TypeError("spec must be a JobSpec")
-                for spec_name in _SPEC_FIELDS:
-                    columns[spec_name] = _to_db(spec_name, getattr(value, spec_name))
+                columns.update(_spec_columns(value))
             else:
                 columns[name] = _to_db(name, value)
         return columns
 
     @staticmethod
-    def _apply(db: sqlite3.Connection, job_id: int, columns: dict[str, object]) -> None:
+    def _apply(db: sqlite3.Connection, job_id: int, columns: dict[str, object],
+               expect: StateSet | None = None) -> None:
         sql = ", ".join(f"{name} = ?" for name in columns)
-        cursor = db.execute(f"UPDATE jobs SET {sql} WHERE id = ?",  # noqa: S608 - known names
-                            [*columns.values(), job_id])
+        params: list[object] = [*columns.values(), job_id]
+        where = "id = ?"
+        if expect is not None:
+            wanted = _state_names(expect)
+            where += f" AND state IN ({', '.join('?' for _ in wanted)})"
+            params.extend(wanted)
+        cursor = db.execute(f"UPDATE jobs SET {sql} WHERE {where}",  # noqa: S608 - known names
+                            params)
         if cursor.rowcount == 0:
-            raise JobNotFoundError(job_id)
+            row = db.execute("SELECT state FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                raise JobNotFoundError(job_id)
+            raise JobConflictError(job_id, JobState(row["state"]), _state_names(expect or ()))
 
     @staticmethod
     def _add_event(db: sqlite3.Connection, job_id: int, when: float, state: JobState,
@@ -675,9 +744,7 @@ class JobStore:
 
     def add_job(self, spec: JobSpec, *, base_url: str, demo: bool) -> Job:
         now = time.time()
-        columns: dict[str, object] = {
-            name: _to_db(name, getattr(spec, name)) for name in _SPEC_FIELDS
-        }
+        columns = _spec_columns(spec)
         columns.update(state=str(JobState.QUEUED), base_url=base_url, demo=int(demo),
                        created_at=now, updated_at=now)
         names = ", ".join(columns)
@@ -725,24 +792,33 @@ class JobStore:
         active = [s for s in JobState if s.is_active]
         return sorted(self.list_jobs(states=active), key=lambda job: (job.created_at, job.id))
 
-    def update(self, job_id: int, **fields: object) -> Job:
-        """Change some fields of a job (not its state: see :meth:`transition`)."""
+    def update(self, job_id: int, *, expect: StateSet | None = None, **fields: object) -> Job:
+        """Change some fields of a job (not its state: see :meth:`transition`).
+
+        With ``expect``, only while the job is in one of those states
+        (:class:`JobConflictError` otherwise).
+        """
         columns = self._assignments(fields)
         columns.setdefault("updated_at", time.time())
         with self._write() as db:
-            self._apply(db, job_id, columns)
+            self._apply(db, job_id, columns, expect)
             return self._select_job(db, job_id)
 
-    def transition(self, job_id: int, state: JobState, *, message: str = "",
-                   **fields: object) -> Job:
-        """Move a job to ``state`` (plus ``fields``) and log it, durably, in one transaction."""
+    def transition(self, job_id: int, state: JobState, *, expect: StateSet | None = None,
+                   message: str = "", **fields: object) -> Job:
+        """Move a job to ``state`` (plus ``fields``) and log it, durably, in one transaction.
+
+        ``expect`` makes it a compare-and-set: the move happens only when the job is
+        still in one of those states, else :class:`JobConflictError` and nothing changes.
+        Every move the job service makes names the state it expects to leave.
+        """
         state = JobState(state)
         columns = self._assignments(fields)
         now = time.time()
         columns["state"] = str(state)
         columns.setdefault("updated_at", now)
         with self._write(durable=True) as db:
-            self._apply(db, job_id, columns)
+            self._apply(db, job_id, columns, expect)
             self._add_event(db, job_id, now, state, message)
             return self._select_job(db, job_id)
 
@@ -759,53 +835,19 @@ class JobStore:
         with self._write() as db:
             return db.execute("DELETE FROM jobs WHERE id = ?", (job_id,)).rowcount > 0
 
-    # -- claims --------------------------------------------------------------
+    # -- holders -------------------------------------------------------------
 
-    def claim(self, job_id: int, owner: str, *, stale_after: float = 120.0) -> bool:
-        """Take the right to run ``job_id``. False when another live owner holds it.
+    def set_holder(self, job_id: int, holder: str | None) -> None:
+        """Record who follows a job now, for display only ("the window (pid 4242)").
 
-        A claim is free when unset, held by ``owner`` already, held by a process
-        on this host that no longer exists, or not refreshed (:meth:`heartbeat`)
-        for ``stale_after`` seconds.
+        Ownership itself is the operating system's lock (:mod:`ownership`); this
+        label only lets another process say who holds it. A stale label is harmless.
         """
         with self._write() as db:
-            row = db.execute("SELECT claim_owner, claim_at FROM jobs WHERE id = ?",
-                             (job_id,)).fetchone()
-            if row is None:
-                raise JobNotFoundError(job_id)
-            holder: str | None = row["claim_owner"]
-            since: float = row["claim_at"] or 0.0
-            now = time.time()
-            free = (
-                holder is None
-                or holder == owner
-                or now - since >= stale_after
-                or _owner_dead(holder)
-            )
-            if not free:
-                return False
-            if holder not in (None, owner):
-                log.info("job %d: taking over the claim of %s", job_id, holder)
             db.execute("UPDATE jobs SET claim_owner = ?, claim_at = ? WHERE id = ?",
-                       (owner, now, job_id))
-            return True
+                       (holder, time.time() if holder else None, job_id))
 
-    def heartbeat(self, job_id: int, owner: str) -> bool:
-        """Refresh ``owner``'s claim. False when ``owner`` does not hold it (any more)."""
-        with self._write() as db:
-            cursor = db.execute(
-                "UPDATE jobs SET claim_at = ? WHERE id = ? AND claim_owner = ?",
-                (time.time(), job_id, owner))
-            return cursor.rowcount > 0
-
-    def release(self, job_id: int, owner: str) -> None:
-        """Give up ``owner``'s claim (no-op when someone else holds it)."""
-        with self._write() as db:
-            db.execute(
-                "UPDATE jobs SET claim_owner = NULL, claim_at = NULL "
-                "WHERE id = ? AND claim_owner = ?", (job_id, owner))
-
-    def claimed_by(self, job_id: int) -> str | None:
+    def holder(self, job_id: int) -> str | None:
         with self._read() as db:
             row = db.execute("SELECT claim_owner FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return None if row is None else row["claim_owner"]

@@ -70,8 +70,9 @@ from PySide6.QtWidgets import (
 )
 
 from kling_desktop.api.errors import KlingError
-from kling_desktop.api.models import Mode, Model, TaskStatus
-from kling_desktop.engine.jobs import FailureKind, Job, JobState
+from kling_desktop.api.models import Mode, Model
+from kling_desktop.engine.jobs import BlockedOn, FailureKind, Job, JobState
+from kling_desktop.engine.status import describe
 from kling_desktop.ui.job_controller import OfflineInfo
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import error_color, muted_color, ok_color, warning_color
@@ -131,13 +132,18 @@ class RowState:
 
     offline: OfflineInfo | None = None
     note: KlingError | None = None
+    service_note: str = ""     # the job service's word: "waiting for a free slot (2nd in line)"
 
 
 def actions_for(job: Job, state: RowState | None = None) -> list[str]:
     """The row's buttons, most useful first."""
     state = state or RowState()
     if job.state.is_active:
-        if state.offline is not None:
+        if job.blocked_on is BlockedOn.KEY:
+            return [Action.OPEN_SETTINGS, Action.CANCEL]
+        if job.blocked_on is BlockedOn.BALANCE:
+            return [Action.TOP_UP, Action.TRY_NOW, Action.CANCEL]
+        if state.offline is not None or job.blocked_on is not None:
             return [Action.TRY_NOW, Action.CANCEL]
         if state.note is not None:
             return [Action.RETRY, Action.CANCEL]
@@ -173,22 +179,6 @@ def _percent(done: int, total: int) -> int | None:
     return max(0, min(100, math.floor(100 * done / total)))
 
 
-def remaining_text(job: Job, now: float | None = None) -> str:
-    """The provider's estimate, e.g. "about 40 s left"; "" when it gave none."""
-    if job.estimated_time is None or job.submitted_at is None:
-        return ""
-    now = time.time() if now is None else now
-    left = job.submitted_at + job.estimated_time - now
-    if left < 1:
-        return "almost done"
-    if left > 90:
-        return f"about {math.ceil(left / 60)} min left"
-    seconds = math.ceil(left)
-    if seconds > 10:
-        seconds = 5 * math.ceil(seconds / 5)
-    return f"about {seconds} s left"
-
-
 def status_text(job: Job, state: RowState | None = None, *, now: float | None = None,
                 monotonic_now: float | None = None) -> str:
     """The job's state in a few words, e.g. "Generating 40 % · about 40 s left"."""
@@ -199,30 +189,7 @@ def status_text(job: Job, state: RowState | None = None, *, now: float | None = 
         return f"{head} — retrying in {seconds} s" if seconds > 0 else f"{head} — retrying now"
     if job.state.is_active and state.note is not None:
         return "Stopped — " + state.note.message
-    s = job.state
-    if s is JobState.QUEUED:
-        return "Waiting"
-    if s is JobState.UPLOADING:
-        pct = _percent(job.transfer_done, job.transfer_total)
-        return "Uploading" if pct is None else f"Uploading {pct} %"
-    if s is JobState.SUBMITTING:
-        return "Sending to the provider"
-    if s is JobState.SUBMITTED:
-        if job.provider_status in (None, str(TaskStatus.PENDING)) and job.progress <= 0:
-            return "Queued at the provider"
-        text = f"Generating {job.progress} %"
-        left = remaining_text(job, now)
-        return f"{text} · {left}" if left else text
-    if s is JobState.DOWNLOADING:
-        pct = _percent(job.transfer_done, job.transfer_total)
-        return "Downloading" if pct is None else f"Downloading {pct} %"
-    if s is JobState.COMPLETED:
-        length = job.spec.billable_seconds
-        return f"Saved · {length:g} s video" if length else "Saved"
-    if s in (JobState.FAILED, JobState.EXPIRED):
-        label = s.label
-        return f"{label} — {job.error_message}" if job.error_message else label
-    return s.label
+    return describe(job, note=state.service_note, now=now).headline
 
 
 def detail_text(job: Job, state: RowState | None = None) -> str:
@@ -233,11 +200,7 @@ def detail_text(job: Job, state: RowState | None = None) -> str:
             return state.offline.message
         if state.note is not None:
             return state.note.fix
-        if job.state is JobState.QUEUED:
-            return "Starts when a slot is free."
-        if job.state is JobState.SUBMITTED and job.task_id:
-            return f"Task {job.task_id}"
-        return ""
+        return describe(job, note=state.service_note).detail
     if job.state is JobState.COMPLETED:
         return job.output_path or ""
     if job.state is JobState.UNCERTAIN:
@@ -284,10 +247,10 @@ def _source_name(source: str) -> str:
 
 
 def badges_for(job: Job) -> list[str]:
-    model = {Model.V3: "Kling V3", Model.V2_6: "Kling V2.6"}.get(job.spec.model,
-                                                                 str(job.spec.model))
-    mode = {Mode.STD: "Standard 720p", Mode.PRO: "Pro 1080p"}.get(job.spec.mode,
-                                                                  str(job.spec.mode))
+    model = {Model.V3: "Kling V3", Model.V2_6: "Kling V2.6"}.get(job.spec.options.model,
+                                                                 str(job.spec.options.model))
+    mode = {Mode.STD: "Standard 720p", Mode.PRO: "Pro 1080p"}.get(job.spec.options.mode,
+                                                                  str(job.spec.options.mode))
     badges = [model, mode]
     if job.demo:
         badges.insert(0, "Demo")
@@ -397,6 +360,7 @@ class JobListModel(QAbstractListModel):
         self._rows: dict[int, int] = {}
         self._offline: dict[int, OfflineInfo] = {}
         self._notes: dict[int, KlingError] = {}
+        self._service_notes: dict[int, str] = {}
 
     # Qt interface
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -437,7 +401,8 @@ class JobListModel(QAbstractListModel):
         return self._rows.get(job_id)
 
     def row_state(self, job_id: int) -> RowState:
-        return RowState(self._offline.get(job_id), self._notes.get(job_id))
+        return RowState(self._offline.get(job_id), self._notes.get(job_id),
+                        self._service_notes.get(job_id, ""))
 
     def has_ticking_rows(self) -> bool:
         return any(job.state.is_active for job in self._jobs)
@@ -496,6 +461,13 @@ class JobListModel(QAbstractListModel):
             self._offline.pop(job_id, None)
         else:
             self._offline[job_id] = info
+        self._changed(self._rows.get(job_id))
+
+    def set_service_note(self, job_id: int, text: str) -> None:
+        if text:
+            self._service_notes[job_id] = text
+        else:
+            self._service_notes.pop(job_id, None)
         self._changed(self._rows.get(job_id))
 
     def set_note(self, job_id: int, error: KlingError | None) -> None:
@@ -1144,6 +1116,10 @@ class JobsPanel(QWidget):
     @Slot(int)
     def clear_offline(self, job_id: int) -> None:
         self.model.set_offline(job_id, None)
+
+    @Slot(int, str)
+    def set_service_note(self, job_id: int, text: str) -> None:
+        self.model.set_service_note(job_id, text)
 
     @Slot(int, object)
     def set_note(self, job_id: int, error: object) -> None:

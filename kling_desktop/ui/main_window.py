@@ -231,7 +231,8 @@ class MainWindow(QMainWindow):
             outer.addWidget(self.banner)
 
         self.pages = QStackedWidget(central)
-        self.start_panel = StartPanel(self.tasks, self.icon, self.pages)
+        self.start_panel = StartPanel(self.tasks, self.icon, self.pages,
+                                      base_url=None if self.demo else engine.base_url)
         self.form = GenerateForm(self.tasks, self.user_settings, self.pages)
         self.form.setAccessibleName("New video")
         self.jobs_panel = JobsPanel(self.tasks, self.pages)
@@ -324,6 +325,7 @@ class MainWindow(QMainWindow):
         c.job_failed.connect(self.on_controller_job_failed)
         c.job_offline.connect(self.jobs_panel.set_offline)
         c.job_online.connect(self.jobs_panel.clear_offline)
+        c.job_note.connect(self.jobs_panel.set_service_note)
         c.submitted.connect(self.on_controller_submitted)
         c.submit_failed.connect(self.on_controller_submit_failed)
         c.active_count_changed.connect(self.on_controller_active_count_changed)
@@ -574,9 +576,7 @@ class MainWindow(QMainWindow):
 
     def reuse_job(self, job: Job, *, keep_video: bool, message: str) -> None:
         spec = job.spec
-        self.form.apply_options(JobOptions(
-            model=spec.model, mode=spec.mode, prompt=spec.prompt, orientation=spec.orientation,
-            keep_original_sound=spec.keep_original_sound))
+        self.form.apply_options(spec.options)
         self.form.set_inputs([spec.image], [spec.video] if keep_video else [])
         self.pages.setCurrentWidget(self.splitter)
         self.statusBar().showMessage(message, 10000)
@@ -633,6 +633,9 @@ class MainWindow(QMainWindow):
                 self.gallery.deleteLater()
                 self.gallery = None
         self.controller.set_max_concurrent(settings.max_concurrent_jobs)
+        self.controller.key_changed()
+        if not self.demo:
+            self.start_panel.set_provider(self.engine.base_url)
         self.statusBar().showMessage("Settings saved", 4000)
         if self.is_start_panel_shown():
             self.tasks.run(self.engine.require_key, on_done=lambda _r: self._show_main(True))
@@ -676,6 +679,7 @@ class MainWindow(QMainWindow):
     def on_start_panel_key_ready(self) -> None:
         self.statusBar().showMessage("API key saved", 5000)
         self._show_main(resume=True)
+        self.controller.key_changed()
         self.focus_form()
 
     @Slot()

@@ -18,7 +18,7 @@ MESSAGE_MS = 8000
 
 def notification_text(job: Job) -> tuple[str, str, bool]:
     """Title, body and whether it is bad news, for a job that reached a resting state."""
-    name = job.spec.prompt.strip()[:40] or _name(job.spec.image)
+    name = job.spec.options.prompt.strip()[:40] or _name(job.spec.image)
     demo = " (demo)" if job.demo else ""
     if job.state is JobState.COMPLETED:
         return f"Video saved{demo}", f"{name} is in your library.", False

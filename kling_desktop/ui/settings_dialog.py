@@ -409,10 +409,13 @@ class SettingsDialog(QDialog):
         self.jobs_spin.setRange(1, MAX_CONCURRENT_JOBS)
         self.jobs_spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.jobs_spin.setMinimumWidth(80)
-        self.jobs_spin.setAccessibleName("Videos at once")
-        self.jobs_spin.setToolTip("How many videos are uploaded and generated at the same time")
+        self.jobs_spin.setAccessibleName("Tasks at the provider at once")
+        self.jobs_spin.setToolTip(
+            "How many videos may be generating at the provider at the same time. More jobs wait "
+            "in line here and are sent as soon as one finishes. Plans allow 5 (trial) to 20 "
+            "(standard) at once; going over makes the provider refuse new tasks.")
         self.jobs_spin.valueChanged.connect(self.on_field_changed)
-        form.addRow("&Videos at once", self.jobs_spin)
+        form.addRow("&Tasks at the provider at once", self.jobs_spin)
 
         self.poll_min_spin = QDoubleSpinBox(box)
         self.poll_max_spin = QDoubleSpinBox(box)

@@ -140,6 +140,11 @@ class TaskRunner(QObject):
         self._pool.start(_Call(self._relay, ticket.id, fn, args, kwargs))
         return ticket
 
+    def add_threads(self, count: int) -> None:
+        """Make room for ``count`` more calls at once (a long-running user such as the job
+        scheduler keeps one thread busy for as long as the window lives)."""
+        self._pool.setMaxThreadCount(self._pool.maxThreadCount() + max(0, count))
+
     def cancel(self, key: str) -> None:
         """Drop the result of the latest call made with ``key`` (if still running)."""
         ticket_id = self._latest.pop(key, None)
