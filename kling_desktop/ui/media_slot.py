@@ -38,7 +38,6 @@ from PySide6.QtGui import (
     QDropEvent,
     QGuiApplication,
     QImage,
-    QImageReader,
     QKeySequence,
     QPainter,
     QPaintEvent,
@@ -67,6 +66,7 @@ from PySide6.QtWidgets import (
 )
 
 from kling_desktop.engine.checks import ImageInfo, VideoInfo, is_url
+from kling_desktop.ui.images import Picture, load_picture
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import (
     ElidedLabel,
@@ -146,19 +146,6 @@ def sources_from_mime(mime: QMimeData) -> list[str]:
             elif is_link(text):
                 found.append(text)
     return found
-
-
-def decode_preview(path: str, max_side: int = PREVIEW_DECODE_MAX) -> QImage:
-    """Decode a picture for display (worker thread): EXIF rotation applied, scaled while reading."""
-    reader = QImageReader(path)
-    reader.setAutoTransform(True)
-    size = reader.size()
-    if size.isValid() and max(size.width(), size.height()) > max_side:
-        reader.setScaledSize(size.scaled(max_side, max_side, Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
-    if image.isNull():
-        raise ValueError(reader.errorString())
-    return image
 
 
 class _Preview(QWidget):
@@ -762,9 +749,9 @@ class MediaSlot(QFrame):
             return
         self.preview.set_placeholder("Loading preview…")
         if self.kind is MediaKind.IMAGE:
-            self._tasks.run(decode_preview, source, key=self._preview_key,
-                            on_done=partial(self._on_decoded, source),
-                            on_failed=partial(self._on_decode_failed, source))
+            box = QSize(PREVIEW_DECODE_MAX, PREVIEW_DECODE_MAX)
+            load_picture(self._tasks, source, box, partial(self._on_decoded, source),
+                         key=self._preview_key)
         else:
             if self._poster is None:
                 self._poster = PosterGrabber(self)
@@ -772,12 +759,11 @@ class MediaSlot(QFrame):
                 self._poster.failed.connect(self.on_poster_failed)
             self._poster.grab(source)
 
-    def _on_decoded(self, source: str, image: object) -> None:
-        if isinstance(image, QImage):
-            self._store_preview(source, image)
-
-    def _on_decode_failed(self, source: str, error: BaseException) -> None:
-        self._on_preview_failed(source, str(error))
+    def _on_decoded(self, source: str, picture: Picture) -> None:
+        if picture.image is not None:
+            self._store_preview(source, picture.image)
+        else:
+            self._on_preview_failed(source, picture.error)
 
     def _store_preview(self, source: str, image: QImage) -> None:
         if source not in self._inputs:

@@ -24,6 +24,7 @@ from kling_desktop.engine.library import Library, LibraryEntry, read_sidecar
 from kling_desktop.engine.store import JobStore
 from kling_desktop.ui.gallery import GalleryWidget
 from kling_desktop.ui.gallery.model import GalleryModel
+from tests.media import make_large_png
 from tests.ui.conftest import QT_LOG_IGNORES, WAIT_MS
 from tests.ui.gallery_support import Made, add_results
 
@@ -290,6 +291,22 @@ def test_selecting_shows_every_parameter_and_use_again(
     # two selected: what works on both
     widget.view.selectAll()
     assert detail.pages.currentWidget() is detail.multi
+
+
+def test_a_huge_kept_picture_is_not_decoded_for_the_detail_pane(
+        qtbot: QtBot, gallery: GalleryFactory, library: Library, store: JobStore,
+        media: Path) -> None:
+    entries = add_results(library, store, media, [Made("huge character")])
+    kept = library.input_path(entries[0].image)
+    assert kept is not None
+    # A kept copy that is 8000 × 8000 (a library from before the 40-megapixel check).
+    shutil.copyfile(make_large_png(media, width=8000, height=8000), kept)
+    widget = gallery()
+    assert widget.select_key(rel(library, entries[0]))
+    detail = widget.detail
+    qtbot.waitUntil(lambda: detail.image_preview.text() == "No preview", timeout=WAIT_MS)
+    assert "too large to preview" in detail.image_preview.toolTip()
+    assert detail.image_preview.pixmap().isNull()
 
 
 def test_compare_starts_both_players_in_sync(

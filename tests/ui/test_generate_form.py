@@ -36,10 +36,10 @@ from kling_desktop.ui.confirm import (
     confirmation_text,
 )
 from kling_desktop.ui.generate_form import GenerateForm
-from kling_desktop.ui.media_slot import MediaSlot
+from kling_desktop.ui.media_slot import PREVIEW_DECODE_MAX, MediaSlot
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import muted_color, warning_color
-from tests.media import ffmpeg_available, make_image, make_video
+from tests.media import ffmpeg_available, make_image, make_large_png, make_video
 
 pytestmark = [
     pytest.mark.skipif(not ffmpeg_available(), reason="ffmpeg makes the test media"),
@@ -127,6 +127,32 @@ def test_dropping_a_picture_shows_its_preview_and_size(qtbot: QtBot, form: Gener
     assert (image.width(), image.height()) == (600, 800)
     qtbot.waitUntil(lambda: "600 × 800 px" in form.image_slot.info_text(), timeout=WAIT_MS)
     assert "PNG" in form.image_slot.info_text()
+
+
+def test_a_large_picture_is_previewed_at_preview_size(qtbot: QtBot, form: GenerateForm,
+                                                      media: Path) -> None:
+    picture = make_large_png(media, width=7000, height=5000)   # 35 MP: accepted
+    with qtbot.waitSignal(form.image_slot.preview_shown, timeout=WAIT_MS):
+        assert drop_files(form.image_slot, [picture])
+    image = form.image_slot.preview_image()
+    assert image is not None
+    assert (image.width(), image.height()) == (PREVIEW_DECODE_MAX, 914)
+    qtbot.waitUntil(lambda: "7000 × 5000 px" in form.image_slot.info_text(), timeout=WAIT_MS)
+
+
+def test_a_64_megapixel_picture_is_refused_and_never_decoded(
+        qtbot: QtBot, form: GenerateForm, media: Path) -> None:
+    picture = make_large_png(media, width=8000, height=8000)   # ~190 KB on disk
+    assert drop_files(form.image_slot, [picture])
+    report = wait_checked(qtbot, form)
+    assert not report.ok
+    problems = form.image_slot.problems_text()
+    assert "8000 × 8000 px, 64 megapixels; the limit is 40 megapixels" in problems
+    assert "Scale it down" in problems
+    qtbot.waitUntil(
+        lambda: form.image_slot.preview.placeholder() == "No preview for this file.",
+        timeout=WAIT_MS)
+    assert form.image_slot.preview_image() is None
 
 
 def test_dropping_a_clip_shows_its_first_frame_length_and_resolution(

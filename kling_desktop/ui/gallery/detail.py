@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
-from PySide6.QtGui import QGuiApplication, QImage, QPixmap
+from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -35,7 +35,8 @@ from kling_desktop.engine.library import InputRef, Library, SidecarError, read_s
 from kling_desktop.ui.gallery.actions import Target
 from kling_desktop.ui.gallery.model import error_text, format_duration, title_of
 from kling_desktop.ui.gallery.player import VideoPlayer
-from kling_desktop.ui.gallery.thumbnails import Thumbnails, read_picture
+from kling_desktop.ui.gallery.thumbnails import Thumbnails
+from kling_desktop.ui.images import Picture, load_picture
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import format_bytes, muted_color, warning_color
 
@@ -436,22 +437,22 @@ class DetailPane(QWidget):
             preview.setText("…")
             if ref is image:
                 self._image_key = str(path)
-                self.tasks.run(read_picture, path, INPUT_PREVIEW * 2,
-                               on_done=partial(self._on_image, str(path)),
-                               key="gallery-detail-image")
+                load_picture(self.tasks, path, INPUT_PREVIEW * 2,
+                             partial(self._on_image, str(path)), key="gallery-detail-image")
             else:
                 self._clip_key = f"input:{path}"
                 pixmap = self.thumbnails.pixmap(self._clip_key, path)
                 if pixmap is not None:
                     self._set_preview(self.clip_preview, pixmap)
 
-    def _on_image(self, key: str, image: object) -> None:
-        if key != getattr(self, "_image_key", None) or not isinstance(image, QImage):
+    def _on_image(self, key: str, picture: Picture) -> None:
+        if key != getattr(self, "_image_key", None):
             return
-        if image.isNull():
-            self.image_preview.setText("Unreadable")
+        if picture.image is None:
+            self.image_preview.setText("No preview")
+            self.image_preview.setToolTip(f"No preview: {picture.error}")
             return
-        self._set_preview(self.image_preview, QPixmap.fromImage(image))
+        self._set_preview(self.image_preview, QPixmap.fromImage(picture.image))
 
     def _hide_unknown_rows(self) -> None:
         for value in self.values.values():

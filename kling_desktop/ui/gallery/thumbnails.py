@@ -31,9 +31,10 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QObject, QSize, Qt, QThread, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QImage, QImageReader, QPixmap
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoSink
 
+from kling_desktop.ui.images import decode_picture
 from kling_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -73,16 +74,6 @@ def _save_jpeg(image: QImage, target: Path) -> None:
             tmp.unlink()
 
 
-def read_picture(path: Path, box: QSize) -> QImage:
-    """A picture file decoded no bigger than ``box`` (null image when unreadable)."""
-    reader = QImageReader(str(path))
-    reader.setAutoTransform(True)
-    size = reader.size()
-    if size.isValid() and (size.width() > box.width() or size.height() > box.height()):
-        reader.setScaledSize(size.scaled(box, Qt.AspectRatioMode.KeepAspectRatio))
-    return reader.read()
-
-
 @dataclass
 class _Request:
     key: str
@@ -99,8 +90,7 @@ def _read_cached(cache: Path, video: Path, box: QSize) -> tuple[str | None, QIma
     target = cache / name
     if not target.is_file():
         return name, None
-    image = read_picture(target, box)
-    return name, (None if image.isNull() else image)
+    return name, decode_picture(target, box).image
 
 
 class _PosterWorker(QObject):
@@ -152,7 +142,7 @@ class _PosterWorker(QObject):
             return
         key, _video, fallback, target = job
         if (image is None or image.isNull()) and fallback is not None and fallback.is_file():
-            image = read_picture(fallback, QSize(THUMB_MAX, THUMB_MAX))
+            image = decode_picture(fallback, QSize(THUMB_MAX, THUMB_MAX)).image
         if image is None or image.isNull():
             self.failed.emit(key)
             return
