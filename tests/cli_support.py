@@ -93,6 +93,19 @@ class RunningCli:
                                  + "\n".join(self.lines))
         return found[0]
 
+    def finish(self, timeout: float = 120.0) -> int:
+        """Wait for the process to end by itself; its exit code. Pipes are closed."""
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+            self._reader.join(timeout=5)
+            for pipe in (self.proc.stdout, self.proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+
     def kill9(self) -> None:
         self.proc.kill()  # SIGKILL on POSIX
         self.proc.wait(timeout=10)

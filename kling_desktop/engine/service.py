@@ -91,14 +91,17 @@ class Executor(Protocol):
 
 
 class PlanRefusedError(api_errors.KlingError):
-    """The plan has problems; nothing was recorded or sent."""
+    """The plan has problems; nothing was recorded or sent. ``causes``: the errors behind
+    the problems that are not about the inputs (no key, library not writable)."""
 
     default_message = "Nothing was sent: the inputs need attention."
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem],
+                 causes: Sequence[api_errors.KlingError] = ()) -> None:
         first = problems[0] if problems else None
         super().__init__(first.message if first else None, fix=first.fix if first else None)
         self.problems = tuple(problems)
+        self.causes = tuple(causes)
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,7 @@ def _backoff(attempt: int, bounds: tuple[float, float], retry_after: float | Non
     if retry_after is not None and math.isfinite(retry_after) and retry_after > 0:
         return min(retry_after, longest)
     delay = first * 2.0 ** max(0, min(attempt - 1, 16))
-    return min(longest, delay * random.uniform(0.85, 1.15))
+    return min(longest, delay * random.uniform(0.85, 1.0))
 
 
 def _clock(epoch: float) -> str:
@@ -218,27 +221,34 @@ class JobService:
              options: GenerationOptions) -> Plan:
         """Check everything before money is spent; nothing is recorded or sent."""
         batch = check_batch(images, videos, options)
-        return Plan(batch, options, tuple(batch.problems) + tuple(self.preflight()))
+        return Plan(batch, options, tuple(batch.problems) + tuple(self._preflight()[0]))
 
     def preflight(self) -> list[Problem]:
         """The checks that do not depend on the inputs: the key, the library folder."""
+        return self._preflight()[0]
+
+    def _preflight(self) -> tuple[list[Problem], list[api_errors.KlingError]]:
         problems: list[Problem] = []
+        causes: list[api_errors.KlingError] = []
         try:
             self.engine.require_key()
         except NoApiKeyError as exc:
             problems.append(Problem("options", exc.message, exc.fix, action="open_settings"))
+            causes.append(exc)
         try:
             self.engine.check_library_writable()
         except LibraryWriteError as exc:
             problems.append(Problem("options", exc.message, exc.fix, action="open_settings"))
-        return problems
+            causes.append(exc)
+        return problems, causes
 
     def submit(self, batch: BatchReport, options: GenerationOptions, *,
                until_submitted: bool = False) -> list[Job]:
         """Record one job per pair and follow them. Raises :class:`PlanRefusedError`."""
-        problems = list(batch.problems) + self.preflight()
+        found, causes = self._preflight()
+        problems = list(batch.problems) + found
         if problems or not batch.ok:
-            raise PlanRefusedError(problems)
+            raise PlanRefusedError(problems, causes)
         base_url = DEMO_BASE_URL if self.engine.demo else self.engine.base_url
         jobs = [self.store.add_job(spec, base_url=base_url, demo=self.engine.demo)
                 for spec in job_specs(batch, options)]
@@ -269,7 +279,8 @@ class JobService:
                 if current is not None:
                     current.until_submitted = current.until_submitted and until_submitted
                     continue
-                self._followed[job.id] = _Followed(job, until_submitted=until_submitted)
+                self._followed[job.id] = _Followed(job, until_submitted=until_submitted,
+                                                   due=_not_before(job))
             self._cond.notify_all()
         self.start()
 
@@ -486,9 +497,6 @@ class JobService:
                 heap.append(followed.due)
                 continue
             job = followed.job
-            if job.blocked_on in self._give_up_on:
-                self._rest(followed)
-                continue
             step = _next_step(job)
             if step is None:
                 self._rest(followed)
@@ -1044,6 +1052,14 @@ _BLOCKED_KINDS: dict[BlockedOn, FailureKind] = {
     BlockedOn.PROVIDER: FailureKind.PROVIDER,
     BlockedOn.DISK: FailureKind.UNKNOWN,
 }
+
+
+def _not_before(job: Job) -> float:
+    """When a job's next step may start (``time.monotonic()``): a rate limit's back-off or
+    a poll's pace survive a restart; anything the user must fix is looked at at once."""
+    if job.next_poll_at is None or job.blocked_on is not None:
+        return 0.0
+    return time.monotonic() + max(0.0, min(job.next_poll_at - time.time(), SEND_BACKOFF[1]))
 
 
 def _is_link(source: str) -> bool:

@@ -62,6 +62,9 @@ def configure_application(app: QApplication) -> None:
     icon = app_icon()
     if not icon.isNull():
         app.setWindowIcon(icon)
+    from kling_desktop.ui.images import configure_image_limits
+
+    configure_image_limits()
 
 
 def startup_error_text(error: BaseException) -> tuple[str, str]:

@@ -42,7 +42,6 @@ from PySide6.QtGui import (
     QGuiApplication,
     QHelpEvent,
     QImage,
-    QImageReader,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -73,6 +72,7 @@ from kling_desktop.api.errors import KlingError
 from kling_desktop.api.models import Mode, Model
 from kling_desktop.engine.jobs import BlockedOn, FailureKind, Job, JobState
 from kling_desktop.engine.status import describe
+from kling_desktop.ui.images import Picture, load_picture
 from kling_desktop.ui.job_controller import OfflineInfo
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import error_color, muted_color, ok_color, warning_color
@@ -284,26 +284,6 @@ def tooltip_text(job: Job, state: RowState | None = None) -> str:
 
 # -- thumbnails ----------------------------------------------------------------------------------
 
-def load_thumbnail(path: str, side: int) -> QImage:
-    """A square thumbnail of a picture, cropped to fill; runs on a worker thread."""
-    reader = QImageReader(path)
-    reader.setAutoTransform(True)
-    size = reader.size()
-    if size.isValid() and size.width() > 0 and size.height() > 0:
-        scale = side / min(size.width(), size.height())
-        if scale < 1:
-            reader.setScaledSize(QSize(max(side, round(size.width() * scale)),
-                                       max(side, round(size.height() * scale))))
-    image = reader.read()
-    if image.isNull():
-        raise ValueError(reader.errorString())
-    image = image.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatioByExpanding,
-                         Qt.TransformationMode.SmoothTransformation)
-    x = (image.width() - side) // 2
-    y = (image.height() - side) // 2
-    return image.copy(x, y, side, side)
-
-
 class ThumbnailCache(QObject):
     """Thumbnails by picture path, decoded on the TaskRunner; ``ready(path)`` when one lands."""
 
@@ -324,24 +304,21 @@ class ThumbnailCache(QObject):
         if source not in self._loading and not self._tasks.closed:
             self._loading.add(source)
             side = max(THUMB_SIDE, round(THUMB_SIDE * dpr))
-            self._tasks.run(load_thumbnail, source, side,
-                            on_done=partial(self._on_loaded, source),
-                            on_failed=partial(self._on_failed, source))
+            load_picture(self._tasks, source, QSize(side, side),
+                         partial(self._on_loaded, source), crop=True)
         return None
 
     def has(self, source: str) -> bool:
         return self._images.get(source) is not None
 
-    def _on_loaded(self, source: str, image: object) -> None:
+    def _on_loaded(self, source: str, picture: Picture) -> None:
         self._loading.discard(source)
-        if isinstance(image, QImage):
+        image = picture.image
+        if image is not None and not image.isNull():
             image.setDevicePixelRatio(max(1.0, image.width() / THUMB_SIDE))
             self._images[source] = image
-            self.ready.emit(source)
-
-    def _on_failed(self, source: str, _error: BaseException) -> None:
-        self._loading.discard(source)
-        self._images[source] = None  # missing or unreadable: keep the placeholder
+        else:
+            self._images[source] = None  # missing or unreadable: keep the placeholder
         self.ready.emit(source)
 
 

@@ -61,6 +61,7 @@ from kling_desktop.engine.batch import BatchReport, JobOptions
 from kling_desktop.engine.jobs import Job, JobState
 from kling_desktop.engine.library import LibraryEntry
 from kling_desktop.engine.runner import Engine, NoApiKeyError
+from kling_desktop.engine.service import PlanRefusedError
 from kling_desktop.engine.settings import Settings, save_settings
 from kling_desktop.ui.about import show_about
 from kling_desktop.ui.confirm import confirm_generation
@@ -232,7 +233,7 @@ class MainWindow(QMainWindow):
 
         self.pages = QStackedWidget(central)
         self.start_panel = StartPanel(self.tasks, self.icon, self.pages,
-                                      base_url=None if self.demo else engine.base_url)
+                                      base_url=None if self.demo else self.engine.base_url)
         self.form = GenerateForm(self.tasks, self.user_settings, self.pages)
         self.form.setAccessibleName("New video")
         self.jobs_panel = JobsPanel(self.tasks, self.pages)
@@ -461,10 +462,12 @@ class MainWindow(QMainWindow):
     def on_controller_submit_failed(self, error: object) -> None:
         self.form.generation_done()
         err = error if isinstance(error, api_errors.KlingError) else api_errors.KlingError()
-        if isinstance(err, NoApiKeyError):
+        causes = err.causes if isinstance(err, PlanRefusedError) else (err,)
+        if any(isinstance(cause, NoApiKeyError) for cause in causes):
             self._show_start()
             return
-        self._error_box("The job could not be queued", err)
+        self._error_box("Nothing was sent" if isinstance(err, PlanRefusedError)
+                        else "The job could not be queued", err)
 
     # -- jobs ------------------------------------------------------------------------------------
 
@@ -715,15 +718,21 @@ class MainWindow(QMainWindow):
             box.deleteLater()
             return QuitChoice.STOP if clicked is quit_button else QuitChoice.STAY
         plural = "s" if count > 1 else ""
+        unsent = sum(1 for job in self.jobs_panel.model.jobs()
+                     if job.state.is_active and not job.task_id)
         box.setText(f"Keep {count} running job{plural} for next time?")
         box.setInformativeText(
             f"Kept jobs carry on when you open {APP_NAME} again, and finished videos are "
-            "downloaded then (the provider keeps them for 24 hours).\n\nStopped jobs are not "
-            "followed any more; a video the provider has already started may still be billed.")
+            "downloaded then (the provider keeps them for 24 hours).\n\n"
+            + (f"{unsent} of them {'has' if unsent == 1 else 'have'} not been sent yet: "
+               f"stopping {'it' if unsent == 1 else 'them'} costs nothing. " if unsent else "")
+            + "Jobs the provider already has keep running there (and are billed) either way; "
+            "they are followed again next time.")
         keep = box.addButton("Keep for next time", QMessageBox.ButtonRole.AcceptRole)
         keep.setObjectName("keepJobs")
-        stop = box.addButton(f"Stop job{plural}", QMessageBox.ButtonRole.DestructiveRole)
+        stop = box.addButton("Stop jobs not sent yet", QMessageBox.ButtonRole.DestructiveRole)
         stop.setObjectName("stopJobs")
+        stop.setEnabled(unsent > 0)
         stay = box.addButton("Don't quit", QMessageBox.ButtonRole.RejectRole)
         stay.setObjectName("dontQuit")
         box.setDefaultButton(keep)

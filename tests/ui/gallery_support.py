@@ -11,7 +11,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from kling_desktop.api.models import Mode, Model, Orientation
+from kling_desktop.api.models import GenerationOptions, Mode, Model, Orientation
 from kling_desktop.engine.jobs import Job, JobSpec, JobState
 from kling_desktop.engine.library import Library, LibraryEntry
 from kling_desktop.engine.store import JobStore
@@ -33,8 +33,9 @@ class Made:
 
 
 def finished_job(store: JobStore, image: Path, clip: Path, made: Made, task: str) -> Job:
-    spec = JobSpec(image=str(image), video=str(clip), model=made.model, mode=made.mode,
-                   prompt=made.prompt, orientation=made.orientation, keep_original_sound=True,
+    options = GenerationOptions(model=made.model, mode=made.mode, prompt=made.prompt,
+                                orientation=made.orientation, keep_original_sound=True)
+    spec = JobSpec(image=str(image), video=str(clip), options=options,
                    billable_seconds=made.seconds, batch_id=None)
     job = store.add_job(spec, base_url="demo:" if made.demo else "https://api.example.com",
                         demo=made.demo)

@@ -148,7 +148,25 @@ def test_quitting_keeps_running_jobs_and_the_next_start_resumes_them(
     assert job.create_calls == 1
 
 
-def test_quitting_can_stop_running_jobs(
+def test_quitting_can_stop_jobs_not_sent_yet(
+        qtbot: QtBot, windows: WindowFactory, sim: Simulator, media: Path,
+        answer_box: Callable[[str], None]) -> None:
+    """Quit-and-stop: an upload in progress is aborted and no create ever goes out."""
+    sim.config.upload_bytes_per_second = 20_000
+    window = windows.window(windows.engine(sim, key=TEST_KEY))
+    window.form.set_inputs([str(make_image(media))], [str(make_video(media, seconds=4))])
+    job_id = generate(window, qtbot)
+    wait_state(window, qtbot, job_id, JobState.UPLOADING)
+    answer_box("stopJobs")
+    with qtbot.waitSignal(window.closed, timeout=WAIT_MS):
+        window.close()
+    stored = window.engine.store.get(job_id)
+    assert stored is not None
+    assert stored.state is JobState.CANCELLED
+    assert sim.count("create") == 0
+
+
+def test_quitting_keeps_jobs_the_provider_already_has(
         qtbot: QtBot, windows: WindowFactory, sim: Simulator, media: Path,
         answer_box: Callable[[str], None]) -> None:
     sim.config.polls_until_done = 10_000
@@ -156,12 +174,13 @@ def test_quitting_can_stop_running_jobs(
     window.form.set_inputs([str(make_image(media))], [str(make_video(media, seconds=4))])
     job_id = generate(window, qtbot)
     wait_state(window, qtbot, job_id, JobState.SUBMITTED)
-    answer_box("stopJobs")
+    answer_box("keepJobs")
     with qtbot.waitSignal(window.closed, timeout=WAIT_MS):
         window.close()
     stored = window.engine.store.get(job_id)
     assert stored is not None
-    assert stored.state is JobState.CANCELLED
+    assert stored.state is JobState.SUBMITTED     # paid for: followed again next time
+    assert stored.task_id
 
 
 def test_dont_quit_keeps_the_window(

@@ -16,19 +16,19 @@ from pytestqt.qtbot import QtBot
 
 from kling_desktop.api.client import RetryPolicy
 from kling_desktop.api.errors import KlingError
-from kling_desktop.api.models import Mode, Model
-from kling_desktop.engine.jobs import FailureKind, Job, JobSpec, JobState
+from kling_desktop.api.models import GenerationOptions, Mode, Model
+from kling_desktop.engine.jobs import BlockedOn, FailureKind, Job, JobSpec, JobState
 from kling_desktop.engine.runner import Engine
 from kling_desktop.engine.secrets import keyring_status
+from kling_desktop.engine.status import remaining_text
 from kling_desktop.simulator import Fault, Simulator
-from kling_desktop.ui.job_controller import OfflineInfo, offline_delay
+from kling_desktop.ui.job_controller import OfflineInfo, offline_info
 from kling_desktop.ui.jobs_panel import (
     Action,
     RowState,
     actions_for,
     badges_for,
     elapsed_text,
-    remaining_text,
     status_text,
 )
 from kling_desktop.ui.main_window import MainWindow, provider_site
@@ -45,7 +45,8 @@ def make_job(state: JobState, **fields: object) -> Job:
     now = time.time()
     values: dict[str, object] = {
         "id": 7, "spec": JobSpec(image="/pics/hero.png", video="/clips/dance.mp4",
-                                 model=Model.V3, mode=Mode.PRO, billable_seconds=5.0),
+                                 options=GenerationOptions(model=Model.V3, mode=Mode.PRO),
+                                 billable_seconds=5.0),
         "state": state, "base_url": "https://api.example.com", "demo": False,
         "created_at": now - 65, "updated_at": now,
     }
@@ -76,7 +77,7 @@ def test_status_in_words() -> None:
     assert status_text(make_job(JobState.SUBMITTED), offline).startswith(
         "Offline — retrying in ")
     assert remaining_text(make_job(JobState.SUBMITTED, submitted_at=now - 300,
-                                   estimated_time=45), now) == "almost done"
+                                   estimated_time=45), now) == "taking longer than estimated"
     assert elapsed_text(make_job(JobState.SUBMITTED, created_at=now - 65), now) == "1:05"
 
 
@@ -100,11 +101,19 @@ def test_actions_for_other_states() -> None:
     assert badges_for(make_job(JobState.QUEUED, demo=True))[0] == "Demo"
 
 
-def test_offline_backoff_grows_from_30_s_to_5_min() -> None:
-    delays = [offline_delay(n) for n in range(1, 8)]
-    assert delays[0] == 30
-    assert delays == sorted(delays)
-    assert delays[-1] == 300
+def test_a_job_waiting_for_the_network_is_shown_offline_until_its_next_try() -> None:
+    job = make_job(JobState.SUBMITTED, blocked_on=BlockedOn.NETWORK,
+                   next_poll_at=time.time() + 30, error_message="unreachable")
+    info = offline_info(job)
+    assert info is not None
+    assert 28 <= info.seconds_left() <= 30
+    assert info.message == "unreachable"
+    assert offline_info(make_job(JobState.SUBMITTED)) is None
+    assert offline_info(make_job(JobState.FAILED, blocked_on=BlockedOn.NETWORK)) is None
+    key = make_job(JobState.SUBMITTED, blocked_on=BlockedOn.KEY,
+                   error_message="This job needs the API key for api.example.com.")
+    assert status_text(key) == "Needs the API key"
+    assert actions_for(key)[0] == Action.OPEN_SETTINGS
 
 
 def test_provider_site_and_notifications() -> None:
@@ -253,9 +262,12 @@ def test_balance_failure_offers_top_up(qtbot: QtBot, windows: WindowFactory, sim
     window = windows.window(windows.engine(sim, key=TEST_KEY))
     sim.inject("create", Fault.no_balance())
     job_id = start_job(window, qtbot, inputs)
-    job = wait_for(window, qtbot, job_id, lambda j: j.state is JobState.FAILED)
+    # Nothing was created: the job waits for credit instead of failing, and goes on after.
+    job = wait_for(window, qtbot, job_id, lambda j: j.state is JobState.SEND_WAIT
+                   and j.blocked_on is BlockedOn.BALANCE)
     assert job.error_kind is FailureKind.BALANCE
     assert window.jobs_panel.actions_of(job_id)[0] == Action.TOP_UP
+    assert window.jobs_panel.status_of(job_id) == "Needs credit at the provider"
     opened: list[QUrl] = []
     def fake_open(url: QUrl) -> bool:
         opened.append(url)
@@ -268,6 +280,9 @@ def test_balance_failure_offers_top_up(qtbot: QtBot, windows: WindowFactory, sim
     assert opened == []
     window.top_up(job.__class__(**{**job.__dict__, "base_url": "https://api.foxapi.cc"}))
     assert [u.toString() for u in opened] == ["https://foxapi.cc"]
+    click_row_button(window, qtbot, job_id, Action.TRY_NOW)    # topped up: carry on
+    wait_for(window, qtbot, job_id, lambda j: j.state is JobState.COMPLETED)
+    assert sim.count("create", status=200) == 1
 
 
 def test_uncertain_job_is_sent_again_only_after_confirming(
