@@ -28,6 +28,7 @@ from kling_desktop.engine.library import LibraryWriteError
 from kling_desktop.engine.runner import Engine
 from kling_desktop.engine.service import JobService, Note
 from kling_desktop.engine.status import describe as describe_status
+from kling_desktop.engine.status import provider_reports
 from kling_desktop.engine.store import JobNotFoundError, StoreError
 
 EXIT_OK = 0
@@ -292,6 +293,9 @@ def emit_results(jobs: Sequence[Job], *, as_json: bool) -> None:
             print(json.dumps(job_record(job), ensure_ascii=False), flush=True)
         elif job.state is JobState.COMPLETED and job.output_path:
             print(job.output_path, flush=True)
+        if job.state is JobState.COMPLETED:
+            for line in provider_reports(job):
+                eprint(f"[job {job.id}] {line}")
         elif not job.error_message:
             text, _ = describe(job)
             eprint(f"[job {job.id}] {text}")
@@ -366,6 +370,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
 def _service(engine: Engine, printer: ProgressPrinter) -> JobService:
     """The job service for this command: it gives up on jobs only the user can unblock."""
+    tell_if_moved_aside(engine)
     return JobService(
         engine, holder="`kling-desktop` in a terminal", on_update=printer,
         on_note=printer.note,
@@ -463,8 +468,15 @@ def worst(codes: Sequence[int]) -> int:
     return EXIT_OK
 
 
+def tell_if_moved_aside(engine: Engine) -> None:
+    message = engine.store.moved_aside_message
+    if message:
+        eprint(f"Note: {message}")
+
+
 def cmd_jobs(args: argparse.Namespace) -> int:
     with Engine() as engine:
+        tell_if_moved_aside(engine)
         jobs = engine.jobs(limit=args.limit)
     if args.json:
         for job in jobs:

@@ -6,11 +6,15 @@
   keyring entry; entries a test made are deleted afterwards.
 - ``KLING_API_KEY`` and ``KLING_BASE_URL`` from the developer's shell never leak in.
 - No non-daemon thread a test started may outlive it.
+- After every test that talked to the simulator, the key's bytes are in no file
+  under the data folder and in no output of `jobs`, `jobs --json` and
+  `library list --json` (run in process, as a script would see them).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import threading
 import time
@@ -61,6 +65,25 @@ def no_leaked_threads() -> Iterator[None]:
             break
         time.sleep(0.05)
     assert not leaked, f"threads outlived the test: {[t.name for t in leaked]}"
+
+
+@pytest.fixture(autouse=True)
+def key_never_leaks(request: pytest.FixtureRequest, isolated_env: Path) -> Iterator[None]:
+    yield
+    if "sim" not in request.fixturenames or not isolated_env.exists():
+        return
+    needle = TEST_KEY.encode()
+    leaks = [path for path in isolated_env.rglob("*")
+             if path.is_file() and not path.is_symlink() and needle in path.read_bytes()]
+    assert not leaks, f"the API key was written to {leaks}"
+    from kling_desktop.cli import run_command
+    from kling_desktop.main import build_parser
+
+    for argv in (["jobs"], ["jobs", "--json"], ["library", "list", "--json"]):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            run_command(build_parser().parse_args(argv))
+        assert TEST_KEY not in out.getvalue() + err.getvalue(), f"the key is in `{argv}`"
 
 
 @pytest.fixture

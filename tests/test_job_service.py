@@ -325,3 +325,75 @@ def test_retry_of_an_unknown_job_says_so(isolated_env: Path, sim: Simulator) -> 
     assert result.code == 2
     assert "no job with task id or number '999'" in result.stderr
     assert sim.requests == []
+
+
+# ------------------------------------------------------------------ what the provider says
+
+
+def test_an_unknown_status_is_shown_in_the_providers_words_instead_of_spinning(
+        sim: Simulator, isolated_env: Path, inputs: tuple[Path, Path]) -> None:
+    picture, clip = inputs
+    write_settings(isolated_env)
+    env = cli_env(isolated_env, sim.base_url)
+    sim.inject("task", Fault.patched(status="stuck_in_review"), times=10_000)
+    result = run_cli(["generate", "--image", str(picture), "--video", str(clip), "--wait",
+                      "--json"], env, timeout=120)
+    assert result.code == 3
+    assert "stuck_in_review" in result.stderr
+    record = result.last_json()
+    assert record["status"] == "submitted"          # paid, still followable later
+    assert record["waiting_for"] == "provider"
+    assert sim.count("create") == 1
+
+
+def test_completed_without_a_link_is_told_not_generating_forever(
+        sim: Simulator, isolated_env: Path, inputs: tuple[Path, Path]) -> None:
+    picture, clip = inputs
+    write_settings(isolated_env)
+    env = cli_env(isolated_env, sim.base_url)
+    sim.config.polls_until_done = 1
+    sim.inject("task", Fault.patched(drop=("results", "output")), times=10_000)
+    result = run_cli(["generate", "--image", str(picture), "--video", str(clip), "--wait",
+                      "--json"], env, timeout=120)
+    assert result.code == 3
+    assert "sent no video link" in result.stderr
+    assert sim.count("create") == 1
+
+
+def test_the_model_used_and_the_charge_are_recorded_and_shown(
+        sim: Simulator, isolated_env: Path, inputs: tuple[Path, Path]) -> None:
+    picture, clip = inputs
+    write_settings(isolated_env)
+    env = cli_env(isolated_env, sim.base_url)
+    sim.config.polls_until_done = 1
+    sim.inject("task", Fault.patched(model="kling-v2-6-motion-control",
+                                     usage={"credits_reserved": 5, "user_group": "default"}),
+               times=10_000)
+    result = run_cli(["generate", "--image", str(picture), "--video", str(clip), "--wait",
+                      "--json"], env)
+    assert result.code == 0, result.stderr
+    record = result.last_json()
+    assert record["model_used"] == "kling-v2-6-motion-control"
+    assert record["provider_reports"] == {"credits_reserved": 5, "user_group": "default"}
+    assert "not kling-v3-motion-control as asked" in result.stderr
+    assert "credits_reserved 5" in result.stderr
+    listed = run_cli(["library", "list", "--json"], env)
+    (entry,) = listed.json_lines()
+    saved = Path(entry["file"])
+    sidecar = saved.with_suffix(".json").read_text(encoding="utf-8")
+    assert "kling-v2-6-motion-control" in sidecar
+    assert "credits_reserved" in sidecar
+
+
+def test_an_empty_result_is_never_saved_as_the_video(
+        sim: Simulator, isolated_env: Path, inputs: tuple[Path, Path]) -> None:
+    picture, clip = inputs
+    write_settings(isolated_env)
+    env = cli_env(isolated_env, sim.base_url)
+    sim.config.fresh_result_links = True
+    sim.inject("download", Fault.empty())
+    result = run_cli(["generate", "--image", str(picture), "--video", str(clip), "--wait",
+                      "--json"], env)
+    assert result.code == 0, result.stderr
+    assert Path(result.last_json()["file"]).read_bytes() == clip.read_bytes()
+    assert sim.count("create") == 1

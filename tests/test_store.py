@@ -224,7 +224,7 @@ def test_every_job_field_round_trips(store: JobStore, db_path: Path) -> None:
         "result_expires_at": 3.5, "output_path": "/lib/x.mp4", "create_calls": 1,
         "next_poll_at": 4.5, "base_url": "https://other.example", "demo": False,
     }
-    updated = store.update(job.id, **changes)
+    updated = store.update(job.id, **changes)  # type: ignore[arg-type]
     for name, value in changes.items():
         assert getattr(updated, name) == value, name
     assert updated.updated_at >= job.updated_at

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from kling_desktop.api.models import TaskStatus
 from kling_desktop.engine.jobs import BlockedOn, Job, JobState
 
-__all__ = ["Status", "describe", "remaining_text"]
+__all__ = ["Status", "describe", "provider_reports", "remaining_text"]
 
 
 @dataclass(frozen=True)
@@ -113,3 +114,25 @@ def _duration(seconds: float) -> str:
     if seconds >= 90:
         return f"{math.ceil(seconds / 60)} min"
     return f"{seconds} s"
+
+
+def provider_reports(job: Job) -> list[str]:
+    """What the provider says about the result that the user did not choose: the model it
+    actually used, a video shorter than the clip, what it reserved or charged."""
+    lines: list[str] = []
+    asked = job.spec.options.model.value
+    if job.model_used and job.model_used != asked:
+        lines.append(f"The provider says it used {job.model_used}, not {asked} as asked.")
+    clip = job.spec.billable_seconds
+    if job.result_duration and clip and job.result_duration < clip - 0.5:
+        lines.append(f"The video is {job.result_duration:g} s long; the clip was {clip:g} s "
+                     "(the model may keep only part of a hard motion).")
+    if job.provider_usage:
+        try:
+            usage = json.loads(job.provider_usage)
+        except ValueError:
+            usage = None
+        if isinstance(usage, dict) and usage:
+            said = ", ".join(f"{key} {value}" for key, value in sorted(usage.items()))
+            lines.append(f"The provider reports: {said}.")
+    return lines

@@ -71,7 +71,7 @@ from PySide6.QtWidgets import (
 from kling_desktop.api.errors import KlingError
 from kling_desktop.api.models import Mode, Model
 from kling_desktop.engine.jobs import BlockedOn, FailureKind, Job, JobState
-from kling_desktop.engine.status import describe
+from kling_desktop.engine.status import describe, provider_reports
 from kling_desktop.ui.images import Picture, load_picture
 from kling_desktop.ui.job_controller import OfflineInfo
 from kling_desktop.ui.tasks import TaskRunner
@@ -277,6 +277,7 @@ def tooltip_text(job: Job, state: RowState | None = None) -> str:
         lines.append(job.error_fix)
     if job.task_id:
         lines.append(f"Provider task: {job.task_id}")
+    lines.extend(provider_reports(job))
     if job.demo:
         lines.append("Demo job: made by the built-in simulator, nothing was billed.")
     return "\n".join(lines)

@@ -26,6 +26,7 @@ from PySide6.QtCore import (
     QSettings,
     QSize,
     Qt,
+    QTimer,
     QUrl,
     Signal,
     Slot,
@@ -216,6 +217,10 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_window_state()
         self._start(has_key)
+        moved = engine.store.moved_aside_message
+        if moved:
+            QTimer.singleShot(0, lambda: self._error_box(
+                "A new job list was started", api_errors.KlingError(moved, fix="")))
 
     # -- construction --------------------------------------------------------------------------
 
