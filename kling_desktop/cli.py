@@ -30,6 +30,7 @@ from kling_desktop.engine.service import JobService, Note
 from kling_desktop.engine.status import describe as describe_status
 from kling_desktop.engine.status import provider_reports
 from kling_desktop.engine.store import JobNotFoundError, StoreError
+from kling_desktop.sources import strip_credentials
 
 EXIT_OK = 0
 EXIT_OTHER = 1
@@ -263,23 +264,6 @@ def print_problem_list(problems: Sequence[Any]) -> None:
         eprint(f"✗ {problem.message}")
         if problem.fix:
             eprint(f"  Fix: {problem.fix}")
-
-
-def strip_credentials(source: str) -> str:
-    """A link as it may be shown: without ``user:password@``."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    if "://" not in source or "@" not in source:
-        return source
-    try:
-        parts = urlsplit(source)
-    except ValueError:
-        return source
-    if parts.username is None and parts.password is None:
-        return source
-    host = parts.hostname or ""
-    netloc = host + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def emit_results(jobs: Sequence[Job], *, as_json: bool) -> None:

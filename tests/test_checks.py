@@ -354,12 +354,14 @@ def test_plain_http_is_refused() -> None:
     ("https://example.com:port/motion.mp4", "is not a valid web address"),
     ("https://exa$mple.com/motion.mp4", "host name “exa$mple.com” is not valid"),
     ("ftp://example.com/motion.mp4", "starts with ftp://; only https:// links work"),
+    ("https://artist:hunter2@example.com/motion.mp4", "carries a user name or password"),
 ])
 def test_malformed_links(url: str, words: str) -> None:
     problem = only(check_video(url, Orientation.IMAGE)[1])
     assert problem.field == "video"
     assert problem.message.startswith("The motion video link")
     assert words in problem.message
+    assert "hunter2" not in problem.message
     assert problem.fix
 
 

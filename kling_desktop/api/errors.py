@@ -7,43 +7,8 @@ copies (see ``client._scrub``).
 
 from __future__ import annotations
 
-
-class KlingError(Exception):
-    """Base of every error the API layer raises on purpose.
-
-    ``message`` says what happened, ``fix`` what the user can do about it.
-    ``retryable`` says whether trying the same call again later may succeed
-    without the user changing anything.
-    """
-
-    retryable = False
-    default_message = "The video service returned an error."
-    default_fix = "Try again later. If it keeps happening, contact the provider."
-
-    def __init__(
-        self,
-        message: str | None = None,
-        *,
-        fix: str | None = None,
-        status: int | None = None,
-        code: str | None = None,
-        error_type: str | None = None,
-    ) -> None:
-        self.message = message or self.default_message
-        self.fix = fix if fix is not None else self.default_fix
-        self.status = status
-        self.code = code
-        self.error_type = error_type
-        super().__init__(self.message)
-
-    def __str__(self) -> str:
-        return f"{self.message} {self.fix}".strip()
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
-            f"message={self.message!r})"
-        )
+# The ground floor's user-error base; the provider's errors below build on it.
+from kling_desktop.errors import KlingError as KlingError
 
 
 class AuthenticationError(KlingError):

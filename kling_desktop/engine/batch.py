@@ -17,13 +17,12 @@ from kling_desktop.engine.checks import (
     ImageInfo,
     Problem,
     VideoInfo,
-    _local_path,
     check_image,
     check_prompt,
     check_video,
-    is_url,
 )
 from kling_desktop.engine.jobs import JobSpec
+from kling_desktop.sources import canonical
 
 #: Everything about a job except its two inputs: the one options record (see api.models).
 JobOptions = GenerationOptions
@@ -58,25 +57,6 @@ class BatchReport:
         return round(total, 1)
 
 
-def canonical_source(source: str) -> str:
-    """What a typed, pasted or dropped input means, once, for every later step.
-
-    Links keep their text (without surrounding spaces). Everything else is a local
-    file: ``file://`` links, Windows "Copy as path" quotes, surrounding spaces and
-    ``~`` become the absolute path of the file.
-    """
-    text = source.strip()
-    if not text:
-        return text
-    if is_url(text) and not text.lower().startswith("file://"):
-        return text
-    path = _local_path(source)
-    try:
-        return str(path.absolute())
-    except (OSError, ValueError):
-        return str(path)
-
-
 def plan_pairs(images: Sequence[str], videos: Sequence[str]) -> tuple[list[tuple[str, str]],
                                                                        list[Problem]]:
     """Pair the inputs: one clip x many characters, or one character x many clips."""
@@ -102,11 +82,11 @@ def plan_pairs(images: Sequence[str], videos: Sequence[str]) -> tuple[list[tuple
 def check_batch(images: Sequence[str], videos: Sequence[str], options: JobOptions) -> BatchReport:
     """Check every input once, then report per pair. Nothing is sent anywhere.
 
-    Inputs are made canonical first (see :func:`canonical_source`), so the jobs
+    Inputs are made canonical first (see :func:`kling_desktop.sources.canonical`), so the jobs
     record exactly what was checked and what will be uploaded.
     """
-    images = list(dict.fromkeys(canonical_source(s) for s in images))
-    videos = list(dict.fromkeys(canonical_source(s) for s in videos))
+    images = list(dict.fromkeys(canonical(s) for s in images))
+    videos = list(dict.fromkeys(canonical(s) for s in videos))
     pairs, problems = plan_pairs(images, videos)
     image_infos: dict[str, ImageInfo | None] = {}
     video_infos: dict[str, VideoInfo | None] = {}

@@ -31,6 +31,7 @@ from kling_desktop.engine.media import (
     probe_image,
     probe_video,
 )
+from kling_desktop.sources import is_link, local_path
 
 __all__ = [
     "IMAGE_MAX_ASPECT",
@@ -49,7 +50,6 @@ __all__ = [
     "check_job",
     "check_prompt",
     "check_video",
-    "is_url",
 ]
 
 MB = 1024 * 1024
@@ -124,13 +124,6 @@ _NOUNS = {"image": "picture", "video": "motion video"}
 # ------------------------------------------------------------------ sources
 
 
-def is_url(source: str) -> bool:
-    """Whether ``source`` is meant as a web link rather than a local path."""
-    text = source.strip().lower()
-    scheme, sep, _ = text.partition("://")
-    return bool(sep) and scheme.isascii() and scheme.isalpha() and len(scheme) > 1
-
-
 def _check_url(source: str, field: str) -> list[Problem]:
     noun = _NOUNS[field]
     text = source.strip()
@@ -162,31 +155,20 @@ def _check_url(source: str, field: str) -> list[Problem]:
         _ = parts.port  # raises ValueError for a port that is not a number
     except ValueError:
         return [Problem(field, f"The {noun} link “{text}” is not a valid web address.", fix_link)]
+    if parts.username is not None or parts.password is not None:
+        return [Problem(
+            field,
+            f"The {noun} link carries a user name or password; it would be stored with the "
+            "job and handed to the provider.",
+            "Use a public link without “name:password@”, or download the file and pick it "
+            "from your computer.",
+        )]
     if not host:
-        return [Problem(field, f"The {noun} link “{text}” has no web address (host name) in it.",
+        return [Problem(field, f"The {noun} link has no web address (host name) in it.",
                         fix_link)]
     if any(not (ch.isalnum() or ch in "-._[]:") for ch in host):
         return [Problem(field, f"The {noun} link's host name “{host}” is not valid.", fix_link)]
     return []
-
-
-def _local_path(source: str) -> Path:
-    """The path a local ``source`` means: tolerates quotes (Windows "Copy as path"),
-    surrounding spaces, ``~`` and ``file://`` links."""
-    text = source
-    if text.strip().lower().startswith("file://"):
-        parsed = urllib.parse.urlsplit(text.strip())
-        return Path(urllib.request.url2pathname(parsed.path))
-    path = Path(text).expanduser()
-    try:
-        found = path.exists() or path.is_symlink()
-    except (OSError, ValueError):
-        found = False
-    if not found:
-        cleaned = text.strip().strip('"').strip("'").strip()
-        if cleaned and cleaned != text:
-            path = Path(cleaned).expanduser()
-    return path
 
 
 def _missing_source(field: str) -> Problem:
@@ -220,10 +202,10 @@ def _probe_source(
     """
     if not source.strip():
         return None, [_missing_source(field)]
-    if is_url(source) and not source.strip().lower().startswith("file://"):
+    if is_link(source):
         return None, _check_url(source, field)
     try:
-        return probe(_local_path(source)), []
+        return probe(local_path(source)), []
     except MediaError as exc:
         return None, [_media_problem(field, exc, source)]
 

@@ -58,6 +58,7 @@ from kling_desktop.engine.media import MediaError, probe_video
 from kling_desktop.engine.ownership import JobLocks
 from kling_desktop.engine.runner import DEMO_BASE_URL, Engine, NoApiKeyError, provider_host
 from kling_desktop.engine.store import JobConflictError, JobNotFoundError
+from kling_desktop.sources import is_link
 
 __all__ = [
     "Executor",
@@ -412,6 +413,10 @@ class JobService:
                                             JobState.DOWNLOADING):
                 kept.append(job)
                 continue
+            if not followed.held:
+                # Another program follows it: not ours to stop. We only stop waiting for it.
+                self._drop(job.id, finished=False)
+                continue
             followed.cancel.set()
             with self._cond:
                 busy = followed.busy
@@ -465,11 +470,14 @@ class JobService:
                     if self._closed:
                         return
                     now = time.monotonic()
-                    picked, next_due = self._pick(now)
-                    if not picked:
+                    picked, next_due, unheld = self._pick(now)
+                    if not picked and not unheld:
                         timeout = 1.0 if next_due is None else max(0.0, min(1.0, next_due - now))
                         self._cond.wait(timeout)
                         continue
+                # Outside the lock: taking a hold reads and writes the store.
+                for followed in unheld:
+                    self._take_hold(followed, now)
                 for followed, step in picked:
                     self._executor.submit(functools.partial(self._run, followed, step))
         except BaseException:
@@ -480,9 +488,12 @@ class JobService:
                 self._running = False
             self._loop_done.set()
 
-    def _pick(self, now: float) -> tuple[list[tuple[_Followed, _Step]], float | None]:
-        """Which steps start now (called with the condition held)."""
+    def _pick(self, now: float) -> tuple[list[tuple[_Followed, _Step]], float | None,
+                                         list[_Followed]]:
+        """Which steps start now, and which due jobs still need their hold taken
+        (called with the condition held)."""
         picked: list[tuple[_Followed, _Step]] = []
+        unheld: list[_Followed] = []
         cap = max(1, self.engine.settings.max_concurrent_jobs)
         at_provider = sum(1 for f in self._followed.values() if _at_provider(f))
         waiting: list[_Followed] = []
@@ -493,8 +504,8 @@ class JobService:
             if followed.due > now:
                 heap.append(followed.due)
                 continue
-            if not followed.held and not self._take_hold(followed, now):
-                heap.append(followed.due)
+            if not followed.held:
+                unheld.append(followed)
                 continue
             job = followed.job
             step = _next_step(job)
@@ -533,14 +544,18 @@ class JobService:
             self._set_note(followed, Note(
                 followed.job.id, "in_line",
                 f"waiting for a free slot ({_ordinal(position)} in line)", position))
-        return picked, (min(heap) if heap else None)
+        return picked, (min(heap) if heap else None), unheld
 
     def _take_hold(self, followed: _Followed, now: float) -> bool:
-        """Try the job's OS lock; when held elsewhere, say by whom and look again soon."""
+        """Try the job's OS lock; when held elsewhere, say by whom and look again soon.
+        Called by the loop only, outside the condition."""
         job_id = followed.job.id
+        if followed.held or not self.is_following(job_id):
+            return followed.held
         if not self._locks.acquire(job_id):
             holder = self.store.holder(job_id) or "another program"
-            followed.due = now + HELD_RECHECK
+            with self._cond:
+                followed.due = now + HELD_RECHECK
             self._set_note(followed, Note(job_id, "held", f"being followed by {holder}"))
             return False
         followed.held = True
@@ -705,7 +720,7 @@ class JobService:
         urls: list[str] = []
         uploaded = False
         for source, known in ((job.spec.image, job.image_url), (job.spec.video, job.video_url)):
-            if _is_link(source):
+            if is_link(source):
                 urls.append(source)
             elif fresh and known:
                 urls.append(known)
@@ -1062,13 +1077,9 @@ def _not_before(job: Job) -> float:
     return time.monotonic() + max(0.0, min(job.next_poll_at - time.time(), SEND_BACKOFF[1]))
 
 
-def _is_link(source: str) -> bool:
-    return source.lower().startswith(("https://", "http://"))
-
-
 def _needs_upload(job: Job) -> bool:
     fresh = job.uploaded_at is not None and time.time() - job.uploaded_at < UPLOAD_REUSE_SECONDS
-    return any(not _is_link(source) and not (fresh and known)
+    return any(not is_link(source) and not (fresh and known)
                for source, known in ((job.spec.image, job.image_url),
                                      (job.spec.video, job.video_url)))
 

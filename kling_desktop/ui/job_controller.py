@@ -269,13 +269,13 @@ class JobController(QObject):
             self._followed.discard(job.id)
             self._set_offline(job.id, None)
             if job.state.is_terminal:
-                self.job_finished.emit(self.engine.store.get(job.id) or job)
+                self.job_finished.emit(job)
         self._count_changed()
 
     def _publish(self, jobs: list[Job]) -> None:
         for job in jobs:
-            if job.state.is_active and self.service.is_following(job.id):
-                self._followed.add(job.id)
+            if not job.state.is_active:
+                self._followed.discard(job.id)
             self._set_offline(job.id, offline_info(job))
         self.jobs_updated.emit(jobs)
         for job in jobs:
@@ -325,7 +325,7 @@ class JobController(QObject):
         assert isinstance(job, Job)
         if self._closed:
             return
-        if job.state.is_active and self.service.is_following(job.id):
+        if job.state.is_active:
             self._followed.add(job.id)
         self._publish([job])
         if job.state.is_terminal:

@@ -416,6 +416,25 @@ class JobListModel(QAbstractListModel):
         self._jobs[row] = job
         self._changed(row)
 
+    def add_jobs(self, jobs: Sequence[Job]) -> None:
+        """Rows for jobs not listed yet, in as few insertions as possible: jobs newer than
+        every listed one (a batch just queued) go in as one block at the top."""
+        fresh = sorted((job for job in {j.id: j for j in jobs}.values()
+                        if job.id not in self._rows),
+                       key=lambda j: (j.created_at, j.id), reverse=True)
+        if not fresh:
+            return
+        top = (self._jobs[0].created_at, self._jobs[0].id) if self._jobs else None
+        if top is None or (fresh[-1].created_at, fresh[-1].id) > top:
+            self.beginInsertRows(QModelIndex(), 0, len(fresh) - 1)
+            self._jobs[0:0] = fresh
+            self._reindex()
+            self.endInsertRows()
+        elif len(fresh) == 1:
+            self.update_job(fresh[0])
+        else:
+            self.set_jobs([*self._jobs, *fresh])
+
     def update_existing(self, jobs: Sequence[Job]) -> list[Job]:
         """Replace known jobs in place with one ``dataChanged``; returns the unknown ones."""
         unknown: list[Job] = []
@@ -1010,6 +1029,11 @@ class JobsPanel(QWidget):
         self.view.setItemDelegate(self.delegate)
         self.view.setMouseTracking(True)
         self.view.setUniformItemSizes(False)
+        # Rows are measured by Python (the delegate); with hundreds of rows and busy job
+        # threads, each measure waits for the interpreter. Measure in small batches, so a
+        # batch of two hundred new jobs never freezes the window in one go.
+        self.view.setLayoutMode(QListView.LayoutMode.Batched)
+        self.view.setBatchSize(20)
         self.view.setResizeMode(QListView.ResizeMode.Adjust)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
@@ -1058,19 +1082,23 @@ class JobsPanel(QWidget):
 
     @Slot(list)
     def update_jobs(self, jobs: list[Job]) -> None:
-        """Several snapshots at once: one ``dataChanged`` for the rows that only progressed."""
-        simple: list[Job] = []
+        """Several snapshots at once: one ``dataChanged`` for the known rows, one re-measure
+        request per row whose shape may change, one summary (two hundred busy jobs cost the
+        main thread one pass, not two hundred)."""
+        self._loaded = True
+        reshaped: list[int] = []
         for job in jobs:
             known = self.model.job(job.id)
-            if known is None or known.state != job.state or needs_attention(
-                    known, self.model.row_state(job.id)):
-                self.update_job(job)        # new row, new state, or a row that may resize
-            else:
-                simple.append(job)
-        if simple:
-            self._loaded = True
-            for job in self.model.update_existing(simple):
-                self.update_job(job)
+            if known is None:
+                continue
+            state = self.model.row_state(job.id)
+            # Only rows that explain a problem in full have their own height.
+            if needs_attention(known, state) or needs_attention(job, state):
+                reshaped.append(job.id)
+        self.model.add_jobs(self.model.update_existing(jobs))
+        for job_id in reshaped:
+            self._relayout(job_id)
+        self._update_summary()
 
     @Slot(object)
     def update_job(self, job: object) -> None:

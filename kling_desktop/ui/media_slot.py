@@ -17,7 +17,6 @@ from enum import StrEnum
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from PySide6.QtCore import (
     QEvent,
@@ -65,7 +64,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kling_desktop.engine.checks import ImageInfo, VideoInfo, is_url
+from kling_desktop.engine.checks import ImageInfo, VideoInfo
+from kling_desktop.sources import display_name
+from kling_desktop.sources import is_link as is_link
 from kling_desktop.ui.images import Picture, load_picture
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import (
@@ -115,18 +116,9 @@ _TEXT = {
 }
 
 
-def is_link(source: str) -> bool:
-    """A web link (the engine decides which ones it accepts), not a local file."""
-    return is_url(source) and not source.strip().lower().startswith("file://")
-
-
 def source_name(source: str) -> str:
     """A short name for a path or a link, for lists and captions."""
-    if is_link(source):
-        parts = urlsplit(source)
-        name = parts.path.rstrip("/").rsplit("/", 1)[-1]
-        return f"{name} ({parts.hostname})" if name else (parts.hostname or source)
-    return Path(source).name or source
+    return display_name(source)
 
 
 def sources_from_mime(mime: QMimeData) -> list[str]:
