@@ -27,6 +27,11 @@ class Mode(StrEnum):
     def label(self) -> str:
         return {Mode.STD: "Standard (720p)", Mode.PRO: "Pro (1080p)"}[self]
 
+    @property
+    def short_label(self) -> str:
+        """The label without brackets, for small badges: "Standard 720p"."""
+        return self.label.replace("(", "").replace(")", "")
+
 
 class Orientation(StrEnum):
     """Whose orientation the character follows; decides the clip length limit."""
@@ -37,6 +42,11 @@ class Orientation(StrEnum):
     @property
     def max_video_seconds(self) -> float:
         return 10.0 if self is Orientation.IMAGE else 30.0
+
+    @property
+    def label(self) -> str:
+        return {Orientation.IMAGE: "Follows the picture",
+                Orientation.VIDEO: "Follows the motion clip"}[self]
 
 
 class TaskStatus(StrEnum):
