@@ -82,16 +82,23 @@ def orientation_label(orientation: Orientation) -> str:
     return f"Match the video — clip up to {seconds} s"
 
 
+def action_orientation(action: str) -> Orientation | None:
+    """The orientation a Problem's fix such as ``orientation=video`` asks for, if it is one."""
+    name, _, value = action.partition("=")
+    if name != "orientation":
+        return None
+    try:
+        return Orientation(value)
+    except ValueError:
+        return None
+
+
 def action_label(action: str) -> str | None:
     """The button text for a Problem's one-click fix; None when the UI cannot apply it."""
-    name, _, value = action.partition("=")
-    if name == "orientation":
-        try:
-            orientation = Orientation(value)
-        except ValueError:
-            return None
-        return "Switch to “" + orientation_label(orientation).split(" — ")[0] + "”"
-    return None
+    orientation = action_orientation(action)
+    if orientation is None:
+        return None
+    return "Switch to “" + orientation_label(orientation).split(" — ")[0] + "”"
 
 
 # -- icons ---------------------------------------------------------------------------------------
@@ -121,6 +128,11 @@ def set_text_color(widget: QWidget, color: QColor) -> None:
     palette = widget.palette()
     palette.setColor(QPalette.ColorRole.WindowText, color)
     widget.setPalette(palette)
+
+
+def mute(widget: QWidget) -> None:
+    """Draw ``widget``'s text in the muted colour of its palette (hints and details)."""
+    set_text_color(widget, muted_color(widget.palette()))
 
 
 # -- labels that fit and buttons that lead ------------------------------------------------------

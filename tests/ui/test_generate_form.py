@@ -35,8 +35,7 @@ from kling_desktop.ui.confirm import (
     confirm_generation,
     confirmation_text,
 )
-from kling_desktop.ui.generate_form import GenerateForm
-from kling_desktop.ui.media_slot import PREVIEW_DECODE_MAX, MediaSlot
+from kling_desktop.ui.form import PREVIEW_DECODE_MAX, GenerateForm, MediaSlot
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import muted_color, warning_color
 from tests.media import ffmpeg_available, make_image, make_large_png, make_video

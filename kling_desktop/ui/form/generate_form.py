@@ -1,0 +1,379 @@
+"""The form an artist fills in: picture(s), clip(s), options, prompt -> Generate.
+
+Every rule about the inputs lives in the engine (``engine.batch.check_batch``);
+this form runs that check on the TaskRunner whenever something changes
+(debounced), shows its problems next to the input they are about, offers a
+problem's one-click fix, and enables Generate only for a batch without problems.
+The slots (:mod:`.media_slot`), the options (:mod:`.options`), the checklist
+(:mod:`.checklist`) and the summary's words (:mod:`.summary`) are rooms of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from kling_desktop.api.models import Orientation
+from kling_desktop.engine.batch import BatchReport, JobOptions, check_batch
+from kling_desktop.ui.form.checklist import CHECKLIST_SIDE_WIDTH, checklist_box, checklist_strip
+from kling_desktop.ui.form.kinds import MediaKind
+from kling_desktop.ui.form.media_slot import MediaSlot
+from kling_desktop.ui.form.options import OptionsPanel
+from kling_desktop.ui.form.summary import summary_text
+from kling_desktop.ui.tasks import TaskRunner
+from kling_desktop.ui.widgets import PrimaryButton, ProblemList, mute
+
+if TYPE_CHECKING:
+    from kling_desktop.engine.checks import Problem
+    from kling_desktop.engine.settings import Settings
+
+CHECK_DEBOUNCE_MS = 150
+
+# The checklist stands beside the slots only when each slot keeps at least this much room;
+# below, it is one wrapped line under the slots.
+SLOT_ROOM_FOR_SIDE_CHECKLIST = 400
+INPUTS_SPACING = 16
+FORM_MARGIN = 16
+
+_Snapshot = tuple[tuple[str, ...], tuple[str, ...], JobOptions]
+
+
+
+
+class GenerateForm(QWidget):
+    """Inputs and options of the next job(s), checked live by the engine.
+
+    Signals:
+      ``generate_requested(object)``: a ``(BatchReport, JobOptions)`` tuple, once per
+        click; Generate stays disabled until the parent calls ``generation_accepted()``
+        or ``generation_done()``.
+      ``checked(object)``: a fresh ``BatchReport`` for the current inputs and options.
+    """
+
+    generate_requested = Signal(object)
+    checked = Signal(object)
+
+    def __init__(self, tasks: TaskRunner, settings: Settings | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tasks = tasks
+        self._settings = settings
+        self._report: BatchReport | None = None      # the latest check, for _report_for
+        self._report_for: _Snapshot | None = None
+        self._last_ok = False                         # the previous check had no problems
+        self._awaiting_parent = False                 # generate emitted, not yet acknowledged
+        self._generate_when_checked = False           # clicked while a check was running
+        self._check_key = f"form-check-{id(self)}"
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(CHECK_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.on_debounce_timeout)
+
+        self._build()
+        self._update_summary()
+        self._update_generate_button()
+        self._schedule_check()
+
+    # -- construction --------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self._checklist_beside = True     # the box beside the slots (else the strip below)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+
+        # No scroll area: inside one, the inline player (a native window container) would
+        # turn the whole form native. The previews give up height first instead.
+        body = QWidget(self)
+        body.setObjectName("formBody")
+        self._body_layout = QVBoxLayout(body)
+        self._body_layout.setContentsMargins(FORM_MARGIN, FORM_MARGIN, FORM_MARGIN, 10)
+        self._body_layout.setSpacing(10)
+
+        self._inputs_row = QHBoxLayout()
+        self._inputs_row.setSpacing(INPUTS_SPACING)
+        self.image_slot = MediaSlot(MediaKind.IMAGE, self._tasks, body)
+        self.video_slot = MediaSlot(MediaKind.VIDEO, self._tasks, body)
+        for slot in (self.image_slot, self.video_slot):
+            slot.inputs_changed.connect(self.on_slot_inputs_changed)
+            slot.action_requested.connect(self.apply_action)
+            self._inputs_row.addWidget(slot, 1)
+        self._body_layout.addLayout(self._inputs_row, 1)
+        self.checklist = checklist_box(body)
+        self.checklist_strip = checklist_strip(body)
+        self._body_layout.addWidget(self.checklist_strip)
+        self._inputs_row.addWidget(self.checklist, 0, Qt.AlignmentFlag.AlignTop)
+
+        self._body_layout.addWidget(self._separator(body))
+        self._body_layout.addWidget(self._build_options(body))
+        outer.addWidget(body, 1)
+
+        footer = QWidget(self)
+        footer.setObjectName("formFooter")
+        footer_layout = QVBoxLayout(footer)
+        footer_layout.setContentsMargins(FORM_MARGIN, 0, FORM_MARGIN, 12)
+        footer_layout.setSpacing(10)
+        footer_layout.addWidget(self._separator(footer))
+        footer_layout.addLayout(self._build_footer(footer))
+        outer.addWidget(footer)
+        self._place_checklist(beside=False)
+
+        shortcut_keys = (
+            QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Return),
+            QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Enter),
+        )
+        self._shortcuts = []
+        for keys in shortcut_keys:
+            shortcut = QShortcut(keys, self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.on_generate_shortcut_activated)
+            self._shortcuts.append(shortcut)
+
+    def _separator(self, parent: QWidget) -> QFrame:
+        line = QFrame(parent)
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        return line
+
+    def _place_checklist(self, *, beside: bool) -> None:
+        if beside == self._checklist_beside:
+            return
+        self._checklist_beside = beside
+        self.checklist.setVisible(beside)
+        self.checklist_strip.setVisible(not beside)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_to_width(event.size().width())
+
+    def _fit_to_width(self, width: int) -> None:
+        inner = width - 2 * FORM_MARGIN
+        slot = (inner - CHECKLIST_SIDE_WIDTH - 2 * INPUTS_SPACING) // 2
+        self._place_checklist(beside=slot >= SLOT_ROOM_FOR_SIDE_CHECKLIST)
+        # The sound box follows Model and Quality when the row has room, else its own row.
+        self.options_panel.fit_to_width(inner)
+
+    def _build_options(self, parent: QWidget) -> OptionsPanel:
+        panel = OptionsPanel(parent)
+        panel.changed.connect(self.on_option_changed)
+        panel.action_requested.connect(self.apply_action)
+        self.options_panel = panel
+        # The options' fields, by the names the window and the tests know them.
+        self.model_combo = panel.model_combo
+        self.mode_combo = panel.mode_combo
+        self.keep_sound_check = panel.keep_sound_check
+        self.orientation_group = panel.orientation_group
+        self.orientation_buttons = panel.orientation_buttons
+        self.prompt_edit = panel.prompt_edit
+        self.prompt_counter = panel.prompt_counter
+        self.prompt_problems = panel.prompt_problems
+        return panel
+
+    def _build_footer(self, parent: QWidget) -> QHBoxLayout:
+        footer = QHBoxLayout()
+        footer.setSpacing(12)
+        self.options_problems = ProblemList(parent)
+        self.options_problems.setAccessibleName("Batch problems")
+        self.options_problems.action_requested.connect(self.apply_action)
+        self.summary_label = QLabel(parent)
+        self.summary_label.setAccessibleName("Billable length")
+        self.summary_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.summary_label.setToolTip(
+            "The result is as long as the motion clip, and the provider bills per second of it.")
+        self.cost_label = QLabel(parent)
+        self.cost_label.setAccessibleName("Estimated cost")
+        self.cost_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        mute(self.cost_label)
+        summary = QVBoxLayout()
+        summary.setSpacing(0)
+        summary.addWidget(self.summary_label)
+        summary.addWidget(self.cost_label)
+        self.generate_button = PrimaryButton("Generate", parent, object_name="generateButton")
+        self.generate_button.setDefault(True)
+        self.generate_button.setToolTip("Send the job(s) to the provider (Ctrl+Enter)")
+        self.generate_button.setAccessibleName("Generate")
+        self.generate_button.clicked.connect(self.on_generate_button_clicked)
+        footer.addWidget(self.options_problems, 1)
+        footer.addStretch(0)
+        footer.addSpacing(12)
+        footer.addLayout(summary)
+        footer.addWidget(self.generate_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        return footer
+
+    # -- public API ------------------------------------------------------------------------------
+
+    def set_settings(self, settings: Settings | None) -> None:
+        """The rates (for the cost estimate) come from here."""
+        self._settings = settings
+        self._update_summary()
+
+    def options(self) -> JobOptions:
+        return self.options_panel.options()
+
+    def orientation(self) -> Orientation:
+        return self.options_panel.orientation()
+
+    def apply_options(self, options: JobOptions) -> None:
+        """Show these options ("use these settings again"); the inputs stay as they are."""
+        self.options_panel.apply_options(options)
+
+    def set_inputs(self, images: Sequence[str], videos: Sequence[str]) -> None:
+        self.image_slot.set_inputs(list(images))
+        self.video_slot.set_inputs(list(videos))
+
+    def images(self) -> list[str]:
+        return self.image_slot.inputs()
+
+    def videos(self) -> list[str]:
+        return self.video_slot.inputs()
+
+    def report(self) -> BatchReport | None:
+        """The check of the current inputs and options, or None while it runs."""
+        return self._report if self._report_for == self._snapshot() else None
+
+    def is_ready(self) -> bool:
+        """A fresh check found no problems and no generation is awaiting the parent."""
+        report = self.report()
+        return report is not None and report.ok and not self._awaiting_parent
+
+    def generation_accepted(self) -> None:
+        """The parent queued the jobs: Generate may be used again (the inputs stay)."""
+        self._awaiting_parent = False
+        self._update_generate_button()
+
+    def generation_done(self) -> None:
+        """The parent is done with the request (e.g. the user declined to confirm)."""
+        self._awaiting_parent = False
+        self._update_generate_button()
+
+    @Slot(str)
+    def apply_action(self, action: str) -> bool:
+        """Apply a Problem's one-click fix, e.g. ``orientation=video``. False if unknown."""
+        return self.options_panel.apply_action(action)
+
+    def shutdown(self) -> None:
+        self._debounce.stop()
+        self._tasks.cancel(self._check_key)
+        self.image_slot.shutdown()
+        self.video_slot.shutdown()
+
+    # -- reacting to the user --------------------------------------------------------------------
+
+    @Slot(list)
+    def on_slot_inputs_changed(self, _sources: list[str]) -> None:
+        self._schedule_check()
+
+    @Slot()
+    def on_option_changed(self) -> None:
+        self._schedule_check()
+
+    @Slot()
+    def on_generate_button_clicked(self) -> None:
+        self._request_generate()
+
+    @Slot()
+    def on_generate_shortcut_activated(self) -> None:
+        if self.generate_button.isEnabled():
+            self._request_generate()
+
+    # -- checking --------------------------------------------------------------------------------
+
+    def _snapshot(self) -> _Snapshot:
+        return tuple(self.images()), tuple(self.videos()), self.options()
+
+    def _schedule_check(self) -> None:
+        self._debounce.start()
+
+    @Slot()
+    def on_debounce_timeout(self) -> None:
+        snapshot = self._snapshot()
+        images, videos, options = snapshot
+        self._tasks.run(check_batch, list(images), list(videos), options,
+                        key=self._check_key,
+                        on_done=partial(self._on_check_done, snapshot),
+                        on_failed=self._on_check_failed)
+
+    def _on_check_done(self, snapshot: _Snapshot, report: object) -> None:
+        if not isinstance(report, BatchReport) or snapshot != self._snapshot():
+            return  # the form changed since; a newer check is on its way
+        self._report = report
+        self._report_for = snapshot
+        self._last_ok = report.ok
+        self._show_problems(report)
+        self._update_summary()
+        self._update_generate_button()
+        self.checked.emit(report)
+        if self._generate_when_checked:
+            self._generate_when_checked = False
+            self._request_generate()
+
+    def _on_check_failed(self, error: BaseException) -> None:
+        # A bug in a check must not leave the button enabled on unchecked inputs.
+        self._report = None
+        self._report_for = None
+        self._last_ok = False
+        self._generate_when_checked = False
+        self.options_problems.set_problems([_bug_problem(error)])
+        self._update_generate_button()
+
+    def _show_problems(self, report: BatchReport) -> None:
+        by_field: dict[str, list[Problem]] = {"image": [], "video": [], "prompt": [],
+                                             "options": []}
+        for problem in report.problems:
+            by_field.get(problem.field, by_field["options"]).append(problem)
+        # An empty slot speaks for itself (its placeholder says what to do).
+        self.image_slot.set_problems(by_field["image"] if self.images() else [])
+        self.video_slot.set_problems(by_field["video"] if self.videos() else [])
+        self.image_slot.set_infos(dict(report.images))
+        self.video_slot.set_infos(dict(report.videos))
+        self.prompt_problems.set_problems(by_field["prompt"])
+        self.options_problems.set_problems(by_field["options"])
+
+    # -- generating ------------------------------------------------------------------------------
+
+    def _request_generate(self) -> None:
+        if self._awaiting_parent:
+            return
+        report = self.report()
+        if report is None:
+            if self._last_ok:   # clicked while a check was still running: go when it's back
+                self._generate_when_checked = True
+                self._debounce.stop()
+                self.on_debounce_timeout()
+            return
+        if not report.ok:
+            return
+        self._awaiting_parent = True
+        self._update_generate_button()
+        self.generate_requested.emit((report, self.options()))
+
+    # -- display ---------------------------------------------------------------------------------
+
+    def _update_generate_button(self) -> None:
+        enabled = self._last_ok and not self._awaiting_parent
+        self.generate_button.setEnabled(enabled)
+        report = self._report
+        count = report.job_count if report is not None and report.ok else 1
+        self.generate_button.setText(f"Generate {count} videos" if count > 1 else "Generate")
+
+    def _update_summary(self) -> None:
+        options = self._report_for[2] if self._report_for else self.options()
+        rates = self._settings.rates if self._settings is not None else None
+        text, cost_text = summary_text(self._report, self.images(), self.videos(), options,
+                                       rates)
+        self.summary_label.setText(text)
+        self.cost_label.setText(cost_text)
+        self.cost_label.setVisible(bool(cost_text))
+
+
+def _bug_problem(error: BaseException) -> Problem:
+    from kling_desktop.engine.checks import Problem
+
+    return Problem("options", f"The inputs could not be checked ({type(error).__name__}).",
+                   "Change an input to check again; if it keeps happening, see the log.")

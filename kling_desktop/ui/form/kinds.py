@@ -1,0 +1,34 @@
+"""What sets the picture slot and the clip slot apart: their kind and their words."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class MediaKind(StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+SLOT_TEXT = {
+    MediaKind.IMAGE: {
+        "title": "Character picture",
+        "formats": "JPG or PNG",
+        "drop": "Drop a picture of the character here",
+        "choose_tip": "Pick one or more JPG/PNG pictures from this computer",
+        "filter": "Pictures (*.jpg *.jpeg *.png *.JPG *.JPEG *.PNG);;All files (*)",
+        "dialog": "Choose character pictures",
+        "one": "picture",
+        "many": "pictures",
+    },
+    MediaKind.VIDEO: {
+        "title": "Motion video",
+        "formats": "MP4 or MOV",
+        "drop": "Drop a clip of the movement here",
+        "choose_tip": "Pick one or more MP4/MOV clips from this computer",
+        "filter": "Videos (*.mp4 *.mov *.MP4 *.MOV);;All files (*)",
+        "dialog": "Choose motion videos",
+        "one": "clip",
+        "many": "clips",
+    },
+}

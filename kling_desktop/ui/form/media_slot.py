@@ -1,0 +1,438 @@
+"""One input of the form: the character picture(s) or the motion clip(s).
+
+A ``MediaSlot`` takes files by drag-and-drop, by "Choose…", by pasting, or as
+https links typed into its link field; it lists what was chosen (each removable)
+and previews the selected one (:class:`~kling_desktop.ui.form.preview.SlotPreview`).
+
+The slot judges nothing itself: the form runs the engine's checks and hands the
+slot its problems (``set_problems``) and the probe results (``set_infos``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QImage,
+    QKeySequence,
+    QPalette,
+    QResizeEvent,
+    QShortcut,
+)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kling_desktop.engine.checks import ImageInfo, VideoInfo
+from kling_desktop.sources import is_link
+from kling_desktop.ui.form.drop import source_from_typed_text, source_name, sources_from_mime
+from kling_desktop.ui.form.kinds import SLOT_TEXT, MediaKind
+from kling_desktop.ui.form.preview import SlotPreview
+from kling_desktop.ui.tasks import TaskRunner
+from kling_desktop.ui.widgets import ElidedLabel, ProblemList, format_seconds, mute
+
+if TYPE_CHECKING:
+    from kling_desktop.engine.checks import Problem
+
+LINK_PLACEHOLDER = "or paste an https:// link"
+LINK_PLACEHOLDER_SHORT = "or paste a link"
+
+
+class MediaSlot(QFrame):
+    """Where the user puts the picture(s) or the clip(s) of a job.
+
+    Signals: ``inputs_changed(list[str])`` whenever the chosen inputs change;
+    ``action_requested(str)`` when the user clicks a problem's fix button;
+    ``preview_shown(str)`` when the preview of a source is on screen.
+    """
+
+    inputs_changed = Signal(list)
+    action_requested = Signal(str)
+    inputs_changed = Signal(list)
+    action_requested = Signal(str)
+    preview_shown = Signal(str)
+
+    def __init__(self, kind: MediaKind | str, tasks: TaskRunner,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind = MediaKind(kind)
+        self._tasks = tasks
+        self._text = SLOT_TEXT[self.kind]
+        self._inputs: list[str] = []
+        self._infos: dict[str, ImageInfo | VideoInfo | None] = {}
+        self._last_dir = ""
+
+        self.setObjectName("mediaSlot")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setAcceptDrops(True)
+        self.setAccessibleName(self._text["title"])
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._build()
+        self._refresh()
+
+    # -- construction -------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        text = self._text
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+
+        header = QHBoxLayout()
+        header.setSpacing(8)
+        self.title_label = QLabel(text["title"], self)
+        font = self.title_label.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.1)
+        self.title_label.setFont(font)
+        # The formats give way (shortened) before the title does.
+        self.hint_label = ElidedLabel(text["formats"], self)
+        self.hint_label.setToolTip(text["formats"])
+        mute(self.hint_label)
+        self.count_label = QLabel(self)
+        mute(self.count_label)
+        header.addWidget(self.title_label)
+        header.addWidget(self.hint_label, 1)
+        header.addWidget(self.count_label)
+        layout.addLayout(header)
+
+        self.view = SlotPreview(self.kind, tasks=self._tasks, parent=self)
+        self.view.shown.connect(self.preview_shown)
+        self.view.note.connect(self._show_note)
+        self.preview = self.view.canvas
+        self.stack = self.view.stack
+        self.play_button = self.view.play_button
+        self.sound_button = self.view.sound_button
+        self.info_label = self.view.info_label
+        layout.addWidget(self.view, 1)
+
+        pick_row = QHBoxLayout()
+        pick_row.setSpacing(6)
+        self.choose_button = QPushButton("Choose…", self)
+        self.choose_button.setToolTip(text["choose_tip"])
+        self.choose_button.setAccessibleName(f"Choose {text['title'].lower()} files")
+        self.choose_button.clicked.connect(self.on_choose_button_clicked)
+        self.url_edit = QLineEdit(self)
+        self.url_edit.setPlaceholderText(LINK_PLACEHOLDER)
+        self.url_edit.setMinimumWidth(80)
+        self.url_edit.setClearButtonEnabled(True)
+        self.url_edit.setToolTip(
+            f"A public link to a {text['formats']} file; press Enter to add it")
+        self.url_edit.setAccessibleName(f"{text['title']} link")
+        self.url_edit.returnPressed.connect(self.on_url_edit_returnPressed)
+        self.add_button = QPushButton("Add", self)
+        self.add_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.add_button.setMaximumWidth(
+            self.add_button.fontMetrics().horizontalAdvance("Add") + 28)
+        self.add_button.setToolTip("Add the link above")
+        self.add_button.setAccessibleName(f"Add {text['title'].lower()} link")
+        self.add_button.clicked.connect(self.on_add_button_clicked)
+        pick_row.addWidget(self.choose_button)
+        pick_row.addWidget(self.url_edit, 1)
+        pick_row.addWidget(self.add_button)
+        layout.addLayout(pick_row)
+
+        self.list_widget = QListWidget(self)
+        self.list_widget.setAccessibleName(f"Chosen {text['many']}")
+        self.list_widget.setToolTip(
+            f"The {text['many']} of this batch. Select one to preview it; Delete removes it.")
+        self.list_widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        # Rows fit the width (long names are shortened, the full path is in the tooltip).
+        self.list_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list_widget.setHorizontalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self.list_widget.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list_widget.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.list_widget.viewport().installEventFilter(self)
+        self.list_widget.currentRowChanged.connect(self.on_list_widget_currentRowChanged)
+        highlight = self.palette().color(QPalette.ColorRole.Highlight)
+        self.list_widget.setStyleSheet(
+            "QListWidget::item:selected { background: rgba("
+            f"{highlight.red()}, {highlight.green()}, {highlight.blue()}, 70); }}")
+        layout.addWidget(self.list_widget)
+
+        self.note_label = QLabel(self)   # the slot's own notes (e.g. the clip cannot play)
+        self.note_label.setWordWrap(True)
+        self.note_label.setVisible(False)
+        layout.addWidget(self.note_label)
+
+        self.problem_list = ProblemList(self)
+        self.problem_list.setAccessibleName(f"{text['title']} problems")
+        self.problem_list.action_requested.connect(self.action_requested)
+        layout.addWidget(self.problem_list)
+
+        delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list_widget)
+        delete.setContext(Qt.ShortcutContext.WidgetShortcut)
+        delete.activated.connect(self.on_delete_shortcut_activated)
+        paste = QShortcut(QKeySequence(QKeySequence.StandardKey.Paste), self)
+        paste.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        paste.activated.connect(self.on_paste_shortcut_activated)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_placeholder()
+
+    def _fit_placeholder(self) -> None:
+        """The long link hint when it fits the field, else the short one (tooltip: https)."""
+        edit = self.url_edit
+        room = edit.width() - 2 * edit.fontMetrics().horizontalAdvance("x") - 24
+        fits = edit.fontMetrics().horizontalAdvance(LINK_PLACEHOLDER) <= room
+        wanted = LINK_PLACEHOLDER if fits else LINK_PLACEHOLDER_SHORT
+        if edit.placeholderText() != wanted:
+            edit.setPlaceholderText(wanted)
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def inputs(self) -> list[str]:
+        return list(self._inputs)
+
+    def set_inputs(self, sources: Sequence[str]) -> None:
+        """Replace the chosen inputs (duplicates dropped, order kept)."""
+        new = list(dict.fromkeys(s for s in sources if s))
+        if new == self._inputs:
+            return
+        self._inputs = new
+        self._refresh()
+        self.inputs_changed.emit(self.inputs())
+
+    def add_inputs(self, sources: Sequence[str]) -> None:
+        added = [s for s in dict.fromkeys(sources) if s and s not in self._inputs]
+        if not added:
+            return
+        self._inputs.extend(added)
+        self._refresh(select=added[-1])
+        self.inputs_changed.emit(self.inputs())
+
+    def remove_input(self, source: str) -> None:
+        if source not in self._inputs:
+            return
+        self._inputs.remove(source)
+        self.view.forget(source)
+        self._refresh()
+        self.inputs_changed.emit(self.inputs())
+
+    def clear_inputs(self) -> None:
+        self.set_inputs([])
+
+    def set_problems(self, problems: Sequence[Problem]) -> None:
+        """Show the engine's problems about this slot's inputs (empty: none)."""
+        self.problem_list.set_problems(problems)
+
+    def problems_text(self) -> str:
+        return self.problem_list.text()
+
+    def set_infos(self, infos: Mapping[str, ImageInfo | VideoInfo | None]) -> None:
+        """Probe results from the engine's checks, by source; they win over the player's guess."""
+        self._infos = {s: infos[s] for s in self._inputs if s in infos}
+        self._update_list_details()
+        self.view.set_infos(self._infos)
+
+    def previewed_source(self) -> str | None:
+        return self.view.previewed_source()
+
+    def preview_image(self) -> QImage | None:
+        return self.view.image()
+
+    def info_text(self) -> str:
+        """All the details of the previewed input (the label may show fewer)."""
+        return self.view.info_text()
+
+    def is_playing(self) -> bool:
+        return self.view.is_playing()
+
+    def stop_playback(self) -> None:
+        self.view.stop_playback()
+
+    def shutdown(self) -> None:
+        """Stop players and forget pending previews (the window calls this on close)."""
+        self.view.shutdown()
+
+    # -- drag and drop, paste -----------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if sources_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+            self.preview.set_drag_over(True)
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if sources_from_mime(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self.preview.set_drag_over(False)
+        super().dragLeaveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.preview.set_drag_over(False)
+        sources = sources_from_mime(event.mimeData())
+        if not sources:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.add_inputs(sources)
+
+    @Slot()
+    def on_paste_shortcut_activated(self) -> None:
+        mime = QGuiApplication.clipboard().mimeData()
+        sources = sources_from_mime(mime) if mime is not None else []
+        if sources:
+            self.add_inputs(sources)
+
+    # -- user actions -------------------------------------------------------------------------
+
+    @Slot()
+    def on_choose_button_clicked(self) -> None:
+        files, _filter = QFileDialog.getOpenFileNames(
+            self, self._text["dialog"], self._last_dir, self._text["filter"])
+        if files:
+            self._last_dir = str(Path(files[-1]).parent)
+            self.add_inputs(files)
+
+    @Slot()
+    def on_add_button_clicked(self) -> None:
+        self.on_url_edit_returnPressed()
+
+    @Slot()
+    def on_url_edit_returnPressed(self) -> None:
+        text = self.url_edit.text().strip()
+        if not text:
+            return
+        # Whatever was typed goes to the engine's checks, which say what is wrong with it.
+        self.url_edit.clear()
+        self.add_inputs([source_from_typed_text(text)])
+
+    @Slot()
+    def on_delete_shortcut_activated(self) -> None:
+        row = self.list_widget.currentRow()
+        if 0 <= row < len(self._inputs):
+            self.remove_input(self._inputs[row])
+
+    @Slot(int)
+    def on_list_widget_currentRowChanged(self, row: int) -> None:
+        if 0 <= row < len(self._inputs):
+            self.view.show_source(self._inputs[row])
+
+    # -- list ---------------------------------------------------------------------------------
+
+    def _refresh(self, select: str | None = None) -> None:
+        self.view.set_inputs(self._inputs)
+        current = select or self.view.previewed_source()
+        if current not in self._inputs:
+            current = self._inputs[0] if self._inputs else None
+        self.list_widget.blockSignals(True)
+        self.list_widget.clear()
+        for source in self._inputs:
+            item = QListWidgetItem(self.list_widget)
+            item.setData(Qt.ItemDataRole.UserRole, source)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, source_name(source))
+            item.setToolTip(source)
+            row = self._list_row(source)
+            item.setSizeHint(self._row_size(row))
+            self.list_widget.setItemWidget(item, row)
+        if current is not None:
+            self.list_widget.setCurrentRow(self._inputs.index(current))
+        if len(self._inputs) < 2:   # nothing to choose between: no highlight
+            self.list_widget.clearSelection()
+        self.list_widget.blockSignals(False)
+        rows = len(self._inputs)
+        self.list_widget.setVisible(rows > 0)
+        row_height = self.list_widget.sizeHintForRow(0) if rows else 0
+        frame = 2 * self.list_widget.frameWidth()
+        self.list_widget.setFixedHeight(min(rows, 4) * row_height + frame + 2)
+        noun = self._text["one"] if rows == 1 else self._text["many"]
+        self.count_label.setText(f"{rows} {noun}" if rows > 1 else "")
+        self._update_list_details()
+        if current is None:
+            self.view.clear()
+        else:
+            self.view.show_source(current)
+
+    def _row_size(self, row: QWidget) -> QSize:
+        """Exactly the list's width: the row shortens its name rather than overflow."""
+        width = max(row.minimumSizeHint().width(), self.list_widget.viewport().width())
+        return QSize(width, row.sizeHint().height())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.list_widget.viewport():
+            for index in range(self.list_widget.count()):
+                item = self.list_widget.item(index)
+                row = self.list_widget.itemWidget(item)
+                if row is not None:
+                    item.setSizeHint(self._row_size(row))
+        return super().eventFilter(watched, event)
+
+    def _list_row(self, source: str) -> QWidget:
+        row = QWidget(self.list_widget)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(6, 1, 2, 1)
+        layout.setSpacing(6)
+        # Shortened in the middle, so the extension (and the start) stay readable.
+        name = ElidedLabel(source_name(source), row, mode=Qt.TextElideMode.ElideMiddle)
+        name.setObjectName("name")
+        name.setToolTip(source)
+        detail = QLabel(row)
+        detail.setObjectName("detail")
+        mute(detail)
+        remove = QToolButton(row)
+        remove.setText("✕")
+        remove.setAutoRaise(True)
+        remove.setToolTip(f"Remove {source_name(source)}")
+        remove.setAccessibleName(f"Remove {source_name(source)}")
+        remove.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        remove.clicked.connect(lambda _checked=False, s=source: self.remove_input(s))
+        layout.addWidget(name, 1)
+        layout.addWidget(detail)
+        layout.addWidget(remove)
+        return row
+
+    def remove_buttons(self) -> list[QToolButton]:
+        buttons: list[QToolButton] = []
+        for index in range(self.list_widget.count()):
+            row = self.list_widget.itemWidget(self.list_widget.item(index))
+            if row is not None:
+                buttons.extend(row.findChildren(QToolButton))
+        return buttons
+
+    def _update_list_details(self) -> None:
+        for index, source in enumerate(self._inputs):
+            item = self.list_widget.item(index)
+            row = self.list_widget.itemWidget(item) if item is not None else None
+            detail = row.findChild(QLabel, "detail") if row is not None else None
+            if isinstance(detail, QLabel):
+                detail.setText(self._short_detail(source))
+
+    def _short_detail(self, source: str) -> str:
+        info = self._infos.get(source)
+        if isinstance(info, VideoInfo):
+            return format_seconds(info.duration)
+        if info is not None:
+            return f"{info.width} × {info.height}"
+        if is_link(source):
+            return "link"
+        return ""
+
+    def _show_note(self, text: str) -> None:
+        self.note_label.setText(text)
+        self.note_label.setVisible(bool(text))

@@ -1,0 +1,397 @@
+"""The preview of a slot: the selected input shown, its details, and inline playback.
+
+A picture is decoded on the TaskRunner through :mod:`kling_desktop.ui.images`
+(the window's one picture decoder); a clip shows its first frame
+(:class:`~kling_desktop.ui.form.poster.PosterGrabber`) with its length and size,
+and plays inline, muted unless the user turns the sound on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import partial
+
+from PySide6.QtCore import QRectF, QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette, QPen, QPixmap
+from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+from PySide6.QtMultimediaWidgets import QVideoWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QSizePolicy,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kling_desktop.engine.checks import ImageInfo, VideoInfo
+from kling_desktop.sources import is_link
+from kling_desktop.ui.form.kinds import SLOT_TEXT, MediaKind
+from kling_desktop.ui.form.poster import PosterGrabber
+from kling_desktop.ui.images import Picture, load_picture
+from kling_desktop.ui.tasks import TaskRunner
+from kling_desktop.ui.widgets import (
+    ElidedLabel,
+    format_bytes,
+    format_seconds,
+    mute,
+    muted_color,
+)
+
+PREVIEW_DECODE_MAX = 1280   # longest side of a decoded preview, in pixels
+INFO_SEPARATOR = " · "
+
+
+class PreviewCanvas(QWidget):
+    """Paints the picture/poster scaled into the drop zone, or a placeholder."""
+
+    def __init__(self, placeholder: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._image: QImage | None = None
+        self._pixmap: QPixmap | None = None
+        self._placeholder = placeholder
+        self._drag_over = False
+        self.setMinimumSize(160, 110)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def sizeHint(self) -> QSize:
+        # As tall as its minimum: the form's layout hands the preview whatever height is left
+        # (stretch), and a form that does not fit scrolls only below this.
+        return QSize(320, self.minimumHeight())
+
+    def set_image(self, image: QImage | None) -> None:
+        self._image = image
+        self._pixmap = QPixmap.fromImage(image) if image is not None else None
+        self.update()
+
+    def image(self) -> QImage | None:
+        return self._image
+
+    def set_placeholder(self, text: str) -> None:
+        self._placeholder = text
+        self.update()
+
+    def placeholder(self) -> str:
+        return self._placeholder
+
+    def set_drag_over(self, value: bool) -> None:
+        self._drag_over = value
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        rect = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        painter.setBrush(palette.color(QPalette.ColorRole.Base))
+        if self._drag_over:
+            pen = QPen(palette.color(QPalette.ColorRole.Highlight), 2, Qt.PenStyle.SolidLine)
+        elif self._pixmap is None:
+            pen = QPen(palette.color(QPalette.ColorRole.Mid), 1.5, Qt.PenStyle.DashLine)
+        else:
+            pen = QPen(palette.color(QPalette.ColorRole.Mid), 1)
+        painter.setPen(pen)
+        painter.drawRoundedRect(rect, 8, 8)
+        if self._pixmap is not None:
+            area = rect.adjusted(6, 6, -6, -6).toRect()
+            scaled = self._pixmap.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            x = area.x() + (area.width() - scaled.width()) // 2
+            y = area.y() + (area.height() - scaled.height()) // 2
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawPixmap(x, y, scaled.width(), scaled.height(), self._pixmap)
+        else:
+            painter.setPen(muted_color(palette))
+            painter.drawText(rect.adjusted(16, 16, -16, -16),
+                             int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap),
+                             self._placeholder)
+        painter.end()
+
+
+class SlotPreview(QWidget):
+    """The canvas (or the inline player) over one row: Play, Sound and the details.
+
+    The slot tells it which inputs exist (``set_inputs``), which one to show
+    (``show_source`` / ``clear``) and what the engine's probe found (``set_infos``).
+    Signals: ``shown(str)`` when a source's preview is on screen; ``note(str)`` for
+    something the slot should say (the clip cannot be played here).
+    """
+
+    shown = Signal(str)
+    note = Signal(str)
+
+    def __init__(self, kind: MediaKind, tasks: TaskRunner,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        self._tasks = tasks
+        self._text = SLOT_TEXT[kind]
+        self._inputs: Sequence[str] = ()
+        self._infos: Mapping[str, ImageInfo | VideoInfo | None] = {}
+        self._previews: dict[str, QImage] = {}      # decoded pictures / poster frames
+        self._durations: dict[str, float] = {}      # from the player, until the engine's probe
+        self._frame_sizes: dict[str, QSize] = {}
+        self._preview_failed: dict[str, str] = {}
+        self._previewed: str | None = None
+        self._player: QMediaPlayer | None = None
+        self._audio: QAudioOutput | None = None
+        self._video_widget: QVideoWidget | None = None
+        self._poster: PosterGrabber | None = None
+        self._build()
+
+    def _build(self) -> None:
+        text = self._text
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        self.canvas = PreviewCanvas(self._empty_placeholder(), self)
+        self.canvas.setAccessibleName(f"{text['title']} preview")
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.canvas)
+        self.stack.setMinimumHeight(110)
+        layout.addWidget(self.stack, 1)
+
+        info_row = QHBoxLayout()
+        info_row.setSpacing(6)
+        self.play_button = QToolButton(self)
+        self.play_button.setText("▶ Play")
+        self.play_button.setCheckable(True)
+        self.play_button.setToolTip("Play the clip here (muted unless you turn the sound on)")
+        self.play_button.setAccessibleName("Play the motion video")
+        self.play_button.toggled.connect(self.on_play_button_toggled)
+        self.sound_button = QToolButton(self)
+        self.sound_button.setText("Sound off")
+        self.sound_button.setCheckable(True)
+        self.sound_button.setToolTip("Hear the clip's own sound while it plays")
+        self.sound_button.setAccessibleName("Play the clip with sound")
+        self.sound_button.toggled.connect(self.on_sound_button_toggled)
+        # Long details drop their last parts ("12.0 s · 640 × 480 · …"); all of it is in the
+        # tooltip. Never wider than the slot, so both slots keep the same width.
+        self.info_label = ElidedLabel(parent=self, separator=INFO_SEPARATOR)
+        self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.info_label.setAccessibleName(f"{text['title']} details")
+        mute(self.info_label)
+        info_row.addWidget(self.play_button)
+        info_row.addWidget(self.sound_button)
+        info_row.addWidget(self.info_label, 1)
+        # Same height in both slots, so their rows line up side by side.
+        self.info_label.setMinimumHeight(self.play_button.sizeHint().height())
+        layout.addLayout(info_row)
+        is_video = self.kind is MediaKind.VIDEO
+        self.play_button.setVisible(is_video)
+        self.sound_button.setVisible(is_video)
+
+    def _empty_placeholder(self) -> str:
+        return self._text["drop"] + "\nor choose below"
+
+    # -- what the slot tells it -----------------------------------------------------------------
+
+    def set_inputs(self, inputs: Sequence[str]) -> None:
+        """The slot's inputs now: a preview arriving for another one is dropped."""
+        self._inputs = tuple(inputs)
+
+    def forget(self, source: str) -> None:
+        """The user removed ``source``: its decoded preview goes too."""
+        self._previews.pop(source, None)
+
+    def set_infos(self, infos: Mapping[str, ImageInfo | VideoInfo | None]) -> None:
+        """Probe results from the engine's checks; they win over the player's guess."""
+        self._infos = infos
+        self._update_info()
+
+    def previewed_source(self) -> str | None:
+        return self._previewed
+
+    def image(self) -> QImage | None:
+        return self.canvas.image()
+
+    def info_text(self) -> str:
+        """All the details of the previewed input (the label may show fewer)."""
+        return self.info_label.full_text()
+
+    def is_playing(self) -> bool:
+        return (self._player is not None
+                and self._player.playbackState() == QMediaPlayer.PlaybackState.PlayingState)
+
+    def stop_playback(self) -> None:
+        if self._player is not None:
+            self._player.stop()
+        self.play_button.blockSignals(True)
+        self.play_button.setChecked(False)
+        self.play_button.setText("▶ Play")
+        self.play_button.blockSignals(False)
+        self.stack.setCurrentWidget(self.canvas)
+
+    def shutdown(self) -> None:
+        """Stop players and forget pending previews."""
+        self.stop_playback()
+        if self._poster is not None:
+            self._poster.cancel()
+        self._tasks.cancel(self._preview_key)
+
+    # -- showing a source -----------------------------------------------------------------------
+
+    @property
+    def _preview_key(self) -> str:
+        return f"slot-preview-{id(self)}"
+
+    def clear(self) -> None:
+        self.stop_playback()
+        self._previewed = None
+        self.canvas.set_image(None)
+        self.canvas.set_placeholder(self._empty_placeholder())
+        self.play_button.setEnabled(False)
+        self.sound_button.setEnabled(False)
+        self._update_info()
+
+    def show_source(self, source: str) -> None:
+        if source == self._previewed and (source in self._previews
+                                          or source in self._preview_failed):
+            return
+        if source != self._previewed:
+            self.stop_playback()
+        self._previewed = source
+        local = not is_link(source)
+        self.play_button.setEnabled(local and self.kind is MediaKind.VIDEO)
+        self.sound_button.setEnabled(local and self.kind is MediaKind.VIDEO)
+        self._update_info()
+        if source in self._previews:
+            self.canvas.set_image(self._previews[source])
+            self.shown.emit(source)
+            return
+        self.canvas.set_image(None)
+        if not local:
+            self.canvas.set_placeholder(
+                "A web link: no preview here.\nThe provider fetches it when the job is sent.")
+            return
+        if source in self._preview_failed:
+            self.canvas.set_placeholder("No preview for this file.")
+            return
+        self.canvas.set_placeholder("Loading preview…")
+        if self.kind is MediaKind.IMAGE:
+            box = QSize(PREVIEW_DECODE_MAX, PREVIEW_DECODE_MAX)
+            load_picture(self._tasks, source, box, partial(self._on_decoded, source),
+                         key=self._preview_key)
+        else:
+            if self._poster is None:
+                self._poster = PosterGrabber(self)
+                self._poster.grabbed.connect(self.on_poster_grabbed)
+                self._poster.failed.connect(self.on_poster_failed)
+            self._poster.grab(source)
+
+    def _on_decoded(self, source: str, picture: Picture) -> None:
+        if picture.image is not None:
+            self._store_preview(source, picture.image)
+        else:
+            self._on_preview_failed(source, picture.error)
+
+    def _store_preview(self, source: str, image: QImage) -> None:
+        if source not in self._inputs:
+            return
+        self._previews[source] = image
+        if source == self._previewed:
+            self.canvas.set_image(image)
+            self._update_info()
+            self.shown.emit(source)
+
+    def _on_preview_failed(self, source: str, reason: str) -> None:
+        self._preview_failed[source] = reason
+        if source == self._previewed:
+            self.canvas.set_placeholder("No preview for this file.")
+
+    @Slot(str, QImage, int)
+    def on_poster_grabbed(self, source: str, image: QImage, duration_ms: int) -> None:
+        if duration_ms > 0:
+            self._durations[source] = duration_ms / 1000.0
+        self._frame_sizes[source] = image.size()
+        if max(image.width(), image.height()) > PREVIEW_DECODE_MAX:
+            image = image.scaled(PREVIEW_DECODE_MAX, PREVIEW_DECODE_MAX,
+                                 Qt.AspectRatioMode.KeepAspectRatio,
+                                 Qt.TransformationMode.SmoothTransformation)
+        self._store_preview(source, image)
+
+    @Slot(str, str)
+    def on_poster_failed(self, source: str, reason: str) -> None:
+        self._on_preview_failed(source, reason)
+
+    def _update_info(self) -> None:
+        source = self._previewed
+        if source is None:
+            self.info_label.set_full_text("")
+            self.info_label.setToolTip("")
+            return
+        info = self._infos.get(source)
+        parts: list[str] = []
+        if isinstance(info, VideoInfo):
+            parts.append(format_seconds(info.duration))
+            parts.append(f"{info.width} × {info.height}")
+            parts.append(info.container.upper())
+            parts.append(format_bytes(info.size_bytes))
+            if info.has_audio is False:
+                parts.append("no sound")
+        elif isinstance(info, ImageInfo):
+            parts.append(f"{info.width} × {info.height} px")
+            parts.append(info.format.upper())
+            parts.append(format_bytes(info.size_bytes))
+        elif source in self._durations:
+            parts.append(format_seconds(self._durations[source]))
+            size = self._frame_sizes.get(source)
+            if size is not None:
+                parts.append(f"{size.width()} × {size.height()}")
+        elif is_link(source):
+            parts.append("Web link")
+        text = INFO_SEPARATOR.join(parts)
+        self.info_label.set_full_text(text)
+        self.info_label.setToolTip(text)
+
+    # -- inline playback ------------------------------------------------------------------------
+
+    @Slot(bool)
+    def on_play_button_toggled(self, checked: bool) -> None:
+        source = self._previewed
+        if source is None or is_link(source):
+            self.stop_playback()
+            return
+        if not checked:
+            if self._player is not None:
+                self._player.pause()
+            self.play_button.setText("▶ Play")
+            return
+        if self._player is None:
+            self._player = QMediaPlayer(self)
+            self._player.setLoops(QMediaPlayer.Loops.Infinite)
+            self._video_widget = QVideoWidget(self.stack)
+            self._video_widget.setAccessibleName("Motion video player")
+            self.stack.addWidget(self._video_widget)
+            self._player.setVideoOutput(self._video_widget)
+            self._player.errorOccurred.connect(self.on_player_errorOccurred)
+        wanted = QUrl.fromLocalFile(source)
+        if self._player.source() != wanted:
+            self._player.setSource(wanted)
+        self._apply_sound()
+        assert self._video_widget is not None
+        self.stack.setCurrentWidget(self._video_widget)
+        self.play_button.setText("❚❚ Pause")
+        self._player.play()
+
+    @Slot(bool)
+    def on_sound_button_toggled(self, checked: bool) -> None:
+        self.sound_button.setText("Sound on" if checked else "Sound off")
+        self._apply_sound()
+
+    def _apply_sound(self) -> None:
+        if self._player is None:
+            return
+        if self.sound_button.isChecked():
+            # The audio output (and the audio device behind it) exists only once asked for.
+            if self._audio is None:
+                self._audio = QAudioOutput(self)
+                self._player.setAudioOutput(self._audio)
+            self._audio.setMuted(False)
+        elif self._audio is not None:
+            self._audio.setMuted(True)
+
+    @Slot(QMediaPlayer.Error, str)
+    def on_player_errorOccurred(self, error: QMediaPlayer.Error, text: str) -> None:
+        if error != QMediaPlayer.Error.NoError:
+            self.stop_playback()
+            self.note.emit(f"This clip cannot be played here: {text}")
