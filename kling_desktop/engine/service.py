@@ -16,6 +16,9 @@ back-off simply sends again later. A job with a task id is never re-created by
 anything automatic: problems while polling or downloading leave it followable
 (``blocked_on`` says what the user must fix), and ``retry`` polls that task again.
 
+What one step does (send, poll, fetch and verify the result) is in
+:mod:`kling_desktop.engine.steps`; this module is the service's face and its scheduler.
+
 One scheduler. A single loop (one thread of the face's executor) follows every
 job: it paces polls by the provider's estimate, keeps at most
 ``settings.max_concurrent_jobs`` ("tasks at the provider at once") tasks
@@ -27,38 +30,37 @@ to the same executor, with at most ``transfers`` uploads/downloads and
 from __future__ import annotations
 
 import functools
-import json
 import logging
-import math
 import os
-import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from enum import Enum
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Protocol
 
 from kling_desktop.api import errors as api_errors
-from kling_desktop.api.client import KlingClient
-from kling_desktop.api.models import GenerationOptions, GenerationRequest, Task, TaskStatus
+from kling_desktop.api.models import GenerationOptions
 from kling_desktop.engine.batch import BatchReport, check_batch, job_specs
 from kling_desktop.engine.checks import Problem
-from kling_desktop.engine.jobs import (
-    RESULT_LINK_LIFETIME,
-    BlockedOn,
-    FailureKind,
-    Job,
-    JobState,
-)
+from kling_desktop.engine.jobs import BlockedOn, FailureKind, Job, JobState
 from kling_desktop.engine.library import LibraryWriteError
-from kling_desktop.engine.media import MediaError, probe_video
 from kling_desktop.engine.ownership import JobLocks
-from kling_desktop.engine.runner import DEMO_BASE_URL, Engine, NoApiKeyError, provider_host
+from kling_desktop.engine.runner import DEMO_BASE_URL, Engine, NoApiKeyError
+from kling_desktop.engine.steps import (
+    BLOCKED_RECHECK,
+    CLEARED_ERROR,
+    CLEARED_TASK,
+    SEND_BACKOFF,
+    Followed,
+    JobCallback,
+    JobSteps,
+    Note,
+    Step,
+    classify,
+    needs_upload,
+)
 from kling_desktop.engine.store import JobConflictError, JobNotFoundError
-from kling_desktop.sources import is_link
 
 __all__ = [
     "Executor",
@@ -71,18 +73,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-UPLOAD_REUSE_SECONDS = 3600.0     # an upload URL is reused by a later send try this long
-BLOCKED_RECHECK = 300.0           # a job blocked on a key/balance/permission is looked at again
 HELD_RECHECK = 1.0                # a job another process holds is tried again this often
-NETWORK_BACKOFF = (30.0, 300.0)   # first and longest wait after the provider was unreachable
-LINK_BACKOFF = (2.0, 300.0)       # first and longest wait before a fresh link is fetched
-SEND_BACKOFF = (2.0, 300.0)       # after a definite "not now" to a create call
-ODD_POLLS_BEFORE_TELLING = 3      # polls of an unusable answer before the user is told
-MAX_RESULT_BYTES = 2 * 1024**3    # no 30 s video comes near this
-PROGRESS_WRITE_INTERVAL = 1.0     # seconds between transfer-progress writes to SQLite
-PROGRESS_EMIT_INTERVAL = 0.1      # seconds between transfer-progress reports
-
-JobCallback = Callable[[Job], None]
 
 
 class Executor(Protocol):
@@ -118,58 +109,10 @@ class Plan:
         return self.batch.ok and not self.problems
 
 
-@dataclass(frozen=True)
-class Note:
-    """What the service knows about a job that is not stored: its place in line, its holder."""
-
-    job_id: int
-    kind: str           # "in_line" | "held" | "" (nothing to say any more)
-    text: str
-    position: int = 0
-
-
-class _Step(Enum):
-    SEND = "send"
-    POLL = "poll"
-    DOWNLOAD = "download"
-
-
-@dataclass(eq=False)
-class _Followed:
-    """A job this service follows."""
-
-    job: Job
-    until_submitted: bool = False
-    due: float = 0.0                  # time.monotonic() of its next step
-    busy: bool = False
-    held: bool = False                # this process holds its lock
-    cancel: threading.Event = field(default_factory=threading.Event)
-    user_cancelled: bool = False
-    odd_polls: int = 0
-    note: Note | None = None
-    transfer: bool = False            # the running step holds a transfer place
-
-
 def _ordinal(number: int) -> str:
     suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(
         number % 10, "th")
     return f"{number}{suffix}"
-
-
-def _backoff(attempt: int, bounds: tuple[float, float], retry_after: float | None = None) -> float:
-    first, longest = bounds
-    if retry_after is not None and math.isfinite(retry_after) and retry_after > 0:
-        return min(retry_after, longest)
-    delay = first * 2.0 ** max(0, min(attempt - 1, 16))
-    return min(longest, delay * random.uniform(0.85, 1.0))
-
-
-def _clock(epoch: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(epoch))
-
-
-def _day_and_time(epoch: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
 
 
 class JobService:
@@ -205,7 +148,7 @@ class JobService:
         self._max_transfers = max(1, transfers)
         self._max_api = max(1, api_calls)
         self._cond = threading.Condition()
-        self._followed: dict[int, _Followed] = {}
+        self._followed: dict[int, Followed] = {}
         self._busy_transfers = 0
         self._busy_api = 0
         self._running = False
@@ -214,7 +157,9 @@ class JobService:
         self._loop_done.set()
         self._no_new_sends = False
         self._send_gate = threading.Lock()   # a cancel and a create never interleave
-        self._progress_marks: dict[int, tuple[float, float]] = {}
+        self._steps = JobSteps(engine, self._locks, report=self._report, emit=on_update,
+                               sending_stopped=lambda: self._no_new_sends,
+                               send_gate=self._send_gate)
 
     # ------------------------------------------------------------------ planning
 
@@ -280,7 +225,7 @@ class JobService:
                 if current is not None:
                     current.until_submitted = current.until_submitted and until_submitted
                     continue
-                self._followed[job.id] = _Followed(job, until_submitted=until_submitted,
+                self._followed[job.id] = Followed(job, until_submitted=until_submitted,
                                                    due=_not_before(job))
             self._cond.notify_all()
         self.start()
@@ -339,8 +284,9 @@ class JobService:
                     "The provider may already have accepted this job; sending it again could "
                     "charge you twice.",
                     fix="Check your provider's dashboard first; then confirm to send it again.")
-            job = self._transition(job, JobState.QUEUED, "sent again by the user, who checked",
-                                   **_CLEARED_TASK, **_CLEARED_ERROR)
+            job = self._steps.transition(
+                job, JobState.QUEUED, "sent again by the user, who checked",
+                **CLEARED_TASK, **CLEARED_ERROR)
         elif job.state is JobState.FAILED and job.error_kind is FailureKind.CONTENT_POLICY:
             raise JobNotRetryableError(
                 "The provider's content policy refused this picture or clip; the same inputs "
@@ -351,16 +297,16 @@ class JobService:
             target = JobState.DOWNLOADING if job.completed_at else JobState.SUBMITTED
             if job.state.is_active and job.state is not target:
                 target = job.state
-            job = self._transition(job, target, "followed again by the user",
+            job = self._steps.transition(job, target, "followed again by the user",
                                    result_url=None if target is JobState.DOWNLOADING
                                    else job.result_url, next_poll_at=None,
-                                   download_attempts=0, **_CLEARED_ERROR)
+                                   download_attempts=0, **CLEARED_ERROR)
         elif job.state in (JobState.FAILED, JobState.CANCELLED, JobState.EXPIRED):
-            job = self._transition(job, JobState.QUEUED, "queued again by the user",
-                                   **_CLEARED_TASK, **_CLEARED_ERROR)
+            job = self._steps.transition(job, JobState.QUEUED, "queued again by the user",
+                                   **CLEARED_TASK, **CLEARED_ERROR)
         elif job.state.is_active:
             job = self.store.update(job.id, expect=job.state, next_poll_at=None,
-                                    **_CLEARED_ERROR)
+                                    **CLEARED_ERROR)
         else:
             raise JobNotRetryableError(f"Job {job.id} is {job.state.label.lower()}.")
         self._report(job)
@@ -389,7 +335,7 @@ class JobService:
                     f"Job {job_id} is being followed by {holder or 'another program'}.",
                     fix="Stop it there, or wait until that program is done with it.")
             self._locks.release(job_id)
-        job = self._cancelled(job)
+        job = self._steps.cancelled(job)
         self._drop(job_id, finished=True)
         return job
 
@@ -424,7 +370,7 @@ class JobService:
                     followed.user_cancelled = True
             if not busy:
                 try:
-                    job = self._cancelled(job, "stopped before it was sent")
+                    job = self._steps.cancelled(job, "stopped before it was sent")
                 except JobConflictError:
                     job = self.get(job.id)
                 self._drop(job.id, finished=job.state.is_terminal)
@@ -488,15 +434,15 @@ class JobService:
                 self._running = False
             self._loop_done.set()
 
-    def _pick(self, now: float) -> tuple[list[tuple[_Followed, _Step]], float | None,
-                                         list[_Followed]]:
+    def _pick(self, now: float) -> tuple[list[tuple[Followed, Step]], float | None,
+                                         list[Followed]]:
         """Which steps start now, and which due jobs still need their hold taken
         (called with the condition held)."""
-        picked: list[tuple[_Followed, _Step]] = []
-        unheld: list[_Followed] = []
+        picked: list[tuple[Followed, Step]] = []
+        unheld: list[Followed] = []
         cap = max(1, self.engine.settings.max_concurrent_jobs)
         at_provider = sum(1 for f in self._followed.values() if _at_provider(f))
-        waiting: list[_Followed] = []
+        waiting: list[Followed] = []
         heap: list[float] = []
         for followed in sorted(self._followed.values(), key=lambda f: f.job.id):
             if followed.busy:
@@ -512,21 +458,21 @@ class JobService:
             if step is None:
                 self._rest(followed)
                 continue
-            if step is _Step.POLL and followed.until_submitted and job.state is JobState.SUBMITTED:
+            if step is Step.POLL and followed.until_submitted and job.state is JobState.SUBMITTED:
                 self._rest(followed)
                 continue
-            if step is _Step.SEND and self._no_new_sends:
+            if step is Step.SEND and self._no_new_sends:
                 followed.busy = True
                 followed.transfer = False
                 self._busy_api += 1
                 picked.append((followed, step))   # the step records the cancel
                 continue
-            if step is _Step.SEND and not _at_provider(followed):
+            if step is Step.SEND and not _at_provider(followed):
                 if at_provider >= cap:
                     waiting.append(followed)
                     continue
                 at_provider += 1
-            transfer = step is _Step.DOWNLOAD or (step is _Step.SEND and _needs_upload(job))
+            transfer = step is Step.DOWNLOAD or (step is Step.SEND and needs_upload(job))
             if transfer:
                 if self._busy_transfers >= self._max_transfers:
                     heap.append(now + 0.05)
@@ -546,7 +492,7 @@ class JobService:
                 f"waiting for a free slot ({_ordinal(position)} in line)", position))
         return picked, (min(heap) if heap else None), unheld
 
-    def _take_hold(self, followed: _Followed, now: float) -> bool:
+    def _take_hold(self, followed: Followed, now: float) -> bool:
         """Try the job's OS lock; when held elsewhere, say by whom and look again soon.
         Called by the loop only, outside the condition."""
         job_id = followed.job.id
@@ -563,7 +509,7 @@ class JobService:
         job = self.get(job_id)
         if job.state is JobState.SUBMITTING:
             # Its holder died between writing SUBMITTING and learning the answer.
-            job = self._transition(
+            job = self._steps.transition(
                 job, JobState.UNCERTAIN, "interrupted while sending",
                 error_kind=FailureKind.UNKNOWN,
                 error_message=("The app stopped while this job was being sent, so it is not "
@@ -575,7 +521,7 @@ class JobService:
         self._report(job)
         return True
 
-    def _rest(self, followed: _Followed) -> None:
+    def _rest(self, followed: Followed) -> None:
         """Stop following a job (with the condition held): it is done, or waits for later."""
         job = followed.job
         self._followed.pop(job.id, None)
@@ -596,15 +542,15 @@ class JobService:
         if followed is not None and self._on_rest is not None:
             self._on_rest(followed.job)
 
-    def _run(self, followed: _Followed, step: _Step) -> None:
+    def _run(self, followed: Followed, step: Step) -> None:
         delay: float | None = 0.0
         try:
-            if step is _Step.SEND:
-                delay = self._send(followed)
-            elif step is _Step.POLL:
-                delay = self._poll(followed)
+            if step is Step.SEND:
+                delay = self._steps.send(followed)
+            elif step is Step.POLL:
+                delay = self._steps.poll(followed)
             else:
-                delay = self._download(followed)
+                delay = self._steps.download(followed)
         except JobConflictError as exc:
             log.info("job %s: %s", followed.job.id, exc.message)
             followed.job = self.get(followed.job.id)
@@ -624,10 +570,10 @@ class JobService:
         finally:
             self._step_done(followed, delay)
 
-    def _step_done(self, followed: _Followed, delay: float | None) -> None:
+    def _step_done(self, followed: Followed, delay: float | None) -> None:
         if followed.user_cancelled and followed.job.state.is_active:
             try:
-                followed.job = self._cancelled(followed.job)
+                followed.job = self._steps.cancelled(followed.job)
             except JobConflictError:
                 followed.job = self.get(followed.job.id)
         with self._cond:
@@ -652,365 +598,6 @@ class JobService:
                 followed.due = time.monotonic() + max(0.0, delay)
             self._cond.notify_all()
 
-    # ------------------------------------------------------------------ steps
-
-    def _send(self, followed: _Followed) -> float | None:
-        job = followed.job
-        if self._no_new_sends or followed.cancel.is_set():
-            followed.job = self._cancelled(job, "stopped before it was sent")
-            return None
-        try:
-            client = self.engine.client_for(job)
-        except api_errors.AuthenticationError as exc:
-            return self._block(followed, BlockedOn.KEY, exc, BLOCKED_RECHECK,
-                               message=self._needs_key(job))
-        except api_errors.KlingError as exc:
-            return self._block(followed, BlockedOn.NETWORK, exc, BLOCKED_RECHECK)
-        if job.state is not JobState.UPLOADING:
-            job = self._transition(job, JobState.UPLOADING, "uploading inputs",
-                                   transfer_done=0, transfer_total=0)
-            followed.job = job
-        try:
-            image_url, video_url = self._inputs(followed, client)
-        except api_errors.CancelledError:
-            followed.job = self._cancelled(followed.job, "stopped before it was sent")
-            return None
-        except api_errors.KlingError as exc:
-            return self._send_refused(followed, exc, sent=False)
-        request = GenerationRequest(image_url=image_url, video_url=video_url,
-                                    options=job.spec.options)
-        with self._send_gate:
-            job = followed.job
-            if self._no_new_sends or followed.cancel.is_set():
-                followed.job = self._cancelled(job, "stopped before it was sent")
-                return None
-            if not self._locks.holds(job.id):
-                log.warning("job %s: lost its lock before sending; not sent", job.id)
-                followed.held = False
-                return None
-            # Durable BEFORE sending: a kill from here on never re-creates blindly.
-            job = self._transition(job, JobState.SUBMITTING, "sending the create call",
-                                   create_calls=job.create_calls + 1)
-            followed.job = job
-        try:
-            task = client.create_task(request, retry=False)
-        except api_errors.SubmissionUncertainError as exc:
-            followed.job = self._transition(
-                followed.job, JobState.UNCERTAIN, "create call outcome unknown",
-                error_kind=FailureKind.UNKNOWN, error_code=exc.code, error_message=exc.message,
-                error_fix=exc.fix, blocked_on=None)
-            return None
-        except api_errors.KlingError as exc:
-            return self._send_refused(followed, exc, sent=True)
-        now = time.time()
-        followed.job = self._transition(
-            followed.job, JobState.SUBMITTED, f"task {task.id} created", task_id=task.id,
-            submitted_at=now, provider_status=str(task.status), progress=task.progress,
-            estimated_time=task.estimated_time, transfer_done=0, transfer_total=0,
-            next_poll_at=now + self.engine.pacing().first_delay(task.estimated_time),
-            **_CLEARED_ERROR)
-        if task.status.is_final:
-            return self._apply_task(followed, task)
-        return self.engine.pacing().first_delay(task.estimated_time)
-
-    def _inputs(self, followed: _Followed, client: KlingClient) -> tuple[str, str]:
-        """The URLs the create call names: links as they are, files uploaded (or reused)."""
-        job = followed.job
-        fresh = job.uploaded_at is not None and time.time() - job.uploaded_at < UPLOAD_REUSE_SECONDS
-        urls: list[str] = []
-        uploaded = False
-        for source, known in ((job.spec.image, job.image_url), (job.spec.video, job.video_url)):
-            if is_link(source):
-                urls.append(source)
-            elif fresh and known:
-                urls.append(known)
-            else:
-                result = client.upload_file(Path(source), progress=self._progress(followed),
-                                            cancel=followed.cancel)
-                urls.append(result.url)
-                uploaded = True
-        if uploaded:
-            followed.job = self.store.update(job.id, expect=JobState.UPLOADING,
-                                             image_url=urls[0], video_url=urls[1],
-                                             uploaded_at=time.time(), transfer_done=0,
-                                             transfer_total=0)
-            self._report(followed.job)
-        return urls[0], urls[1]
-
-    def _send_refused(self, followed: _Followed, exc: api_errors.KlingError, *,
-                      sent: bool) -> float | None:
-        """The create call (or an upload before it) did not create a task: nothing is owed."""
-        job = followed.job
-        expect = JobState.SUBMITTING if sent else JobState.UPLOADING
-        attempts = max(1, job.create_calls)
-        if isinstance(exc, api_errors.InsufficientBalanceError):
-            return self._wait_to_send(followed, expect, BlockedOn.BALANCE, exc, BLOCKED_RECHECK)
-        if isinstance(exc, api_errors.AuthenticationError):
-            blocked = (BlockedOn.PERMISSION if exc.status == 403 else BlockedOn.KEY)
-            return self._wait_to_send(followed, expect, blocked, exc, BLOCKED_RECHECK,
-                                      message=None if blocked is BlockedOn.PERMISSION
-                                      else self._key_refused(job))
-        if isinstance(exc, api_errors.RateLimitedError | api_errors.ServiceUnavailableError):
-            delay = _backoff(attempts, SEND_BACKOFF, getattr(exc, "retry_after", None))
-            reason = ("rate limit" if isinstance(exc, api_errors.RateLimitedError)
-                      else "no free channel")
-            return self._wait_to_send(
-                followed, expect, None, exc, delay,
-                message=(f"The provider said no ({reason}); nothing was created. Next try at "
-                         f"{_clock(time.time() + delay)}."), fix="")
-        if isinstance(exc, api_errors.NetworkError) and not isinstance(
-                exc, api_errors.IncompleteDownloadError):
-            delay = _backoff(attempts, NETWORK_BACKOFF)
-            return self._wait_to_send(followed, expect, BlockedOn.NETWORK, exc, delay)
-        kind = FailureKind.UPLOAD_REFUSED if isinstance(exc, api_errors.UploadRefusedError) \
-            else classify(exc)
-        followed.job = self._transition(
-            job, JobState.FAILED, type(exc).__name__, error_kind=kind, error_code=exc.code,
-            error_message=exc.message, error_fix=exc.fix, blocked_on=None)
-        return None
-
-    def _wait_to_send(self, followed: _Followed, expect: JobState, blocked: BlockedOn | None,
-                      exc: api_errors.KlingError, delay: float, *, message: str | None = None,
-                      fix: str | None = None) -> float:
-        """SEND_WAIT, written before any sleeping: a kill now simply sends again later."""
-        followed.job = self.store.transition(
-            followed.job.id, JobState.SEND_WAIT, expect=expect,
-            message=f"not created: {type(exc).__name__}", blocked_on=blocked,
-            next_poll_at=time.time() + delay, error_code=exc.code, error_kind=classify(exc),
-            error_message=message or exc.message, error_fix=exc.fix if fix is None else fix)
-        self._report(followed.job)
-        return delay
-
-    def _poll(self, followed: _Followed) -> float | None:
-        job = followed.job
-        assert job.task_id is not None
-        try:
-            client = self.engine.client_for(job)
-        except api_errors.AuthenticationError as exc:
-            return self._block(followed, BlockedOn.KEY, exc, BLOCKED_RECHECK,
-                               message=self._needs_key(job))
-        except api_errors.KlingError as exc:
-            return self._block(followed, BlockedOn.NETWORK, exc, BLOCKED_RECHECK)
-        stuck = (job.estimated_time is not None and job.submitted_at is not None
-                 and time.time() - job.submitted_at > 4 * max(job.estimated_time, 60.0)
-                 and followed.odd_polls % 10 == 0)
-        try:
-            task = client.get_task(job.task_id, cancel=followed.cancel, sync_upstream=stuck)
-        except api_errors.CancelledError:
-            return 0.0
-        except api_errors.InsufficientBalanceError as exc:
-            return self._block(followed, BlockedOn.BALANCE, exc, BLOCKED_RECHECK)
-        except api_errors.AuthenticationError as exc:
-            if exc.status == 403:
-                return self._block(followed, BlockedOn.PERMISSION, exc, BLOCKED_RECHECK)
-            return self._block(followed, BlockedOn.KEY, exc, BLOCKED_RECHECK,
-                               message=self._key_refused(job))
-        except (api_errors.NotFoundError, api_errors.InvalidRequestError,
-                api_errors.MalformedResponseError) as exc:
-            followed.odd_polls += 1
-            return self._block(
-                followed, BlockedOn.PROVIDER, exc, min(BLOCKED_RECHECK, 30.0 * followed.odd_polls),
-                message=(f"The provider did not give a usable answer about task {job.task_id}: "
-                         f"{exc.message}"),
-                fix=("The task is paid for and is followed on its own; if this stays, contact "
-                     "the provider with the task id."))
-        except api_errors.KlingError as exc:
-            followed.odd_polls += 1
-            return self._block(followed, BlockedOn.NETWORK, exc,
-                               _backoff(followed.odd_polls, NETWORK_BACKOFF))
-        return self._apply_task(followed, task)
-
-    def _apply_task(self, followed: _Followed, task: Task) -> float | None:
-        job = followed.job
-        now = time.time()
-        usage = json.dumps(task.usage, ensure_ascii=False, sort_keys=True) \
-            if getattr(task, "usage", None) else job.provider_usage
-        if task.status is TaskStatus.COMPLETED and task.result_url:
-            followed.odd_polls = 0
-            completed = job.completed_at or now
-            followed.job = self._transition(
-                job, JobState.DOWNLOADING, "provider finished", progress=100,
-                provider_status=str(task.status), result_url=task.result_url,
-                completed_at=completed, result_expires_at=completed + RESULT_LINK_LIFETIME,
-                model_used=task.model or job.model_used, provider_usage=usage,
-                next_poll_at=None, **_CLEARED_ERROR)
-            return 0.0
-        if task.status is TaskStatus.FAILED:
-            error = task.error
-            message = error.message if error else f"Task {task.id} failed at the provider."
-            if error is not None and error.is_content_policy:
-                kind = FailureKind.CONTENT_POLICY
-                fix = ("The provider's content rules refused this picture or clip. Choose "
-                       "another picture or motion clip; this job will not be sent again.")
-            else:
-                kind = FailureKind.PROVIDER
-                fix = ("Several providers refund failed tasks. Try again with a new job, or "
-                       "another clip; the task id helps the provider.")
-            followed.job = self._transition(
-                job, JobState.FAILED, "task failed", provider_status=str(task.status),
-                progress=task.progress, error_kind=kind, error_code=error.code if error else None,
-                error_message=message, error_fix=fix, blocked_on=None, provider_usage=usage)
-            return None
-        if task.status is TaskStatus.CANCELLED:
-            followed.job = self._transition(
-                job, JobState.CANCELLED, "cancelled at the provider",
-                provider_status=str(task.status), error_message="The provider cancelled this task.",
-                error_fix="", blocked_on=None)
-            return None
-        pacing = self.engine.pacing()
-        if task.status is TaskStatus.COMPLETED or task.status not in (
-                TaskStatus.PENDING, TaskStatus.PROCESSING):
-            followed.odd_polls += 1
-            said = getattr(task, "raw_status", None) or str(task.status)
-            delay = pacing.next_delay(pacing.min_interval * followed.odd_polls,
-                                      progressed=False, remaining=None)
-            if followed.odd_polls >= ODD_POLLS_BEFORE_TELLING:
-                what = ("finished but sent no video link" if task.status is TaskStatus.COMPLETED
-                        else f"reports the status “{said}”, which this app does not know")
-                return self._block(
-                    followed, BlockedOn.PROVIDER, None, delay,
-                    message=f"The provider {what} for task {task.id}.",
-                    fix=("The task is paid for and is still followed; if this stays, contact "
-                         "the provider with the task id."))
-            return delay
-        followed.odd_polls = 0
-        previous_gap = max(pacing.min_interval, now - (job.updated_at or now))
-        remaining = None
-        if task.estimated_time is not None and job.submitted_at is not None:
-            remaining = max(0.0, job.submitted_at + task.estimated_time - now)
-        delay = pacing.next_delay(previous_gap, progressed=task.progress != job.progress,
-                                  remaining=remaining)
-        followed.job = self.store.update(
-            job.id, expect=(JobState.SUBMITTED, JobState.DOWNLOADING),
-            provider_status=str(task.status), progress=task.progress,
-            estimated_time=task.estimated_time, next_poll_at=now + delay,
-            provider_usage=usage, **_CLEARED_ERROR)
-        self._report(followed.job)
-        return delay
-
-    def _download(self, followed: _Followed) -> float | None:
-        job = followed.job
-        url = job.result_url
-        if url is None:
-            return self._poll(followed)   # a fresh link first
-        now = time.time()
-        if job.result_expires_at is not None and now > job.result_expires_at:
-            made = job.completed_at or job.result_expires_at - RESULT_LINK_LIFETIME
-            followed.job = self._transition(
-                job, JobState.EXPIRED, "result link expired",
-                error_message=(f"The video was made on {_day_and_time(made)}; its link expired "
-                               "24 hours later, before it could be saved, and it can no longer "
-                               "be fetched."),
-                error_fix=("Keep the app (or `kling-desktop wait`) running until jobs are "
-                           "saved; this video has to be generated again."), blocked_on=None)
-            return None
-        library = self.engine.library
-        target = Path(job.output_path) if job.output_path else library.target_path(job)
-        if not job.output_path:
-            job = self.store.update(job.id, expect=JobState.DOWNLOADING, output_path=str(target))
-            followed.job = job
-        try:
-            client = self.engine.client_for(job)
-        except api_errors.AuthenticationError as exc:
-            return self._block(followed, BlockedOn.KEY, exc, BLOCKED_RECHECK,
-                               message=self._needs_key(job))
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            client.download(url, target, progress=self._progress(followed),
-                            cancel=followed.cancel, max_bytes=MAX_RESULT_BYTES)
-        except api_errors.CancelledError:
-            return 0.0
-        except OSError as exc:
-            error = LibraryWriteError.from_os_error(exc, target)
-            return self._block(followed, BlockedOn.DISK, error, 60.0)
-        except (api_errors.LocalFileError, LibraryWriteError) as exc:
-            return self._block(followed, BlockedOn.DISK, exc, 60.0)
-        except api_errors.ResultTooLargeError as exc:
-            followed.job = self._transition(
-                job, JobState.FAILED, "result refused: too large", error_kind=FailureKind.PROVIDER,
-                error_code=exc.code, error_message=exc.message,
-                error_fix=("Nothing was saved. Retry follows the same task again (it is not "
-                           "sent again); contact the provider if it keeps happening."),
-                blocked_on=None)
-            return None
-        except api_errors.KlingError as exc:
-            if isinstance(exc, api_errors.NetworkError) and not isinstance(
-                    exc, api_errors.IncompleteDownloadError):
-                return self._fresh_link(followed, exc, BlockedOn.NETWORK)
-            return self._fresh_link(followed, exc, BlockedOn.LINK)
-        try:
-            info = probe_video(target)
-            if not info.duration or info.duration <= 0:
-                raise MediaError(f"{target.name} has no length.", "", kind="corrupt")
-        except MediaError as exc:
-            log.warning("job %s: the download is not a video (%s); fetching a fresh link",
-                        job.id, exc.message)
-            target.unlink(missing_ok=True)
-            refused = api_errors.MalformedResponseError(
-                f"What the provider sent for task {job.task_id} is not a video "
-                f"({exc.message}); a fresh link is being fetched.")
-            return self._fresh_link(followed, refused, BlockedOn.LINK)
-        job = replace(followed.job, result_duration=round(info.duration, 3))
-        try:
-            entry = library.add_result(job, target, copy_inputs=self.engine.settings.keep_inputs)
-        except LibraryWriteError as exc:
-            return self._block(followed, BlockedOn.DISK, exc, 60.0)
-        followed.job = self._transition(
-            job, JobState.COMPLETED, "saved to the library", output_path=str(entry.video_path),
-            result_duration=job.result_duration, transfer_done=0, transfer_total=0,
-            **_CLEARED_ERROR)
-        return None
-
-    def _fresh_link(self, followed: _Followed, exc: api_errors.KlingError,
-                    blocked: BlockedOn) -> float:
-        """The download failed: ask the provider for the task again (a fresh link), later."""
-        job = followed.job
-        attempts = job.download_attempts + 1
-        delay = _backoff(attempts, LINK_BACKOFF if blocked is BlockedOn.LINK else NETWORK_BACKOFF)
-        followed.job = self.store.update(
-            job.id, expect=JobState.DOWNLOADING, result_url=None, download_attempts=attempts,
-            blocked_on=blocked, next_poll_at=time.time() + delay, error_code=exc.code,
-            error_message=f"The download failed: {exc.message}",
-            error_fix=f"A fresh link is asked for at {_clock(time.time() + delay)}; the video "
-                      "is paid for and kept waiting until its link expires.",
-            transfer_done=0, transfer_total=0)
-        self._report(followed.job)
-        return delay
-
-    # ------------------------------------------------------------------ bookkeeping
-
-    def _block(self, followed: _Followed, blocked: BlockedOn,
-               exc: api_errors.KlingError | None, delay: float, *, message: str | None = None,
-               fix: str | None = None) -> float:
-        """An active job waits for something outside (a key, a balance, the network)."""
-        job = followed.job
-        followed.job = self.store.update(
-            job.id, expect=job.state, blocked_on=blocked, next_poll_at=time.time() + delay,
-            error_code=exc.code if exc else None, error_kind=_BLOCKED_KINDS.get(blocked),
-            error_message=message or (exc.message if exc else None),
-            error_fix=fix if fix is not None else (exc.fix if exc else None))
-        self._report(followed.job)
-        return delay
-
-    def _needs_key(self, job: Job) -> str:
-        return f"This job needs the API key for {provider_host(job.base_url)}."
-
-    def _key_refused(self, job: Job) -> str:
-        return (f"The provider {provider_host(job.base_url)} refused the key. The job waits "
-                "and continues once a working key for it is saved.")
-
-    def _transition(self, job: Job, state: JobState, message: str, **fields: object) -> Job:
-        updated = self.store.transition(job.id, state, expect=job.state, message=message,
-                                        **fields)
-        self._report(updated)
-        return updated
-
-    def _cancelled(self, job: Job, message: str = "cancelled by the user") -> Job:
-        fix = "The provider may still finish and bill it." if job.task_id else ""
-        return self._transition(job, JobState.CANCELLED, message, error_message="Cancelled.",
-                                error_fix=fix, blocked_on=None, transfer_done=0,
-                                transfer_total=0)
-
     def _report(self, job: Job) -> None:
         with self._cond:
             followed = self._followed.get(job.id)
@@ -1019,54 +606,17 @@ class JobService:
         if self._on_update is not None:
             self._on_update(job)
 
-    def _set_note(self, followed: _Followed, note: Note | None) -> None:
+    def _set_note(self, followed: Followed, note: Note | None) -> None:
         if note == followed.note:
             return
         followed.note = note
         if self._on_note is not None:
             self._on_note(note or Note(followed.job.id, "", ""))
 
-    def _progress(self, followed: _Followed) -> Callable[[int, int], None]:
-        job_id = followed.job.id
-        marks = [0.0, 0.0]   # last write, last report
-
-        def progress(done: int, total: int) -> None:
-            now = time.monotonic()
-            if now - marks[0] >= PROGRESS_WRITE_INTERVAL or (total and done >= total):
-                marks[0] = now
-                followed.job = self.store.update(job_id, transfer_done=done, transfer_total=total)
-                self._report(followed.job)
-            elif now - marks[1] >= PROGRESS_EMIT_INTERVAL:
-                marks[1] = now
-                followed.job = replace(followed.job, transfer_done=done, transfer_total=total)
-                if self._on_update is not None:
-                    self._on_update(followed.job)
-
-        return progress
-
 
 class JobNotRetryableError(api_errors.KlingError):
     default_message = "This job cannot be sent again as it is."
     default_fix = ""
-
-
-_CLEARED_ERROR: dict[str, object] = dict(
-    error_kind=None, error_code=None, error_message=None, error_fix=None, blocked_on=None)
-_CLEARED_TASK: dict[str, object] = dict(
-    task_id=None, provider_status=None, progress=0, transfer_done=0, transfer_total=0,
-    submitted_at=None, completed_at=None, result_url=None, result_expires_at=None,
-    next_poll_at=None, download_attempts=0, image_url=None, video_url=None, uploaded_at=None)
-
-
-_BLOCKED_KINDS: dict[BlockedOn, FailureKind] = {
-    BlockedOn.KEY: FailureKind.AUTH,
-    BlockedOn.BALANCE: FailureKind.BALANCE,
-    BlockedOn.PERMISSION: FailureKind.AUTH,
-    BlockedOn.NETWORK: FailureKind.RETRYABLE,
-    BlockedOn.LINK: FailureKind.RETRYABLE,
-    BlockedOn.PROVIDER: FailureKind.PROVIDER,
-    BlockedOn.DISK: FailureKind.UNKNOWN,
-}
 
 
 def _not_before(job: Job) -> float:
@@ -1077,44 +627,20 @@ def _not_before(job: Job) -> float:
     return time.monotonic() + max(0.0, min(job.next_poll_at - time.time(), SEND_BACKOFF[1]))
 
 
-def _needs_upload(job: Job) -> bool:
-    fresh = job.uploaded_at is not None and time.time() - job.uploaded_at < UPLOAD_REUSE_SECONDS
-    return any(not is_link(source) and not (fresh and known)
-               for source, known in ((job.spec.image, job.image_url),
-                                     (job.spec.video, job.video_url)))
-
-
-def _next_step(job: Job) -> _Step | None:
+def _next_step(job: Job) -> Step | None:
     state = job.state
     if state in (JobState.QUEUED, JobState.UPLOADING, JobState.SEND_WAIT):
-        return _Step.SEND
+        return Step.SEND
     if state is JobState.SUBMITTED:
-        return _Step.POLL
+        return Step.POLL
     if state is JobState.DOWNLOADING:
-        return _Step.DOWNLOAD
+        return Step.DOWNLOAD
     return None
 
 
-def _at_provider(followed: _Followed) -> bool:
+def _at_provider(followed: Followed) -> bool:
     """Whether this job holds one of the provider's running-task slots."""
     state = followed.job.state
     if state in (JobState.SUBMITTING, JobState.SUBMITTED):
         return True
     return followed.busy and state in (JobState.QUEUED, JobState.UPLOADING, JobState.SEND_WAIT)
-
-
-def classify(exc: api_errors.KlingError) -> FailureKind:
-    """What the user can do about an error, in one word."""
-    if isinstance(exc, api_errors.AuthenticationError):
-        return FailureKind.AUTH
-    if isinstance(exc, api_errors.InsufficientBalanceError):
-        return FailureKind.BALANCE
-    if isinstance(exc, api_errors.UploadRefusedError):
-        return FailureKind.UPLOAD_REFUSED
-    if isinstance(exc, api_errors.InvalidRequestError):
-        return FailureKind.INVALID
-    if exc.retryable:
-        return FailureKind.RETRYABLE
-    if isinstance(exc, api_errors.NotFoundError):
-        return FailureKind.PROVIDER
-    return FailureKind.UNKNOWN
