@@ -25,7 +25,7 @@ from kling_desktop.engine.service import JobService
 from kling_desktop.engine.settings import Settings
 from kling_desktop.engine.store import JobStore
 from kling_desktop.simulator import Fault, Simulator
-from tests.cli_support import RunningCli, cli_env, run_cli, write_settings
+from tests.cli_support import CliResult, RunningCli, cli_env, run_cli, write_settings
 from tests.conftest import TEST_KEY
 from tests.media import make_image, make_video
 
@@ -54,13 +54,10 @@ def queue_job(data_dir: Path, base_url: str, picture: Path, clip: Path) -> int:
                              base_url=base_url, demo=False).id
 
 
-def wait_until(predicate: object, timeout: float = 60.0) -> None:
-    assert callable(predicate)
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.05)
+def generate_and_wait(env: dict[str, str], inputs: tuple[Path, Path]) -> CliResult:
+    picture, clip = inputs
+    return run_cli(["generate", "--image", str(picture), "--video", str(clip), "--wait",
+                    "--json"], env, timeout=180)
 
 
 # ------------------------------------------------------------------ races
@@ -168,13 +165,12 @@ def test_a_refused_key_while_polling_keeps_the_paid_task(
 
 def test_a_404_on_the_first_download_fetches_a_fresh_link(
         sim: Simulator, isolated_env: Path, inputs: tuple[Path, Path]) -> None:
-    picture, clip = inputs
+    clip = inputs[1]
     write_settings(isolated_env)
     env = cli_env(isolated_env, sim.base_url)
     sim.config.fresh_result_links = True
     sim.inject("download", Fault(404))
-    result = run_cli(["generate", "--image", str(picture), "--video", str(clip), "--wait",
-                      "--json"], env)
+    result = generate_and_wait(env, inputs)
     assert result.code == 0, result.stderr
     record = result.last_json()
     assert record["status"] == "completed"
@@ -186,13 +182,12 @@ def test_a_404_on_the_first_download_fetches_a_fresh_link(
 
 def test_an_html_page_instead_of_the_video_is_not_saved(
         sim: Simulator, isolated_env: Path, inputs: tuple[Path, Path]) -> None:
-    picture, clip = inputs
+    clip = inputs[1]
     write_settings(isolated_env)
     env = cli_env(isolated_env, sim.base_url)
     sim.inject("download", Fault(200, body=b"<html><body>Sorry</body></html>",
                                  content_type="text/html"))
-    result = run_cli(["generate", "--image", str(picture), "--video", str(clip), "--wait",
-                      "--json"], env)
+    result = generate_and_wait(env, inputs)
     assert result.code == 0, result.stderr
     record = result.last_json()
     assert Path(record["file"]).read_bytes() == clip.read_bytes()
@@ -332,12 +327,10 @@ def test_retry_of_an_unknown_job_says_so(isolated_env: Path, sim: Simulator) -> 
 
 def test_an_unknown_status_is_shown_in_the_providers_words_instead_of_spinning(
         sim: Simulator, isolated_env: Path, inputs: tuple[Path, Path]) -> None:
-    picture, clip = inputs
     write_settings(isolated_env)
     env = cli_env(isolated_env, sim.base_url)
     sim.inject("task", Fault.patched(status="stuck_in_review"), times=10_000)
-    result = run_cli(["generate", "--image", str(picture), "--video", str(clip), "--wait",
-                      "--json"], env, timeout=120)
+    result = generate_and_wait(env, inputs)
     assert result.code == 3
     assert "stuck_in_review" in result.stderr
     record = result.last_json()
@@ -348,13 +341,11 @@ def test_an_unknown_status_is_shown_in_the_providers_words_instead_of_spinning(
 
 def test_completed_without_a_link_is_told_not_generating_forever(
         sim: Simulator, isolated_env: Path, inputs: tuple[Path, Path]) -> None:
-    picture, clip = inputs
     write_settings(isolated_env)
     env = cli_env(isolated_env, sim.base_url)
     sim.config.polls_until_done = 1
     sim.inject("task", Fault.patched(drop=("results", "output")), times=10_000)
-    result = run_cli(["generate", "--image", str(picture), "--video", str(clip), "--wait",
-                      "--json"], env, timeout=120)
+    result = generate_and_wait(env, inputs)
     assert result.code == 3
     assert "sent no video link" in result.stderr
     assert sim.count("create") == 1
@@ -362,15 +353,13 @@ def test_completed_without_a_link_is_told_not_generating_forever(
 
 def test_the_model_used_and_the_charge_are_recorded_and_shown(
         sim: Simulator, isolated_env: Path, inputs: tuple[Path, Path]) -> None:
-    picture, clip = inputs
     write_settings(isolated_env)
     env = cli_env(isolated_env, sim.base_url)
     sim.config.polls_until_done = 1
     sim.inject("task", Fault.patched(model="kling-v2-6-motion-control",
                                      usage={"credits_reserved": 5, "user_group": "default"}),
                times=10_000)
-    result = run_cli(["generate", "--image", str(picture), "--video", str(clip), "--wait",
-                      "--json"], env)
+    result = generate_and_wait(env, inputs)
     assert result.code == 0, result.stderr
     record = result.last_json()
     assert record["model_used"] == "kling-v2-6-motion-control"
@@ -387,13 +376,12 @@ def test_the_model_used_and_the_charge_are_recorded_and_shown(
 
 def test_an_empty_result_is_never_saved_as_the_video(
         sim: Simulator, isolated_env: Path, inputs: tuple[Path, Path]) -> None:
-    picture, clip = inputs
+    clip = inputs[1]
     write_settings(isolated_env)
     env = cli_env(isolated_env, sim.base_url)
     sim.config.fresh_result_links = True
     sim.inject("download", Fault.empty())
-    result = run_cli(["generate", "--image", str(picture), "--video", str(clip), "--wait",
-                      "--json"], env)
+    result = generate_and_wait(env, inputs)
     assert result.code == 0, result.stderr
     assert Path(result.last_json()["file"]).read_bytes() == clip.read_bytes()
     assert sim.count("create") == 1
