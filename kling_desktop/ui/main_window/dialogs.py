@@ -1,0 +1,116 @@
+"""The window's message boxes: a yes/no question, an error with its fix, "keep running
+jobs for next time?" on quit, and "send an uncertain job again?"."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
+
+from kling_desktop import APP_NAME
+from kling_desktop.errors import KlingError
+
+
+class QuitChoice(StrEnum):
+    """What to do with running jobs when the window closes."""
+
+    KEEP = "keep"
+    STOP = "stop"
+    STAY = "stay"
+
+
+def _run(box: QMessageBox) -> QAbstractButton | None:
+    """Show ``box`` modally, then dispose of it; the button the user clicked."""
+    box.exec()
+    clicked = box.clickedButton()
+    box.deleteLater()
+    return clicked
+
+
+def ask(parent: QWidget, question: str, detail: str, *, yes: str, no: str) -> bool:
+    """A question whose safe answer (``no``) is the default; True for ``yes``."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setText(question)
+    box.setInformativeText(detail)
+    yes_button = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+    no_button = box.addButton(no, QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(no_button)
+    box.setEscapeButton(no_button)
+    return _run(box) is yes_button
+
+
+def show_error(parent: QWidget, title: str, error: KlingError) -> None:
+    """What went wrong and, below it, what to do (window-modal, does not block)."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(title)
+    box.setText(error.message)
+    if error.fix:
+        box.setInformativeText(error.fix)
+    box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+
+
+def ask_about_running_jobs(parent: QWidget, count: int, *, unsent: int,
+                           demo: bool) -> QuitChoice:
+    """"Keep ``count`` running jobs for next time?" (``unsent`` of them not sent yet)."""
+    box = QMessageBox(parent)
+    box.setObjectName("quitBox")
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setWindowTitle("Quit")
+    if demo:
+        box.setText(f"Quit the demo? {count} demo job{'s are' if count > 1 else ' is'} "
+                    "still running.")
+        box.setInformativeText("Demo jobs end with the demo; nothing was billed.")
+        quit_button = box.addButton("Quit", QMessageBox.ButtonRole.AcceptRole)
+        stay = box.addButton("Don't quit", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(quit_button)
+        box.setEscapeButton(stay)
+        return QuitChoice.STOP if _run(box) is quit_button else QuitChoice.STAY
+    plural = "s" if count > 1 else ""
+    box.setText(f"Keep {count} running job{plural} for next time?")
+    box.setInformativeText(
+        f"Kept jobs carry on when you open {APP_NAME} again, and finished videos are "
+        "downloaded then (the provider keeps them for 24 hours).\n\n"
+        + (f"{unsent} of them {'has' if unsent == 1 else 'have'} not been sent yet: "
+           f"stopping {'it' if unsent == 1 else 'them'} costs nothing. " if unsent else "")
+        + "Jobs the provider already has keep running there (and are billed) either way; "
+        "they are followed again next time.")
+    keep = box.addButton("Keep for next time", QMessageBox.ButtonRole.AcceptRole)
+    keep.setObjectName("keepJobs")
+    stop = box.addButton("Stop jobs not sent yet", QMessageBox.ButtonRole.DestructiveRole)
+    stop.setObjectName("stopJobs")
+    stop.setEnabled(unsent > 0)
+    stay = box.addButton("Don't quit", QMessageBox.ButtonRole.RejectRole)
+    stay.setObjectName("dontQuit")
+    box.setDefaultButton(keep)
+    box.setEscapeButton(stay)
+    clicked = _run(box)
+    if clicked is keep:
+        return QuitChoice.KEEP
+    if clicked is stop:
+        return QuitChoice.STOP
+    return QuitChoice.STAY
+
+
+def confirm_send_again(parent: QWidget) -> bool:
+    """The warning before sending a job the provider may already have (and bill twice)."""
+    box = QMessageBox(parent)
+    box.setObjectName("sendAgainBox")
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Send again?")
+    box.setText("The provider may already have this job.")
+    box.setInformativeText(
+        "The app lost the provider's answer while sending it, so it may have been "
+        "accepted and billed. Sending it again could make the same video twice and charge "
+        "you twice.\n\nCheck the task list in your provider's dashboard first, and send it "
+        "again only if the job is not there.")
+    send = box.addButton("Send again", QMessageBox.ButtonRole.DestructiveRole)
+    send.setObjectName("sendAgainButton")
+    keep = box.addButton("Don't send", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.setEscapeButton(keep)
+    return _run(box) is send

@@ -1,0 +1,152 @@
+"""What a job's buttons do (retry, try now, cancel, send again, top up, use a link, reuse,
+play, show in folder), and "use these settings again" for a saved result: the window's
+answers to the jobs panel and the gallery."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from PySide6.QtCore import QUrl
+from PySide6.QtWidgets import QMessageBox
+
+from kling_desktop.api.models import Mode, Model, Orientation
+from kling_desktop.engine.batch import JobOptions
+from kling_desktop.engine.jobs import Job
+from kling_desktop.engine.library import LibraryEntry
+from kling_desktop.ui.jobs_panel import Action
+from kling_desktop.ui.main_window.desktop import reveal
+from kling_desktop.ui.main_window.dialogs import ask, confirm_send_again
+
+if TYPE_CHECKING:
+    from kling_desktop.ui.main_window.window import MainWindow
+
+
+def provider_site(base_url: str) -> str | None:
+    """The provider's website for a base URL (``https://api.x.com`` -> ``https://x.com``).
+
+    None for loopback addresses (the demo and tests have no website).
+    """
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    if not host or host == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    if host.startswith("api.") and host.count(".") >= 2:
+        host = host[4:]
+    return f"https://{host}"
+
+
+class JobActions:
+    """Carries out the actions the jobs panel and the gallery ask of ``window``."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+
+    def trigger(self, action: str, job: Job) -> None:
+        """Do what the button ``action`` of ``job``'s row stands for."""
+        controller = self.window.controller
+        handlers: dict[str, Callable[[], object]] = {
+            Action.RETRY: lambda: controller.retry(job.id),
+            Action.TRY_NOW: lambda: controller.run_now(job.id),
+            Action.CANCEL: lambda: self.cancel(job),
+            Action.OPEN_SETTINGS: self.window.open_settings,
+            Action.TOP_UP: lambda: self.top_up(job),
+            Action.CHOOSE_INPUTS: lambda: self.reuse_job(job, keep_video=True,
+                                                          message="Choose another picture or "
+                                                          "clip, then press Generate."),
+            Action.USE_LINK: lambda: self.use_link(job),
+            Action.SEND_AGAIN: lambda: self.send_again(job),
+            Action.PLAY: lambda: self.play(job),
+            Action.SHOW_IN_FOLDER: lambda: self.show_in_folder(job),
+            Action.REUSE: lambda: self.reuse_job(job, keep_video=True,
+                                                 message="The job's inputs and options are in "
+                                                 "the form."),
+            Action.COPY_DETAILS: lambda: self.window.jobs_panel.copy_details(job),
+        }
+        handler = handlers.get(action)
+        if handler is not None:
+            handler()
+
+    def cancel(self, job: Job) -> None:
+        if job.task_id and not ask(
+                self.window, "Stop following this job?",
+                "The provider already has it and may still finish (and bill) it; the video "
+                "will not be downloaded.",
+                yes="Stop following", no="Keep it"):
+            return
+        self.window.controller.cancel(job.id)
+
+    def send_again(self, job: Job) -> None:
+        if confirm_send_again(self.window):
+            self.window.controller.retry(job.id, confirm_possible_duplicate=True)
+
+    def top_up(self, job: Job) -> None:
+        window = self.window
+        site = None if job.demo else provider_site(job.base_url or window.engine.base_url)
+        if site is None:
+            QMessageBox.information(
+                window, "Top up",
+                "This job ran in the demo (or on a provider on this computer): nothing was "
+                "billed and there is no balance to top up.")
+            return
+        if window.open_url(QUrl(site)):
+            window.statusBar().showMessage(
+                f"Opened {site}: add credit there, then press Retry.", 10000)
+
+    def use_link(self, job: Job) -> None:
+        self.reuse_job(job, keep_video=False,
+                       message="Paste a public https:// link to the clip in the motion box, "
+                               "then press Generate.")
+        self.window.form.video_slot.url_edit.setFocus()
+
+    def reuse_job(self, job: Job, *, keep_video: bool, message: str) -> None:
+        window = self.window
+        spec = job.spec
+        window.form.apply_options(spec.options)
+        window.form.set_inputs([spec.image], [spec.video] if keep_video else [])
+        window.pages.setCurrentWidget(window.splitter)
+        window.statusBar().showMessage(message, 10000)
+
+    def reuse_result(self, entry: LibraryEntry) -> None:
+        """Put a saved result's inputs (the copies kept with it) and options in the form."""
+        window = self.window
+        library = window.engine.library
+        inputs = []
+        for ref in (entry.image, entry.video):
+            kept = library.input_path(ref)
+            inputs.append(str(kept) if kept is not None else (ref.url or ""))
+        image, video = inputs
+        try:
+            options = JobOptions(
+                model=Model(entry.model), mode=Mode(entry.mode), prompt=entry.prompt,
+                orientation=Orientation(entry.orientation),
+                keep_original_sound=entry.keep_original_sound)
+        except ValueError:
+            window.statusBar().showMessage(
+                "These settings come from a newer or unknown model; pick them by hand.", 8000)
+            return
+        window.form.apply_options(options)
+        window.form.set_inputs([image] if image else [], [video] if video else [])
+        window.tabs.setCurrentWidget(window.pages)
+        missing = [name for name, value in (("picture", image), ("clip", video)) if not value]
+        note = (f" The {' and '.join(missing)} was not kept with this result; add it again."
+                if missing else "")
+        window.statusBar().showMessage("Settings of the saved result are in the form." + note,
+                                       8000)
+
+    def play(self, job: Job) -> None:
+        if job.output_path:
+            self.window.open_url(QUrl.fromLocalFile(job.output_path))
+
+    def show_in_folder(self, job: Job) -> None:
+        if not job.output_path:
+            return
+        reveal(Path(job.output_path), self.window.open_url)

@@ -1,0 +1,481 @@
+"""The main window: builds the tabs ("Create": start panel | form + jobs; "Library"),
+the menus, and wires the form, the jobs panel and the job controller together.
+
+The window makes the user's decisions (confirm before spending, what to do with
+running jobs on quit); the form checks inputs, the panel shows jobs, the controller
+runs them. The rest of the window lives next door: what a job's button does in
+``job_actions``, the message boxes in ``dialogs``, geometry and the divider in
+``state``, the settings dialog in ``user_settings``, the gallery's page in
+``library_tab``, opening files and links in ``desktop``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QMainWindow,
+    QMenu,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kling_desktop import APP_NAME
+from kling_desktop.engine.batch import BatchReport, JobOptions
+from kling_desktop.engine.jobs import Job, JobState
+from kling_desktop.engine.library import LibraryEntry
+from kling_desktop.engine.runner import Engine, NoApiKeyError
+from kling_desktop.engine.service import PlanRefusedError
+from kling_desktop.engine.settings import Settings, save_settings
+from kling_desktop.errors import KlingError, error_text
+from kling_desktop.ui.about import show_about
+from kling_desktop.ui.confirm import confirm_generation
+from kling_desktop.ui.demo import DemoSession
+from kling_desktop.ui.generate_form import GenerateForm
+from kling_desktop.ui.job_controller import JobController
+from kling_desktop.ui.jobs_panel import JobsPanel
+from kling_desktop.ui.main_window.banner import DemoBanner
+from kling_desktop.ui.main_window.desktop import open_with_desktop
+from kling_desktop.ui.main_window.dialogs import QuitChoice, ask_about_running_jobs, show_error
+from kling_desktop.ui.main_window.job_actions import JobActions
+from kling_desktop.ui.main_window.library_tab import LibraryTab
+from kling_desktop.ui.main_window.state import MINIMUM_SIZE, WindowState
+from kling_desktop.ui.main_window.user_settings import SettingsDoor, apply_settings
+from kling_desktop.ui.notifications import Notifier
+from kling_desktop.ui.start_panel import StartPanel
+from kling_desktop.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from kling_desktop.ui.gallery import GalleryWidget
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_TIMEOUT_MS = 8000
+
+
+def _shortcuts(standard: QKeySequence.StandardKey, fallback: str) -> list[QKeySequence]:
+    """The platform's keys for ``standard`` (some platforms have none), then ``fallback``."""
+    keys = [k for k in QKeySequence.keyBindings(standard) if not k.isEmpty()]
+    extra = QKeySequence(fallback)
+    if all(k != extra for k in keys):
+        keys.append(extra)
+    return keys
+
+
+class MainWindow(QMainWindow):
+    """The window. ``closed`` after it was closed and its workers were shut down.
+
+    ``demo_requested`` / ``leave_demo_requested``: the user wants to switch modes
+    (the application builds the other kind of window).
+    """
+
+    closed = Signal()
+    demo_requested = Signal()
+    leave_demo_requested = Signal()
+
+    def __init__(self, engine: Engine, *, demo_session: DemoSession | None = None,
+                 tasks: TaskRunner | None = None, has_key: bool | None = None,
+                 icon: QIcon | None = None, user_settings: Settings | None = None) -> None:
+        super().__init__()
+        self.engine = engine
+        self.demo_session = demo_session
+        self.demo = engine.demo
+        self._owns_tasks = tasks is None
+        self.tasks = tasks if tasks is not None else TaskRunner(self)
+        self.icon = icon if icon is not None else QGuiApplication.windowIcon()
+        # The settings as in the file (the demo engine runs on a paced copy).
+        self.user_settings = user_settings if user_settings is not None else engine.settings
+        self._closing_done = False
+        self._workers_clean = True
+        self._started = False
+
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(f"{APP_NAME} — Demo" if self.demo else APP_NAME)
+        if not self.icon.isNull():
+            self.setWindowIcon(self.icon)
+        self.setMinimumSize(MINIMUM_SIZE)
+
+        self.controller = JobController(engine, self.tasks, self)
+        self.notifier = Notifier(self.icon, self)
+        self.job_actions = JobActions(self)
+        self.settings_door = SettingsDoor(self, self.tasks, engine.paths.settings_file)
+        self.settings_door.saved.connect(self.on_settings_saved)
+        self._build()
+        self._build_menus()
+        self._connect()
+        self.window_state.restore()
+        self._start(has_key)
+        moved = engine.store.moved_aside_message
+        if moved:
+            QTimer.singleShot(0, lambda: show_error(
+                self, "A new job list was started", KlingError(moved, fix="")))
+
+    # -- construction --------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        central = QWidget(self)
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+
+        self.banner: DemoBanner | None = None
+        if self.demo:
+            self.banner = DemoBanner(central)
+            self.banner.leave_requested.connect(self.leave_demo_requested)
+            outer.addWidget(self.banner)
+
+        self.pages = QStackedWidget(central)
+        self.start_panel = StartPanel(self.tasks, self.icon, self.pages,
+                                      base_url=None if self.demo else self.engine.base_url)
+        self.form = GenerateForm(self.tasks, self.user_settings, self.pages)
+        self.form.setAccessibleName("New video")
+        self.jobs_panel = JobsPanel(self.tasks, self.pages)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self.pages)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.form)
+        self.splitter.addWidget(self.jobs_panel)
+        # A larger window grows the form (its previews); the jobs list keeps its width.
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.window_state = WindowState(self, self.splitter, self.engine.paths.data_dir)
+
+        self.pages.addWidget(self.splitter)
+        self.pages.addWidget(self.start_panel)
+
+        # "Create" holds the start panel or the form + jobs; "Library" the saved results,
+        # which open offline and without a key. The gallery is built on first show.
+        self.tabs = QTabWidget(central)
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.pages, "Create")
+        self.library_page = LibraryTab(self.engine, self.tasks, self.tabs)
+        self.tabs.addTab(self.library_page, "Library")
+        self.tabs.setTabToolTip(0, "Make new videos and follow their progress")
+        self.tabs.setTabToolTip(1, "Review, play and compare every saved result (works offline)")
+        self.tabs.currentChanged.connect(self.on_tabs_currentChanged)
+        outer.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        self.statusBar().setSizeGripEnabled(True)
+
+    def _add_action(self, menu: QMenu, text: str, slot: Callable[[], object], *,
+                    keys: list[QKeySequence] | None = None,
+                    role: QAction.MenuRole | None = None) -> QAction:
+        action = QAction(text, self)
+        if keys:
+            action.setShortcuts(keys)
+        if role is not None:
+            action.setMenuRole(role)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        role = QAction.MenuRole
+        file_menu = self.menuBar().addMenu("&File")
+        self.settings_action = self._add_action(
+            file_menu, "&Settings…", self.open_settings, role=role.PreferencesRole,
+            keys=_shortcuts(QKeySequence.StandardKey.Preferences, "Ctrl+,"))
+        self.library_action = self._add_action(
+            file_menu, "Open &library folder", self.open_library_folder,
+            keys=[QKeySequence("Ctrl+L")])
+        file_menu.addSeparator()
+        self.quit_action = self._add_action(
+            file_menu, "&Quit", self.close, role=role.QuitRole,
+            keys=_shortcuts(QKeySequence.StandardKey.Quit, "Ctrl+Q"))
+
+        view_menu = self.menuBar().addMenu("&View")
+        self.form_focus_action = self._add_action(
+            view_menu, "New &video form", self.focus_form, keys=[QKeySequence("Ctrl+1")])
+        self.jobs_focus_action = self._add_action(
+            view_menu, "&Jobs list", self.focus_jobs, keys=[QKeySequence("Ctrl+2")])
+        self.gallery_action = self._add_action(
+            view_menu, "&Library of results", self.show_gallery, keys=[QKeySequence("Ctrl+3")])
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self.about_action = self._add_action(
+            help_menu, f"&About {APP_NAME}", self.show_about, role=role.AboutRole,
+            keys=[QKeySequence(QKeySequence.StandardKey.HelpContents)])
+        self.log_action = self._add_action(help_menu, "Open &log folder", self.open_log_folder)
+
+    def _connect(self) -> None:
+        c = self.controller
+        c.jobs_loaded.connect(self.on_controller_jobs_loaded)
+        c.load_failed.connect(self.on_controller_load_failed)
+        c.jobs_updated.connect(self.jobs_panel.update_jobs)
+        c.job_finished.connect(self.on_controller_job_finished)
+        c.job_failed.connect(self.on_controller_job_failed)
+        c.job_offline.connect(self.jobs_panel.set_offline)
+        c.job_online.connect(self.jobs_panel.clear_offline)
+        c.job_note.connect(self.jobs_panel.set_service_note)
+        c.submitted.connect(self.on_controller_submitted)
+        c.submit_failed.connect(self.on_controller_submit_failed)
+        c.active_count_changed.connect(self.on_controller_active_count_changed)
+        self.form.generate_requested.connect(self.on_form_generate_requested)
+        self.jobs_panel.action_triggered.connect(self.on_jobs_panel_action_triggered)
+        self.start_panel.key_ready.connect(self.on_start_panel_key_ready)
+        self.start_panel.demo_requested.connect(self.demo_requested)
+        self.library_page.use_settings_again.connect(self.on_library_page_use_settings_again)
+        self.library_page.status_message.connect(self.on_library_page_status_message)
+
+    def _start(self, has_key: bool | None) -> None:
+        if self.demo:
+            images, videos = DemoSession.sample_inputs()
+            self.form.set_inputs(images, videos)
+            self._show_main(resume=True)
+        elif has_key is True:
+            self._show_main(resume=True)
+        elif has_key is False:
+            self._show_start()
+        else:
+            self.tasks.run(self.engine.require_key, on_done=lambda _r: self._show_main(True),
+                           on_failed=self._on_key_check_failed)
+
+    def _on_key_check_failed(self, error: BaseException) -> None:
+        if isinstance(error, NoApiKeyError):
+            self._show_start()
+        else:
+            self._show_main(resume=True)
+
+    def _show_main(self, resume: bool) -> None:
+        self.pages.setCurrentWidget(self.splitter)
+        if not self._started:
+            self._started = True
+            self.controller.load_jobs(resume=resume)
+        elif resume:
+            self.controller.resume_all()
+
+    def _show_start(self) -> None:
+        self.pages.setCurrentWidget(self.start_panel)
+        self.start_panel.check_keyring()
+        self.start_panel.setFocus()
+        if not self._started:
+            self._started = True
+            self.controller.load_jobs(resume=False)   # listed, not run: no key yet
+
+    def is_start_panel_shown(self) -> bool:
+        return self.pages.currentWidget() is self.start_panel
+
+    # -- generating ------------------------------------------------------------------------------
+
+    @Slot(object)
+    def on_form_generate_requested(self, payload: object) -> None:
+        if not isinstance(payload, tuple) or len(payload) != 2:
+            return
+        batch, options = payload
+        if not isinstance(batch, BatchReport) or not isinstance(options, JobOptions):
+            return
+        settings = self.user_settings
+        if not self.demo and settings.confirm_before_generate:
+            if not confirm_generation(self, batch, options, settings):
+                self.form.generation_done()
+                return
+            if not settings.confirm_before_generate:   # "Don't ask again"
+                self.engine.settings.confirm_before_generate = False
+                self.tasks.run(save_settings, settings, self.engine.paths.settings_file,
+                               on_failed=self._on_settings_save_failed)
+        self.controller.submit(batch, options)
+
+    @Slot(list)
+    def on_controller_submitted(self, jobs: list[Job]) -> None:
+        self.form.generation_accepted()
+        if jobs:
+            self.jobs_panel.view.scrollToTop()
+            row = self.jobs_panel.model.row_of(jobs[-1].id)
+            if row is not None:
+                self.jobs_panel.view.setCurrentIndex(self.jobs_panel.model.index(row))
+        count = len(jobs)
+        self.statusBar().showMessage(
+            f"{count} jobs queued" if count > 1 else "Job queued", 5000)
+
+    @Slot(object)
+    def on_controller_submit_failed(self, error: object) -> None:
+        self.form.generation_done()
+        err = error if isinstance(error, KlingError) else KlingError()
+        causes = err.causes if isinstance(err, PlanRefusedError) else (err,)
+        if any(isinstance(cause, NoApiKeyError) for cause in causes):
+            self._show_start()
+            return
+        show_error(self, "Nothing was sent" if isinstance(err, PlanRefusedError)
+                   else "The job could not be queued", err)
+
+    # -- jobs ------------------------------------------------------------------------------------
+
+    @Slot(list)
+    def on_controller_jobs_loaded(self, jobs: list[Job]) -> None:
+        self.jobs_panel.set_jobs(jobs)
+
+    @Slot(object)
+    def on_controller_load_failed(self, error: object) -> None:
+        if isinstance(error, KlingError):
+            self.jobs_panel.set_load_error(error)
+
+    @Slot(object)
+    def on_controller_job_finished(self, job: object) -> None:
+        if not isinstance(job, Job):
+            return
+        if job.state is JobState.COMPLETED:
+            self.statusBar().showMessage("Video saved to the library", 5000)
+        if self.user_settings.notify_when_done:
+            self.notifier.notify_job(job, self)
+
+    @Slot(int, object)
+    def on_controller_job_failed(self, job_id: int, error: object) -> None:
+        self.jobs_panel.set_note(job_id, error)
+        if isinstance(error, KlingError):
+            self.statusBar().showMessage(error.message, 8000)
+
+    @Slot(int)
+    def on_controller_active_count_changed(self, count: int) -> None:
+        title = f"{APP_NAME} — Demo" if self.demo else APP_NAME
+        self.setWindowTitle(f"{title} ({count} running)" if count else title)
+
+    @Slot(str, object)
+    def on_jobs_panel_action_triggered(self, action: str, job: object) -> None:
+        if isinstance(job, Job):
+            self.job_actions.trigger(action, job)
+
+    def top_up(self, job: Job) -> None:
+        """Open the provider's website to add credit (or say there is none to add)."""
+        self.job_actions.top_up(job)
+
+    # -- menu actions -----------------------------------------------------------------------------
+
+    @Slot()
+    def open_settings(self) -> None:
+        self.settings_door.open(self.user_settings)
+
+    @Slot(object)
+    def on_settings_saved(self, settings: object) -> None:
+        if not isinstance(settings, Settings):
+            return
+        self.user_settings = settings
+        try:
+            apply_settings(self.engine, settings)
+        except KlingError as exc:
+            show_error(self, "The new settings could not be used", exc)
+        self.form.set_settings(settings)
+        self.library_page.follow_library(
+            shown=self.tabs.currentWidget() is self.library_page)
+        self.controller.set_max_concurrent(settings.max_concurrent_jobs)
+        self.controller.key_changed()
+        if not self.demo:
+            self.start_panel.set_provider(self.engine.base_url)
+        self.statusBar().showMessage("Settings saved", 4000)
+        if self.is_start_panel_shown():
+            self.tasks.run(self.engine.require_key, on_done=lambda _r: self._show_main(True))
+
+    def _on_settings_save_failed(self, error: BaseException) -> None:
+        self.statusBar().showMessage(f"Settings not saved: {error_text(error)}", 8000)
+
+    @Slot()
+    def open_library_folder(self) -> None:
+        root = self.engine.library.root
+        self.tasks.run(root.mkdir, parents=True, exist_ok=True,
+                       on_done=lambda _r: self._open_folder(root),
+                       on_failed=lambda exc: show_error(
+                           self, "The library folder cannot be opened",
+                           KlingError(f"{root}: {error_text(exc)}",
+                                      fix="Choose another library folder in Settings.")))
+
+    def _open_folder(self, folder: Path) -> None:
+        self.open_url(QUrl.fromLocalFile(str(folder)))
+
+    @Slot()
+    def open_log_folder(self) -> None:
+        self._open_folder(self.engine.paths.logs_dir)
+
+    @Slot()
+    def show_about(self) -> None:
+        show_about(self, self.icon, self.engine.paths)
+
+    @Slot()
+    def focus_form(self) -> None:
+        self.tabs.setCurrentWidget(self.pages)
+        self.form.image_slot.choose_button.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    @Slot()
+    def focus_jobs(self) -> None:
+        self.tabs.setCurrentWidget(self.pages)
+        self.jobs_panel.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    @Slot()
+    def on_start_panel_key_ready(self) -> None:
+        self.statusBar().showMessage("API key saved", 5000)
+        self._show_main(resume=True)
+        self.controller.key_changed()
+        self.focus_form()
+
+    def open_url(self, url: QUrl) -> bool:
+        """Open a link or a file with the desktop's default application."""
+        return open_with_desktop(self, url)
+
+    # -- library tab -------------------------------------------------------------------------
+
+    @property
+    def gallery(self) -> GalleryWidget | None:
+        """The library tab's gallery, once it was shown."""
+        return self.library_page.gallery
+
+    @Slot(int)
+    def on_tabs_currentChanged(self, index: int) -> None:
+        if self.tabs.widget(index) is self.library_page:
+            self.library_page.ensure_gallery()
+
+    @Slot()
+    def show_gallery(self) -> None:
+        self.tabs.setCurrentWidget(self.library_page)
+
+    @Slot(object)
+    def on_library_page_use_settings_again(self, entry: object) -> None:
+        if isinstance(entry, LibraryEntry):
+            self.job_actions.reuse_result(entry)
+
+    @Slot(str)
+    def on_library_page_status_message(self, message: str) -> None:
+        self.statusBar().showMessage(message, 6000)
+
+    # -- closing ----------------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._closing_done:
+            event.accept()
+            return
+        choice = QuitChoice.KEEP
+        running = self.controller.active_count()
+        if running:
+            unsent = sum(1 for job in self.jobs_panel.model.jobs()
+                         if job.state.is_active and not job.task_id)
+            choice = ask_about_running_jobs(self, running, unsent=unsent, demo=self.demo)
+            if choice == QuitChoice.STAY:
+                event.ignore()
+                return
+        self.window_state.save()
+        self.shutdown(stop_jobs=choice == QuitChoice.STOP)
+        event.accept()
+        self.closed.emit()
+
+    def shutdown(self, timeout_ms: int = SHUTDOWN_TIMEOUT_MS, *, stop_jobs: bool = False) -> bool:
+        """Stop every worker this window started (bounded). True when all of them ended."""
+        if self._closing_done:
+            return self._workers_clean
+        self._closing_done = True
+        self.settings_door.close()
+        gallery_done = self.library_page.shutdown(timeout_ms)
+        self.form.shutdown()
+        done = self.controller.shutdown(timeout_ms, stop_jobs=stop_jobs)
+        if self._owns_tasks:
+            done = self.tasks.shutdown(max(1000, timeout_ms // 2)) and done
+        self.notifier.close()
+        self._workers_clean = done and gallery_done
+        return self._workers_clean
