@@ -20,10 +20,9 @@ from kling_desktop.engine.library import (
     LibraryWriteError,
     SidecarError,
     read_sidecar,
-    safe_filename,
-    write_atomic,
 )
 from kling_desktop.engine.store import JobStore
+from kling_desktop.files import safe_filename, write_atomic
 from tests.conftest import TEST_KEY
 from tests.library_support import BASE, download, finished_job
 
@@ -330,7 +329,7 @@ def test_sync_finds_dropped_in_files_and_drops_vanished_videos(
     assert orphan.saved_at == pytest.approx(bare.stat().st_mtime)
     assert rows[library.relative(kept_entry.video_path)].mark == "keeper"
     # nothing new: a second sync changes nothing
-    again = library.scan()
+    again = library.sync_index()
     assert (again.added, again.removed) == (0, 0)
     # rebuild tells the orphan and the sidecar whose video is gone apart
     rebuilt = library.rebuild_index()

@@ -21,9 +21,9 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from kling_desktop.api.client import validate_base_url
-from kling_desktop.api.errors import KlingError
 from kling_desktop.api.models import DEFAULT_BASE_URL
-from kling_desktop.engine.library import write_atomic
+from kling_desktop.errors import KlingError, error_text
+from kling_desktop.files import write_atomic
 from kling_desktop.paths import PRIVATE_DIR_MODE, AppPaths
 
 __all__ = [
@@ -75,7 +75,7 @@ class Settings:
         try:
             validate_base_url(self.base_url)
         except KlingError as exc:
-            problems.append(f"Provider address: {exc.message} {exc.fix}".strip())
+            problems.append(f"Provider address: {error_text(exc)}")
         if not 1 <= self.max_concurrent_jobs <= MAX_CONCURRENT_JOBS:
             problems.append(
                 f"Tasks at the provider at once must be between 1 and {MAX_CONCURRENT_JOBS}.")

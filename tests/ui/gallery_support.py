@@ -72,7 +72,7 @@ def _age(library: Library, entry: LibraryEntry, days: float) -> LibraryEntry:
     import json
     from dataclasses import replace
 
-    from kling_desktop.engine.library import write_atomic
+    from kling_desktop.files import write_atomic
 
     assert entry.saved_at is not None
     aged = replace(entry, saved_at=entry.saved_at - days * 86400)

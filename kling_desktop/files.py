@@ -1,10 +1,16 @@
-"""Reading and listing a folder that may hold anything, without being fooled by it.
+"""Filesystem helpers for every layer: atomic writes and copies, and reads that cannot be fooled.
 
-The library folder may sit on a shared drive: any name in it can be a pipe (an
-``open`` that never returns), a device (``/dev/zero``: endless), a socket, a
-link out of the folder (``x.mp4 -> /etc/passwd``) or a link loop. The helpers
-here only ever read *regular files*, never block on opening one, never follow a
-final link unless asked, and walk folders without following links.
+Writing: a file is replaced whole or not at all (temp file in the same folder,
+flushed and fsynced, renamed, folder fsynced) and a copy can be cancelled
+between chunks, leaving nothing behind.
+
+Reading: the library folder may sit on a shared drive, so any name in it can be
+a pipe (an ``open`` that never returns), a device (``/dev/zero``: endless), a
+socket, a link out of the folder (``x.mp4 -> /etc/passwd``) or a link loop. The
+readers here only ever read *regular files*, never block on opening one, never
+follow a final link unless asked, and walk folders without following links.
+
+Ground floor: imports nothing from the app's layers.
 """
 
 from __future__ import annotations
@@ -13,27 +19,38 @@ import contextlib
 import errno
 import logging
 import os
+import re
 import secrets
+import shutil
 import stat
-from collections.abc import Iterator
+import threading
+import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
 
 __all__ = [
+    "CopyCancelledError",
     "FoundFile",
     "NotARegularFileError",
     "TooLargeError",
+    "copy_file",
     "create_temp",
+    "fsync_folder",
     "is_inside",
     "open_regular",
     "read_capped",
     "regular_file",
+    "safe_filename",
     "walk_files",
+    "write_atomic",
+    "write_stream",
 ]
 
 log = logging.getLogger(__name__)
 
+CHUNK: Final = 1 << 20
 MAX_DEPTH: Final = 32          # folders deeper than this are not looked into
 _BASE_FLAGS: Final = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
                       | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
@@ -54,6 +71,162 @@ class TooLargeError(OSError):
         super().__init__(errno.EFBIG, f"too large ({size} bytes; at most {limit})", str(path))
         self.size = size
         self.limit = limit
+
+
+class CopyCancelledError(Exception):
+    """A copy was stopped by its ``cancel`` event; nothing of it was left behind."""
+
+
+# ------------------------------------------------------------------------ writing
+
+
+def create_temp(folder: Path, prefix: str, suffix: str, *,
+                private: bool = False) -> tuple[int, Path]:
+    """A new, empty file in ``folder``, opened for writing: ``(fd, path)``.
+
+    Unlike ``tempfile.mkstemp`` (always 0600), a new file gets the user's normal
+    permissions (0666 less the umask) unless ``private`` (0600 on POSIX): a file
+    renamed into place keeps them.
+    """
+    flags = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+             | getattr(os, "O_BINARY", 0) | _NOFOLLOW)
+    mode = 0o600 if private else 0o666
+    for _attempt in range(100):
+        candidate = folder / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            fd = os.open(candidate, flags, mode)
+        except FileExistsError:
+            continue
+        if private and hasattr(os, "fchmod"):
+            try:
+                os.fchmod(fd, 0o600)     # exactly 0600, whatever the umask took away
+            except OSError:
+                os.close(fd)
+                with contextlib.suppress(OSError):
+                    os.unlink(candidate)
+                raise
+        return fd, candidate
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable where the OS allows it (POSIX); never raises."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _replace_atomically(dest: Path, fill: Callable[[BinaryIO], None], *, suffix: str,
+                        private: bool = False, overwrite: bool = True) -> None:
+    """Write ``dest`` through ``fill(handle)`` into a temp file, then rename it into place.
+
+    The temp file (hidden, next to ``dest``) is flushed and fsynced before the
+    rename and removed on any failure; ``overwrite=False`` refuses an existing
+    ``dest`` (``FileExistsError``) instead of replacing it.
+    """
+    fd, tmp = create_temp(dest.parent, f".{dest.name}.", suffix, private=private)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            fill(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if not overwrite and dest.exists():
+            raise FileExistsError(errno.EEXIST, "already exists", str(dest))
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    fsync_folder(dest.parent)
+
+
+def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write ``data`` to ``path`` so readers see the old file or the new one, never half.
+
+    The folder is created when missing. The file gets the user's normal
+    permissions (library files are theirs to share), or 0600 with ``private``
+    (settings).
+    """
+
+    def fill(handle: BinaryIO) -> None:
+        handle.write(data)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _replace_atomically(path, fill, suffix=".tmp", private=private)
+
+
+def write_stream(source: BinaryIO, dest: Path, *, cancel: threading.Event | None = None,
+                 progress: Callable[[int], None] | None = None,
+                 overwrite: bool = True) -> None:
+    """Copy what ``source`` holds into ``dest`` whole or not at all, chunk by chunk.
+
+    ``progress(bytes)`` is called after each chunk; a set ``cancel`` stops the
+    copy (raising :class:`CopyCancelledError`) and leaves nothing behind.
+    """
+
+    def fill(out: BinaryIO) -> None:
+        while chunk := source.read(CHUNK):
+            if cancel is not None and cancel.is_set():
+                raise CopyCancelledError()
+            out.write(chunk)
+            if progress is not None:
+                progress(len(chunk))
+
+    _replace_atomically(dest, fill, suffix=".part", overwrite=overwrite)
+
+
+def copy_file(source: Path, dest: Path, *, cancel: threading.Event | None = None,
+              progress: Callable[[int], None] | None = None) -> Path:
+    """Copy ``source`` to ``dest`` whole or not at all (temp file + rename), never overwriting.
+
+    Only a regular file is copied: a link, pipe or device as ``source`` raises
+    :class:`NotARegularFileError` (an ``OSError``) without reading anything. An
+    existing ``dest`` raises ``FileExistsError``. ``progress`` and ``cancel`` as
+    for :func:`write_stream`. The copy keeps the source's times and mode.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with open_regular(source) as src:
+        write_stream(src, dest, cancel=cancel, progress=progress, overwrite=False)
+    with contextlib.suppress(OSError):
+        shutil.copystat(source, dest)
+    return dest
+
+
+_RESERVED_CHARS: Final = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_WINDOWS_RESERVED: Final = frozenset(
+    {"CON", "PRN", "AUX", "NUL"}
+    | {f"COM{i}" for i in range(1, 10)}
+    | {f"LPT{i}" for i in range(1, 10)}
+)
+
+
+def safe_filename(text: str, *, max_bytes: int = 150) -> str:
+    """``text`` as a file name stem valid on Windows, macOS and Linux.
+
+    Reserved characters become spaces, whitespace is collapsed, trailing dots and
+    spaces are dropped, Windows device names are avoided, and the UTF-8 length
+    is capped at ``max_bytes`` (whole characters only).
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = _RESERVED_CHARS.sub(" ", text)
+    text = " ".join(text.split())
+    encoded = text.encode("utf-8")
+    if len(encoded) > max_bytes:
+        text = encoded[:max_bytes].decode("utf-8", errors="ignore")
+    text = text.rstrip(" .").lstrip(" ")
+    if not text:
+        text = "video"
+    if text.split(".")[0].upper() in _WINDOWS_RESERVED:
+        text = f"_{text}"
+    return text
+
+
+# ------------------------------------------------------------------------ reading
 
 
 def _kind(mode: int) -> str:
@@ -136,35 +309,6 @@ def is_inside(path: Path, root: Path) -> bool:
     except (OSError, RuntimeError, ValueError):
         return False
     return real != real_root and real.is_relative_to(real_root)
-
-
-def create_temp(folder: Path, prefix: str, suffix: str, *,
-                private: bool = False) -> tuple[int, Path]:
-    """A new, empty file in ``folder``, opened for writing: ``(fd, path)``.
-
-    Unlike ``tempfile.mkstemp`` (always 0600), a new file gets the user's normal
-    permissions (0666 less the umask) unless ``private`` (0600 on POSIX): a file
-    renamed into place keeps them.
-    """
-    flags = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-             | getattr(os, "O_BINARY", 0) | _NOFOLLOW)
-    mode = 0o600 if private else 0o666
-    for _attempt in range(100):
-        candidate = folder / f"{prefix}{secrets.token_hex(6)}{suffix}"
-        try:
-            fd = os.open(candidate, flags, mode)
-        except FileExistsError:
-            continue
-        if private and hasattr(os, "fchmod"):
-            try:
-                os.fchmod(fd, 0o600)     # exactly 0600, whatever the umask took away
-            except OSError:
-                os.close(fd)
-                with contextlib.suppress(OSError):
-                    os.unlink(candidate)
-                raise
-        return fd, candidate
-    raise FileExistsError(errno.EEXIST, "no free temporary name", str(folder))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,435 @@
+"""The library folder's actions: add a result, export, move to the trash, mark.
+
+Each ``<name>.mp4`` gets a ``<name>.json`` sidecar next to it (:mod:`.sidecar`);
+local inputs are copied once into ``.inputs/`` (named by content hash, so one
+clip used with many characters is stored once). Export and trash act only on
+regular files inside the library; every change keeps the index in step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Final
+from urllib.parse import unquote, urlsplit
+
+from kling_desktop import __version__
+from kling_desktop.api.models import Mode, Model
+from kling_desktop.engine.jobs import Job
+from kling_desktop.engine.library.index import LibraryIndex, file_size
+from kling_desktop.engine.library.sidecar import (
+    VIDEO_SUFFIXES,
+    InputRef,
+    LibraryEntry,
+    entry_from_json,
+    entry_from_text,
+    read_sidecar,
+    usage_from_text,
+    write_sidecar,
+)
+from kling_desktop.engine.store import MARKS, ResultRecord
+from kling_desktop.errors import KlingError
+from kling_desktop.files import (
+    CHUNK,
+    CopyCancelledError,
+    NotARegularFileError,
+    copy_file,
+    is_inside,
+    open_regular,
+    regular_file,
+    safe_filename,
+    write_stream,
+)
+from kling_desktop.sources import is_link, strip_credentials
+
+__all__ = [
+    "INPUTS_DIR",
+    "ExportCancelled",
+    "ExportReport",
+    "Library",
+    "LibraryWriteError",
+]
+
+log = logging.getLogger(__name__)
+
+INPUTS_DIR: Final = ".inputs"
+
+
+class LibraryWriteError(KlingError):
+    """The library folder could not be written (disk full, read-only, no permission)."""
+
+    default_message = "The video's description could not be saved in the library folder."
+    default_fix = "Check that the library folder exists and that your account may write to it."
+
+    @classmethod
+    def from_os_error(cls, exc: OSError, path: Path) -> LibraryWriteError:
+        if exc.errno == errno.ENOSPC:
+            return cls(f"The disk holding the library is full ({path.parent}).",
+                       fix="Free some disk space, then retry the download.")
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return cls(f"The library folder cannot be written to ({path.parent}).",
+                       fix="Choose another library folder in Settings, or fix its permissions.")
+        return cls(f"The library folder could not be written ({exc.strerror or exc}).")
+
+
+class ExportCancelled(KlingError):
+    default_message = "The export was stopped."
+    default_fix = "The files copied so far are complete; start the export again to copy the rest."
+
+
+@dataclass
+class ExportReport:
+    videos: list[Path] = field(default_factory=list)      # the copies made in the folder
+    sidecars: list[Path] = field(default_factory=list)
+    inputs: list[Path] = field(default_factory=list)      # kept inputs copied (once each)
+    without_description: list[Path] = field(default_factory=list)  # sidecar unusable: video only
+    bytes_copied: int = 0
+    refused: list[Path] = field(default_factory=list)     # not a plain file inside the library
+
+
+class Library(LibraryIndex):
+    """The library folder at ``root``; keeps ``store``'s results index in step when given.
+
+    Every file in the folder is treated as hostile (it may be on a shared
+    drive). Only regular files count: a link named like a video or sidecar is
+    not followed, and neither is a link to a folder (even one pointing inside:
+    skipping links is the one rule that needs no judgement); pipes, sockets and
+    devices are never opened. Export and trash only act on regular files
+    inside the library.
+    """
+
+    # -- naming --------------------------------------------------------------
+
+    def target_path(self, job: Job) -> Path:
+        """Where the result of ``job`` goes: a readable, unique, portable file name.
+
+        ``2026-11-25 14-03 Kling V3 Pro – <first words of the prompt> – <task>.mp4``.
+        Call it once per job and keep the answer (``job.output_path``): when it is
+        already set, it is returned unchanged.
+        """
+        if job.output_path:
+            return Path(job.output_path)
+        moment = datetime.fromtimestamp(job.completed_at or job.submitted_at or time.time())
+        spec = job.spec
+        options = spec.options
+        model = Model(options.model).label
+        mode = "Pro" if Mode(options.mode) is Mode.PRO else "Standard"
+        words = " ".join(options.prompt.split()[:6])
+        if len(words) > 48:
+            words = words[:48].rstrip() + "…"
+        if not words:
+            words = _input_name(spec.image).rsplit(".", 1)[0] or "video"
+        short = (job.task_id or "").rsplit("-", 1)[-1][-8:] or f"job {job.id}"
+        words = safe_filename(words, max_bytes=90)
+        stem = safe_filename(f"{moment:%Y-%m-%d %H-%M} {model} {mode} – {words} – {short}",
+                             max_bytes=160)
+        candidate = self.root / f"{stem}.mp4"
+        counter = 2
+        while candidate.exists() or candidate.with_suffix(".json").exists():
+            candidate = self.root / f"{stem} ({counter}).mp4"
+            counter += 1
+        return candidate
+
+    # -- adding --------------------------------------------------------------
+
+    def add_result(
+        self,
+        job: Job,
+        video: Path,
+        *,
+        inputs_dir_name: str = INPUTS_DIR,
+        copy_inputs: bool = True,
+        duration: float | None = None,
+        width: int | None = None,
+        height: int | None = None,
+    ) -> LibraryEntry:
+        """Record ``video`` (already inside the root) as the result of ``job``.
+
+        Writes ``<stem>.json`` next to it atomically, copies local inputs into
+        ``<root>/<inputs_dir_name>/`` (once per content) and updates the index.
+        ``duration`` defaults to the saved video's measured length
+        (``job.result_duration``), else to the job's billable seconds (the clip's
+        length). The sidecar also keeps the model the provider says it used
+        next to the one asked for, and what it reported it charged.
+        """
+        video = Path(video)
+        try:
+            video_rel = self.relative(video)
+        except ValueError:
+            raise ValueError(f"{video} is not inside the library folder {self.root}") from None
+        spec = job.spec
+        if duration is None:
+            duration = (job.result_duration if job.result_duration is not None
+                        else spec.billable_seconds)
+        inputs_dir = self.root / inputs_dir_name
+        image_ref = self._input_ref(spec.image, inputs_dir, copy_inputs)
+        video_ref = self._input_ref(spec.video, inputs_dir, copy_inputs)
+        entry = LibraryEntry(
+            video_path=video,
+            sidecar_path=video.with_suffix(".json"),
+            task_id=job.task_id,
+            job_id=job.id,
+            model=str(spec.options.model),
+            mode=str(spec.options.mode),
+            prompt=spec.options.prompt,
+            orientation=str(spec.options.orientation),
+            keep_original_sound=spec.options.keep_original_sound,
+            image=image_ref,
+            video=video_ref,
+            created_at=job.created_at,
+            submitted_at=job.submitted_at,
+            completed_at=job.completed_at,
+            saved_at=time.time(),
+            base_url=strip_credentials(job.base_url),
+            demo=job.demo,
+            billable_seconds=_usable_seconds(spec.billable_seconds),
+            file_size=video.stat().st_size,
+            duration=_usable_seconds(duration),
+            width=width,
+            height=height,
+            batch_id=spec.batch_id,
+            app_version=__version__,
+            model_used=job.model_used,
+            provider_usage=usage_from_text(job.provider_usage),
+        )
+        # exactly what the sidecar holds (times rounded to milliseconds)
+        entry = entry_from_json(entry.to_json(), entry.sidecar_path)
+        try:
+            write_sidecar(entry)
+        except OSError as exc:
+            raise LibraryWriteError.from_os_error(exc, entry.sidecar_path) from exc
+        if self.store is not None:
+            self.store.upsert_result(self._record(entry, video_rel))
+        log.info("library: saved %s", video.name)
+        return entry
+
+    def _input_ref(self, source: str, inputs_dir: Path, copy: bool) -> InputRef:
+        if is_link(source):
+            return InputRef(name=_input_name(source), url=strip_credentials(source))
+        path = Path(source).expanduser()
+        if not copy:
+            return InputRef(name=path.name)
+        try:
+            digest = _sha256(path)
+            target = inputs_dir / f"{digest[:16]}{path.suffix.lower()}"
+            kept = regular_file(target)
+            if kept is None or kept.st_size != os.stat(path).st_size:
+                inputs_dir.mkdir(parents=True, exist_ok=True)
+                with open_regular(path, follow_links=True) as src:
+                    write_stream(src, target)
+        except OSError as exc:
+            # The result itself is what matters; a missing input copy is noted, not fatal.
+            log.warning("library: could not keep a copy of %s: %s", path.name, exc)
+            return InputRef(name=path.name)
+        return InputRef(name=path.name, copy=self.relative(target), sha256=digest)
+
+    def entry_from_record(self, record: ResultRecord) -> LibraryEntry | None:
+        """The entry an index row describes (no disk access); None for an unusable sidecar."""
+        if not record.sidecar_ok or not record.sidecar_json or not record.sidecar_rel:
+            return None
+        entry = entry_from_text(record.sidecar_json, self.path_of(record.sidecar_rel))
+        if entry is None:
+            return None
+        return replace(entry, file_size=record.file_size or entry.file_size)
+
+    def input_path(self, ref: InputRef, *, must_exist: bool = True) -> Path | None:
+        """The kept copy of an input inside the library, if there is one (and it exists).
+
+        A sidecar naming a path outside the library (hand-edited) gets None; so
+        does, with ``must_exist``, anything but a regular file really inside the
+        library (a link out of it, a pipe). ``must_exist=False`` only checks the
+        name (no disk access).
+        """
+        if not ref.copy:
+            return None
+        rel = Path(ref.copy)
+        if rel.is_absolute() or rel.drive or ".." in rel.parts or not rel.parts:
+            return None
+        path = self.root / rel
+        return path if not must_exist or self.is_library_file(path) else None
+
+    # -- export, trash, mark ---------------------------------------------------
+
+    def export_results(
+        self,
+        entries: Sequence[LibraryEntry | Path],
+        folder: Path,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ExportReport:
+        """Copy results (video + sidecar + kept inputs) into ``folder``, as a small library.
+
+        ``entries`` are library entries, or bare video paths for results whose
+        sidecar is unusable (those are copied without a description). Nothing in
+        ``folder`` is overwritten: clashing names get `` (2)``. Sidecars are written
+        fresh from the entry (known fields only, credentials stripped from the
+        provider address), so nothing secret can ride along. ``progress(done,
+        total)`` counts bytes; ``cancel`` stops between chunks.
+
+        Only regular files inside the library are copied: a video that is a link
+        (``x.mp4 -> /etc/passwd``), a pipe or a path outside the library is left
+        out and listed in :attr:`ExportReport.refused`; so are kept inputs that
+        are not (they are simply not copied).
+        """
+        folder = Path(folder)
+        report = ExportReport()
+        plan: list[tuple[Path, LibraryEntry | None]] = []
+        for item in entries:
+            video, entry = ((item.video_path, item) if isinstance(item, LibraryEntry)
+                            else (Path(item), None))
+            if self.is_library_file(video):
+                plan.append((video, entry))
+            else:
+                log.warning("library: not exporting %s: not a plain file inside the library",
+                            video)
+                report.refused.append(video)
+        inputs: dict[Path, Path] = {}
+        for _video, entry in plan:
+            if entry is None:
+                continue
+            for ref in (entry.image, entry.video):
+                source = self.input_path(ref)
+                if source is not None and ref.copy:
+                    inputs.setdefault(source, folder / Path(ref.copy))
+        total = (sum(file_size(video, 0) for video, _ in plan)
+                 + sum(file_size(path, 0) for path in inputs))
+
+        def step(count: int) -> None:
+            report.bytes_copied += count
+            if progress is not None:
+                progress(report.bytes_copied, total)
+
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for source, dest in inputs.items():
+                if dest.is_file() and dest.stat().st_size == file_size(source, -1):
+                    step(dest.stat().st_size)   # same content name, same size: already there
+                    continue
+                with contextlib.suppress(NotARegularFileError):   # swapped since checked
+                    report.inputs.append(copy_file(source, dest, cancel=cancel, progress=step))
+            for video, entry in plan:
+                dest = _unique_path(folder / video.name)
+                try:
+                    copy_file(video, dest, cancel=cancel, progress=step)
+                except NotARegularFileError:       # swapped since checked
+                    report.refused.append(video)
+                    continue
+                report.videos.append(dest)
+                if entry is None:
+                    report.without_description.append(dest)
+                    continue
+                fresh = replace(entry, video_path=dest, sidecar_path=dest.with_suffix(".json"))
+                write_sidecar(fresh)
+                report.sidecars.append(fresh.sidecar_path)
+        except CopyCancelledError as exc:
+            raise ExportCancelled() from exc
+        except OSError as exc:
+            raise LibraryWriteError.from_os_error(exc, folder / "x") from exc
+        log.info("library: exported %d results to %s", len(report.videos), folder)
+        return report
+
+    def delete_result(self, target: LibraryEntry | Path, trash: Callable[[Path], bool]) -> None:
+        """Move a result (video, then its sidecar) out of the library with ``trash(path)``.
+
+        ``trash`` returns True when the file went to the system trash (the window
+        passes Qt's ``QFile.moveToTrash``; this module never deletes for good).
+        Kept inputs stay: other results may share them. The index row goes as soon
+        as the video is gone. Raises :class:`LibraryWriteError` when a file stays,
+        and, without calling ``trash`` at all, for a path outside the library or
+        one that is not a regular file (a link, a pipe: removed by hand, if at all).
+        """
+        if isinstance(target, LibraryEntry):
+            video, sidecar = target.video_path, target.sidecar_path
+        else:
+            video, sidecar = Path(target), Path(target).with_suffix(".json")
+        for path in (video, sidecar):
+            if not os.path.lexists(path):
+                continue
+            if not is_inside(path, self.root):
+                raise LibraryWriteError(
+                    f"{path.name} is not inside the library folder; it was left alone.",
+                    fix="Only results inside the library folder can be moved to the trash here.")
+            if regular_file(path) is None:
+                raise LibraryWriteError(
+                    f"{path.name} is not a plain file (a link or a special file); "
+                    "it was left alone.",
+                    fix="Remove it in your file manager if you do not want it there.")
+        if regular_file(video) is not None and not trash(video):
+            raise LibraryWriteError(
+                f"{video.name} could not be moved to the trash.",
+                fix="Check that the file is not open in another program and that the library "
+                    "folder may be written, then try again.")
+        if self.store is not None:
+            with contextlib.suppress(ValueError):
+                self.store.remove_result(self.relative(video))
+        if regular_file(sidecar) is not None and not trash(sidecar):
+            raise LibraryWriteError(
+                f"The video went to the trash, but its description {sidecar.name} stayed.",
+                fix="Delete the .json file by hand; it is no longer listed.")
+        log.info("library: moved %s to the trash", video.name)
+
+    def set_mark(self, entry: LibraryEntry, mark: str | None) -> LibraryEntry:
+        """Mark a result as a keeper or a reject (or neither), in its sidecar and the index."""
+        if mark not in (None, *MARKS):
+            raise ValueError(f"mark must be one of {MARKS} or None")
+        if not is_inside(entry.sidecar_path, self.root):
+            raise ValueError(f"{entry.sidecar_path} is not inside the library folder {self.root}")
+        current = read_sidecar(entry.sidecar_path)
+        updated = replace(current, mark=mark)
+        try:
+            write_sidecar(updated)
+        except OSError as exc:
+            raise LibraryWriteError.from_os_error(exc, updated.sidecar_path) from exc
+        if self.store is not None:
+            self.store.set_result_mark(self.relative(updated.video_path), mark)
+        return updated
+
+
+def _unique_path(path: Path) -> Path:
+    """``path``, or ``name (2).ext``, ``name (3).ext`` ... when it (or its sidecar) exists."""
+    candidate = path
+    counter = 2
+    while candidate.exists() or (candidate.suffix.lower() in VIDEO_SUFFIXES
+                                 and candidate.with_suffix(".json").exists()):
+        candidate = path.with_name(f"{path.stem} ({counter}){path.suffix}")
+        counter += 1
+    return candidate
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open_regular(path, follow_links=True) as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _usable_seconds(value: float | None) -> float | None:
+    """A length in seconds fit for a sidecar: finite and not negative, else unknown."""
+    if value is None or not math.isfinite(value) or value < 0:
+        return None
+    return float(value)
+
+
+def _input_name(source: str) -> str:
+    if is_link(source):
+        try:
+            path = urlsplit(source).path
+        except ValueError:
+            return source
+        name = unquote(path.rsplit("/", 1)[-1])
+        return name or source
+    return Path(source).name
+
+
