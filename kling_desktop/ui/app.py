@@ -19,9 +19,9 @@ from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from kling_desktop import APP_ID, APP_NAME, __version__
-from kling_desktop.api.errors import KlingError
 from kling_desktop.engine.runner import Engine, NoApiKeyError
 from kling_desktop.engine.settings import Settings, load_settings
+from kling_desktop.errors import KlingError
 from kling_desktop.paths import app_paths, resources_dir
 from kling_desktop.ui.demo import DemoSession
 from kling_desktop.ui.main_window import SHUTDOWN_TIMEOUT_MS, MainWindow
