@@ -13,20 +13,20 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtMultimedia import QMediaPlayer
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSlider,
-    QStyle,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStyle, QVBoxLayout, QWidget
 
-from kling_desktop.ui.gallery.player import VideoPlayer, format_clock
+from kling_desktop.ui.gallery.playback import BarTexts, PlaybackBar
+from kling_desktop.ui.gallery.player import VideoPlayer
 
 MAX_DRIFT_MS = 80
+
+COMPARE_TEXTS = BarTexts(
+    play_name="comparePlayButton", play_tip="Play both (Space)",
+    pause_tip="Pause both (Space)",
+    slider_name="compareSlider", slider_accessible="Position of both",
+    loop_name="compareLoopButton", loop_tip="Loop both",
+    mute_name="compareMuteButton", mute_tip="Mute the result",
+)
 
 
 class CompareView(QWidget):
@@ -44,7 +44,6 @@ class CompareView(QWidget):
         for player in (self.reference, self.result):
             player.player.setLoops(QMediaPlayer.Loops.Once)   # looping is done here, for both
         self._loop = True
-        self._scrubbing = False
         self._drift = QTimer(self)
         self._drift.setInterval(250)
         self._drift.timeout.connect(self.on_drift_timeout)
@@ -81,47 +80,21 @@ class CompareView(QWidget):
         self.note.hide()
         layout.addWidget(self.note)
 
-        bar = QHBoxLayout()
-        sp = QStyle.StandardPixmap
-        self.play_button = QToolButton(self)
-        self.play_button.setObjectName("comparePlayButton")
-        self.play_button.setIcon(self.style().standardIcon(sp.SP_MediaPlay))
-        self.play_button.setToolTip("Play both (Space)")
-        self.play_button.setAccessibleName("Play both")
+        self.bar = PlaybackBar(COMPARE_TEXTS, self, auto_raise=False)
+        self.play_button = self.bar.play_button
         self.play_button.clicked.connect(self.toggle_play)
-        self.restart_button = QToolButton(self)
-        self.restart_button.setObjectName("compareRestartButton")
-        self.restart_button.setIcon(self.style().standardIcon(sp.SP_MediaSkipBackward))
-        self.restart_button.setToolTip("Both from the start")
+        self.restart_button = self.bar.add_button(
+            "compareRestartButton", QStyle.StandardPixmap.SP_MediaSkipBackward,
+            "Both from the start")
         self.restart_button.clicked.connect(self.restart)
-        self.slider = QSlider(Qt.Orientation.Horizontal, self)
-        self.slider.setObjectName("compareSlider")
-        self.slider.setAccessibleName("Position of both")
-        self.slider.setRange(0, 0)
-        self.slider.sliderPressed.connect(self.on_slider_sliderPressed)
-        self.slider.sliderReleased.connect(self.on_slider_sliderReleased)
-        self.slider.valueChanged.connect(self.on_slider_valueChanged)
-        self.time_label = QLabel("0:00.0 / 0:00.0", self)
-        self.loop_button = QToolButton(self)
-        self.loop_button.setObjectName("compareLoopButton")
-        self.loop_button.setIcon(self.style().standardIcon(sp.SP_BrowserReload))
-        self.loop_button.setToolTip("Loop both")
-        self.loop_button.setCheckable(True)
-        self.loop_button.setChecked(True)
+        self.slider = self.bar.slider
+        self.bar.seek_requested.connect(self.seek)
+        self.time_label = self.bar.time_label
+        self.loop_button = self.bar.loop_button
         self.loop_button.toggled.connect(self.on_loop_button_toggled)
-        self.mute_button = QToolButton(self)
-        self.mute_button.setObjectName("compareMuteButton")
-        self.mute_button.setIcon(self.style().standardIcon(sp.SP_MediaVolume))
-        self.mute_button.setToolTip("Mute the result")
-        self.mute_button.setCheckable(True)
+        self.mute_button = self.bar.mute_button
         self.mute_button.toggled.connect(self.result.set_muted)
-        bar.addWidget(self.play_button)
-        bar.addWidget(self.restart_button)
-        bar.addWidget(self.slider, 1)
-        bar.addWidget(self.time_label)
-        bar.addWidget(self.loop_button)
-        bar.addWidget(self.mute_button)
-        layout.addLayout(bar)
+        layout.addWidget(self.bar)
 
         shortcut = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -197,10 +170,9 @@ class CompareView(QWidget):
         self.seek(0)
         self.play()
 
+    @Slot(int)
     def seek(self, position: int) -> None:
-        self.slider.blockSignals(True)
-        self.slider.setValue(position)
-        self.slider.blockSignals(False)
+        self.bar.set_position_silently(position)
         for player in self.players():
             if player.source() is not None:
                 player.set_position(self._clamp(player, position))
@@ -216,9 +188,11 @@ class CompareView(QWidget):
         duration = player.duration()
         return min(position, duration - 1) if duration > 0 else position
 
+    def _length(self) -> int:
+        return max(self.reference.duration(), self.result.duration(), 0)
+
     def _update_time(self, position: int) -> None:
-        total = max(self.reference.duration(), self.result.duration())
-        self.time_label.setText(f"{format_clock(position)} / {format_clock(total)}")
+        self.bar.show_time(position, self._length())
 
     # -- signals ----------------------------------------------------------------------------
 
@@ -233,7 +207,7 @@ class CompareView(QWidget):
 
     @Slot("qint64")
     def on_any_durationChanged(self, _duration: int) -> None:
-        self.slider.setRange(0, max(self.reference.duration(), self.result.duration(), 0))
+        self.bar.set_length(self._length())
         self._update_time(self.slider.value())
 
     @Slot(QMediaPlayer.MediaStatus)
@@ -251,19 +225,11 @@ class CompareView(QWidget):
 
     @Slot(QMediaPlayer.PlaybackState)
     def on_result_playbackStateChanged(self, state: QMediaPlayer.PlaybackState) -> None:
-        sp = QStyle.StandardPixmap
-        playing = state == QMediaPlayer.PlaybackState.PlayingState
-        self.play_button.setIcon(self.style().standardIcon(
-            sp.SP_MediaPause if playing else sp.SP_MediaPlay))
-        self.play_button.setToolTip("Pause both (Space)" if playing else "Play both (Space)")
+        self.bar.show_playing(state == QMediaPlayer.PlaybackState.PlayingState)
 
     @Slot("qint64")
     def on_result_positionChanged(self, position: int) -> None:
-        if not self._scrubbing:
-            self.slider.blockSignals(True)
-            self.slider.setValue(int(position))
-            self.slider.blockSignals(False)
-        self._update_time(int(position))
+        self.bar.show_position(int(position), self._length())
 
     @Slot()
     def on_drift_timeout(self) -> None:
@@ -271,16 +237,3 @@ class CompareView(QWidget):
             return
         if abs(self.result.position() - self.reference.position()) > MAX_DRIFT_MS:
             self.reference.set_position(self.result.position())
-
-    @Slot()
-    def on_slider_sliderPressed(self) -> None:
-        self._scrubbing = True
-
-    @Slot()
-    def on_slider_sliderReleased(self) -> None:
-        self._scrubbing = False
-        self.seek(self.slider.value())
-
-    @Slot(int)
-    def on_slider_valueChanged(self, value: int) -> None:
-        self.seek(value)

@@ -9,7 +9,6 @@ the file and how to fix it, and never touches the video.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 
@@ -30,10 +29,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kling_desktop.api.models import Mode, Model, Orientation
+from kling_desktop.api.models import Mode, Model
 from kling_desktop.engine.library import InputRef, Library, SidecarError, read_sidecar
+from kling_desktop.errors import error_text
 from kling_desktop.ui.gallery.actions import Target
-from kling_desktop.ui.gallery.model import error_text, format_duration, title_of
+from kling_desktop.ui.gallery.labels import (
+    describe_orientation,
+    format_duration,
+    format_moment,
+    label_of,
+    title_of,
+)
 from kling_desktop.ui.gallery.player import VideoPlayer
 from kling_desktop.ui.gallery.thumbnails import Thumbnails
 from kling_desktop.ui.images import Picture, load_picture
@@ -41,28 +47,6 @@ from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import format_bytes, muted_color, warning_color
 
 INPUT_PREVIEW = QSize(150, 150)
-
-
-def _when(epoch: float | None) -> str:
-    if epoch is None:
-        return "—"
-    moment = datetime.fromtimestamp(epoch)
-    return f"{moment.day} {moment:%B %Y at %H:%M:%S}"
-
-
-def _label(value: str, model: str | None, kind: type[Model] | type[Mode]) -> str:
-    try:
-        return kind(value).label if model is None else kind(model).label
-    except ValueError:
-        return value
-
-
-def describe_orientation(value: str | None) -> str:
-    if value == Orientation.IMAGE:
-        return "Follows the picture (clips up to 10 s)"
-    if value == Orientation.VIDEO:
-        return "Follows the motion clip (clips up to 30 s)"
-    return value or "—"
 
 
 class _Value(QLabel):
@@ -334,7 +318,7 @@ class DetailPane(QWidget):
             v["resolution"].setText("—")
         v["size"].setText(format_bytes(record.file_size))
         v["file"].setText(Path(record.video_rel).name)
-        v["saved"].setText(_when(record.saved_at))
+        v["saved"].setText(format_moment(record.saved_at))
         if entry is None:
             for key in ("prompt", "model", "mode", "orientation", "sound", "made", "kind",
                         "batch", "provider"):
@@ -352,11 +336,11 @@ class DetailPane(QWidget):
         self._set_inputs_visible(True)
         self.warning.hide()
         v["prompt"].setText(entry.prompt or "(no prompt)")
-        v["model"].setText(_label(entry.model, None, Model))
-        v["mode"].setText(_label(entry.mode, None, Mode))
+        v["model"].setText(label_of(Model, entry.model))
+        v["mode"].setText(label_of(Mode, entry.mode))
         v["orientation"].setText(describe_orientation(entry.orientation))
         v["sound"].setText("Kept from the clip" if entry.keep_original_sound else "Removed")
-        v["made"].setText(_when(entry.completed_at))
+        v["made"].setText(format_moment(entry.completed_at))
         v["kind"].setText("Demo (made by the built-in simulator, not billed)" if entry.demo
                           else "Real (made by the provider)")
         v["batch"].setText(entry.batch_id or "—")
@@ -395,7 +379,7 @@ class DetailPane(QWidget):
             if not self._targets or self._targets[0].key != key:
                 return
             if isinstance(error, SidecarError):
-                text = f"{error.message} {error.fix}"
+                text = error_text(error)
             else:
                 text = ("It reads fine now; the list will catch up on its next check of "
                         "the folder.")

@@ -15,9 +15,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
@@ -29,10 +27,9 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from kling_desktop.api.errors import KlingError
-from kling_desktop.api.models import Mode, Model
 from kling_desktop.engine.library import Library, LibraryEntry
 from kling_desktop.engine.store import JobStore, ResultFilter, ResultRecord, StoreError
+from kling_desktop.ui.gallery.labels import accessible_text, title_of, tooltip
 from kling_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -63,50 +60,6 @@ class GalleryQuery:
     @property
     def filtered(self) -> bool:
         return self.where != ResultFilter()
-
-
-def model_badge(model: str | None) -> str:
-    """Short label for a model id: "V3", "V2.6" (or the raw id for an unknown one)."""
-    if model is None:
-        return ""
-    try:
-        return Model(model).label.removeprefix("Kling ")
-    except ValueError:
-        return model
-
-
-def mode_badge(mode: str | None) -> str:
-    if mode is None:
-        return ""
-    try:
-        return "Pro" if Mode(mode) is Mode.PRO else "Std"
-    except ValueError:
-        return mode
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None or seconds < 0:
-        return ""
-    whole = round(seconds)
-    if seconds < 60:
-        return f"{seconds:.1f} s" if abs(seconds - whole) >= 0.05 else f"{whole} s"
-    return f"{whole // 60}:{whole % 60:02d}"
-
-
-def format_date(epoch: float | None) -> str:
-    if epoch is None:
-        return ""
-    try:
-        moment = datetime.fromtimestamp(epoch)
-    except (OverflowError, OSError, ValueError):
-        return ""
-    return f"{moment.day} {moment:%b %Y, %H:%M}"
-
-
-def title_of(record: ResultRecord) -> str:
-    """What the item is called in the grid: its prompt, else its file name."""
-    prompt = " ".join(record.prompt.split())
-    return prompt or Path(record.video_rel).stem
 
 
 class GalleryModel(QAbstractListModel):
@@ -163,15 +116,21 @@ class GalleryModel(QAbstractListModel):
 
     def reload(self) -> None:
         """Query again from scratch (the view loses its selection: the widget restores it)."""
-        keys = self._fetch_keys()
+        self._reset(self._fetch_keys() or [])
+
+    def _reset(self, keys: list[str]) -> None:
+        """A new list of items: the view is reset, every cached row dropped."""
         self.beginResetModel()
-        self._keys = keys or []
+        self._keys = keys
         self._rows = None
+        self._drop_rows()
+        self.endResetModel()
+        self.reloaded.emit()
+
+    def _drop_rows(self) -> None:
         self._pages.clear()
         self._generation += 1
         self._entries.clear()
-        self.endResetModel()
-        self.reloaded.emit()
 
     def refresh(self) -> bool:
         """Re-read after the index changed. True when the list of items changed (a reset)."""
@@ -179,18 +138,9 @@ class GalleryModel(QAbstractListModel):
         if keys is None:
             return False
         if keys != self._keys:
-            self.beginResetModel()
-            self._keys = keys
-            self._rows = None
-            self._pages.clear()
-            self._generation += 1
-            self._entries.clear()
-            self.endResetModel()
-            self.reloaded.emit()
+            self._reset(keys)
             return True
-        self._pages.clear()
-        self._generation += 1
-        self._entries.clear()
+        self._drop_rows()
         if self._keys:
             self.dataChanged.emit(self.index(0), self.index(len(self._keys) - 1))
         return False
@@ -324,33 +274,3 @@ class GalleryModel(QAbstractListModel):
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
-
-def tooltip(record: ResultRecord) -> str:
-    lines = [title_of(record)]
-    if not record.sidecar_ok:
-        lines.append("Its description file is missing or unreadable; the video is kept.")
-    details = " · ".join(part for part in (
-        model_badge(record.model), mode_badge(record.mode), format_duration(record.duration),
-        format_date(record.saved_at)) if part)
-    if details:
-        lines.append(details)
-    lines.append(Path(record.video_rel).name)
-    return "\n".join(lines)
-
-
-def accessible_text(record: ResultRecord) -> str:
-    parts = [title_of(record)]
-    if record.mark:
-        parts.append("keeper" if record.mark == "keeper" else "rejected")
-    if record.demo:
-        parts.append("demo")
-    if not record.sidecar_ok:
-        parts.append("description unreadable")
-    parts.append(format_duration(record.duration))
-    return ", ".join(p for p in parts if p)
-
-
-def error_text(error: BaseException) -> str:
-    if isinstance(error, KlingError):
-        return f"{error.message} {error.fix}".strip()
-    return str(error) or type(error).__name__

@@ -1,7 +1,8 @@
 """A small video player for reviewing one result: play/pause, scrub, loop, mute, frame steps.
 
 :class:`VideoPlayer` is a ``QMediaPlayer`` + ``QAudioOutput`` + ``QVideoWidget``
-with a control bar (``controls=False`` gives the bare picture, which the
+with the gallery's :class:`~.playback.PlaybackBar` plus frame steps and full
+screen (``controls=False`` gives the bare picture, which the
 side-by-side compare view drives itself). Keys while it has focus: Space
 play/pause, ``,``/``.`` one frame back/forward, M mute, L loop, F full screen
 (Esc leaves it).
@@ -15,26 +16,19 @@ from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QKeyEvent, QKeySequence, QPixmap, QResizeEvent, QShortcut
 from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QSizePolicy,
-    QSlider,
-    QStackedWidget,
-    QStyle,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QStyle, QVBoxLayout, QWidget
+
+from kling_desktop.ui.gallery.playback import BarTexts, PlaybackBar
 
 DEFAULT_FPS = 24.0
 
-
-def format_clock(ms: int) -> str:
-    ms = max(0, int(ms))
-    seconds, millis = divmod(ms, 1000)
-    minutes, seconds = divmod(seconds, 60)
-    return f"{minutes}:{seconds:02d}.{millis // 100}"
+PLAYER_TEXTS = BarTexts(
+    play_name="playButton", play_tip="Play (Space)", pause_tip="Pause (Space)",
+    slider_name="positionSlider", slider_accessible="Position",
+    loop_name="loopButton", loop_tip="Loop (L)",
+    mute_name="muteButton", mute_tip="Mute (M)",
+    time_name="timeLabel",
+)
 
 
 class VideoPlayer(QWidget):
@@ -70,7 +64,6 @@ class VideoPlayer(QWidget):
         self.video.installEventFilter(self)
         self.player.setVideoOutput(self.video)
         self._source: Path | None = None
-        self._scrubbing = False
         self._loop = True
         self.player.setLoops(QMediaPlayer.Loops.Infinite)
 
@@ -78,7 +71,7 @@ class VideoPlayer(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         layout.addWidget(self.screen_stack, 1)
-        self.bar = QWidget(self)
+        self.bar = PlaybackBar(PLAYER_TEXTS, self, muted=muted)
         self.bar.setVisible(controls)
         layout.addWidget(self.bar)
         self._build_bar()
@@ -98,57 +91,27 @@ class VideoPlayer(QWidget):
                 shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
                 shortcut.activated.connect(slot)
 
-    def _tool(self, name: str, icon: QStyle.StandardPixmap, tip: str, *,
-              checkable: bool = False) -> QToolButton:
-        button = QToolButton(self.bar)
-        button.setObjectName(name)
-        button.setIcon(self.style().standardIcon(icon))
-        button.setToolTip(tip)
-        button.setAccessibleName(tip.split(" (")[0])
-        button.setCheckable(checkable)
-        button.setAutoRaise(True)
-        return button
-
     def _build_bar(self) -> None:
-        row = QHBoxLayout(self.bar)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(2)
-        sp = QStyle.StandardPixmap
-        self.play_button = self._tool("playButton", sp.SP_MediaPlay, "Play (Space)")
+        bar, sp = self.bar, QStyle.StandardPixmap
+        self.play_button = bar.play_button
         self.play_button.clicked.connect(self.toggle_play)
-        self.back_button = self._tool("frameBackButton", sp.SP_MediaSeekBackward,
-                                      "One frame back (,)")
+        self.back_button = bar.add_button("frameBackButton", sp.SP_MediaSeekBackward,
+                                          "One frame back (,)")
         self.back_button.clicked.connect(lambda: self.step(-1))
-        self.forward_button = self._tool("frameForwardButton", sp.SP_MediaSeekForward,
-                                         "One frame forward (.)")
+        self.forward_button = bar.add_button("frameForwardButton", sp.SP_MediaSeekForward,
+                                             "One frame forward (.)")
         self.forward_button.clicked.connect(lambda: self.step(1))
-        self.slider = QSlider(Qt.Orientation.Horizontal, self.bar)
-        self.slider.setObjectName("positionSlider")
-        self.slider.setAccessibleName("Position")
-        self.slider.setRange(0, 0)
-        self.slider.sliderPressed.connect(self.on_slider_sliderPressed)
-        self.slider.sliderReleased.connect(self.on_slider_sliderReleased)
-        self.slider.valueChanged.connect(self.on_slider_valueChanged)
-        self.time_label = QLabel("0:00.0 / 0:00.0", self.bar)
-        self.time_label.setObjectName("timeLabel")
-        self.loop_button = self._tool("loopButton", sp.SP_BrowserReload, "Loop (L)",
-                                      checkable=True)
-        self.loop_button.setChecked(True)
+        self.slider = bar.slider
+        bar.seek_requested.connect(self.on_bar_seek_requested)
+        self.time_label = bar.time_label
+        self.loop_button = bar.loop_button
         self.loop_button.toggled.connect(self.set_loop)
-        self.mute_button = self._tool("muteButton", sp.SP_MediaVolume, "Mute (M)",
-                                      checkable=True)
-        self.mute_button.setChecked(self.audio.isMuted())
-        self._mute_icon(self.audio.isMuted())
+        self.mute_button = bar.mute_button
         self.mute_button.toggled.connect(self.set_muted)
-        self.full_button = self._tool("fullScreenButton", sp.SP_TitleBarMaxButton,
-                                      "Full screen (F; Esc to leave)", checkable=True)
+        self.full_button = bar.add_button("fullScreenButton", sp.SP_TitleBarMaxButton,
+                                          "Full screen (F; Esc to leave)", checkable=True,
+                                          trailing=True)
         self.full_button.toggled.connect(self.set_full_screen)
-        for widget in (self.play_button, self.back_button, self.forward_button):
-            row.addWidget(widget)
-        row.addWidget(self.slider, 1)
-        row.addWidget(self.time_label)
-        for widget in (self.loop_button, self.mute_button, self.full_button):
-            row.addWidget(widget)
 
     # -- source -----------------------------------------------------------------------------
 
@@ -259,14 +222,8 @@ class VideoPlayer(QWidget):
     @Slot(bool)
     def set_muted(self, muted: bool) -> None:
         self.audio.setMuted(muted)
-        self._mute_icon(muted)
         if self.mute_button.isChecked() != muted:
-            self.mute_button.setChecked(muted)
-
-    def _mute_icon(self, muted: bool) -> None:
-        sp = QStyle.StandardPixmap
-        self.mute_button.setIcon(self.style().standardIcon(
-            sp.SP_MediaVolumeMuted if muted else sp.SP_MediaVolume))
+            self.mute_button.setChecked(muted)   # the bar shows the matching icon
 
     @Slot()
     def toggle_full_screen(self) -> None:
@@ -294,36 +251,35 @@ class VideoPlayer(QWidget):
         return super().eventFilter(watched, event)
 
     def shutdown(self) -> None:
+        """Let go of the clip and the back end's playback threads; safe to call twice.
+
+        Only what is needed is asked of the back end: no stop() on a player that is
+        already stopped (the compare view stops both before it is shut down) and no
+        source cleared that is not set (a reference clip that was never kept).
+        """
         self.set_full_screen(False)
-        self.player.stop()
-        self.player.setSource(QUrl())
+        if self.player.playbackState() != QMediaPlayer.PlaybackState.StoppedState:
+            self.player.stop()
+        if not self.player.source().isEmpty():
+            self.player.setSource(QUrl())
         self._source = None
 
     # -- player signals ---------------------------------------------------------------------
 
     @Slot("qint64")
     def on_player_positionChanged(self, position: int) -> None:
-        if not self._scrubbing:
-            self.slider.blockSignals(True)
-            self.slider.setValue(int(position))
-            self.slider.blockSignals(False)
-        self._update_time(int(position))
+        self.bar.show_position(int(position), self.duration())
         self.position_changed.emit(int(position))
 
     @Slot("qint64")
     def on_player_durationChanged(self, duration: int) -> None:
-        self.slider.setRange(0, max(0, int(duration)))
-        self.slider.setSingleStep(max(1, round(self.frame_ms())))
-        self.slider.setPageStep(1000)
+        self.bar.set_length(int(duration), frame_ms=self.frame_ms())
         self._update_time(self.position())
 
     @Slot(QMediaPlayer.PlaybackState)
     def on_player_playbackStateChanged(self, state: QMediaPlayer.PlaybackState) -> None:
         playing = state == QMediaPlayer.PlaybackState.PlayingState
-        sp = QStyle.StandardPixmap
-        self.play_button.setIcon(self.style().standardIcon(
-            sp.SP_MediaPause if playing else sp.SP_MediaPlay))
-        self.play_button.setToolTip("Pause (Space)" if playing else "Play (Space)")
+        self.bar.show_playing(playing)
         self.playing_changed.emit(playing)
 
     @Slot(QMediaPlayer.Error, str)
@@ -333,19 +289,9 @@ class VideoPlayer(QWidget):
             self.time_label.setToolTip(text)
 
     def _update_time(self, position: int) -> None:
-        self.time_label.setText(f"{format_clock(position)} / {format_clock(self.duration())}")
-
-    @Slot()
-    def on_slider_sliderPressed(self) -> None:
-        self._scrubbing = True
-
-    @Slot()
-    def on_slider_sliderReleased(self) -> None:
-        self._scrubbing = False
-        self.set_position(self.slider.value())
+        self.bar.show_time(position, self.duration())
 
     @Slot(int)
-    def on_slider_valueChanged(self, value: int) -> None:
-        # dragging or clicking or keys: follow at once so the picture moves with the hand
-        self.set_position(value)
-        self._update_time(value)
+    def on_bar_seek_requested(self, position: int) -> None:
+        self.set_position(position)
+        self._update_time(position)

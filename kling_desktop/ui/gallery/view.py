@@ -1,4 +1,4 @@
-"""The grid (a ``QListView`` in icon mode, painted by :class:`GalleryDelegate`) and the filter bar.
+"""The grid: a ``QListView`` in icon mode, each result painted by :class:`GalleryDelegate`.
 
 Each item is painted, never built from widgets: the poster frame (or a
 placeholder while it is made), the length, model and mode badges, the date,
@@ -9,13 +9,10 @@ reviewing a season's work.
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
-from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import (
-    QDate,
     QModelIndex,
     QPersistentModelIndex,
     QPoint,
@@ -24,40 +21,38 @@ from PySide6.QtCore import (
     QRectF,
     QSize,
     Qt,
-    QTimer,
-    Signal,
-    Slot,
 )
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QStaticText
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QStaticText,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
-    QDateEdit,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
     QListView,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
-    QToolButton,
     QWidget,
 )
 
-from kling_desktop.api.models import Mode, Model, Orientation
 from kling_desktop.engine.library import Library, LibraryEntry
-from kling_desktop.engine.store import UNMARKED, ResultFilter, ResultRecord
-from kling_desktop.ui.gallery.model import (
-    ENTRY_ROLE,
-    RECORD_ROLE,
-    GalleryQuery,
+from kling_desktop.engine.store import ResultRecord
+from kling_desktop.ui.gallery.labels import (
     format_date,
     format_duration,
     mode_badge,
     model_badge,
     title_of,
 )
+from kling_desktop.ui.gallery.model import ENTRY_ROLE, RECORD_ROLE
 from kling_desktop.ui.gallery.thumbnails import Thumbnails
+from kling_desktop.ui.widgets import muted_color
 
 CELL = QSize(212, 268)        # grid cell, logical pixels
 THUMB = QSize(196, 196)       # the poster box inside a cell
@@ -283,7 +278,10 @@ class GalleryDelegate(QStyledItemDelegate):
 
 
 class GalleryView(QListView):
-    """The grid. ``activated`` (Enter / double click) opens the compare view."""
+    """The grid. ``activated`` (Enter / double click) opens the compare view; when it is
+    empty it shows ``empty_text`` (where results will appear, or "nothing matches")."""
+
+    empty_text = ""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -320,166 +318,13 @@ class GalleryView(QListView):
         start -= start % columns
         return range(start, min(model.rowCount(), start + columns * rows_on_screen))
 
-
-# -- filter bar ------------------------------------------------------------------------------------
-
-DATE_CHOICES = (
-    ("any", "Any time"),
-    ("today", "Today"),
-    ("week", "Last 7 days"),
-    ("month", "Last 30 days"),
-    ("year", "This year"),
-    ("custom", "Between…"),
-)
-
-
-def date_range(choice: str, start: QDate, end: QDate, *,
-               now: float | None = None) -> tuple[float | None, float | None]:
-    """(since, until) as UNIX times for a date choice; local days, ``until`` exclusive."""
-    moment = datetime.fromtimestamp(now if now is not None else time.time())
-    midnight = datetime(moment.year, moment.month, moment.day)
-    if choice == "today":
-        return midnight.timestamp(), None
-    if choice == "week":
-        return (midnight - timedelta(days=6)).timestamp(), None
-    if choice == "month":
-        return (midnight - timedelta(days=29)).timestamp(), None
-    if choice == "year":
-        return datetime(moment.year, 1, 1).timestamp(), None
-    if choice == "custom":
-        first = date(start.year(), start.month(), start.day())
-        last = date(end.year(), end.month(), end.day())
-        if last < first:
-            first, last = last, first
-        since = datetime(first.year, first.month, first.day).timestamp()
-        until = (datetime(last.year, last.month, last.day) + timedelta(days=1)).timestamp()
-        return since, until
-    return None, None
-
-
-class FilterBar(QWidget):
-    """Search box, filters and sort. ``query_changed(GalleryQuery)`` (search debounced)."""
-
-    query_changed = Signal(object)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("galleryFilterBar")
-        row = QHBoxLayout(self)
-        row.setContentsMargins(8, 6, 8, 6)
-        row.setSpacing(6)
-        self.search = QLineEdit(self)
-        self.search.setObjectName("gallerySearch")
-        self.search.setPlaceholderText("Search prompts…")
-        self.search.setClearButtonEnabled(True)
-        self.search.setAccessibleName("Search prompts")
-        self.search.setMinimumWidth(180)
-        row.addWidget(self.search, 2)
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(180)
-        self._debounce.timeout.connect(self.emit_query)
-        self.search.textChanged.connect(self._debounce.start)
-        self.search.returnPressed.connect(self.emit_query)
-
-        self.model_box = self._combo("modelFilter", "Model", [
-            (None, "All models"), *((str(m), m.label) for m in Model)])
-        self.mode_box = self._combo("modeFilter", "Quality", [
-            (None, "Any quality"), (str(Mode.STD), "Standard"), (str(Mode.PRO), "Pro")])
-        self.orientation_box = self._combo("orientationFilter", "Orientation", [
-            (None, "Any orientation"), (str(Orientation.IMAGE), "Follows the picture"),
-            (str(Orientation.VIDEO), "Follows the clip")])
-        self.date_box = self._combo("dateFilter", "Date", list(DATE_CHOICES))
-        self.demo_box = self._combo("demoFilter", "Demo or real", [
-            (None, "Real and demo"), (False, "Real only"), (True, "Demo only")])
-        self.mark_box = self._combo("markFilter", "Mark", [
-            (None, "All marks"), ("keeper", "Keepers"), ("reject", "Rejects"),
-            (UNMARKED, "Not marked yet")])
-        self.sort_box = self._combo("sortBox", "Sort", [
-            ("newest", "Newest first"), ("oldest", "Oldest first"),
-            ("longest", "Longest first"), ("shortest", "Shortest first")])
-        self.since_edit = QDateEdit(self)
-        self.until_edit = QDateEdit(self)
-        today = QDate.currentDate()
-        for edit, name, value in ((self.since_edit, "sinceDate", today.addDays(-30)),
-                                  (self.until_edit, "untilDate", today)):
-            edit.setObjectName(name)
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("d MMM yyyy")
-            edit.setDate(value)
-            edit.setVisible(False)
-            edit.dateChanged.connect(self.emit_query)
-        for widget in (self.model_box, self.mode_box, self.orientation_box, self.date_box,
-                       self.since_edit, self.until_edit, self.demo_box, self.mark_box,
-                       self.sort_box):
-            row.addWidget(widget)
-        self.reset_button = QToolButton(self)
-        self.reset_button.setObjectName("resetFilters")
-        self.reset_button.setText("Clear filters")
-        self.reset_button.setAutoRaise(True)
-        self.reset_button.clicked.connect(self.reset)
-        self.reset_button.setVisible(False)
-        row.addWidget(self.reset_button)
-        self.count_label = QLabel(self)
-        self.count_label.setObjectName("galleryCount")
-        row.addWidget(self.count_label)
-        self.date_box.currentIndexChanged.connect(self.on_date_box_currentIndexChanged)
-
-    def _combo(self, name: str, accessible: str,
-               items: list[tuple[object, str]]) -> QComboBox:
-        box = QComboBox(self)
-        box.setObjectName(name)
-        box.setAccessibleName(accessible)
-        for value, text in items:
-            box.addItem(text, value)
-        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        box.currentIndexChanged.connect(self.emit_query)
-        return box
-
-    @Slot(int)
-    def on_date_box_currentIndexChanged(self, _index: int) -> None:
-        custom = self.date_box.currentData() == "custom"
-        self.since_edit.setVisible(custom)
-        self.until_edit.setVisible(custom)
-
-    def query(self) -> GalleryQuery:
-        since, until = date_range(str(self.date_box.currentData()), self.since_edit.date(),
-                                  self.until_edit.date())
-        demo = self.demo_box.currentData()
-        where = ResultFilter(
-            model=self.model_box.currentData(),
-            mode=self.mode_box.currentData(),
-            orientation=self.orientation_box.currentData(),
-            mark=self.mark_box.currentData(),
-            text=self.search.text().strip() or None,
-            since=since,
-            until=until,
-            demo=demo if isinstance(demo, bool) else None,
-        )
-        return GalleryQuery(where=where, sort=str(self.sort_box.currentData()))
-
-    @Slot()
-    def emit_query(self) -> None:
-        self._debounce.stop()
-        query = self.query()
-        self.reset_button.setVisible(query.filtered)
-        self.query_changed.emit(query)
-
-    @Slot()
-    def reset(self) -> None:
-        for box in (self.model_box, self.mode_box, self.orientation_box, self.date_box,
-                    self.demo_box, self.mark_box):
-            box.blockSignals(True)
-            box.setCurrentIndex(0)
-            box.blockSignals(False)
-        self.on_date_box_currentIndexChanged(0)
-        self.search.blockSignals(True)
-        self.search.clear()
-        self.search.blockSignals(False)
-        self.emit_query()
-
-    def set_count(self, shown: int, total: int) -> None:
-        if shown == total:
-            self.count_label.setText(f"{total:,} result{'s' if total != 1 else ''}")
-        else:
-            self.count_label.setText(f"{shown:,} of {total:,}")
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if model is not None and model.rowCount() == 0 and self.empty_text:
+            painter = QPainter(self.viewport())
+            painter.setPen(muted_color(self.palette()))
+            painter.drawText(self.viewport().rect().adjusted(40, 40, -40, -40),
+                             int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap),
+                             self.empty_text)
+            painter.end()

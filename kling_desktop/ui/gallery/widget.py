@@ -3,35 +3,30 @@
 ``GalleryWidget(library, store, tasks=None)`` reads only the local library
 folder and its SQLite index; it never touches the network and needs no key.
 
-The folder is the truth. At start the index is checked against the folder on a
-worker (a full :meth:`Library.sync_index`, or a :meth:`Library.rebuild_index`
-with a visible progress bar when the index is empty, e.g. after the database
-was lost); afterwards a ``QFileSystemWatcher`` on the library folder triggers a
-cheap :meth:`Library.sync_changes` (only what changed is read), and a periodic
-full sync catches what a watcher cannot see. Call :meth:`shutdown` before the
-window goes away: it stops the players and waits (bounded) for the workers.
+It puts the parts together: the filter bar (:mod:`.filter_bar`), the grid
+(:mod:`.view`, fed by :mod:`.model`), the detail pane (:mod:`.detail`), the
+compare view (:mod:`.compare`), the commands on the selection (:mod:`.commands`,
+done by :mod:`.actions`) and the folder checks (:mod:`.folder_sync`: the folder
+is the truth; an empty index is rebuilt with a visible progress bar). Call
+:meth:`shutdown` before the window goes away: it stops the players and waits
+(bounded) for the workers.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import (
-    QFileSystemWatcher,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
-    QPoint,
     Qt,
     QTimer,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPainter, QPaintEvent
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -46,72 +41,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kling_desktop.engine.library import Library, RebuildReport, SyncReport
+from kling_desktop.engine.library import Library
 from kling_desktop.engine.store import JobStore, StoreError
+from kling_desktop.errors import error_text
 from kling_desktop.paths import app_paths
 from kling_desktop.ui.gallery.actions import GalleryActions, Target
+from kling_desktop.ui.gallery.commands import ResultCommands
 from kling_desktop.ui.gallery.compare import CompareView
 from kling_desktop.ui.gallery.detail import DetailPane
-from kling_desktop.ui.gallery.model import KEY_ROLE, GalleryModel, GalleryQuery, error_text
+from kling_desktop.ui.gallery.filter_bar import FilterBar
+from kling_desktop.ui.gallery.folder_sync import (
+    FULL_SYNC_EVERY_MS,
+    QUICK_CHECK_EVERY_MS,
+    FolderSync,
+)
+from kling_desktop.ui.gallery.model import KEY_ROLE, GalleryModel, GalleryQuery
 from kling_desktop.ui.gallery.thumbnails import Thumbnails
-from kling_desktop.ui.gallery.view import THUMB, FilterBar, GalleryDelegate, GalleryView
+from kling_desktop.ui.gallery.view import THUMB, GalleryDelegate, GalleryView
 from kling_desktop.ui.tasks import TaskRunner
-from kling_desktop.ui.widgets import error_color, muted_color
+from kling_desktop.ui.widgets import error_color
 
 log = logging.getLogger(__name__)
 
-SYNC_DEBOUNCE_MS = 400
-FULL_SYNC_EVERY_MS = 10 * 60 * 1000
-# A watcher sees files come and go, not a file rewritten in place (a sync tool, an
-# editor without safe saving): a stat-only comparison catches those.
-QUICK_CHECK_EVERY_MS = 15 * 1000
-# Folder checks are Python work on a worker thread; they wait while the user scrolls so
-# the main thread keeps the interpreter to itself.
-QUIET_AFTER_SCROLL_S = 1.5
 SCROLL_SETTLE_S = 0.25     # posters of what is on screen are made once scrolling pauses
-
-State = dict[str, tuple[int, int]]
-
-
-def _throttled(progress: Callable[[int, int], None]) -> Callable[[int, int], None]:
-    """Forward progress at most once per percent (10,000 files would flood the queue)."""
-    last = [-1]
-
-    def forward(done: int, total: int) -> None:
-        step = (done * 100 // total) if total else 100
-        if step != last[0] or done == total:
-            last[0] = step
-            progress(done, total)
-
-    return forward
-
-
-def _rebuild(library: Library, progress: Callable[[int, int], None]
-             ) -> tuple[State, RebuildReport]:
-    state = library.folder_state()   # before: whatever changes later is caught by a diff
-    return state, library.rebuild_index(_throttled(progress))
-
-
-def _full_sync(library: Library) -> tuple[State, SyncReport]:
-    state = library.folder_state()
-    return state, library.sync_index()
-
-
-class _Grid(GalleryView):
-    """The grid, saying something useful when it is empty."""
-
-    empty_text = ""
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        model = self.model()
-        if model is not None and model.rowCount() == 0 and self.empty_text:
-            painter = QPainter(self.viewport())
-            painter.setPen(muted_color(self.palette()))
-            painter.drawText(self.viewport().rect().adjusted(40, 40, -40, -40),
-                             int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap),
-                             self.empty_text)
-            painter.end()
 
 
 class GalleryWidget(QWidget):
@@ -137,28 +89,14 @@ class GalleryWidget(QWidget):
                                      box=THUMB * ratio, parent=self)
         self.model = GalleryModel(engine_library, store, self, tasks=self.tasks)
         self.actions_ = GalleryActions(engine_library, store, self.tasks, self)
-        self._state: State | None = None
-        self._syncing = False
-        self._sync_again = False
+        self.folder_sync = FolderSync(engine_library, self.tasks, self,
+                                      full_every_ms=full_sync_every_ms,
+                                      quick_every_ms=quick_check_every_ms)
         self._closed = False
         self._ended = True
-        self._last_scroll = 0.0
         self._saved_selection: tuple[list[str], int, int] = ([], -1, 0)
-        self.syncs_done = 0           # finished folder checks (tests wait on it)
         self._build()
         self._connect()
-        self._watcher = QFileSystemWatcher(self)
-        self._watcher.directoryChanged.connect(self.on_watcher_directoryChanged)
-        self._sync_timer = QTimer(self)
-        self._sync_timer.setSingleShot(True)
-        self._sync_timer.setInterval(SYNC_DEBOUNCE_MS)
-        self._sync_timer.timeout.connect(self.check_folder)
-        self._full_timer = QTimer(self)
-        self._full_timer.setInterval(max(1000, full_sync_every_ms))
-        self._full_timer.timeout.connect(self.on_full_timer_timeout)
-        self._quick_timer = QTimer(self)
-        self._quick_timer.setInterval(max(100, quick_check_every_ms))
-        self._quick_timer.timeout.connect(self.check_folder)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -219,7 +157,7 @@ class GalleryWidget(QWidget):
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, browse)
         self.splitter.setObjectName("gallerySplitter")
-        self.view = _Grid(self.splitter)
+        self.view = GalleryView(self.splitter)
         self.view.setModel(self.model)
         self.delegate = GalleryDelegate(self.thumbnails, self.library, self.view)
         self.view.setItemDelegate(self.delegate)
@@ -234,223 +172,114 @@ class GalleryWidget(QWidget):
         self.browse_page = browse
 
         self._compare: CompareView | None = None   # made on first use
-        self._add_actions()
-
-    def _add_actions(self) -> None:
-        def action(text: str, name: str, keys: QKeySequence | str | None,
-                   slot: Callable[[], None]) -> QAction:
-            act = QAction(text, self.view)
-            act.setObjectName(name)
-            if keys:
-                act.setShortcut(QKeySequence(keys))
-                act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            act.triggered.connect(slot)
-            self.view.addAction(act)
-            return act
-
-        self.act_keeper = action("★ Mark as keeper", "actKeeper", "K",
-                                 lambda: self.set_mark("keeper"))
-        self.act_reject = action("✕ Mark as reject", "actReject", "X",
-                                 lambda: self.set_mark("reject"))
-        self.act_unmark = action("Clear the mark", "actUnmark", "U", lambda: self.set_mark(None))
-        self.act_compare = action("Compare with the motion clip", "actCompare", "Return",
-                                  self.open_compare)
-        self.act_play = action("Play / pause", "actPlay", "Space",
-                               self.detail.toggle_play)
-        self.act_again = action("Use these settings again", "actAgain", None,
-                                self.on_detail_use_settings_requested)
-        self.act_open = action("Open in the system player", "actOpen", "Ctrl+O",
-                               self.on_detail_open_requested)
-        self.act_reveal = action("Show in folder", "actReveal", None,
-                                 self.on_detail_reveal_requested)
-        self.act_save = action("Save a copy…", "actSaveCopy", "Ctrl+Shift+S",
-                               self.on_detail_save_copy_requested)
-        self.act_export = action("Export selected with descriptions…", "actExport", "Ctrl+E",
-                                 self.on_detail_export_requested)
-        self.act_delete = action("Move to trash…", "actDelete",
-                                 QKeySequence(QKeySequence.StandardKey.Delete),
-                                 self.on_detail_delete_requested)
+        self.commands = ResultCommands(self.view, self.detail, self.actions_,
+                                       self.selected_targets)
+        c = self.commands   # the actions, by their old names too
+        self.act_keeper, self.act_reject, self.act_unmark = (c.act_keeper, c.act_reject,
+                                                             c.act_unmark)
+        self.act_compare, self.act_play, self.act_again = (c.act_compare, c.act_play,
+                                                           c.act_again)
+        self.act_open, self.act_reveal, self.act_save = c.act_open, c.act_reveal, c.act_save
+        self.act_export, self.act_delete = c.act_export, c.act_delete
 
     def _connect(self) -> None:
         self.filter_bar.query_changed.connect(self.on_filter_bar_query_changed)
         self.view.selectionModel().selectionChanged.connect(self.on_selection_changed)
         self.view.activated.connect(self.on_view_activated)
         self.view.verticalScrollBar().valueChanged.connect(self.on_scroll_valueChanged)
-        self.view.customContextMenuRequested.connect(self.on_view_customContextMenuRequested)
         self.model.modelAboutToBeReset.connect(self.on_model_modelAboutToBeReset)
         self.model.modelReset.connect(self.on_model_modelReset)
         self.model.failed.connect(self.on_model_failed)
         self.thumbnails.ready.connect(self.on_thumbnails_ready)
         self.thumbnails.wanted.connect(self.view.viewport().update)
-        d = self.detail
-        d.mark_requested.connect(self.set_mark)
-        d.compare_requested.connect(self.open_compare)
-        d.use_settings_requested.connect(self.on_detail_use_settings_requested)
-        d.open_requested.connect(self.on_detail_open_requested)
-        d.reveal_requested.connect(self.on_detail_reveal_requested)
-        d.save_copy_requested.connect(self.on_detail_save_copy_requested)
-        d.delete_requested.connect(self.on_detail_delete_requested)
-        d.export_requested.connect(self.on_detail_export_requested)
+        c = self.commands
+        c.use_settings_again.connect(self.use_settings_again)
+        c.compare_wanted.connect(self.open_compare)
+        c.selection_changed.connect(self._refresh_detail)
         a = self.actions_
         a.changed.connect(self.on_actions_changed)
         a.removed.connect(self.on_actions_removed)
         a.status_message.connect(self.status_message)
         a.failed.connect(self.show_problem)
+        f = self.folder_sync
+        f.checked.connect(self.on_folder_sync_checked)
+        f.failed.connect(self.on_folder_sync_failed)
+        f.note.connect(self.status_message)
+        f.changed_keys.connect(self.on_folder_sync_changed_keys)
+        f.rebuild_started.connect(self.on_folder_sync_rebuild_started)
+        f.rebuild_progress.connect(self.on_folder_sync_rebuild_progress)
 
-    # -- folder checks ----------------------------------------------------------------------
+    # -- folder checks (done by FolderSync) ------------------------------------------------
 
     def _start_checks(self) -> None:
         if self._closed:
             return
-        self._watch()
+        self.folder_sync.watch()
         try:
             empty = self.store.count_results() == 0
         except StoreError as exc:
             self.on_model_failed(exc)
             return
-        if empty:
-            self.rebuild_index()
-        else:
-            self.check_folder_fully()
-        self._full_timer.start()
-        self._quick_timer.start()
+        self.folder_sync.start(rebuild=empty)
 
-    def _watch(self) -> None:
-        """Watch the root and its visible sub-folders (results may be filed in folders)."""
-        root = self.library.root
-        if not root.is_dir():
-            return
-        wanted = {str(root)}
-        try:
-            with os.scandir(root) as found:   # the kind comes with the listing: no stat
-                wanted |= {entry.path for entry in found
-                           if not entry.name.startswith(".") and entry.is_dir()}
-        except OSError:
-            return
-        current = set(self._watcher.directories())
-        missing = sorted(wanted - current)
-        if missing:
-            self._watcher.addPaths(missing)
-        gone = sorted(current - wanted)
-        if gone:
-            self._watcher.removePaths(gone)
+    @property
+    def syncs_done(self) -> int:
+        """Finished folder checks (tests wait on it)."""
+        return self.folder_sync.done
 
     def watched_folders(self) -> list[str]:
-        return list(self._watcher.directories())
+        return self.folder_sync.watched_folders()
 
     @Slot()
     def rebuild_index(self) -> None:
         """Recreate the index from the sidecars, with the progress bar showing."""
-        if self._syncing:
-            self._sync_again = True
-            return
-        self._syncing = True
-        self.rebuild_progress.setRange(0, 0)
-        self.rebuild_label.setText("Rebuilding the list from the library folder…")
-
-        def progress(done: int, total: int) -> None:
-            if total > 0:
-                self.rebuild_bar.show()
-                self.rebuild_progress.setRange(0, total)
-                self.rebuild_progress.setValue(done)
-                self.rebuild_label.setText(
-                    f"Rebuilding the list from the library folder… {done:,} of {total:,} "
-                    "files")
-
-        def done(result: object) -> None:
-            self.rebuild_bar.hide()
-            if isinstance(result, tuple):
-                state, report = result
-                self._state = state
-                if isinstance(report, RebuildReport) and report.unreadable:
-                    self.status_message.emit(
-                        f"{len(report.unreadable)} description file(s) could not be read; "
-                        "their videos are listed and marked.")
-            self._finish_sync()
-
-        if self.library.root.is_dir():
-            self.rebuild_bar.show()
-        self.tasks.run(_rebuild, self.library, on_progress=progress, on_done=done,
-                       on_failed=self._on_sync_failed, key="gallery-sync")
+        self.folder_sync.rebuild()
 
     @Slot()
     def check_folder_fully(self) -> None:
-        """A full :meth:`Library.sync_index` on a worker."""
-        if self._syncing:
-            self._sync_again = True
-            return
-        self._syncing = True
-
-        def done(result: object) -> None:
-            if isinstance(result, tuple):
-                self._state = result[0]
-            self._finish_sync()
-
-        self.tasks.run(_full_sync, self.library, on_done=done, on_failed=self._on_sync_failed,
-                       key="gallery-sync")
-
-    def _busy_scrolling(self) -> bool:
-        """True (and the check is retried later) while the user is scrolling."""
-        if time.monotonic() - self._last_scroll < QUIET_AFTER_SCROLL_S:
-            self._sync_timer.start()
-            return True
-        return False
+        self.folder_sync.check_fully()
 
     @Slot()
     def check_folder(self) -> None:
         """Catch up with what changed in the folder since the last check (cheap)."""
-        if self._closed or self._busy_scrolling():
-            return
-        if self._syncing:
-            self._sync_again = True
-            return
-        if self._state is None:
-            self.check_folder_fully()
-            return
-        self._syncing = True
+        self.folder_sync.check()
 
-        def done(result: object) -> None:
-            if isinstance(result, tuple):
-                state, _report, keys = result
-                self._state = state
-                for key in keys:
-                    self.thumbnails.forget(key)
-                    self.delegate.forget(key)
-            self._finish_sync()
+    @Slot()
+    def on_folder_sync_rebuild_started(self) -> None:
+        self.rebuild_progress.setRange(0, 0)
+        self.rebuild_label.setText("Rebuilding the list from the library folder…")
+        if self.library.root.is_dir():
+            self.rebuild_bar.show()
 
-        self.tasks.run(self.library.sync_changes, dict(self._state), on_done=done,
-                       on_failed=self._on_sync_failed, key="gallery-sync")
+    @Slot(int, int)
+    def on_folder_sync_rebuild_progress(self, done: int, total: int) -> None:
+        self.rebuild_bar.show()
+        self.rebuild_progress.setRange(0, total)
+        self.rebuild_progress.setValue(done)
+        self.rebuild_label.setText(
+            f"Rebuilding the list from the library folder… {done:,} of {total:,} files")
 
-    def _on_sync_failed(self, error: BaseException) -> None:
+    @Slot(list)
+    def on_folder_sync_changed_keys(self, keys: list[str]) -> None:
+        for key in keys:
+            self.thumbnails.forget(key)
+            self.delegate.forget(key)
+
+    @Slot(str)
+    def on_folder_sync_failed(self, text: str) -> None:
         self.rebuild_bar.hide()
-        self.show_problem(f"The library folder could not be checked. {error_text(error)}")
-        self._finish_sync()
+        self.show_problem(text)
 
-    def _finish_sync(self) -> None:
-        self._syncing = False
-        self.syncs_done += 1
-        if self._closed:
-            return
-        self._watch()
+    @Slot()
+    def on_folder_sync_checked(self) -> None:
+        self.rebuild_bar.hide()
         self.model.refresh()
         self._update_count()
         self._refresh_detail()
-        if self._sync_again:
-            self._sync_again = False
-            self._sync_timer.start()
-
-    @Slot(str)
-    def on_watcher_directoryChanged(self, _path: str) -> None:
-        self._sync_timer.start()
-
-    @Slot()
-    def on_full_timer_timeout(self) -> None:
-        if not self._busy_scrolling():
-            self.check_folder_fully()
 
     @Slot(int)
     def on_scroll_valueChanged(self, _value: int) -> None:
-        self._last_scroll = time.monotonic()
+        self.folder_sync.note_scroll()
         self.thumbnails.hold_decoding(SCROLL_SETTLE_S)
 
     def refresh(self) -> None:
@@ -492,15 +321,7 @@ class GalleryWidget(QWidget):
     def _refresh_detail(self) -> None:
         targets = self.selected_targets()
         self.detail.show_targets(targets)
-        one = len(targets) == 1
-        readable = one and targets[0].entry is not None
-        for act in (self.act_compare, self.act_again):
-            act.setEnabled(readable)
-        for act in (self.act_open, self.act_reveal, self.act_save, self.act_play):
-            act.setEnabled(one)
-        for act in (self.act_keeper, self.act_reject, self.act_unmark, self.act_export,
-                    self.act_delete):
-            act.setEnabled(bool(targets))
+        self.commands.enable_for(targets)
 
     @Slot()
     def on_model_modelAboutToBeReset(self) -> None:
@@ -563,52 +384,6 @@ class GalleryWidget(QWidget):
 
     # -- acting -----------------------------------------------------------------------------
 
-    def set_mark(self, mark: object) -> None:
-        if mark is None or mark in ("keeper", "reject"):
-            self.actions_.set_mark(self.selected_targets(),
-                                   mark if isinstance(mark, str) else None)
-
-    def _one(self) -> Target | None:
-        targets = self.selected_targets()
-        return targets[0] if len(targets) == 1 else None
-
-    @Slot()
-    def on_detail_use_settings_requested(self) -> None:
-        target = self._one()
-        if target is not None and target.entry is not None:
-            self.use_settings_again.emit(target.entry)
-
-    @Slot()
-    def on_detail_open_requested(self) -> None:
-        target = self._one()
-        if target is not None:
-            self.detail.player.pause()
-            self.actions_.open_in_player(target)
-
-    @Slot()
-    def on_detail_reveal_requested(self) -> None:
-        target = self._one()
-        if target is not None:
-            self.actions_.reveal(target)
-
-    @Slot()
-    def on_detail_save_copy_requested(self) -> None:
-        target = self._one()
-        if target is not None:
-            self.actions_.save_copy(target)
-
-    @Slot()
-    def on_detail_export_requested(self) -> None:
-        self.actions_.export(self.selected_targets())
-
-    @Slot()
-    def on_detail_delete_requested(self) -> None:
-        targets = self.selected_targets()
-        if targets:
-            self.detail.player.set_source(None)   # let go of the file before it moves
-            self.actions_.delete(targets)
-            self._refresh_detail()
-
     @Slot(list)
     def on_actions_changed(self, keys: list[str]) -> None:
         self.model.forget(keys)
@@ -632,20 +407,6 @@ class GalleryWidget(QWidget):
         if index.isValid():
             self.open_compare()
 
-    @Slot(QPoint)
-    def on_view_customContextMenuRequested(self, pos: QPoint) -> None:
-        if not self.view.indexAt(pos).isValid():
-            return
-        menu = QMenu(self.view)
-        for act in (self.act_keeper, self.act_reject, self.act_unmark, None, self.act_compare,
-                    self.act_again, None, self.act_open, self.act_reveal, self.act_save,
-                    self.act_export, None, self.act_delete):
-            if act is None:
-                menu.addSeparator()
-            else:
-                menu.addAction(act)
-        menu.popup(self.view.viewport().mapToGlobal(pos))
-
     # -- compare ----------------------------------------------------------------------------
 
     @property
@@ -658,12 +419,12 @@ class GalleryWidget(QWidget):
 
     @Slot()
     def open_compare(self) -> None:
-        target = self._one()
+        target = self.commands.one()
         if target is None or target.entry is None:
             return
         self.detail.player.pause()
         reference = self.library.input_path(target.entry.video)
-        self.compare.set_clips(reference, target.video, title_title(target))
+        self.compare.set_clips(reference, target.video, compare_title(target))
         self.pages.setCurrentWidget(self.compare)
         self.compare.play()
 
@@ -685,12 +446,7 @@ class GalleryWidget(QWidget):
         if self._closed:
             return self._ended
         self._closed = True
-        self._sync_timer.stop()
-        self._full_timer.stop()
-        self._quick_timer.stop()
-        paths = self._watcher.directories()
-        if paths:
-            self._watcher.removePaths(paths)
+        self.folder_sync.stop()
         if self._compare is not None:
             self._compare.shutdown()
         self.detail.shutdown()
@@ -711,7 +467,7 @@ class GalleryWidget(QWidget):
         return value if isinstance(value, str) else None
 
 
-def title_title(target: Target) -> str:
+def compare_title(target: Target) -> str:
     name = target.video.name
     prompt = target.entry.prompt if target.entry is not None else ""
     return f"{prompt} — {name}" if prompt else name

@@ -1,0 +1,117 @@
+"""How a saved result reads in words: its title, badges, labels, length, dates and tooltip.
+
+Model, mode and orientation names come from :mod:`kling_desktop.api.models`
+(``Model.label``, ``Mode.label``, ``Orientation.label``); the grid, the filter bar
+and the detail pane only shorten or extend them here, so they never drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from kling_desktop.api.models import Mode, Model, Orientation
+from kling_desktop.engine.store import ResultRecord
+
+
+def label_of(kind: type[Model] | type[Mode] | type[Orientation], value: str | None) -> str:
+    """The label of a stored id (``"std"`` -> "Standard (720p)"); an unknown id as it is."""
+    if value is None:
+        return ""
+    try:
+        return kind(value).label
+    except ValueError:
+        return value
+
+
+def plain_label(label: str) -> str:
+    """A label without its detail in brackets: "Standard (720p)" -> "Standard"."""
+    return label.partition(" (")[0]
+
+
+def model_badge(model: str | None) -> str:
+    """Short label for a model id: "V3", "V2.6" (or the raw id for an unknown one)."""
+    if model is None:
+        return ""
+    try:
+        return Model(model).label.removeprefix("Kling ")
+    except ValueError:
+        return model
+
+
+def mode_badge(mode: str | None) -> str:
+    """Short label for a mode id: the id itself, capitalised ("Std", "Pro")."""
+    if mode is None:
+        return ""
+    try:
+        return Mode(mode).value.capitalize()
+    except ValueError:
+        return mode
+
+
+def describe_orientation(value: str | None) -> str:
+    """"Follows the picture (clips up to 10 s)"; an unknown value as it is."""
+    try:
+        orientation = Orientation(value or "")
+    except ValueError:
+        return value or "—"
+    return f"{orientation.label} (clips up to {orientation.max_video_seconds:g} s)"
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or seconds < 0:
+        return ""
+    whole = round(seconds)
+    if seconds < 60:
+        return f"{seconds:.1f} s" if abs(seconds - whole) >= 0.05 else f"{whole} s"
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def format_date(epoch: float | None) -> str:
+    """Short, for the grid: "3 Mar 2025, 14:05"."""
+    if epoch is None:
+        return ""
+    try:
+        moment = datetime.fromtimestamp(epoch)
+    except (OverflowError, OSError, ValueError):
+        return ""
+    return f"{moment.day} {moment:%b %Y, %H:%M}"
+
+
+def format_moment(epoch: float | None) -> str:
+    """Long, for the detail pane: "3 March 2025 at 14:05:09"."""
+    if epoch is None:
+        return "—"
+    moment = datetime.fromtimestamp(epoch)
+    return f"{moment.day} {moment:%B %Y at %H:%M:%S}"
+
+
+def title_of(record: ResultRecord) -> str:
+    """What the item is called in the grid: its prompt, else its file name."""
+    prompt = " ".join(record.prompt.split())
+    return prompt or Path(record.video_rel).stem
+
+
+def tooltip(record: ResultRecord) -> str:
+    lines = [title_of(record)]
+    if not record.sidecar_ok:
+        lines.append("Its description file is missing or unreadable; the video is kept.")
+    details = " · ".join(part for part in (
+        model_badge(record.model), mode_badge(record.mode), format_duration(record.duration),
+        format_date(record.saved_at)) if part)
+    if details:
+        lines.append(details)
+    lines.append(Path(record.video_rel).name)
+    return "\n".join(lines)
+
+
+def accessible_text(record: ResultRecord) -> str:
+    parts = [title_of(record)]
+    if record.mark:
+        parts.append("keeper" if record.mark == "keeper" else "rejected")
+    if record.demo:
+        parts.append("demo")
+    if not record.sidecar_ok:
+        parts.append("description unreadable")
+    parts.append(format_duration(record.duration))
+    return ", ".join(p for p in parts if p)
