@@ -1,4 +1,11 @@
-"""When to try a failed call again: capped exponential backoff with jitter."""
+"""When to try a failed call again, by what a repeat would cost.
+
+:class:`RetryPolicy` says how long to wait (capped exponential backoff with
+jitter, or the server's ``Retry-After``). :func:`error_class` turns an answer's
+status and the provider's codes into a typed error, and :func:`final_error` /
+:func:`is_retried` decide, per :class:`CallKind`, whether a failed try is final:
+a create that may have arrived is never repeated.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,48 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from enum import Enum
 
-__all__ = ["RetryPolicy", "parse_retry_after"]
+import httpx
+
+from kling_desktop.api.errors import (
+    AuthenticationError,
+    InsufficientBalanceError,
+    InvalidRequestError,
+    KlingError,
+    MalformedResponseError,
+    NetworkError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+    ServiceUnavailableError,
+    SubmissionUncertainError,
+    UploadRefusedError,
+)
+
+__all__ = [
+    "NOT_SENT",
+    "AttemptFailed",
+    "CallKind",
+    "RetryPolicy",
+    "compose",
+    "error_class",
+    "final_error",
+    "is_retried",
+    "may_have_created",
+    "parse_retry_after",
+    "transport_failure",
+]
 
 _MAX_EXPONENT = 62  # 2**62 * any sane base delay is far beyond max_delay
+_NO_BALANCE_CODES = frozenset({"1101", "1102"})
+_NO_PERMISSION_CODES = frozenset({"1103"})
+_MAX_PROVIDER_TEXT = 300
+_UPLOAD_REFUSAL_STATUSES = frozenset({400, 404, 405, 413, 415, 422})
+_LINK_GONE_STATUSES = frozenset({401, 403, 404, 410})
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError, httpx.PoolTimeout)
+"""Transport errors raised before any byte of the request left this computer."""
 
 
 @dataclass(frozen=True)
@@ -72,3 +117,128 @@ def _seconds_until(http_date: str, now: datetime | None) -> float | None:
         when = when.replace(tzinfo=UTC)
     reference = now if now is not None else datetime.now(UTC)
     return max(0.0, (when - reference).total_seconds())
+
+# ------------------------------------------------------- what a failure means
+
+
+class CallKind(Enum):
+    """What repeating a call could cost; decides the retry rules."""
+
+    READ = "read"
+    DOWNLOAD = "download"  # a read of a result link, which may have expired
+    CREATE = "create"
+    UPLOAD = "upload"
+
+
+class AttemptFailed(Exception):
+    """One try failed; the retry loop decides whether that is final.
+
+    ``sent``: the request may have reached the provider. ``provider_text``: the
+    provider's own (scrubbed) message. ``json_answer``: the error body was JSON,
+    i.e. it came from the API rather than from some web server.
+    """
+
+    def __init__(
+        self,
+        error: KlingError,
+        *,
+        sent: bool,
+        retry_after: float | None = None,
+        provider_text: str | None = None,
+        json_answer: bool = False,
+    ) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.sent = sent
+        self.retry_after = retry_after
+        self.provider_text = provider_text
+        self.json_answer = json_answer
+
+
+def error_class(
+    status: int, message: str | None, error_type: str | None, code: str | None
+) -> type[KlingError]:
+    """The API.md status table, with Kling's own codes that resellers forward."""
+    if code in _NO_BALANCE_CODES and status in (402, 429):
+        return InsufficientBalanceError
+    if status == 403 and code in _NO_PERMISSION_CODES:
+        return PermissionDeniedError
+    if status == 422 and _is_no_channel(message, error_type):
+        return ServiceUnavailableError
+    if status == 503:
+        return ServiceUnavailableError
+    if status >= 500:
+        return ServerError
+    if 300 <= status < 400:
+        return MalformedResponseError
+    return {
+        401: AuthenticationError,
+        403: AuthenticationError,
+        402: InsufficientBalanceError,
+        404: NotFoundError,
+        429: RateLimitedError,
+    }.get(status, InvalidRequestError)
+
+
+def _is_no_channel(message: str | None, error_type: str | None) -> bool:
+    return error_type == "service_unavailable_error" or "channel" in (message or "").lower()
+
+
+def compose(cls: type[KlingError], status: int | None, provider_text: str | None) -> str:
+    """The class's own words, the HTTP status and the provider's message (trimmed)."""
+    text = cls.default_message
+    if status is not None:
+        text = f"{text.rstrip('.')} (HTTP {status})."
+    if provider_text:
+        if len(provider_text) > _MAX_PROVIDER_TEXT:
+            provider_text = provider_text[: _MAX_PROVIDER_TEXT - 1] + "…"
+        text = f"{text} The provider said: {provider_text}"
+    return text
+
+
+def transport_failure(exc: httpx.TransportError) -> AttemptFailed:
+    if isinstance(exc, httpx.ProxyError):
+        error = NetworkError("Could not connect through the proxy.")
+    elif isinstance(exc, httpx.TimeoutException) and not isinstance(exc, NOT_SENT):
+        error = NetworkError("The video service did not answer in time.")
+    else:
+        error = NetworkError()
+    return AttemptFailed(error, sent=not isinstance(exc, NOT_SENT))
+
+
+def final_error(kind: CallKind, failed: AttemptFailed) -> KlingError:
+    """Translate a failure to what it means for this kind of call."""
+    error = failed.error
+    if kind is CallKind.CREATE and may_have_created(error, failed.sent):
+        return SubmissionUncertainError(
+            f"{SubmissionUncertainError.default_message} Reason: {error.message}",
+            status=error.status, code=error.code, error_type=error.error_type,
+        )
+    if (
+        kind is CallKind.UPLOAD
+        and error.status in _UPLOAD_REFUSAL_STATUSES
+        and not isinstance(error, ServiceUnavailableError)
+    ):
+        return UploadRefusedError(
+            compose(UploadRefusedError, error.status, failed.provider_text),
+            status=error.status, code=error.code, error_type=error.error_type,
+        )
+    if kind is CallKind.DOWNLOAD and error.status in _LINK_GONE_STATUSES:
+        return NotFoundError(
+            f"The video link no longer works (HTTP {error.status}); it may have expired.",
+            fix="Result links expire 24 hours after the video is done: generate it again.",
+            status=error.status, code=error.code, error_type=error.error_type,
+        )
+    return error
+
+
+def may_have_created(error: KlingError, sent: bool) -> bool:
+    return isinstance(error, ServerError) or (isinstance(error, NetworkError) and sent)
+
+
+def is_retried(kind: CallKind, failed: AttemptFailed, error: KlingError) -> bool:
+    if kind in (CallKind.READ, CallKind.DOWNLOAD):
+        return error.retryable
+    if isinstance(error, RateLimitedError | ServiceUnavailableError):
+        return True
+    return isinstance(error, NetworkError) and not failed.sent
