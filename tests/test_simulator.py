@@ -854,7 +854,9 @@ def test_stop_interrupts_a_throttled_download(
 
         t = threading.Thread(target=download)
         t.start()
-        time.sleep(0.3)
+        deadline = time.monotonic() + 5  # until the throttled answer is being written
+        while sim.count("download") == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
         started = time.monotonic()
     assert time.monotonic() - started < 2.0
     t.join(5)

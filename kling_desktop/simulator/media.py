@@ -1,4 +1,4 @@
-"""Just enough media sniffing for the simulator: kind by magic bytes, MP4 header facts."""
+"""What the simulator needs of media: the provider's kind of an upload, an MP4's header facts."""
 
 from __future__ import annotations
 
@@ -7,32 +7,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from kling_desktop.sniff import identify
+
 SNIFF_BYTES = 16
 IMAGE_KINDS = frozenset({"png", "jpeg", "gif", "webp"})
 VIDEO_KINDS = frozenset({"mp4", "mov", "webm", "avi"})
-_ISO_TOP_BOXES = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
 _MAX_MOOV = 32 * 1024 * 1024
+# The provider tells files apart by family only: any Matroska file is served as
+# WebM, any ISO-BMFF movie flavour as MP4.
+_FAMILIES = {"mkv": "webm", "3gp": "mp4", "m4a": "mp4"}
 
 
 def sniff(head: bytes) -> str | None:
-    """The kind of a file from its first bytes (at least 12 are needed), else None."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
-        return "avi"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "webm"
-    if len(head) >= 8 and head[4:8] in _ISO_TOP_BOXES:
-        if head[4:8] == b"ftyp" and head[8:12] == b"qt  ":
-            return "mov"
-        return "mp4"
-    return None
+    """The provider's kind of a file from its first bytes (at least 12 are needed), else None.
+
+    Named by :func:`kling_desktop.sniff.identify`; only the kinds the provider serves
+    (:data:`IMAGE_KINDS`, :data:`VIDEO_KINDS`) are kept.
+    """
+    kind = identify(head)
+    kind = _FAMILIES.get(kind or "", kind)
+    return kind if kind in IMAGE_KINDS | VIDEO_KINDS else None
 
 
 def sniff_file(path: Path) -> str | None:
