@@ -18,7 +18,7 @@ from kling_desktop.api.models import Orientation
 from kling_desktop.engine.jobs import JobState
 from kling_desktop.simulator import Simulator
 from kling_desktop.ui.demo import DEMO_BANNER, DemoSession
-from kling_desktop.ui.jobs_panel import badges_for
+from kling_desktop.ui.jobs import badges_for
 from kling_desktop.ui.main_window import MainWindow
 from tests.conftest import TEST_KEY
 from tests.media import ffmpeg_available, make_image, make_video

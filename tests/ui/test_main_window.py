@@ -23,7 +23,7 @@ from kling_desktop.engine.secrets import keyring_status
 from kling_desktop.engine.status import remaining_text
 from kling_desktop.simulator import Fault, Simulator
 from kling_desktop.ui.job_controller import OfflineInfo, offline_info
-from kling_desktop.ui.jobs_panel import (
+from kling_desktop.ui.jobs import (
     Action,
     RowState,
     actions_for,

@@ -1,0 +1,114 @@
+"""A job row in words: title, badges, status, small print, elapsed time, tooltip, bar value.
+
+Built on :func:`kling_desktop.engine.status.describe`, the one wording the window
+shares with the command line; this module only adds what the window alone knows
+(offline countdowns, errors that stopped a job) and what only a row shows.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
+
+from kling_desktop.engine.jobs import Job, JobState
+from kling_desktop.engine.status import describe, provider_reports
+from kling_desktop.sources import display_name
+from kling_desktop.ui.jobs.row_state import RowState
+
+__all__ = ["badges_for", "detail_text", "elapsed_text", "elided_title", "phase_progress",
+           "status_text", "title_text", "tooltip_text"]
+
+TITLE_JOINER = "  +  "
+
+
+def status_text(job: Job, state: RowState | None = None, *, now: float | None = None,
+                monotonic_now: float | None = None) -> str:
+    """The job's state in a few words, e.g. "Generating 40 % · about 40 s left"."""
+    state = state or RowState()
+    if job.state.is_active and state.offline is not None:
+        seconds = state.offline.seconds_left(monotonic_now)
+        head = "Offline" if state.offline.reason == "offline" else "Provider busy"
+        return f"{head} — retrying in {seconds} s" if seconds > 0 else f"{head} — retrying now"
+    if job.state.is_active and state.note is not None:
+        return "Stopped — " + state.note.message
+    return describe(job, note=state.service_note, now=now).headline
+
+
+def detail_text(job: Job, state: RowState | None = None) -> str:
+    """The row's second line of small print: what to do, or where the video is."""
+    state = state or RowState()
+    if job.state.is_active:
+        if state.offline is not None:
+            return state.offline.message
+        if state.note is not None:
+            return state.note.fix
+    return describe(job, note=state.service_note).detail
+
+
+def elapsed_text(job: Job, now: float | None = None) -> str:
+    """How long the job has run (until now, or until it came to rest): "1:05", "1:02:03"."""
+    now = time.time() if now is None else now
+    end = now if job.state.is_active else (job.updated_at or now)
+    seconds = max(0, int(end - job.created_at))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
+
+
+def title_text(job: Job) -> str:
+    """"picture + clip", by their short names."""
+    return display_name(job.spec.image) + TITLE_JOINER + display_name(job.spec.video)
+
+
+def elided_title(job: Job, fm: QFontMetrics, width: int) -> str:
+    """:func:`title_text`, each name shortened in its middle so both stay recognisable."""
+    full = title_text(job)
+    if fm.horizontalAdvance(full) <= width:
+        return full
+    half = max(20, (width - fm.horizontalAdvance(TITLE_JOINER)) // 2)
+    image = fm.elidedText(display_name(job.spec.image), Qt.TextElideMode.ElideMiddle, half)
+    video = fm.elidedText(display_name(job.spec.video), Qt.TextElideMode.ElideMiddle, half)
+    return image + TITLE_JOINER + video
+
+
+def badges_for(job: Job) -> list[str]:
+    """The small labels under the title: "Demo" (if it is one), the model, the quality."""
+    options = job.spec.options
+    badges = [options.model.label, options.mode.short_label]
+    if job.demo:
+        badges.insert(0, "Demo")
+    return badges
+
+
+def phase_progress(job: Job) -> int | None:
+    """0..100 for the progress bar of an active job; None when there is no bar."""
+    if job.state is JobState.UPLOADING or job.state is JobState.DOWNLOADING:
+        if job.transfer_total <= 0:
+            return 0
+        return max(0, min(100, math.floor(100 * job.transfer_done / job.transfer_total)))
+    if job.state is JobState.SUBMITTED:
+        return max(0, min(100, job.progress))
+    if job.state.is_active:
+        return 0
+    return None
+
+
+def tooltip_text(job: Job, state: RowState | None = None) -> str:
+    """Everything the row knows, one fact a line (also what "Copy details" copies)."""
+    lines = [title_text(job), status_text(job, state)]
+    detail = detail_text(job, state)
+    if detail and detail not in lines[1]:
+        lines.append(detail)
+    if job.error_fix and job.error_fix not in "\n".join(lines):
+        lines.append(job.error_fix)
+    if job.task_id:
+        lines.append(f"Provider task: {job.task_id}")
+    lines.extend(provider_reports(job))
+    if job.demo:
+        lines.append("Demo job: made by the built-in simulator, nothing was billed.")
+    return "\n".join(lines)
