@@ -12,13 +12,14 @@ from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 
 from kling_desktop import APP_NAME
 from kling_desktop.engine.jobs import Job, JobState
+from kling_desktop.sources import display_name
 
 MESSAGE_MS = 8000
 
 
 def notification_text(job: Job) -> tuple[str, str, bool]:
     """Title, body and whether it is bad news, for a job that reached a resting state."""
-    name = job.spec.options.prompt.strip()[:40] or _name(job.spec.image)
+    name = job.spec.options.prompt.strip()[:40] or display_name(job.spec.image)
     demo = " (demo)" if job.demo else ""
     if job.state is JobState.COMPLETED:
         return f"Video saved{demo}", f"{name} is in your library.", False
@@ -28,10 +29,6 @@ def notification_text(job: Job) -> tuple[str, str, bool]:
         return f"Job cancelled{demo}", name, False
     message = job.error_message or "The provider could not make this video."
     return f"{job.state.label}: {name}", message, True
-
-
-def _name(source: str) -> str:
-    return source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
 
 
 class Notifier(QObject):
