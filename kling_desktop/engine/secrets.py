@@ -42,6 +42,8 @@ import keyring.errors
 
 from kling_desktop.api.errors import KlingError
 from kling_desktop.api.models import DEFAULT_BASE_URL
+from kling_desktop.keys import InvalidKeyError as InvalidKeyError
+from kling_desktop.keys import check_key as check_key
 
 __all__ = [
     "DEFAULT_SERVICE",
@@ -82,8 +84,6 @@ LEGACY_USERNAME: Final = "api-key"          # the one key of old versions, for n
 USERNAME: Final = LEGACY_USERNAME            # kept for old imports
 PROVIDERS_USERNAME: Final = "providers"      # JSON list of the origins that have a key
 _KEY_USERNAME_PREFIX: Final = "api-key@"
-_MAX_KEY_LENGTH: Final = 1024
-
 KeySource = Literal["environment", "session", "keyring"]
 
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
@@ -269,27 +269,6 @@ def _key_username(origin: str) -> str:
 
 
 # -- keys ----------------------------------------------------------------------------------
-
-
-class InvalidKeyError(KlingError, ValueError):
-    """What was given cannot be an API key (empty, spaces, non-ASCII...). Never quotes it."""
-
-    default_message = "The API key contains characters an API key cannot have."
-    default_fix = ("Copy the key again from your provider's dashboard (only the key, "
-                   "without spaces or quotes) and paste it again.")
-
-
-def check_key(key: str) -> str:
-    """``key`` stripped, or :class:`InvalidKeyError` saying why it cannot be a key."""
-    key = key.strip()
-    if not key:
-        raise InvalidKeyError("The API key is empty.",
-                              fix="Paste the key from your provider's dashboard.")
-    if len(key) > _MAX_KEY_LENGTH:
-        raise InvalidKeyError("This text is far too long to be an API key.")
-    if not key.isascii() or not key.isprintable() or " " in key:
-        raise InvalidKeyError()
-    return key
 
 
 def _env_key(environ: Mapping[str, str] | None) -> str | None:
