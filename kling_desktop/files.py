@@ -24,6 +24,7 @@ import secrets
 import shutil
 import stat
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ __all__ = [
     "FoundFile",
     "NotARegularFileError",
     "TooLargeError",
+    "aside_path",
     "copy_file",
     "create_temp",
     "fsync_folder",
@@ -195,6 +197,17 @@ def copy_file(source: Path, dest: Path, *, cancel: threading.Event | None = None
     with contextlib.suppress(OSError):
         shutil.copystat(source, dest)
     return dest
+
+
+def aside_path(path: Path, tag: str) -> Path:
+    """A free name next to ``path`` to keep it aside under: ``<name>.<tag>-<time>[-<n>]``."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.{tag}-{stamp}")
+    counter = 1
+    while target.exists():
+        counter += 1
+        target = path.with_name(f"{path.name}.{tag}-{stamp}-{counter}")
+    return target
 
 
 _RESERVED_CHARS: Final = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')

@@ -14,7 +14,6 @@ import json
 import logging
 import math
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -23,7 +22,7 @@ from urllib.parse import urlsplit
 from kling_desktop.api.client import validate_base_url
 from kling_desktop.api.models import DEFAULT_BASE_URL
 from kling_desktop.errors import KlingError, error_text
-from kling_desktop.files import write_atomic
+from kling_desktop.files import aside_path, write_atomic
 from kling_desktop.paths import PRIVATE_DIR_MODE, AppPaths
 
 __all__ = [
@@ -146,12 +145,7 @@ def _read_field(name: str, value: object, default: object) -> object:
 
 
 def _keep_aside(path: Path) -> Path | None:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.name}.bad-{stamp}")
-    counter = 1
-    while target.exists():
-        counter += 1
-        target = path.with_name(f"{path.name}.bad-{stamp}-{counter}")
+    target = aside_path(path, "bad")
     try:
         os.replace(path, target)
     except OSError as exc:

@@ -22,6 +22,7 @@ from typing import Final, Self
 
 from kling_desktop.engine.store import schema
 from kling_desktop.engine.store.errors import StoreCorruptError, os_error, translated
+from kling_desktop.files import aside_path
 from kling_desktop.paths import make_private
 
 __all__ = ["Connection"]
@@ -42,12 +43,7 @@ def _is_abandoned_empty(path: Path) -> bool:
 
 def _move_aside(path: Path, why: str) -> Path:
     """Rename the database (and its WAL files) to ``<name>.<why>-<time>``; never delete."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.name}.{why}-{stamp}")
-    counter = 1
-    while target.exists():
-        counter += 1
-        target = path.with_name(f"{path.name}.{why}-{stamp}-{counter}")
+    target = aside_path(path, why)
     try:
         os.replace(path, target)
         for suffix in ("-wal", "-shm"):
