@@ -13,12 +13,11 @@ provider, never written anywhere, not in the environment either).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPalette
+from PySide6.QtGui import QColor, QFont, QIcon, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -36,6 +35,8 @@ from kling_desktop.engine.secrets import (
     store_api_key,
     use_key_for_session,
 )
+from kling_desktop.errors import error_text
+from kling_desktop.ui.key_entry import KeyEntry
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import PrimaryButton, error_color, muted_color
 
@@ -126,16 +127,10 @@ class StartPanel(QWidget):
 
         row = QHBoxLayout()
         row.setSpacing(8)
-        self.key_edit = QLineEdit(key_card)
+        self.key_edit = KeyEntry(key_card)
         self.key_edit.setObjectName("startKeyEdit")
-        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setPlaceholderText("sk-…")
-        self.key_edit.setAccessibleName("API key")
         self.key_edit.setClearButtonEnabled(True)
-        self.show_key_action = QAction("Show key", self.key_edit)
-        self.show_key_action.setCheckable(True)
-        self.show_key_action.toggled.connect(self.on_show_key_action_toggled)
-        self.key_edit.addAction(self.show_key_action, QLineEdit.ActionPosition.TrailingPosition)
         self.key_edit.textChanged.connect(self.on_key_edit_textChanged)
         self.key_edit.returnPressed.connect(self.on_save_button_clicked)
         row.addWidget(self.key_edit, 1)
@@ -246,20 +241,16 @@ class StartPanel(QWidget):
 
     # -- reacting -------------------------------------------------------------------------------
 
-    @Slot(bool)
-    def on_show_key_action_toggled(self, shown: bool) -> None:
-        self.key_edit.setEchoMode(QLineEdit.EchoMode.Normal if shown
-                                  else QLineEdit.EchoMode.Password)
-        self.show_key_action.setText("Hide key" if shown else "Show key")
-
     @Slot(str)
     def on_key_edit_textChanged(self, text: str) -> None:
         self.save_button.setEnabled(bool(text.strip()))
 
     @Slot()
     def on_save_button_clicked(self) -> None:
-        key = self.key_edit.text().strip()
+        key = self.key_edit.key()
         if not key:
+            return
+        if self._refuse_impossible_key():
             return
         self.save_button.setEnabled(False)
         self.key_edit.setEnabled(False)
@@ -269,14 +260,23 @@ class StartPanel(QWidget):
 
     @Slot()
     def on_session_button_clicked(self) -> None:
-        key = self.key_edit.text().strip()
+        key = self.key_edit.key()
         if not key:
             self._show("Paste the key first.", error=True)
+            return
+        if self._refuse_impossible_key():
             return
         # In this process's memory only, for this provider only.
         self.session_button.setEnabled(False)
         self._tasks.run(session_key, key, self._base_url,
                         on_done=self._on_session_key_set, on_failed=self._on_session_key_failed)
+
+    def _refuse_impossible_key(self) -> bool:
+        """Say why the text pasted cannot be a key, if it cannot (nothing is sent then)."""
+        problem = self.key_edit.key_problem(separator="\n")
+        if problem:
+            self._show(problem, error=True)
+        return bool(problem)
 
     def _on_session_key_set(self, _result: object) -> None:
         self.session_button.setEnabled(True)
@@ -298,9 +298,9 @@ class StartPanel(QWidget):
         self.save_button.setEnabled(bool(self.key_edit.text().strip()))
         if isinstance(error, InvalidKeyError):
             # Not a key: keeping it for the session would not help.
-            self._show(f"{error.message}\n{error.fix}".strip(), error=True)
+            self._show(error_text(error, separator="\n"), error=True)
         elif isinstance(error, KlingError):
-            self._show(f"{error.message}\n{error.fix}".strip(), error=True)
+            self._show(error_text(error, separator="\n"), error=True)
             self.session_button.setVisible(True)
         elif isinstance(error, ValueError):
             self._show("The provider address is not a web address.\n"

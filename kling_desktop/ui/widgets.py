@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -128,6 +129,16 @@ def set_text_color(widget: QWidget, color: QColor) -> None:
     palette = widget.palette()
     palette.setColor(QPalette.ColorRole.WindowText, color)
     widget.setPalette(palette)
+
+
+def clear_layout(layout: QLayout) -> None:
+    """Take every item out of ``layout``; its widgets are hidden now and deleted later."""
+    while layout.count():
+        item = layout.takeAt(0)
+        widget = item.widget() if item is not None else None
+        if widget is not None:
+            widget.hide()
+            widget.deleteLater()
 
 
 def mute(widget: QWidget) -> None:
@@ -302,12 +313,7 @@ class ProblemList(QWidget):
         if problems == self._problems:
             return
         self._problems = problems
-        while self._layout.count():
-            item = self._layout.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.hide()
-                widget.deleteLater()
+        clear_layout(self._layout)
         for problem in problems:
             self._layout.addWidget(self._row(problem))
         self.setVisible(bool(problems))

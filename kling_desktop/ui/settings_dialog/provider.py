@@ -1,0 +1,423 @@
+"""The settings dialog's Provider section: the address, its key, the keys kept, the proxy.
+
+A key belongs to one provider: the key row always says which one ("Key for
+api.foxapi.cc") and follows the address field, so typing another address shows
+whether a key is kept for that one. Keys of other resellers stay in the keyring
+and are listed, each with its own Forget. Test key uses the key of the address
+shown (Test connection sends no real key at all). Keyring and network calls run
+on the TaskRunner (:mod:`.keys`).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kling_desktop.api.client import validate_base_url
+from kling_desktop.api.errors import (
+    AuthenticationError,
+    KlingError,
+    MalformedResponseError,
+    NetworkError,
+)
+from kling_desktop.api.models import DEFAULT_BASE_URL
+from kling_desktop.engine.secrets import ENV_KEY, delete_api_key, provider_name
+from kling_desktop.engine.settings import Settings
+from kling_desktop.errors import error_text
+from kling_desktop.ui.key_entry import KeyEntry
+from kling_desktop.ui.settings_dialog.fields import buddy, message_label, show_message, stacked
+from kling_desktop.ui.settings_dialog.keys import (
+    KeyState,
+    origin_or_none,
+    read_key_state,
+    test_connection,
+    test_key,
+)
+from kling_desktop.ui.tasks import TaskRunner
+from kling_desktop.ui.widgets import clear_layout, mute
+
+FOLLOW_ADDRESS_MS = 250         # pause after typing in the address before asking the keyring
+
+
+class ProviderSection(QGroupBox):
+    """Where the provider is, its key (typed, tested, forgotten) and the way to reach it.
+
+    ``changed()`` whenever the address or the proxy changes (the dialog validates).
+    """
+
+    changed = Signal()
+
+    def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__("Provider", parent)
+        self._tasks = tasks
+        self._source: str | None = None
+        self._origin: str | None = None
+        self._shown_providers: list[str] = []
+        self._forget_buttons: dict[str, QPushButton] = {}
+        self._task_prefix = f"settings-{id(self)}"
+        self._follow_timer = QTimer(self)
+        self._follow_timer.setSingleShot(True)
+        self._follow_timer.setInterval(FOLLOW_ADDRESS_MS)
+        self._follow_timer.timeout.connect(self.on_follow_timer_timeout)
+        self._build()
+
+    def _build(self) -> None:
+        form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setVerticalSpacing(8)
+
+        self.base_url_edit = QLineEdit(self)
+        self.base_url_edit.setPlaceholderText(DEFAULT_BASE_URL)
+        self.base_url_edit.setAccessibleName("Provider address")
+        self.base_url_edit.setToolTip("The web address of your provider's API. It must start "
+                                      "with https://.")
+        self.base_url_edit.textChanged.connect(self.on_field_changed)
+        self.base_url_edit.textChanged.connect(self.on_base_url_edit_textChanged)
+        self.base_url_label = message_label(self)
+        form.addRow(buddy("Provider &address", self.base_url_edit, self),
+                    stacked(self.base_url_edit, self.base_url_label))
+
+        self.key_edit = KeyEntry(self)
+        self.key_edit.setMinimumWidth(240)
+        self.key_edit.setToolTip("Your key from this provider's dashboard. It is kept in the "
+                                 "system keyring, never in a file, and used only for this "
+                                 "provider.")
+        self.key_edit.textChanged.connect(self.on_key_edit_textChanged)
+        self.show_key_action = self.key_edit.show_key_action
+        self.test_key_button = QPushButton("Test key", self)
+        self.test_key_button.setToolTip("Ask the provider at this address whether it accepts "
+                                        "its key (free: no video is made)")
+        self.test_key_button.clicked.connect(self.on_test_key_button_clicked)
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.key_edit, 1)
+        key_row.addWidget(self.test_key_button)
+
+        self.key_source_label = QLabel("Looking for a stored key…", self)
+        self.key_source_label.setWordWrap(True)
+        mute(self.key_source_label)
+        self.forget_key_button = QPushButton("Forget stored key", self)
+        self.forget_key_button.setToolTip("Remove this provider's key from the system keyring")
+        self.forget_key_button.setVisible(False)
+        self.forget_key_button.clicked.connect(self.on_forget_key_button_clicked)
+        source_row = QHBoxLayout()
+        source_row.addWidget(self.key_source_label, 1)
+        source_row.addWidget(self.forget_key_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.keyring_label = message_label(self)
+        self.key_result_label = message_label(self)
+        self.key_result_label.setAccessibleName("Key test result")
+        self.key_label = buddy("API &key", self.key_edit, self)
+        form.addRow(self.key_label,
+                    stacked(key_row, source_row, self.keyring_label, self.key_result_label))
+
+        self.providers_box = QWidget(self)
+        self.providers_box.setAccessibleName("Keys kept for other providers")
+        providers_layout = QVBoxLayout(self.providers_box)
+        providers_layout.setContentsMargins(0, 0, 0, 0)
+        providers_layout.setSpacing(2)
+        providers_title = QLabel("Keys kept in the keyring, one per provider:", self.providers_box)
+        mute(providers_title)
+        providers_layout.addWidget(providers_title)
+        self.providers_rows = QVBoxLayout()
+        self.providers_rows.setSpacing(2)
+        providers_layout.addLayout(self.providers_rows)
+        self.providers_box.setVisible(False)
+        form.addRow("", self.providers_box)
+
+        self.proxy_system_radio = QRadioButton("The system's proxy settings", self)
+        self.proxy_custom_radio = QRadioButton("This proxy:", self)
+        self.proxy_group = QButtonGroup(self)
+        self.proxy_group.addButton(self.proxy_system_radio)
+        self.proxy_group.addButton(self.proxy_custom_radio)
+        self.proxy_edit = QLineEdit(self)
+        self.proxy_edit.setPlaceholderText("http://proxy.example:8080")
+        self.proxy_edit.setAccessibleName("Proxy address")
+        self.proxy_edit.setToolTip("An http://, https:// or socks5:// proxy address")
+        self.proxy_edit.textChanged.connect(self.on_field_changed)
+        self.proxy_custom_radio.toggled.connect(self.on_proxy_custom_radio_toggled)
+        self.test_connection_button = QPushButton("Test connection", self)
+        self.test_connection_button.setToolTip("Try to reach the provider with these settings")
+        self.test_connection_button.clicked.connect(self.on_test_connection_button_clicked)
+        proxy_box = QVBoxLayout()
+        proxy_box.setSpacing(4)
+        proxy_box.addWidget(self.proxy_system_radio)
+        custom_row = QHBoxLayout()
+        custom_row.addWidget(self.proxy_custom_radio)
+        custom_row.addWidget(self.proxy_edit, 1)
+        proxy_box.addLayout(custom_row)
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_connection_button)
+        test_row.addStretch(1)
+        proxy_box.addLayout(test_row)
+        self.connection_label = message_label(self)
+        self.connection_label.setAccessibleName("Connection test result")
+        proxy_box.addWidget(self.connection_label)
+        form.addRow("Connect through", proxy_box)
+
+    # -- for the dialog -------------------------------------------------------------------------
+
+    def load(self, settings: Settings) -> None:
+        self.base_url_edit.setText(settings.base_url)
+        custom = bool(settings.proxy)
+        self.proxy_edit.setText(settings.proxy)
+        (self.proxy_custom_radio if custom else self.proxy_system_radio).setChecked(True)
+        self.proxy_edit.setEnabled(custom)
+
+    def start(self) -> None:
+        """Look up the key of the address loaded (once, not after a pause)."""
+        self._follow_timer.stop()
+        self._refresh_key_state()
+
+    def base_url(self) -> str:
+        return self.base_url_edit.text().strip() or DEFAULT_BASE_URL
+
+    def proxy(self) -> str:
+        return self.proxy_edit.text().strip() if self.proxy_custom_radio.isChecked() else ""
+
+    def check_address(self) -> str:
+        """Say next to the address what is wrong with it ("" when nothing); the tests
+        need a valid one."""
+        problem = ""
+        try:
+            validate_base_url(self.base_url())
+        except KlingError as exc:
+            problem = error_text(exc)
+        show_message(self.base_url_label, problem)
+        self.test_key_button.setEnabled(not problem)
+        self.test_connection_button.setEnabled(not problem)
+        return problem
+
+    def shutdown(self) -> None:
+        """Stop following the address and drop the background work still running."""
+        self._follow_timer.stop()
+        for name in ("key-state", "test-key", "test-connection", "forget"):
+            self._tasks.cancel(f"{self._task_prefix}-{name}")
+
+    # -- key state ------------------------------------------------------------------------------
+
+    def _show_provider(self) -> None:
+        """Name the provider the key row is about (no I/O: the address field only)."""
+        origin = origin_or_none(self.base_url())
+        self._origin = origin
+        if origin is None:
+            self.key_label.setText("API &key")
+            self.key_label.setToolTip("")
+        else:
+            self.key_label.setText(f"&Key for {provider_name(origin)}")
+            self.key_label.setToolTip(f"The key used for {origin}, and only for it")
+        self.key_edit.setAccessibleName(self.key_provider_text())
+
+    def _refresh_key_state(self) -> None:
+        self._show_provider()
+        self._tasks.run(read_key_state, self.base_url(),
+                        key=f"{self._task_prefix}-key-state",
+                        on_done=self._on_key_state, on_failed=self._on_key_state_failed)
+
+    def _on_key_state(self, result: object) -> None:
+        if not isinstance(result, KeyState) or result.origin != self._origin:
+            return      # an answer about an address no longer shown
+        source = result.source
+        self._source = source
+        name = provider_name(result.origin) if result.origin else ""
+        if result.origin is None:
+            text = "Type the provider's address above to see whether a key is kept for it."
+            placeholder = "Paste your API key"
+        elif source == "environment":
+            text = (f"Using the key in {ENV_KEY} (from the environment) for {name}; it is used "
+                    "instead of the keyring while it is set.")
+            placeholder = f"Set by {ENV_KEY}"
+        elif source == "session":
+            text = f"Using a key given for this session only for {name} (not stored)."
+            placeholder = "Given for this session (hidden)"
+        elif source == "keyring":
+            text = (f"A key for {name} is stored in the keyring ({result.keyring.backend}). "
+                    "Type here to replace it.")
+            placeholder = "Stored in the keyring (hidden)"
+        else:
+            text = f"No key yet for {name}: paste the key from this provider's dashboard."
+            placeholder = "Paste your API key"
+        if result.origin is not None and source != "environment" and result.env_set:
+            if result.env_origin is None:
+                text += (f" ({ENV_KEY} is set, but KLING_BASE_URL is not an address, so it "
+                         "is used for no provider.)")
+            else:
+                text += (f" ({ENV_KEY} is set, but it is the key for "
+                         f"{provider_name(result.env_origin)}.)")
+        self.key_source_label.setText(text)
+        self.key_edit.setPlaceholderText(placeholder)
+        self.forget_key_button.setVisible(source == "keyring")
+        self.forget_key_button.setEnabled(True)
+        self._show_stored(result.stored)
+        if not result.keyring.ok:
+            show_message(self.keyring_label,
+                       f"{result.keyring.message} {result.keyring.fix}".strip())
+        else:
+            show_message(self.keyring_label, "")
+
+    def _show_stored(self, origins: tuple[str, ...]) -> None:
+        """One row per provider with a key in the keyring: its name and a Forget button."""
+        clear_layout(self.providers_rows)
+        self._forget_buttons = {}
+        self._shown_providers = list(origins)
+        for origin in origins:
+            row = QWidget(self.providers_box)
+            layout = QHBoxLayout(row)
+            layout.setContentsMargins(0, 0, 0, 0)
+            name = provider_name(origin)
+            label = QLabel(f"{name}  (this address)" if origin == self._origin else name, row)
+            label.setToolTip(origin)
+            button = QPushButton("Forget", row)
+            button.setAccessibleName(f"Forget the key for {name}")
+            button.setToolTip(f"Remove the key for {origin} from the system keyring")
+            button.clicked.connect(lambda _checked=False, o=origin: self._forget(o))
+            layout.addWidget(label, 1)
+            layout.addWidget(button)
+            self.providers_rows.addWidget(row)
+            self._forget_buttons[origin] = button
+        self.providers_box.setVisible(bool(origins))
+
+    def _on_key_state_failed(self, error: BaseException) -> None:
+        message = error.message if isinstance(error, KlingError) else str(error)
+        self.key_source_label.setText("The keyring could not be read.")
+        show_message(self.keyring_label, message)
+
+    def key_source_text(self) -> str:
+        return self.key_source_label.text()
+
+    def key_provider_text(self) -> str:
+        """What the key row is called: "Key for api.foxapi.cc" (or "API key" with no address)."""
+        return self.key_label.text().replace("&", "")
+
+    def stored_providers_shown(self) -> list[str]:
+        """The origins listed as having a key in the keyring."""
+        return list(self._shown_providers)
+
+    def forget_button_for(self, origin: str) -> QPushButton:
+        return self._forget_buttons[origin]
+
+
+    # -- reacting to the user -------------------------------------------------------------------
+
+    @Slot()
+    def on_field_changed(self) -> None:
+        self.changed.emit()
+
+    @Slot(str)
+    def on_base_url_edit_textChanged(self, _text: str) -> None:
+        """The key row follows the address: named now, looked up after a short pause."""
+        previous = self._origin
+        self._show_provider()
+        if self._origin == previous:
+            return
+        self._tasks.cancel(f"{self._task_prefix}-key-state")
+        self._source = None
+        self.forget_key_button.setVisible(False)
+        show_message(self.key_result_label, "")
+        self.key_source_label.setText("Looking for a stored key…")
+        self._follow_timer.start()
+
+    @Slot()
+    def on_follow_timer_timeout(self) -> None:
+        self._refresh_key_state()
+
+    @Slot(str)
+    def on_key_edit_textChanged(self, _text: str) -> None:
+        show_message(self.key_result_label, "")
+
+
+    @Slot(bool)
+    def on_proxy_custom_radio_toggled(self, checked: bool) -> None:
+        self.proxy_edit.setEnabled(checked)
+        if checked:
+            self.proxy_edit.setFocus()
+        self.changed.emit()
+
+
+    @Slot()
+    def on_test_key_button_clicked(self) -> None:
+        typed = self.key_edit.key()
+        if not typed and self._source is None:
+            show_message(self.key_result_label, "Paste a key above first, then test it.")
+            return
+        self.test_key_button.setEnabled(False)
+        show_message(self.key_result_label, "Testing the key…", "info")
+        self._tasks.run(test_key, self.base_url(), typed or None,
+                        self.proxy(), key=f"{self._task_prefix}-test-key",
+                        on_done=self._on_key_tested, on_failed=self._on_key_test_failed)
+
+    def _on_key_tested(self, _result: object) -> None:
+        self.test_key_button.setEnabled(True)
+        show_message(self.key_result_label, "✓ Valid: the provider accepted the key.", "ok")
+
+    def _on_key_test_failed(self, error: BaseException) -> None:
+        self.test_key_button.setEnabled(True)
+        if isinstance(error, AuthenticationError):
+            # Its usual fix ("open Settings…") points where the user already is.
+            hint = (error.fix if error.fix != AuthenticationError.default_fix
+                    else "Check that the whole key was copied.")
+            text = f"✗ Invalid key: {error.message}\n{hint}"
+        elif isinstance(error, NetworkError | MalformedResponseError):
+            text = f"✗ Can't reach the provider: {error_text(error)}"
+        elif isinstance(error, KlingError):
+            text = f"✗ Can't confirm the key: {error_text(error)}"
+        else:
+            text = f"✗ The key could not be tested ({type(error).__name__}); see the log."
+        show_message(self.key_result_label, text.strip())
+
+    def key_test_text(self) -> str:
+        return self.key_result_label.text()
+
+    @Slot()
+    def on_test_connection_button_clicked(self) -> None:
+        self.test_connection_button.setEnabled(False)
+        show_message(self.connection_label, "Connecting…", "info")
+        self._tasks.run(test_connection, self.base_url(), self.proxy(),
+                        key=f"{self._task_prefix}-test-connection",
+                        on_done=self._on_connection_tested,
+                        on_failed=self._on_connection_test_failed)
+
+    def _on_connection_tested(self, _result: object) -> None:
+        self.test_connection_button.setEnabled(True)
+        show_message(self.connection_label, "✓ Connected: the provider answered.", "ok")
+
+    def _on_connection_test_failed(self, error: BaseException) -> None:
+        self.test_connection_button.setEnabled(True)
+        if isinstance(error, KlingError):
+            text = f"✗ Can't reach the provider: {error_text(error)}"
+        else:
+            text = f"✗ The connection could not be tested ({type(error).__name__}); see the log."
+        show_message(self.connection_label, text.strip())
+
+    def connection_test_text(self) -> str:
+        return self.connection_label.text()
+
+    @Slot()
+    def on_forget_key_button_clicked(self) -> None:
+        if self._origin is not None:
+            self._forget(self._origin)
+
+    def _forget(self, origin: str) -> None:
+        """Remove the key of ``origin`` (only that provider's) from the keyring."""
+        self.forget_key_button.setEnabled(False)
+        for button in self._forget_buttons.values():
+            button.setEnabled(False)
+        self._tasks.run(delete_api_key, origin, key=f"{self._task_prefix}-forget",
+                        on_done=self._on_key_forgotten, on_failed=self._on_forget_failed)
+
+    def _on_key_forgotten(self, _result: object) -> None:
+        self.forget_key_button.setEnabled(True)
+        self._refresh_key_state()
+
+    def _on_forget_failed(self, error: BaseException) -> None:
+        self._on_key_state_failed(error)
+        self._refresh_key_state()
