@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from kling_desktop.api.models import TaskStatus
 from kling_desktop.engine.jobs import BlockedOn, Job, JobState
 
-__all__ = ["Status", "describe", "provider_reports", "remaining_text"]
+__all__ = ["Status", "describe", "percent", "provider_reports", "remaining_text"]
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,8 @@ class Status:
     percent: int | None
 
 
-def _percent(done: int, total: int) -> int | None:
+def percent(done: int, total: int) -> int | None:
+    """``done`` of ``total`` as 0..100 (None when the total is unknown)."""
     if total <= 0:
         return None
     return max(0, min(100, math.floor(100 * done / total)))
@@ -74,7 +75,7 @@ def describe(job: Job, *, note: str = "", now: float | None = None) -> Status:
     if s is JobState.QUEUED:
         return Status("Waiting", "Starts when a slot is free.", None)
     if s is JobState.UPLOADING:
-        pct = _percent(job.transfer_done, job.transfer_total)
+        pct = percent(job.transfer_done, job.transfer_total)
         return Status("Uploading" if pct is None else f"Uploading {pct} %", "", pct)
     if s is JobState.SUBMITTING:
         return Status("Sending to the provider", "", None)
@@ -90,7 +91,7 @@ def describe(job: Job, *, note: str = "", now: float | None = None) -> Status:
         left = remaining_text(job, now)
         return Status(f"{text} · {left}" if left else text, _task_line(job), job.progress)
     if s is JobState.DOWNLOADING:
-        pct = _percent(job.transfer_done, job.transfer_total)
+        pct = percent(job.transfer_done, job.transfer_total)
         return Status("Downloading" if pct is None else f"Downloading {pct} %", "", pct)
     if s is JobState.COMPLETED:
         length = job.result_duration or job.spec.billable_seconds

@@ -7,14 +7,13 @@ shares with the command line; this module only adds what the window alone knows
 
 from __future__ import annotations
 
-import math
 import time
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
 
 from kling_desktop.engine.jobs import Job, JobState
-from kling_desktop.engine.status import describe, provider_reports
+from kling_desktop.engine.status import describe, percent, provider_reports
 from kling_desktop.sources import display_name
 from kling_desktop.ui.jobs.row_state import RowState
 
@@ -88,9 +87,7 @@ def badges_for(job: Job) -> list[str]:
 def phase_progress(job: Job) -> int | None:
     """0..100 for the progress bar of an active job; None when there is no bar."""
     if job.state is JobState.UPLOADING or job.state is JobState.DOWNLOADING:
-        if job.transfer_total <= 0:
-            return 0
-        return max(0, min(100, math.floor(100 * job.transfer_done / job.transfer_total)))
+        return percent(job.transfer_done, job.transfer_total) or 0
     if job.state is JobState.SUBMITTED:
         return max(0, min(100, job.progress))
     if job.state.is_active:
