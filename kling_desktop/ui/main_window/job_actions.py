@@ -17,7 +17,7 @@ from kling_desktop.api.models import Mode, Model, Orientation
 from kling_desktop.engine.batch import JobOptions
 from kling_desktop.engine.jobs import Job
 from kling_desktop.engine.library import LibraryEntry
-from kling_desktop.ui.jobs_panel import Action
+from kling_desktop.ui.jobs import Action
 from kling_desktop.ui.main_window.desktop import reveal
 from kling_desktop.ui.main_window.dialogs import ask, confirm_send_again
 

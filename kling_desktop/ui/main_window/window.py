@@ -39,9 +39,9 @@ from kling_desktop.errors import KlingError, error_text
 from kling_desktop.ui.about import show_about
 from kling_desktop.ui.confirm import confirm_generation
 from kling_desktop.ui.demo import DemoSession
-from kling_desktop.ui.generate_form import GenerateForm
+from kling_desktop.ui.form import GenerateForm
 from kling_desktop.ui.job_controller import JobController
-from kling_desktop.ui.jobs_panel import JobsPanel
+from kling_desktop.ui.jobs import JobsPanel
 from kling_desktop.ui.main_window.banner import DemoBanner
 from kling_desktop.ui.main_window.desktop import open_with_desktop
 from kling_desktop.ui.main_window.dialogs import QuitChoice, ask_about_running_jobs, show_error
