@@ -125,18 +125,27 @@ class JobSteps:
             raise JobNotFoundError(job_id)
         return job
 
+    def _client(self, followed: Followed) -> KlingClient | None:
+        """The client of the job's own provider (with that provider's key), or None once
+        the job is marked as waiting for a key (or for the provider's address to work)."""
+        job = followed.job
+        try:
+            return self.engine.client_for(job)
+        except api_errors.AuthenticationError as exc:
+            self.block(followed, BlockedOn.KEY, exc, BLOCKED_RECHECK,
+                       message=self._needs_key(job))
+        except api_errors.KlingError as exc:
+            self.block(followed, BlockedOn.NETWORK, exc, BLOCKED_RECHECK)
+        return None
+
     def send(self, followed: Followed) -> float | None:
         job = followed.job
         if self._sending_stopped() or followed.cancel.is_set():
             followed.job = self.cancelled(job, "stopped before it was sent")
             return None
-        try:
-            client = self.engine.client_for(job)
-        except api_errors.AuthenticationError as exc:
-            return self.block(followed, BlockedOn.KEY, exc, BLOCKED_RECHECK,
-                               message=self._needs_key(job))
-        except api_errors.KlingError as exc:
-            return self.block(followed, BlockedOn.NETWORK, exc, BLOCKED_RECHECK)
+        client = self._client(followed)
+        if client is None:
+            return BLOCKED_RECHECK
         if job.state is not JobState.UPLOADING:
             job = self.transition(job, JobState.UPLOADING, "uploading inputs",
                                    transfer_done=0, transfer_total=0)
@@ -255,13 +264,9 @@ class JobSteps:
     def poll(self, followed: Followed) -> float | None:
         job = followed.job
         assert job.task_id is not None
-        try:
-            client = self.engine.client_for(job)
-        except api_errors.AuthenticationError as exc:
-            return self.block(followed, BlockedOn.KEY, exc, BLOCKED_RECHECK,
-                               message=self._needs_key(job))
-        except api_errors.KlingError as exc:
-            return self.block(followed, BlockedOn.NETWORK, exc, BLOCKED_RECHECK)
+        client = self._client(followed)
+        if client is None:
+            return BLOCKED_RECHECK
         stuck = (job.estimated_time is not None and job.submitted_at is not None
                  and time.time() - job.submitted_at > 4 * max(job.estimated_time, 60.0)
                  and followed.odd_polls % 10 == 0)
@@ -380,11 +385,9 @@ class JobSteps:
         if not job.output_path:
             job = self.store.update(job.id, expect=JobState.DOWNLOADING, output_path=str(target))
             followed.job = job
-        try:
-            client = self.engine.client_for(job)
-        except api_errors.AuthenticationError as exc:
-            return self.block(followed, BlockedOn.KEY, exc, BLOCKED_RECHECK,
-                               message=self._needs_key(job))
+        client = self._client(followed)
+        if client is None:
+            return BLOCKED_RECHECK
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             client.download(url, target, progress=self.progress(followed),

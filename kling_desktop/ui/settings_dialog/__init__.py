@@ -3,20 +3,14 @@
 ``dialog``    SettingsDialog: lays out the sections, checks the values, saves
 ``provider``  ProviderSection: address, the key of that provider, the keys kept, proxy
 ``general``   PricesSection and JobsSection
-``keys``      background work: keyring look-ups, key/connection tests, saving
+``keys``      background work: keyring look-ups, saving (key and connection tests are
+              the engine's: kling_desktop.engine.provider_checks)
 ``fields``    message labels and field rows the sections share
 """
 
 from __future__ import annotations
 
 from kling_desktop.ui.settings_dialog.dialog import SettingsDialog
-from kling_desktop.ui.settings_dialog.keys import (
-    KeyState,
-    read_key_state,
-    save_all,
-    test_connection,
-    test_key,
-)
+from kling_desktop.ui.settings_dialog.keys import KeyState, read_key_state, save_all
 
-__all__ = ["KeyState", "SettingsDialog", "read_key_state", "save_all", "test_connection",
-           "test_key"]
+__all__ = ["KeyState", "SettingsDialog", "read_key_state", "save_all"]

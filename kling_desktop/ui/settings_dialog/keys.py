@@ -1,4 +1,4 @@
-"""The settings dialog's background work: keyring look-ups, key and connection tests, saving.
+"""The settings dialog's background work: keyring look-ups and saving.
 
 No widgets here: each function runs on the TaskRunner (keyring calls go over D-Bus,
 tests over the network) and the dialog shows what comes back.
@@ -10,14 +10,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from kling_desktop.api.client import KlingClient, make_http_client
-from kling_desktop.api.errors import AuthenticationError
 from kling_desktop.engine.secrets import (
     ENV_KEY,
     KeyringStatus,
     KeyringUnavailableError,
     environment_origin,
-    get_api_key,
     key_source,
     keyring_status,
     provider_origin,
@@ -25,8 +22,6 @@ from kling_desktop.engine.secrets import (
     stored_providers,
 )
 from kling_desktop.engine.settings import Settings, save_settings
-
-PROBE_KEY = "connection-test"   # a stand-in bearer: "Test connection" needs no real key
 
 
 def origin_or_none(base_url: str) -> str | None:
@@ -64,36 +59,6 @@ def read_key_state(base_url: str) -> KeyState:
     env_set = bool(os.environ.get(ENV_KEY, "").strip())
     return KeyState(origin, source, status, stored,
                     environment_origin() if env_set else None, env_set)
-
-
-def test_key(base_url: str, key: str | None, proxy: str) -> None:
-    """One cheap authenticated call with ``key``, else the key of ``base_url``'s provider.
-
-    Raises AuthenticationError / NetworkError / KlingError. Never uses another
-    provider's key.
-    """
-    key = key or get_api_key(base_url)
-    if not key:
-        raise AuthenticationError("There is no API key to test yet.",
-                                  fix="Paste the key from your provider's dashboard above.")
-    http = make_http_client(proxy=proxy or None)
-    try:
-        with KlingClient(base_url, key, http=http) as client:
-            client.check_key()
-    finally:
-        http.close()
-
-
-def test_connection(base_url: str, proxy: str) -> None:
-    """Reach the provider (through the proxy, if any); a refused stand-in key still proves it."""
-    http = make_http_client(proxy=proxy or None)
-    try:
-        with KlingClient(base_url, PROBE_KEY, http=http) as client:
-            client.check_key()
-    except AuthenticationError:
-        return
-    finally:
-        http.close()
 
 
 def save_all(settings: Settings, path: Path, key: str | None) -> Settings:

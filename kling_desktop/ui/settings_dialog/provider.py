@@ -24,26 +24,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kling_desktop.api.client import validate_base_url
 from kling_desktop.api.errors import (
     AuthenticationError,
     KlingError,
     MalformedResponseError,
     NetworkError,
 )
+from kling_desktop.api.links import validate_base_url
 from kling_desktop.api.models import DEFAULT_BASE_URL
+from kling_desktop.engine.provider_checks import test_connection, test_key
 from kling_desktop.engine.secrets import ENV_KEY, delete_api_key, provider_name
 from kling_desktop.engine.settings import Settings
 from kling_desktop.errors import error_text
 from kling_desktop.ui.key_entry import KeyEntry
 from kling_desktop.ui.settings_dialog.fields import buddy, message_label, show_message, stacked
-from kling_desktop.ui.settings_dialog.keys import (
-    KeyState,
-    origin_or_none,
-    read_key_state,
-    test_connection,
-    test_key,
-)
+from kling_desktop.ui.settings_dialog.keys import KeyState, origin_or_none, read_key_state
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import clear_layout, mute
 
