@@ -26,9 +26,6 @@ from kling_desktop.engine.library.sidecar import (
     read_sidecar,
 )
 
-# TEMPORARY re-export for the restructuring; the lead removes it
-from kling_desktop.files import copy_file
-
 __all__ = [
     "INPUTS_DIR",
     "MAX_SIDECAR_BYTES",
@@ -43,6 +40,5 @@ __all__ = [
     "RebuildReport",
     "SidecarError",
     "SyncReport",
-    "copy_file",
     "read_sidecar",
 ]

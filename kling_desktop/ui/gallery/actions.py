@@ -22,14 +22,10 @@ from PySide6.QtCore import QFile, QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from kling_desktop.engine.library import (
-    ExportReport,
-    Library,
-    LibraryEntry,
-    copy_file,
-)
+from kling_desktop.engine.library import ExportReport, Library, LibraryEntry
 from kling_desktop.engine.store import JobStore, ResultRecord
 from kling_desktop.errors import KlingError, error_text
+from kling_desktop.files import copy_file
 from kling_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
