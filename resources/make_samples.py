@@ -7,9 +7,11 @@ outputs are committed:
     resources/samples/character.png   the demo's character picture (768x1152 PNG)
     resources/samples/motion.mp4      the demo's motion clip (5 s, 24 fps, 540x960,
                                       H.264 yuv420p + AAC, faststart)
+    resources/samples/result.mp4      the demo's result: the character dancing the
+                                      motion (same format, the motion clip's sound)
     resources/icons/app.svg           the app icon, and app-<N>.png renders
 
-Usage: python resources/make_samples.py [--only character|motion|icons]
+Usage: python resources/make_samples.py [--only character|motion|result|icons]
        python resources/make_samples.py --frames DIR   (also dump a few motion frames)
 """
 
@@ -21,7 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -356,16 +358,17 @@ def _ground_shadow(p: QPainter, cx: float, cy: float, rx: float, ry: float, alph
 
 # ------------------------------------------------------------------ character.png
 
-def render_character(path: Path) -> None:
-    w, h = 768, 1152
-    img = QImage(w, h, QImage.Format.Format_RGB32)
-    p = QPainter(img)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+CHARACTER_W, CHARACTER_H = 768, 1152
+
+
+def draw_character_backdrop(p: QPainter, w: float, h: float) -> None:
+    """The character picture's scene (768x1152 design units): warm gradient, a soft
+    disc, calm confetti and a floor hill. Drawn with the painter's current transform."""
     bg = QLinearGradient(0, 0, 0, h)
     bg.setColorAt(0.0, QColor("#FFF4E8"))
     bg.setColorAt(0.55, QColor("#FCE6EC"))
     bg.setColorAt(1.0, QColor("#EDE7FB"))
-    p.fillRect(0, 0, w, h, QBrush(bg))
+    p.fillRect(QRectF(0, 0, w, h), QBrush(bg))
     # big soft disc behind the upper body, and a few calm confetti shapes
     p.setPen(Qt.PenStyle.NoPen)
     disc = QColor("#FFFFFF")
@@ -389,6 +392,14 @@ def render_character(path: Path) -> None:
     floor.lineTo(0, h)
     floor.closeSubpath()
     p.fillPath(floor, QColor("#E3DAF7"))
+
+
+def render_character(path: Path) -> None:
+    w, h = CHARACTER_W, CHARACTER_H
+    img = QImage(w, h, QImage.Format.Format_RGB32)
+    p = QPainter(img)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    draw_character_backdrop(p, w, h)
 
     scale = 0.84
     ground_y = h * 0.905
@@ -511,35 +522,79 @@ _PAD = ("0.035*(sin(2*PI*261.63*t)+sin(2*PI*329.63*t)+sin(2*PI*392*t)+sin(2*PI*4
 AUDIO_EXPR = f"{_KICK}+{_SHAKER}+{_PAD}"
 
 
-def render_motion(path: Path) -> None:
-    check_motion_framing()
+def _encode(path: Path, frame: Callable[[float], QImage], audio: list[str], title: str) -> None:
+    """Pipe SECONDS of ``frame(t)`` (RGBA, VIDEO_W x VIDEO_H) through ffmpeg to an MP4:
+    H.264 yuv420p + AAC, faststart. ``audio``: ffmpeg input arguments of the sound."""
     frames = round(SECONDS * FPS)
     path.parent.mkdir(parents=True, exist_ok=True)
-    audio = (f"aevalsrc='{AUDIO_EXPR}':s=44100:d={SECONDS},"
-             f"afade=t=in:d=0.15,afade=t=out:st={SECONDS - 0.6}:d=0.6,lowpass=f=6000")
     cmd = [
         _ffmpeg(), "-hide_banner", "-loglevel", "error", "-y",
         "-f", "rawvideo", "-pix_fmt", "rgba", "-s", f"{VIDEO_W}x{VIDEO_H}",
         "-framerate", str(FPS), "-i", "-",
-        "-f", "lavfi", "-i", audio,
+        *audio,
         "-map", "0:v", "-map", "1:a",
         "-c:v", "libx264", "-preset", "slow", "-crf", "21", "-tune", "animation",
         "-profile:v", "high", "-pix_fmt", "yuv420p", "-g", str(FPS * 2),
         "-c:a", "aac", "-b:a", "96k", "-ac", "2",
         "-t", f"{SECONDS}", "-movflags", "+faststart", "-map_metadata", "-1",
-        "-metadata", "title=Kling Motion Studio sample motion",
+        "-metadata", f"title={title}",
         str(path),
     ]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
     assert proc.stdin is not None
     try:
         for i in range(frames):
-            img = render_motion_frame(i / FPS)
+            img = frame(i / FPS)
             proc.stdin.write(bytes(img.constBits()))
     finally:
         proc.stdin.close()
     if proc.wait() != 0:
         raise SystemExit(f"ffmpeg failed ({proc.returncode}) writing {path}")
+
+
+def render_motion(path: Path) -> None:
+    check_motion_framing()
+    audio = (f"aevalsrc='{AUDIO_EXPR}':s=44100:d={SECONDS},"
+             f"afade=t=in:d=0.15,afade=t=out:st={SECONDS - 0.6}:d=0.6,lowpass=f=6000")
+    _encode(path, render_motion_frame, ["-f", "lavfi", "-i", audio],
+            "Kling Motion Studio sample motion")
+
+
+# -------------------------------------------------------------------- result.mp4
+
+def render_result_frame(t: float) -> QImage:
+    """The demo's "generated" video: the character of character.png, in its own scene,
+    dancing the motion clip's dance (same rig, pose, framing and timing)."""
+    w, h = VIDEO_W, VIDEO_H
+    img = QImage(w, h, QImage.Format.Format_RGBA8888)
+    p = QPainter(img)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    # The picture's scene, scaled to the frame's height and centred: a portrait crop.
+    cover = h / CHARACTER_H
+    p.save()
+    p.translate((w - CHARACTER_W * cover) / 2, 0)
+    p.scale(cover, cover)
+    draw_character_backdrop(p, CHARACTER_W, CHARACTER_H)
+    p.restore()
+    pose = dance_pose(t)
+    scale, ground_y = MOTION_SCALE, h * MOTION_GROUND
+    _ground_shadow(p, w / 2 + pose.hip_dx * scale * 0.5, ground_y, 135, 18, 0.28)
+    p.save()
+    p.translate(w / 2, ground_y)
+    p.scale(scale, scale)
+    draw_figure(p, pose, CHARACTER)
+    p.restore()
+    p.end()
+    return img
+
+
+def render_result(path: Path, motion: Path) -> None:
+    """The result, with the motion clip's own sound (copied, not re-made)."""
+    if not motion.is_file():
+        raise SystemExit(f"{motion} is needed for its sound: run with --only motion first")
+    check_motion_framing()
+    _encode(path, render_result_frame, ["-i", str(motion)],
+            "Kling Motion Studio sample result")
 
 
 def dump_frames(folder: Path, times: Iterable[float]) -> None:
@@ -626,19 +681,23 @@ def refuse_broken_pyside() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--only", choices=("character", "motion", "icons"), action="append")
+    parser.add_argument("--only", choices=("character", "motion", "result", "icons"),
+                        action="append")
     parser.add_argument("--frames", type=Path, help="also save a few motion frames as PNG here")
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
     refuse_broken_pyside()
-    wanted = set(args.only or ("character", "motion", "icons"))
+    wanted = set(args.only or ("character", "motion", "result", "icons"))
     if "character" in wanted:
         render_character(SAMPLES / "character.png")
         print(f"wrote {SAMPLES / 'character.png'}")
     if "motion" in wanted:
         render_motion(SAMPLES / "motion.mp4")
         print(f"wrote {SAMPLES / 'motion.mp4'}")
+    if "result" in wanted:
+        render_result(SAMPLES / "result.mp4", SAMPLES / "motion.mp4")
+        print(f"wrote {SAMPLES / 'result.mp4'}")
     if "icons" in wanted:
         render_icons(ICONS)
         print(f"wrote {ICONS}/app.svg and app-{{{','.join(map(str, ICON_SIZES))}}}.png")

@@ -11,12 +11,14 @@ import shutil
 import struct
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 CHARACTER = RESOURCES / "samples" / "character.png"
 MOTION = RESOURCES / "samples" / "motion.mp4"
+RESULT = RESOURCES / "samples" / "result.mp4"
 ICONS = RESOURCES / "icons"
 ICON_SIZES = (16, 32, 48, 64, 128, 256, 512)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -70,14 +72,19 @@ def test_motion_is_an_mp4_container_with_faststart() -> None:
     assert boxes.index(b"moov") < boxes.index(b"mdat")
 
 
-@pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe not installed")
-def test_motion_is_h264_within_the_provider_limits() -> None:
+def probe(path: Path) -> dict[str, Any]:
     out = subprocess.run(
         ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
-         str(MOTION)],
+         str(path)],
         capture_output=True, text=True, check=True, timeout=60,
     ).stdout
-    info = json.loads(out)
+    info: dict[str, Any] = json.loads(out)
+    return info
+
+
+@pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe not installed")
+def test_motion_is_h264_within_the_provider_limits() -> None:
+    info = probe(MOTION)
     video = [s for s in info["streams"] if s["codec_type"] == "video"]
     assert len(video) == 1
     stream = video[0]
@@ -87,6 +94,46 @@ def test_motion_is_h264_within_the_provider_limits() -> None:
     assert 340 <= int(stream["height"]) <= 3850
     assert 3.0 <= float(info["format"]["duration"]) <= 10.0
     assert "mp4" in info["format"]["format_name"]
+
+
+def test_result_is_a_small_faststart_mp4_unlike_the_motion_clip() -> None:
+    """The demo's result (the character dancing the motion) ships, and is not the clip."""
+    assert RESULT.is_file()
+    assert 20 * 1024 < RESULT.stat().st_size < 1024 * 1024
+    assert RESULT.read_bytes() != MOTION.read_bytes()
+    boxes = mp4_top_level_boxes(RESULT)
+    assert boxes[0] == b"ftyp"
+    assert boxes.index(b"moov") < boxes.index(b"mdat")
+
+
+@pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe not installed")
+def test_result_plays_like_the_motion_clip_with_its_sound() -> None:
+    result, motion = probe(RESULT), probe(MOTION)
+    video = [s for s in result["streams"] if s["codec_type"] == "video"]
+    audio = [s for s in result["streams"] if s["codec_type"] == "audio"]
+    assert len(video) == 1
+    assert video[0]["codec_name"] == "h264"
+    assert video[0]["pix_fmt"] == "yuv420p"
+    assert video[0]["avg_frame_rate"] == "24/1"
+    motion_video = next(s for s in motion["streams"] if s["codec_type"] == "video")
+    assert (video[0]["width"], video[0]["height"]) == (motion_video["width"],
+                                                     motion_video["height"])
+    assert float(result["format"]["duration"]) == pytest.approx(5.0, abs=0.1)
+    assert [s["codec_name"] for s in audio] == ["aac"]
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
+def test_result_frames_show_another_figure_than_the_motion_clip() -> None:
+    """Same moment, different pictures: the character, not the clip's dancer."""
+    def frame(path: Path) -> bytes:
+        return subprocess.run(
+            ["ffmpeg", "-v", "error", "-ss", "2", "-i", str(path), "-frames:v", "1",
+             "-vf", "scale=27:48", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+            capture_output=True, check=True, timeout=60).stdout
+
+    a, b = frame(RESULT), frame(MOTION)
+    assert len(a) == len(b) == 27 * 48
+    assert sum(abs(x - y) for x, y in zip(a, b, strict=True)) / len(a) > 6
 
 
 @pytest.mark.parametrize("size", ICON_SIZES)
