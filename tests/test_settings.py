@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from kling_desktop.api.models import DEFAULT_BASE_URL, Mode, Model
-from kling_desktop.engine.settings import Settings, load_settings, rate_key, save_settings
+from kling_desktop.engine.settings import (
+    DEFAULT_ACCOUNT_PAGE_URL,
+    DEFAULT_PRICING_PAGE_URL,
+    Settings,
+    load_settings,
+    rate_key,
+    save_settings,
+)
 from kling_desktop.paths import app_paths
 from tests.conftest import TEST_KEY
 
@@ -145,3 +152,46 @@ def test_settings_file_never_contains_the_key(path: Path) -> None:
     assert TEST_KEY not in text
     assert "key" not in json.loads(text)
     assert not any("key" in name for name in json.loads(text))
+
+
+def test_currency_and_provider_pages_round_trip(path: Path) -> None:
+    defaults = Settings()
+    assert defaults.currency == "USD"
+    # The default provider's pages while its address is in use; none for another one.
+    assert defaults.account_page() == DEFAULT_ACCOUNT_PAGE_URL
+    assert defaults.pricing_page() == DEFAULT_PRICING_PAGE_URL
+    assert DEFAULT_ACCOUNT_PAGE_URL.startswith("https://api.foxapi.cc/")
+    other = Settings(base_url="https://api.reseller.example")
+    assert other.account_page() is None
+    assert other.pricing_page() is None
+    chosen = Settings(base_url="https://api.reseller.example", currency="CNY",
+                      account_page_url="https://reseller.example/keys",
+                      pricing_page_url="https://reseller.example/prices")
+    save_settings(chosen, path)
+    loaded = load_settings(path)
+    assert loaded == chosen
+    assert loaded.account_page() == "https://reseller.example/keys"
+    assert loaded.pricing_page() == "https://reseller.example/prices"
+
+
+@pytest.mark.parametrize("page", ["http://reseller.example/keys", "file:///etc/passwd",
+                                  "javascript:alert(1)", "reseller.example"])
+def test_only_https_pages_are_offered(page: str) -> None:
+    settings = Settings(account_page_url=page, pricing_page_url=page)
+    assert settings.account_page() is None
+    assert settings.pricing_page() is None
+    problems = settings.validate()
+    assert any("account page" in p and "https://" in p for p in problems)
+    assert any("price page" in p for p in problems)
+
+
+def test_an_unknown_currency_falls_back_to_the_default(
+        path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"currency": "GBP", "rates": {"a/b": 0.1}}), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="kling_desktop"):
+        settings = load_settings(path)
+    assert settings.currency == "USD"
+    assert settings.rates == {"a/b": 0.1}
+    assert "currency" in caplog.text
+    assert Settings(currency="GBP").validate() != []

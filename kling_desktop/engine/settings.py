@@ -26,6 +26,10 @@ from kling_desktop.files import aside_path, write_atomic
 from kling_desktop.paths import PRIVATE_DIR_MODE, AppPaths
 
 __all__ = [
+    "CURRENCIES",
+    "DEFAULT_ACCOUNT_PAGE_URL",
+    "DEFAULT_CURRENCY",
+    "DEFAULT_PRICING_PAGE_URL",
     "MAX_CONCURRENT_JOBS",
     "Settings",
     "load_settings",
@@ -37,6 +41,15 @@ log = logging.getLogger(__name__)
 
 MAX_CONCURRENT_JOBS: Final = 20
 _PROXY_SCHEMES: Final = ("http", "https", "socks5", "socks5h")
+
+# What the user's prices are in. "credits": a reseller's own unit, not money.
+CURRENCIES: Final = ("USD", "CNY", "EUR", "credits")
+DEFAULT_CURRENCY: Final = "USD"
+
+# Where the default provider (DEFAULT_BASE_URL) hands out keys and lists its prices: its
+# console (a key is a "token" there) and its price list, on the same site as its API.
+DEFAULT_ACCOUNT_PAGE_URL: Final = "https://api.foxapi.cc/console/token"
+DEFAULT_PRICING_PAGE_URL: Final = "https://api.foxapi.cc/pricing"
 
 
 def rate_key(model: str, mode: str) -> str:
@@ -55,6 +68,11 @@ class Settings:
     poll_max_interval: float = 60.0
     proxy: str = ""                         # "": the system's proxy settings
     rates: dict[str, float] = field(default_factory=dict)  # price per output second
+    currency: str = DEFAULT_CURRENCY        # one of CURRENCIES: what the rates are in
+    # The provider's pages for people (https only): its console, where keys are made, and
+    # its price list. "": the default provider's pages while its address is in use.
+    account_page_url: str = ""
+    pricing_page_url: str = ""
     confirm_before_generate: bool = True
     keep_inputs: bool = True
     notify_when_done: bool = True
@@ -67,6 +85,19 @@ class Settings:
     def rate_for(self, model: str, mode: str) -> float | None:
         """The user's price per output second for ``model``/``mode``, if entered."""
         return self.rates.get(rate_key(str(model), str(mode)))
+
+    def account_page(self) -> str | None:
+        """The provider's web console where its keys are made, if known."""
+        return self._page(self.account_page_url, DEFAULT_ACCOUNT_PAGE_URL)
+
+    def pricing_page(self) -> str | None:
+        """The web page where the provider in use lists its prices, if known."""
+        return self._page(self.pricing_page_url, DEFAULT_PRICING_PAGE_URL)
+
+    def _page(self, chosen: str, default: str) -> str | None:
+        if chosen:
+            return chosen if _is_web_page(chosen) else None
+        return default if _same_origin(self.base_url, DEFAULT_BASE_URL) else None
 
     def validate(self) -> list[str]:
         """Problems in plain words; empty when everything is usable."""
@@ -90,6 +121,13 @@ class Settings:
                                 "(or empty to use the system's proxy).")
         if self.library_dir and not Path(self.library_dir).expanduser().is_absolute():
             problems.append("The library folder must be a full path, not a relative one.")
+        if self.currency not in CURRENCIES:
+            problems.append("The currency must be one of " + ", ".join(CURRENCIES) + ".")
+        for name, value in (("account page", self.account_page_url),
+                            ("price page", self.pricing_page_url)):
+            if value and not _is_web_page(value):
+                problems.append(f"The provider's {name} must be a web address starting "
+                                "with https:// (or empty).")
         for key, rate in sorted(self.rates.items()):
             if rate < 0:
                 problems.append(f"The price for {key} cannot be negative.")
@@ -97,6 +135,18 @@ class Settings:
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def _is_web_page(url: str) -> bool:
+    """Only https pages are opened for people (never file:, javascript:, plain http)."""
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() == "https" and bool(parts.hostname)
+
+
+def _same_origin(first: str, second: str) -> bool:
+    a, b = urlsplit(first.strip()), urlsplit(second.strip())
+    return (a.scheme.lower(), (a.hostname or ""), a.port) == (
+        b.scheme.lower(), (b.hostname or ""), b.port)
 
 
 # ------------------------------------------------------------------------ reading
@@ -111,9 +161,12 @@ def _number(value: object) -> float | None:
 
 def _read_field(name: str, value: object, default: object) -> object:
     """``value`` converted for field ``name``, or raise ValueError."""
-    if name in ("base_url", "proxy"):
+    if name in ("base_url", "proxy", "account_page_url", "pricing_page_url"):
         if isinstance(value, str):
             return value.strip()
+    elif name == "currency":
+        if isinstance(value, str) and value in CURRENCIES:
+            return value
     elif name == "library_dir":
         if value is None or isinstance(value, str):
             return value or None

@@ -33,7 +33,7 @@ def confirmation_text(batch: BatchReport, options: JobOptions,
         lines.append(f"{format_seconds(seconds)} billable.")
     cost = estimate_cost(batch, options, settings.rates)
     if cost is not None:
-        lines.append(f"Estimated cost: about {format_cost(cost)} at your rate.")
+        lines.append(f"Estimated cost: about {format_cost(cost, settings.currency)} at your rate.")
     elif settings.rate_for(options.model, options.mode) is None:
         lines.append(NO_RATE_TEXT)
     return question, "\n".join(lines)

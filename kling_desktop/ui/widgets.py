@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QLocale, QPointF, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import (
     QColor,
     QGuiApplication,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from kling_desktop.api.models import Orientation
+from kling_desktop.engine.settings import DEFAULT_CURRENCY
 
 if TYPE_CHECKING:
     from kling_desktop.engine.checks import Problem
@@ -62,9 +63,25 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds:.1f} s"
 
 
-def format_cost(amount: float) -> str:
-    """Rates carry no currency (the user typed them), so neither does the estimate."""
-    return f"{amount:.2f}" if amount >= 0.01 else f"{amount:.4f}"
+CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "CNY": "¥", "EUR": "€"}
+CURRENCY_LABELS: dict[str, str] = {
+    "USD": "US dollars ($)", "CNY": "Chinese yuan (¥)", "EUR": "Euros (€)",
+    "credits": "Credits (the provider's own unit)",
+}
+
+
+def format_cost(amount: float, currency: str = DEFAULT_CURRENCY) -> str:
+    """An amount in the currency the user's rates are in (Settings), written the way this
+    computer's locale writes money: "$0.40", "0,40 €", "12.50 credits"."""
+    precision = 2 if amount >= 0.01 or amount == 0 else 4
+    locale = QLocale()
+    if locale.language() == QLocale.Language.C:   # "C"/POSIX: no money format; use en-US
+        locale = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    if symbol is None:
+        unit = "credits" if currency == "credits" else currency
+        return f"{locale.toString(float(amount), 'f', precision)} {unit}".strip()
+    return locale.toCurrencyString(float(amount), symbol, precision)
 
 
 def format_bytes(size: int) -> str:

@@ -318,7 +318,7 @@ def test_a_batch_of_three_pictures_and_one_clip(qtbot: QtBot, tasks: TaskRunner,
     assert report.ok
     assert report.job_count == 3
     assert form.summary_label.text() == "3 jobs · 15.0 s billable"
-    assert form.cost_label.text() == "about 1.50 at your rate"
+    assert form.cost_label.text() == "about $1.50 at your rate"
     assert form.generate_button.text() == "Generate 3 videos"
     assert form.image_slot.count_label.text() == "3 pictures"
 

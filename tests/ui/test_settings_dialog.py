@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QLocale
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
@@ -27,6 +28,7 @@ from kling_desktop.engine.settings import Settings, load_settings, save_settings
 from kling_desktop.paths import app_paths
 from kling_desktop.ui.settings_dialog import SettingsDialog
 from kling_desktop.ui.tasks import TaskRunner
+from kling_desktop.ui.widgets import format_cost
 from tests.conftest import TEST_KEY
 
 # The dialog is a window whose layout fixes its minimum size as messages appear; the
@@ -357,3 +359,22 @@ def test_the_environment_key_is_named_only_for_its_provider(
     assert "No key yet" in text
     assert "KLING_API_KEY" in text        # set, but for another provider:
     assert "api.foxapi.cc" in text
+
+
+@pytest.mark.parametrize(("currency", "expected"), [
+    ("USD", "$0.40"), ("CNY", "¥0.40"), ("EUR", "€0.40"), ("credits", "0.40 credits")])
+def test_costs_are_written_in_the_chosen_currency(currency: str, expected: str) -> None:
+    # Tests run in the C locale: money is then written the en-US way.
+    assert format_cost(0.4, currency) == expected
+    assert "1,234.50" in format_cost(1234.5, currency)
+    assert format_cost(0.004) == "$0.0040"      # tiny amounts keep their digits
+
+
+def test_costs_follow_the_locale() -> None:
+    previous = QLocale()
+    QLocale.setDefault(QLocale(QLocale.Language.German, QLocale.Country.Germany))
+    try:
+        assert format_cost(1234.5, "EUR") == "1.234,50\xa0€"
+        assert format_cost(0.4, "credits") == "0,40 credits"
+    finally:
+        QLocale.setDefault(previous)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kling_desktop.api.models import Orientation
 from kling_desktop.engine.batch import BatchReport, JobOptions, check_batch
+from kling_desktop.engine.settings import DEFAULT_CURRENCY
 from kling_desktop.ui.form.checklist import CHECKLIST_SIDE_WIDTH, checklist_box, checklist_strip
 from kling_desktop.ui.form.kinds import MediaKind
 from kling_desktop.ui.form.media_slot import MediaSlot
@@ -365,8 +366,9 @@ class GenerateForm(QWidget):
     def _update_summary(self) -> None:
         options = self._report_for[2] if self._report_for else self.options()
         rates = self._settings.rates if self._settings is not None else None
+        currency = self._settings.currency if self._settings is not None else DEFAULT_CURRENCY
         text, cost_text = summary_text(self._report, self.images(), self.videos(), options,
-                                       rates)
+                                       rates, currency)
         self.summary_label.setText(text)
         self.cost_label.setText(cost_text)
         self.cost_label.setVisible(bool(cost_text))

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from kling_desktop.engine.batch import BatchReport, JobOptions, estimate_cost
+from kling_desktop.engine.settings import DEFAULT_CURRENCY
 from kling_desktop.sources import is_link
 from kling_desktop.ui.widgets import format_cost, format_seconds
 
 
 def summary_text(report: BatchReport | None, images: Sequence[str], videos: Sequence[str],
-                 options: JobOptions, rates: Mapping[str, float] | None) -> tuple[str, str]:
-    """``(summary, cost)``: e.g. ``("2 jobs · 10.0 s billable", "about 1.50 at your rate")``.
+                 options: JobOptions, rates: Mapping[str, float] | None,
+                 currency: str = DEFAULT_CURRENCY) -> tuple[str, str]:
+    """``(summary, cost)``: e.g. ``("2 jobs · 10.0 s billable", "about $1.50 at your rate")``.
 
     ``rates`` None: no cost estimate at all (no settings to take the rates from).
     """
@@ -36,5 +38,5 @@ def summary_text(report: BatchReport | None, images: Sequence[str], videos: Sequ
     if rates is not None:
         cost = estimate_cost(report, options, rates)
         if cost is not None:
-            cost_text = f"about {format_cost(cost)} at your rate"
+            cost_text = f"about {format_cost(cost, currency)} at your rate"
     return text, cost_text
