@@ -17,7 +17,9 @@ anything automatic: problems while polling or downloading leave it followable
 (``blocked_on`` says what the user must fix), and ``retry`` polls that task again.
 
 What one step does (send, poll, fetch and verify the result) is in
-:mod:`kling_desktop.engine.steps`; this module is the service's face and its scheduler.
+:mod:`kling_desktop.engine.steps`, the checks before money is spent in
+:mod:`kling_desktop.engine.planning`, what a user's retry may do in
+:mod:`kling_desktop.engine.decisions`; this module is the service's face and its scheduler.
 
 One scheduler. A single loop (one thread of the face's executor) follows every
 job: it paces polls by the provider's estimate, keeps at most
@@ -36,21 +38,20 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Protocol
 
 from kling_desktop.api import errors as api_errors
 from kling_desktop.api.models import GenerationOptions
-from kling_desktop.engine.batch import BatchReport, check_batch, job_specs
+from kling_desktop.engine import planning
+from kling_desktop.engine.batch import BatchReport
 from kling_desktop.engine.checks import Problem
+from kling_desktop.engine.decisions import JobNotRetryableError, retry_move
 from kling_desktop.engine.jobs import BlockedOn, FailureKind, Job, JobState
-from kling_desktop.engine.library import LibraryWriteError
 from kling_desktop.engine.ownership import JobLocks
-from kling_desktop.engine.runner import DEMO_BASE_URL, Engine, NoApiKeyError
+from kling_desktop.engine.planning import Plan, PlanRefusedError
+from kling_desktop.engine.runner import Engine
 from kling_desktop.engine.steps import (
     BLOCKED_RECHECK,
-    CLEARED_ERROR,
-    CLEARED_TASK,
     SEND_BACKOFF,
     Followed,
     JobCallback,
@@ -64,6 +65,7 @@ from kling_desktop.engine.store import JobConflictError, JobNotFoundError
 
 __all__ = [
     "Executor",
+    "JobNotRetryableError",
     "JobService",
     "Note",
     "Plan",
@@ -80,33 +82,6 @@ class Executor(Protocol):
     """Runs a function on a worker thread (a ThreadPoolExecutor, or the window's pool)."""
 
     def submit(self, fn: Callable[[], None], /) -> object: ...
-
-
-class PlanRefusedError(api_errors.KlingError):
-    """The plan has problems; nothing was recorded or sent. ``causes``: the errors behind
-    the problems that are not about the inputs (no key, library not writable)."""
-
-    default_message = "Nothing was sent: the inputs need attention."
-
-    def __init__(self, problems: Sequence[Problem],
-                 causes: Sequence[api_errors.KlingError] = ()) -> None:
-        first = problems[0] if problems else None
-        super().__init__(first.message if first else None, fix=first.fix if first else None)
-        self.problems = tuple(problems)
-        self.causes = tuple(causes)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Every check made before money is spent: the inputs, the key, the library folder."""
-
-    batch: BatchReport
-    options: GenerationOptions
-    problems: tuple[Problem, ...]
-
-    @property
-    def ok(self) -> bool:
-        return self.batch.ok and not self.problems
 
 
 def _ordinal(number: int) -> str:
@@ -166,39 +141,16 @@ class JobService:
     def plan(self, images: Sequence[str], videos: Sequence[str],
              options: GenerationOptions) -> Plan:
         """Check everything before money is spent; nothing is recorded or sent."""
-        batch = check_batch(images, videos, options)
-        return Plan(batch, options, tuple(batch.problems) + tuple(self._preflight()[0]))
+        return planning.plan(self.engine, images, videos, options)
 
     def preflight(self) -> list[Problem]:
         """The checks that do not depend on the inputs: the key, the library folder."""
-        return self._preflight()[0]
-
-    def _preflight(self) -> tuple[list[Problem], list[api_errors.KlingError]]:
-        problems: list[Problem] = []
-        causes: list[api_errors.KlingError] = []
-        try:
-            self.engine.require_key()
-        except NoApiKeyError as exc:
-            problems.append(Problem("options", exc.message, exc.fix, action="open_settings"))
-            causes.append(exc)
-        try:
-            self.engine.check_library_writable()
-        except LibraryWriteError as exc:
-            problems.append(Problem("options", exc.message, exc.fix, action="open_settings"))
-            causes.append(exc)
-        return problems, causes
+        return planning.preflight(self.engine)[0]
 
     def submit(self, batch: BatchReport, options: GenerationOptions, *,
                until_submitted: bool = False) -> list[Job]:
         """Record one job per pair and follow them. Raises :class:`PlanRefusedError`."""
-        found, causes = self._preflight()
-        problems = list(batch.problems) + found
-        if problems or not batch.ok:
-            raise PlanRefusedError(problems, causes)
-        base_url = DEMO_BASE_URL if self.engine.demo else self.engine.base_url
-        jobs = [self.store.add_job(spec, base_url=base_url, demo=self.engine.demo)
-                for spec in job_specs(batch, options)]
-        self.engine.remember_session_jobs(job.id for job in jobs)
+        jobs = planning.record(self.engine, batch, options)
         for job in jobs:
             self._report(job)
         self.follow(jobs, until_submitted=until_submitted)
@@ -274,41 +226,12 @@ class JobService:
         user's explicit confirmation that the provider does not have it.
         """
         job = self.get(job_id)
-        if job.demo and not self.engine.demo:
-            raise api_errors.KlingError(
-                f"Job {job.id} was made in the demo; demo jobs cannot be carried on outside it.",
-                fix="Start the demo again to make a new one.")
-        if job.state is JobState.UNCERTAIN:
-            if not confirm_possible_duplicate:
-                raise JobNotRetryableError(
-                    "The provider may already have accepted this job; sending it again could "
-                    "charge you twice.",
-                    fix="Check your provider's dashboard first; then confirm to send it again.")
-            job = self._steps.transition(
-                job, JobState.QUEUED, "sent again by the user, who checked",
-                **CLEARED_TASK, **CLEARED_ERROR)
-        elif job.state is JobState.FAILED and job.error_kind is FailureKind.CONTENT_POLICY:
-            raise JobNotRetryableError(
-                "The provider's content policy refused this picture or clip; the same inputs "
-                "would be refused again.",
-                fix="Choose another picture or motion clip and generate a new job.")
-        elif job.task_id:
-            # Paid already: follow the same task to its result, never a new one.
-            target = JobState.DOWNLOADING if job.completed_at else JobState.SUBMITTED
-            if job.state.is_active and job.state is not target:
-                target = job.state
-            job = self._steps.transition(job, target, "followed again by the user",
-                                   result_url=None if target is JobState.DOWNLOADING
-                                   else job.result_url, next_poll_at=None,
-                                   download_attempts=0, **CLEARED_ERROR)
-        elif job.state in (JobState.FAILED, JobState.CANCELLED, JobState.EXPIRED):
-            job = self._steps.transition(job, JobState.QUEUED, "queued again by the user",
-                                   **CLEARED_TASK, **CLEARED_ERROR)
-        elif job.state.is_active:
-            job = self.store.update(job.id, expect=job.state, next_poll_at=None,
-                                    **CLEARED_ERROR)
+        move = retry_move(job, in_demo=self.engine.demo,
+                          confirm_possible_duplicate=confirm_possible_duplicate)
+        if move.state is None:
+            job = self.store.update(job.id, expect=job.state, **move.fields)
         else:
-            raise JobNotRetryableError(f"Job {job.id} is {job.state.label.lower()}.")
+            job = self._steps.transition(job, move.state, move.message, **move.fields)
         self._report(job)
         if self.is_following(job.id):
             self.poke(job.id)
@@ -612,11 +535,6 @@ class JobService:
         followed.note = note
         if self._on_note is not None:
             self._on_note(note or Note(followed.job.id, "", ""))
-
-
-class JobNotRetryableError(api_errors.KlingError):
-    default_message = "This job cannot be sent again as it is."
-    default_fix = ""
 
 
 def _not_before(job: Job) -> float:
