@@ -11,8 +11,11 @@ import urllib.parse
 import urllib.request
 from pathlib import Path, PurePath
 
-__all__ = ["canonical", "display_name", "has_scheme", "is_link", "local_path",
-           "strip_credentials"]
+__all__ = ["canonical", "display_name", "has_scheme", "is_link",
+           "local_path", "short_name", "strip_credentials", "title_for"]
+
+TITLE_PROMPT_WORDS = 8     # a title shows at most this many words of the prompt ...
+TITLE_PROMPT_CHARS = 56    # ... and at most this many characters of them
 
 
 def has_scheme(source: str) -> bool:
@@ -87,3 +90,38 @@ def display_name(source: str) -> str:
         host = parts.hostname or ""
         return f"{name} ({host})" if name and host else (name or host or source.strip())
     return PurePath(local_path(source)).name or source.strip()
+
+
+def short_name(name: str) -> str:
+    """A file name as a title shows it: without its extension (``hero.final.png`` ->
+    ``hero.final``), a link's host note dropped (``dance.mp4 (cdn.example)`` -> ``dance``)."""
+    text = " ".join(name.split())
+    if text.endswith(")") and " (" in text:
+        text = text[:text.rindex(" (")]
+    stem, dot, suffix = text.rpartition(".")
+    if dot and stem and 0 < len(suffix) <= 5 and suffix.isalnum():
+        text = stem
+    return text
+
+
+def title_for(image_name: str, video_name: str, prompt: str = "") -> str:
+    """The one human title of a job or a result, from what the user chose.
+
+    With a prompt: the picture's name and the prompt's first words
+    (``hero — waves both arms, then spins…``), so ten tries of one character read
+    apart; without one: ``hero + dance``. Names are shown without their
+    extension; nothing made up by the app (task ids, content hashes) ever appears.
+    """
+    image, video = short_name(image_name), short_name(video_name)
+    words = " ".join(prompt.split())
+    if words:
+        cut = " ".join(words.split(" ")[:TITLE_PROMPT_WORDS])
+        if len(cut) > TITLE_PROMPT_CHARS:
+            head = cut[:TITLE_PROMPT_CHARS]
+            cut = head.rsplit(" ", 1)[0] if " " in head else head
+        if cut != words:
+            cut = cut.rstrip(" ,.;:-") + "…"
+        return f"{image} — {cut}" if image else cut
+    if image and video:
+        return f"{image} + {video}"
+    return image or video or "Untitled"

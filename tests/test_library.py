@@ -174,8 +174,11 @@ def test_target_path_is_readable_unique_and_portable(library: Library, store: Jo
     path = library.target_path(job)
     name = path.name
     local = datetime.fromtimestamp(job.completed_at or 0)
-    assert name.startswith(f"{local:%Y-%m-%d %H-%M} Kling V3 Pro – She spins")
-    assert name.endswith(" – uyujaw3d.mp4")
+    # named by what the artist chose (picture, the prompt's first words), never the task id
+    assert name.startswith(f"{local:%Y-%m-%d %H-%M} hero shot — She spins")
+    assert name.endswith("(Kling V3 Pro).mp4")
+    assert "uyujaw3d" not in name
+    assert "task" not in name
     assert not set('<>:"/\\|?*\n') & set(name)
     assert len(name.encode("utf-8")) <= 200
     assert path.parent == library.root
@@ -186,7 +189,9 @@ def test_target_path_is_readable_unique_and_portable(library: Library, store: Jo
     assert second.name == path.name.replace(".mp4", " (2).mp4")
 
     untitled = finished_job("/x/hero shot.png", "/x/clip.mp4", prompt="", task="")
-    assert " – hero shot – job " in library.target_path(untitled).name
+    assert library.target_path(untitled).name == (
+        f"{datetime.fromtimestamp(untitled.completed_at or 0):%Y-%m-%d %H-%M} "
+        "hero shot + clip (Kling V3 Pro).mp4")
 
     kept = replace(job, output_path=str(library.root / "chosen.mp4"))
     assert library.target_path(kept) == library.root / "chosen.mp4"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -496,3 +497,40 @@ def test_results_index(store: JobStore) -> None:
     assert sorted(r.video_rel for r in store.list_results()) == ["x.mp4", "y.mp4"]
     store.replace_results([])
     assert store.count_results() == 0
+
+
+def _sidecar_text(image: str, video: str) -> str:
+    return json.dumps({"inputs": {"image": {"name": image}, "video": {"name": video}}})
+
+
+def test_search_covers_titles_input_names_prompts_and_task_ids(store: JobStore) -> None:
+    store.upsert_result(record("a", prompt="waves both arms", task_id="task-unified-17-aaaa",
+                               sidecar_json=_sidecar_text("hero.png", "dance.mp4")))
+    store.upsert_result(record("b", prompt="", task_id="task-unified-17-bbbb",
+                               sidecar_json=_sidecar_text("villain.png", "dance.mp4")))
+    store.upsert_result(record("c", prompt="hero pose", sidecar_ok=False,
+                               sidecar_json="{not json"))   # unreadable: prompt still found
+
+    def found(text: str) -> list[str]:
+        return sorted(store.result_keys(ResultFilter(text=text)))
+
+    assert found("villain") == ["b.mp4"]                    # a picture's name
+    assert found("DANCE") == ["a.mp4", "b.mp4"]             # a clip's name, any case
+    assert found("bbbb") == ["b.mp4"]                       # the task id
+    assert found("hero") == ["a.mp4", "c.mp4"]              # picture name or prompt
+    assert found("hero waves") == ["a.mp4"]                 # every word, in any field
+    assert found("hero — waves both") == ["a.mp4"]          # a title as shown
+    assert found("villain + dance") == ["b.mp4"]
+    assert found("nobody") == []
+
+
+def test_a_records_title_comes_from_what_the_artist_chose() -> None:
+    with_prompt = record("2026-01-01 10-00 x (Kling V3 Standard)", prompt="waves both arms",
+                         sidecar_json=_sidecar_text("hero.png", "dance.mp4"))
+    assert with_prompt.title == "hero — waves both arms"
+    assert with_prompt.input_names == ("hero.png", "dance.mp4")
+    without = record("r", prompt="", sidecar_json=_sidecar_text("hero.png", "dance.mp4"))
+    assert without.title == "hero + dance"
+    unreadable = record("2026-01-01 10-00 lost", prompt="", sidecar_ok=False,
+                        sidecar_json=None)
+    assert unreadable.title == "2026-01-01 10-00 lost"     # its file name, nothing else known

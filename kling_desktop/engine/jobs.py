@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from kling_desktop.api.models import GenerationOptions
+from kling_desktop.sources import display_name, title_for
 
 RESULT_LINK_LIFETIME = 24 * 3600.0  # seconds a provider result link stays valid
 
@@ -94,6 +95,13 @@ class JobSpec:
     options: GenerationOptions = field(default_factory=GenerationOptions)
     billable_seconds: float | None = None
     batch_id: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The job's human title (picture, clip, the prompt's first words): see
+        :func:`kling_desktop.sources.title_for`. Cards, notifications and file names use it."""
+        return title_for(display_name(self.image), display_name(self.video),
+                         self.options.prompt)
 
 
 @dataclass(frozen=True)

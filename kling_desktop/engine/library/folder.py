@@ -113,26 +113,20 @@ class Library(LibraryIndex):
     def target_path(self, job: Job) -> Path:
         """Where the result of ``job`` goes: a readable, unique, portable file name.
 
-        ``2026-11-25 14-03 Kling V3 Pro – <first words of the prompt> – <task>.mp4``.
-        Call it once per job and keep the answer (``job.output_path``): when it is
-        already set, it is returned unchanged.
+        ``2026-11-25 14-03 hero — waves both arms… (Kling V3 Pro).mp4``: the date, the
+        job's human title (:attr:`JobSpec.title`: never a task id or a hash) and its
+        model and quality. Call it once per job and keep the answer
+        (``job.output_path``): when it is already set, it is returned unchanged.
         """
         if job.output_path:
             return Path(job.output_path)
         moment = datetime.fromtimestamp(job.completed_at or job.submitted_at or time.time())
-        spec = job.spec
-        options = spec.options
+        options = job.spec.options
         model = Model(options.model).label
         mode = "Pro" if Mode(options.mode) is Mode.PRO else "Standard"
-        words = " ".join(options.prompt.split()[:6])
-        if len(words) > 48:
-            words = words[:48].rstrip() + "…"
-        if not words:
-            words = _input_name(spec.image).rsplit(".", 1)[0] or "video"
-        short = (job.task_id or "").rsplit("-", 1)[-1][-8:] or f"job {job.id}"
-        words = safe_filename(words, max_bytes=90)
-        stem = safe_filename(f"{moment:%Y-%m-%d %H-%M} {model} {mode} – {words} – {short}",
-                             max_bytes=160)
+        title = safe_filename(job.spec.title, max_bytes=120)
+        stem = safe_filename(f"{moment:%Y-%m-%d %H-%M} {title} ({model} {mode})",
+                             max_bytes=170)
         candidate = self.root / f"{stem}.mp4"
         counter = 2
         while candidate.exists() or candidate.with_suffix(".json").exists():

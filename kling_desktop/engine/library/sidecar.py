@@ -21,7 +21,7 @@ from kling_desktop import APP_NAME, __version__
 from kling_desktop.engine.store import MARKS
 from kling_desktop.errors import KlingError
 from kling_desktop.files import NotARegularFileError, TooLargeError, read_capped, write_atomic
-from kling_desktop.sources import strip_credentials
+from kling_desktop.sources import strip_credentials, title_for
 
 __all__ = [
     "MAX_SIDECAR_BYTES",
@@ -205,6 +205,11 @@ class LibraryEntry:
             "provider_usage": (dict(self.provider_usage)
                                if self.provider_usage is not None else None),
         }
+
+    @property
+    def title(self) -> str:
+        """The result's human title, the same as its job's (see ``sources.title_for``)."""
+        return title_for(self.image.name, self.video.name, self.prompt)
 
     @property
     def model_mismatch(self) -> bool:

@@ -8,14 +8,18 @@ rebuilt from the folder at any time (:meth:`Library.rebuild_index`).
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import PurePosixPath
 from typing import Any, Final
 
 from kling_desktop.engine.store.connection import Connection
+from kling_desktop.sources import title_for
 
-__all__ = ["MARKS", "UNMARKED", "ResultFilter", "ResultIndex", "ResultRecord"]
+__all__ = ["MARKS", "UNMARKED", "ResultFilter", "ResultIndex", "ResultRecord", "search_words"]
 
 @dataclass(frozen=True)
 class ResultRecord:
@@ -42,6 +46,32 @@ class ResultRecord:
     sidecar_ok: bool = False
     sidecar_json: str | None = None
 
+    @cached_property
+    def input_names(self) -> tuple[str, str]:
+        """``(picture name, clip name)`` as its sidecar records them (``""`` when unknown)."""
+        names = ["", ""]
+        if self.sidecar_ok and self.sidecar_json:
+            try:
+                inputs = json.loads(self.sidecar_json).get("inputs")
+            except (ValueError, AttributeError, RecursionError):
+                inputs = None
+            if isinstance(inputs, dict):
+                for number, kind in enumerate(("image", "video")):
+                    ref = inputs.get(kind)
+                    name = ref.get("name") if isinstance(ref, dict) else None
+                    if isinstance(name, str):
+                        names[number] = name
+        return names[0], names[1]
+
+    @cached_property
+    def title(self) -> str:
+        """The result's human title (see ``sources.title_for``); a video without a usable
+        description is called by its file name."""
+        image, video = self.input_names
+        if image or video or self.prompt.strip():
+            return title_for(image, video, self.prompt)
+        return PurePosixPath(self.video_rel).stem
+
 
 _RESULT_COLUMNS: Final = tuple(f.name for f in dataclasses.fields(ResultRecord))
 _RESULT_ORDER: Final = {
@@ -57,6 +87,14 @@ _RESULT_ORDER: Final = {
 # Orders whose column may be NULL (unreadable sidecars): those rows go last either way.
 _NULLS_LAST: Final = frozenset({"duration"})
 MARKS: Final = ("keeper", "reject")
+# What the search box looks in: the prompt, the task id and the inputs' names (a title is
+# made of those), the names read from the sidecar text only when it is valid JSON.
+_SEARCHED: Final = (
+    "prompt",
+    "task_id",
+    "CASE WHEN json_valid(sidecar_json) THEN json_extract(sidecar_json, '$.inputs.image.name') END",
+    "CASE WHEN json_valid(sidecar_json) THEN json_extract(sidecar_json, '$.inputs.video.name') END",
+)
 UNMARKED: Final = "unmarked"   # ResultFilter(mark=UNMARKED): rows with no mark
 
 
@@ -64,7 +102,8 @@ UNMARKED: Final = "unmarked"   # ResultFilter(mark=UNMARKED): rows with no mark
 class ResultFilter:
     """What the gallery asks of the results index (every field optional, all combined).
 
-    ``text``: case-insensitive substring of the prompt; ``mark``: "keeper",
+    ``text``: words that must each appear (case-insensitive) in the prompt, an input's
+    name (so in the title) or the task id; ``mark``: "keeper",
     "reject" or :data:`UNMARKED`; ``since``/``until``: UNIX times bounding
     ``saved_at`` (``since`` inclusive, ``until`` exclusive); ``demo``: True for
     demo results only, False for real ones only.
@@ -93,10 +132,11 @@ class ResultFilter:
         elif self.mark is not None:
             clauses.append("mark = ?")
             params.append(str(self.mark))
-        if self.text:
-            escaped = self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            clauses.append("prompt LIKE ? ESCAPE '\\'")
-            params.append(f"%{escaped}%")
+        for word in search_words(self.text or ""):
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            clauses.append("(" + " OR ".join(f"{column} LIKE ? ESCAPE '\\'"
+                                             for column in _SEARCHED) + ")")
+            params.extend([f"%{escaped}%"] * len(_SEARCHED))
         if self.since is not None:
             clauses.append("saved_at >= ?")
             params.append(float(self.since))
@@ -107,6 +147,13 @@ class ResultFilter:
             clauses.append("demo = ?")
             params.append(1 if self.demo else 0)
         return " AND ".join(clauses), params
+
+
+def search_words(text: str) -> list[str]:
+    """The words a search looks for: a title's joiners (``—``, ``+``) and the ``…`` of a
+    shortened prompt are not words, so a title typed as shown finds its result."""
+    words = (word.strip("…") for word in text.split())
+    return [word for word in words if any(char.isalnum() for char in word)]
 
 
 def _order_clause(order_by: str, newest_first: bool) -> str:

@@ -106,6 +106,7 @@ class DetailPane(QWidget):
 
         self.title = QLabel(body)
         self.title.setObjectName("detailTitle")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setWordWrap(True)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         font = self.title.font()

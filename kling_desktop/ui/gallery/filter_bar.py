@@ -73,9 +73,11 @@ class FilterBar(QWidget):
         row.setSpacing(6)
         self.search = QLineEdit(self)
         self.search.setObjectName("gallerySearch")
-        self.search.setPlaceholderText("Search prompts…")
+        self.search.setPlaceholderText("Search titles, pictures, clips, prompts…")
         self.search.setClearButtonEnabled(True)
-        self.search.setAccessibleName("Search prompts")
+        self.search.setAccessibleName("Search")
+        self.search.setToolTip("Finds results whose title, picture or clip name, prompt or "
+                               "task id holds every word typed")
         self.search.setMinimumWidth(180)
         row.addWidget(self.search, 2)
         self._debounce = QTimer(self)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from PySide6.QtCore import QDateTime, QLocale
+
 from kling_desktop.api.models import Mode, Model, Orientation
 from kling_desktop.engine.store import ResultRecord
 
@@ -50,7 +52,7 @@ def mode_badge(mode: str | None) -> str:
 
 
 def describe_orientation(value: str | None) -> str:
-    """"Follows the picture (clips up to 10 s)"; an unknown value as it is."""
+    """"Match the picture (clips up to 10 s)"; an unknown value as it is."""
     try:
         orientation = Orientation(value or "")
     except ValueError:
@@ -68,14 +70,17 @@ def format_duration(seconds: float | None) -> str:
 
 
 def format_date(epoch: float | None) -> str:
-    """Short, for the grid: "3 Mar 2025, 14:05"."""
+    """Short, for the grid and the job cards, in the user's own way: the locale's short
+    date and time ("01/03/2025 14:05", "3/1/25 2:05 PM")."""
     if epoch is None:
         return ""
     try:
-        moment = datetime.fromtimestamp(epoch)
-    except (OverflowError, OSError, ValueError):
+        moment = QDateTime.fromMSecsSinceEpoch(round(epoch * 1000))
+    except (OverflowError, ValueError):
         return ""
-    return f"{moment.day} {moment:%b %Y, %H:%M}"
+    if not moment.isValid():
+        return ""
+    return QLocale().toString(moment, QLocale.FormatType.ShortFormat)
 
 
 def format_moment(epoch: float | None) -> str:
@@ -87,13 +92,22 @@ def format_moment(epoch: float | None) -> str:
 
 
 def title_of(record: ResultRecord) -> str:
-    """What the item is called in the grid: its prompt, else its file name."""
-    prompt = " ".join(record.prompt.split())
-    return prompt or Path(record.video_rel).stem
+    """What the item is called everywhere: its human title (picture, clip, the prompt's
+    first words; see ``ResultRecord.title``), else its file name."""
+    return record.title
+
+
+def inputs_of(record: ResultRecord) -> str:
+    """"hero.png + dance.mp4" (what the title shortens), or "" when unknown."""
+    return " + ".join(name for name in record.input_names if name)
 
 
 def tooltip(record: ResultRecord) -> str:
     lines = [title_of(record)]
+    if record.prompt.strip() and record.prompt.strip() not in lines[0]:
+        lines.append(" ".join(record.prompt.split())[:300])
+    if inputs_of(record):
+        lines.append(inputs_of(record))
     if not record.sidecar_ok:
         lines.append("Its description file is missing or unreadable; the video is kept.")
     details = " · ".join(part for part in (

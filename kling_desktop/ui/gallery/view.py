@@ -262,9 +262,11 @@ class GalleryDelegate(QStyledItemDelegate):
         if lines is None:
             title = self._title_metrics.elidedText(title_of(record),
                                                    Qt.TextElideMode.ElideRight, width)
-            detail = format_date(record.saved_at)
+            detail = format_date(record.saved_at)   # never cut: the size goes first
             if record.width and record.height:
-                detail += f" · {record.width}×{record.height}"
+                sized = f"{detail} · {record.width}×{record.height}"
+                if self._small_metrics.horizontalAdvance(sized) <= width:
+                    detail = sized
             detail = self._small_metrics.elidedText(detail, Qt.TextElideMode.ElideRight, width)
             lines = (title, detail)
             self._lines[key] = lines

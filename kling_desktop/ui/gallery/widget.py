@@ -55,6 +55,7 @@ from kling_desktop.ui.gallery.folder_sync import (
     QUICK_CHECK_EVERY_MS,
     FolderSync,
 )
+from kling_desktop.ui.gallery.labels import title_of
 from kling_desktop.ui.gallery.model import KEY_ROLE, GalleryModel, GalleryQuery
 from kling_desktop.ui.gallery.thumbnails import Thumbnails
 from kling_desktop.ui.gallery.view import THUMB, GalleryDelegate, GalleryView
@@ -468,6 +469,4 @@ class GalleryWidget(QWidget):
 
 
 def compare_title(target: Target) -> str:
-    name = target.video.name
-    prompt = target.entry.prompt if target.entry is not None else ""
-    return f"{prompt} — {name}" if prompt else name
+    return title_of(target.record)

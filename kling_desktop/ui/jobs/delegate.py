@@ -53,6 +53,7 @@ from kling_desktop.ui.jobs.wording import (
     elided_title,
     phase_progress,
     status_text,
+    when_text,
 )
 from kling_desktop.ui.widgets import error_color, muted_color, ok_color, warning_color
 
@@ -145,6 +146,8 @@ class JobDelegate(QStyledItemDelegate):
         for text, rect in geo.badges:
             self._paint_badge(painter, rect, text, palette, demo=text == "Demo")
         painter.setPen(muted)
+        painter.drawText(geo.when, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                         when_text(job))
         painter.drawText(geo.elapsed, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          elapsed_text(job))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDateTime, QLocale, Qt
 from PySide6.QtGui import QFontMetrics
 
 from kling_desktop.engine.jobs import Job, JobState
@@ -17,10 +17,10 @@ from kling_desktop.engine.status import describe, percent, provider_reports
 from kling_desktop.sources import display_name
 from kling_desktop.ui.jobs.row_state import RowState
 
-__all__ = ["badges_for", "detail_text", "elapsed_text", "elided_title", "phase_progress",
-           "status_text", "title_text", "tooltip_text"]
+__all__ = ["badges_for", "detail_text", "elapsed_text", "elided_title", "inputs_text",
+           "phase_progress", "status_text", "title_text", "tooltip_text", "when_text"]
 
-TITLE_JOINER = "  +  "
+TITLE_JOINER = " + "
 
 
 def status_text(job: Job, state: RowState | None = None, *, now: float | None = None,
@@ -60,19 +60,25 @@ def elapsed_text(job: Job, now: float | None = None) -> str:
 
 
 def title_text(job: Job) -> str:
-    """"picture + clip", by their short names."""
+    """The job's human title (:attr:`JobSpec.title`: picture, clip, the prompt's first
+    words), the same the library, the notifications and the file name use."""
+    return job.spec.title
+
+
+def inputs_text(job: Job) -> str:
+    """"hero.png + dance.mp4": the inputs by their names (the title shortens them)."""
     return display_name(job.spec.image) + TITLE_JOINER + display_name(job.spec.video)
 
 
 def elided_title(job: Job, fm: QFontMetrics, width: int) -> str:
-    """:func:`title_text`, each name shortened in its middle so both stay recognisable."""
-    full = title_text(job)
-    if fm.horizontalAdvance(full) <= width:
-        return full
-    half = max(20, (width - fm.horizontalAdvance(TITLE_JOINER)) // 2)
-    image = fm.elidedText(display_name(job.spec.image), Qt.TextElideMode.ElideMiddle, half)
-    video = fm.elidedText(display_name(job.spec.video), Qt.TextElideMode.ElideMiddle, half)
-    return image + TITLE_JOINER + video
+    """:func:`title_text`, shortened at its end to fit ``width``."""
+    return fm.elidedText(title_text(job), Qt.TextElideMode.ElideRight, width)
+
+
+def when_text(job: Job) -> str:
+    """When the job was made, as the user's locale writes a short date and time."""
+    moment = QDateTime.fromMSecsSinceEpoch(round(job.created_at * 1000))
+    return QLocale().toString(moment, QLocale.FormatType.ShortFormat)
 
 
 def badges_for(job: Job) -> list[str]:
@@ -97,9 +103,14 @@ def phase_progress(job: Job) -> int | None:
 
 def tooltip_text(job: Job, state: RowState | None = None) -> str:
     """Everything the row knows, one fact a line (also what "Copy details" copies)."""
-    lines = [title_text(job), status_text(job, state)]
+    lines = [title_text(job), inputs_text(job)]
+    prompt = " ".join(job.spec.options.prompt.split())
+    if prompt and prompt not in lines[0]:
+        lines.append(f"Prompt: {prompt[:300]}")
+    status = status_text(job, state)
+    lines += [f"Made {when_text(job)}", status]
     detail = detail_text(job, state)
-    if detail and detail not in lines[1]:
+    if detail and detail not in status:
         lines.append(detail)
     if job.error_fix and job.error_fix not in "\n".join(lines):
         lines.append(job.error_fix)
