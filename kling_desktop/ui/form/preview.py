@@ -2,7 +2,7 @@
 
 A picture is decoded on the TaskRunner through :mod:`kling_desktop.ui.images`
 (the window's one picture decoder); a clip shows its first frame
-(:class:`~kling_desktop.ui.form.poster.PosterGrabber`) with its length and size,
+(:class:`~kling_desktop.ui.posters.PosterGrabber`) with its length and size,
 and plays inline, muted unless the user turns the sound on.
 """
 
@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 from kling_desktop.engine.checks import ImageInfo, VideoInfo
 from kling_desktop.sources import is_link
 from kling_desktop.ui.form.kinds import SLOT_TEXT, MediaKind
-from kling_desktop.ui.form.poster import PosterGrabber
 from kling_desktop.ui.images import Picture, load_picture
+from kling_desktop.ui.posters import PosterGrabber
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import (
     ElidedLabel,

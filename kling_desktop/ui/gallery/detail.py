@@ -41,8 +41,8 @@ from kling_desktop.ui.gallery.labels import (
     title_of,
 )
 from kling_desktop.ui.gallery.player import VideoPlayer
-from kling_desktop.ui.gallery.thumbnails import Thumbnails
 from kling_desktop.ui.images import Picture, load_picture
+from kling_desktop.ui.posters import Thumbnails
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import format_bytes, muted_color, warning_color
 

@@ -51,7 +51,7 @@ from kling_desktop.ui.gallery.labels import (
     title_of,
 )
 from kling_desktop.ui.gallery.model import ENTRY_ROLE, RECORD_ROLE
-from kling_desktop.ui.gallery.thumbnails import Thumbnails
+from kling_desktop.ui.posters import Thumbnails
 from kling_desktop.ui.widgets import muted_color
 
 CELL = QSize(212, 268)        # grid cell, logical pixels

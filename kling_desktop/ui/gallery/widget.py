@@ -57,8 +57,8 @@ from kling_desktop.ui.gallery.folder_sync import (
 )
 from kling_desktop.ui.gallery.labels import title_of
 from kling_desktop.ui.gallery.model import KEY_ROLE, GalleryModel, GalleryQuery
-from kling_desktop.ui.gallery.thumbnails import Thumbnails
 from kling_desktop.ui.gallery.view import THUMB, GalleryDelegate, GalleryView
+from kling_desktop.ui.posters import Thumbnails
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import error_color
 

@@ -1,15 +1,18 @@
-"""Poster frames for the gallery, made off the main thread and kept on disk.
+"""Poster frames (a clip's first frame): the window's one way to grab them.
 
-:class:`Thumbnails` answers ``pixmap(key, video, fallback)`` from memory at once
-(``None`` while the picture is being made; the delegate paints a placeholder).
-Behind it:
+:class:`PosterGrabber` grabs one clip's first frame with Qt's own player
+(``QMediaPlayer`` + ``QVideoSink``); the form's clip preview uses it as it is.
+
+:class:`Thumbnails` (the library's tiles, the jobs list's cards) answers
+``pixmap(key, video, fallback)`` from memory at once (``None`` while the picture
+is being made; the delegate paints a placeholder). Behind it:
 
 1. a disk cache under ``<cache_dir>/thumbnails``: one JPEG per video, named by a
    hash of the video's path, modification time and size (so a replaced file gets
    a new picture and a second start shows every known picture immediately),
    read on the :class:`TaskRunner` pool;
-2. on a miss, the first frame decoded by a ``QMediaPlayer`` + ``QVideoSink``
-   owned by a worker ``QThread`` (the main thread never converts frames), or the
+2. on a miss, the first frame grabbed by a :class:`PosterGrabber` living in a
+   worker ``QThread`` (the main thread never converts frames), or the
    kept character picture when the clip cannot be decoded.
 
 Only what is painted asks for a picture: a request not repeated by a paint
@@ -40,7 +43,8 @@ from kling_desktop.ui.tasks import TaskRunner
 log = logging.getLogger(__name__)
 
 THUMB_MAX = 360            # longest side of a cached poster, in pixels
-DECODE_TIMEOUT_MS = 6000   # give up on a clip's first frame after this long
+DECODE_TIMEOUT_MS = 6000   # the tiles give up on a clip's first frame after this long
+POSTER_TIMEOUT_MS = 8000   # the form's preview waits this long
 STALE_AFTER = 1.0          # seconds: a request no paint repeated is dropped
 MEMORY_ITEMS = 400         # pixmaps kept in memory (each at most box-sized)
 DISK_READS_AT_ONCE = 3
@@ -93,51 +97,107 @@ def _read_cached(cache: Path, video: Path, box: QSize) -> tuple[str | None, QIma
     return name, decode_picture(target, box).image
 
 
-class _PosterWorker(QObject):
-    """Lives in the poster thread: decodes one clip's first frame at a time."""
+class PosterGrabber(QObject):
+    """Fetches a clip's first frame with QMediaPlayer + QVideoSink (decoding is Qt's own
+    threads; only the frame's conversion runs in the grabber's thread).
 
-    done = Signal(str, QImage)     # key, poster (scaled to THUMB_MAX, also written to disk)
-    failed = Signal(str)           # key
+    One clip at a time; a newer ``grab`` replaces the older one.
+    """
 
-    def __init__(self) -> None:
-        super().__init__()
+    grabbed = Signal(str, QImage, int)   # source, first frame, duration in ms (-1: unknown)
+    failed = Signal(str, str)            # source, reason
+
+    def __init__(self, parent: QObject | None = None, *,
+                 timeout_ms: int = POSTER_TIMEOUT_MS) -> None:
+        super().__init__(parent)
         self._player: QMediaPlayer | None = None
         self._sink: QVideoSink | None = None
-        self._timer: QTimer | None = None
-        self._job: tuple[str, Path, Path | None, Path] | None = None
-        self.box = QSize(THUMB_MAX, THUMB_MAX)
+        self._source: str | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(timeout_ms)
+        self._timer.timeout.connect(self.on_timer_timeout)
 
-    def _ensure(self) -> QMediaPlayer:
+    def source(self) -> str | None:
+        return self._source
+
+    def grab(self, source: str) -> None:
         if self._player is None:
             self._player = QMediaPlayer(self)
             self._sink = QVideoSink(self)
             self._player.setVideoSink(self._sink)
             self._sink.videoFrameChanged.connect(self.on_sink_videoFrameChanged)
             self._player.errorOccurred.connect(self.on_player_errorOccurred)
-            self._timer = QTimer(self)
-            self._timer.setSingleShot(True)
-            self._timer.setInterval(DECODE_TIMEOUT_MS)
-            self._timer.timeout.connect(self.on_timer_timeout)
-        return self._player
+        self._source = source
+        self._player.setSource(QUrl.fromLocalFile(source))
+        self._player.play()
+        self._timer.start()
+
+    def cancel(self) -> None:
+        self._timer.stop()
+        self._source = None
+        if self._player is not None:
+            self._player.stop()
+            self._player.setSource(QUrl())
+
+    @Slot(QVideoFrame)
+    def on_sink_videoFrameChanged(self, frame: QVideoFrame) -> None:
+        if self._source is None or self._player is None or not frame.isValid():
+            return
+        image = frame.toImage()
+        if image.isNull():   # stopping sends an empty frame: not a poster
+            return
+        source, duration = self._source, int(self._player.duration())
+        self.cancel()
+        self.grabbed.emit(source, image, duration if duration > 0 else -1)
+
+    @Slot(QMediaPlayer.Error, str)
+    def on_player_errorOccurred(self, error: QMediaPlayer.Error, text: str) -> None:
+        source = self._source
+        if source is None or error == QMediaPlayer.Error.NoError:
+            return
+        self.cancel()
+        self.failed.emit(source, text or "the clip could not be decoded")
+
+    @Slot()
+    def on_timer_timeout(self) -> None:
+        source = self._source
+        if source is not None:
+            self.cancel()
+            self.failed.emit(source, "no frame arrived in time")
+
+
+class _PosterWorker(QObject):
+    """Lives in the poster thread: one :class:`PosterGrabber`, one clip at a time; falls
+    back to the kept picture, writes the poster to the disk cache."""
+
+    done = Signal(str, QImage)     # key, poster (scaled to THUMB_MAX, also written to disk)
+    failed = Signal(str)           # key
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._grabber: PosterGrabber | None = None
+        self._job: tuple[str, Path, Path | None, Path] | None = None
+        self.box = QSize(THUMB_MAX, THUMB_MAX)
+
+    def _ensure(self) -> PosterGrabber:
+        if self._grabber is None:   # made here, in the poster thread
+            self._grabber = PosterGrabber(self, timeout_ms=DECODE_TIMEOUT_MS)
+            self._grabber.grabbed.connect(self.on_grabber_grabbed)
+            self._grabber.failed.connect(self.on_grabber_failed)
+        return self._grabber
 
     @Slot(str, str, str, str)
     def grab(self, key: str, video: str, fallback: str, target: str) -> None:
-        player = self._ensure()
+        grabber = self._ensure()
         self._job = (key, Path(video), Path(fallback) if fallback else None, Path(target))
         if not Path(video).is_file():   # gone since it was asked for
             self._finish(None)
             return
-        assert self._timer is not None
-        self._timer.start()
-        player.setSource(QUrl.fromLocalFile(video))
-        player.play()
+        grabber.grab(video)
 
     def _finish(self, image: QImage | None) -> None:
         job, self._job = self._job, None
-        if self._timer is not None:
-            self._timer.stop()
-        if self._player is not None:
-            self._player.stop()
         if job is None:
             return
         key, _video, fallback, target = job
@@ -155,35 +215,26 @@ class _PosterWorker(QObject):
             log.warning("thumbnail cache: %s", exc)
         self.done.emit(key, _fit(image, self.box))
 
-    @Slot(QVideoFrame)
-    def on_sink_videoFrameChanged(self, frame: QVideoFrame) -> None:
-        if self._job is None or not frame.isValid():
-            return
-        image = frame.toImage()
-        if not image.isNull():   # stopping sends an empty frame: not a poster
+    @Slot(str, QImage, int)
+    def on_grabber_grabbed(self, _source: str, image: QImage, _duration: int) -> None:
+        if self._job is not None:
             self._finish(image)
 
-    @Slot(QMediaPlayer.Error, str)
-    def on_player_errorOccurred(self, error: QMediaPlayer.Error, _text: str) -> None:
-        if self._job is not None and error != QMediaPlayer.Error.NoError:
-            self._finish(None)
-
-    @Slot()
-    def on_timer_timeout(self) -> None:
+    @Slot(str, str)
+    def on_grabber_failed(self, _source: str, _reason: str) -> None:
         if self._job is not None:
             self._finish(None)
 
     @Slot()
     def close(self) -> None:
         self._job = None
-        if self._timer is not None:
-            self._timer.stop()
-        if self._player is not None:
-            self._player.stop()
+        if self._grabber is not None:
+            self._grabber.cancel()
 
 
 class Thumbnails(QObject):
-    """Pictures for gallery items by key; ``ready(key)`` when one becomes available."""
+    """Posters by key (the library's tiles, the jobs list's results), ``box``-sized, made
+    off the main thread and kept on disk; ``ready(key)`` when one becomes available."""
 
     ready = Signal(str)
     wanted = Signal()          # stale requests were dropped: repaint to renew the visible ones
@@ -325,7 +376,7 @@ class Thumbnails(QObject):
     def _start_decode(self, request: _Request, name: str) -> None:
         if self._thread is None:
             self._thread = QThread()
-            self._thread.setObjectName("gallery-posters")
+            self._thread.setObjectName("posters")
             self._worker = _PosterWorker()
             self._worker.box = QSize(self._box)
             self._worker.moveToThread(self._thread)
