@@ -187,8 +187,13 @@ def _decoding_sites(path: Path) -> list[str]:
     """Places in a module that read a picture file (or bytes) into an image."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
     found: list[str] = []
+    # ``x.load(file)`` decodes only on a QImage / QPixmap: a module that imports
+    # neither may have its own ``load()`` methods (settings sections, say).
+    has_images = any(isinstance(node, ast.alias) and node.name in ("QImage", "QPixmap")
+                     for node in ast.walk(tree))
+    shown = path.relative_to(UI.parent) if path.is_relative_to(UI.parent) else path.name
     for node in ast.walk(tree):
-        where = f"{path.relative_to(UI.parent)}:{getattr(node, 'lineno', 0)}"
+        where = f"{shown}:{getattr(node, 'lineno', 0)}"
         named = (node.id if isinstance(node, ast.Name)
                  else node.attr if isinstance(node, ast.Attribute) else "")
         if named == "QImageReader":
@@ -204,7 +209,7 @@ def _decoding_sites(path: Path) -> list[str]:
                 found.append(f"{where} {name}(<file>)")
             elif name in ("loadFromData", "fromData"):
                 found.append(f"{where} .{name}()")
-            elif (name == "load" and isinstance(func, ast.Attribute)
+            elif (name == "load" and has_images and isinstance(func, ast.Attribute)
                   and not (isinstance(func.value, ast.Name) and func.value.id == "json")):
                 found.append(f"{where} .load()")
     return found
@@ -223,3 +228,11 @@ def test_only_ui_images_decodes_picture_files() -> None:
 
 def test_the_one_decoder_is_found_by_the_check() -> None:
     assert any("QImageReader" in site for site in _decoding_sites(UI / "images.py"))
+
+
+def test_the_check_still_sees_a_pixmap_load(tmp_path: Path) -> None:
+    module = tmp_path / "probe.py"
+    module.write_text("from PySide6.QtGui import QPixmap\n\n"
+                      "def f(path):\n    p = QPixmap()\n    p.load(path)\n    return p\n",
+                      encoding="utf-8")
+    assert _decoding_sites(module) == ["probe.py:5 .load()"]
