@@ -13,6 +13,7 @@ from PySide6.QtCore import (
     QPoint,
     QPointF,
     QRect,
+    QRectF,
     QSize,
     Qt,
     Signal,
@@ -60,6 +61,19 @@ from kling_desktop.ui.widgets import error_color, muted_color, ok_color, warning
 __all__ = ["JobDelegate"]
 
 
+def _centre_crop(width: int, height: int, box: QRect) -> QRectF:
+    """The part of a ``width`` × ``height`` picture that fills ``box`` (centred, the
+    overflow cut), in the picture's pixels."""
+    if box.height() <= 0 or width <= 0 or height <= 0:
+        return QRectF(0, 0, width, height)
+    ratio = box.width() / box.height()
+    if width / height > ratio:
+        shown = height * ratio
+        return QRectF((width - shown) / 2, 0, shown, height)
+    shown = width / ratio
+    return QRectF(0, (height - shown) / 2, width, shown)
+
+
 class JobDelegate(QStyledItemDelegate):
     """Paints a job row and turns clicks on its painted buttons into ``action_clicked``."""
 
@@ -100,7 +114,8 @@ class JobDelegate(QStyledItemDelegate):
         key = (job, state, elapsed_text(job), status_text(job, state), option.rect.size(),
                int(option.state.value), self._hover if self._hover and self._hover[0] == row
                else None, self._pressed if self._pressed and self._pressed[0] == row else None,
-               dpr, option.palette.cacheKey(), self._thumbs.has(job.spec.image))
+               dpr, option.palette.cacheKey(), self._thumbs.shows_poster(job),
+               self._thumbs.has(job.spec.image))
         cached = self._pixmaps.get(job.id)
         if cached is None or cached[0] != key:
             size = option.rect.size()
@@ -224,9 +239,13 @@ class JobDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setClipPath(path)
-        image = self._thumbs.get(job.spec.image, dpr)
-        if image is not None:
-            painter.drawImage(rect, image)
+        picture = self._thumbs.get(job, dpr)
+        if picture is not None and not picture.isNull():
+            source = _centre_crop(picture.width(), picture.height(), rect)
+            if isinstance(picture, QPixmap):
+                painter.drawPixmap(QRectF(rect), picture, source)
+            else:
+                painter.drawImage(QRectF(rect), picture, source)
         else:
             painter.fillRect(rect, palette.color(QPalette.ColorRole.Midlight))
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))

@@ -73,8 +73,9 @@ class JobsPanel(QWidget):
         self.setObjectName("jobsPanel")
         self.setMinimumWidth(380)
         self.model = JobListModel(self)
-        self.thumbnails = ThumbnailCache(tasks, self)
+        self.thumbnails = ThumbnailCache(tasks, self, dpr=self.devicePixelRatioF() or 1.0)
         self.thumbnails.ready.connect(self.on_thumbnails_ready)
+        self.thumbnails.wanted.connect(self.on_thumbnails_ready)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 16, 16, 12)
@@ -331,6 +332,11 @@ class JobsPanel(QWidget):
         self.summary_label.setText(" · ".join(parts))
         if running and not self._tick.isActive():
             self._tick.start()
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """End the thumbnails' poster thread (bounded). True when it ended."""
+        self._tick.stop()
+        return self.thumbnails.shutdown(timeout_ms)
 
     def copy_details(self, job: Job) -> None:
         QGuiApplication.clipboard().setText(tooltip_text(job, self.model.row_state(job.id)))

@@ -472,6 +472,7 @@ class MainWindow(QMainWindow):
         self._closing_done = True
         self.settings_door.close()
         gallery_done = self.library_page.shutdown(timeout_ms)
+        gallery_done = self.jobs_panel.shutdown(timeout_ms) and gallery_done   # its posters
         self.form.shutdown()
         done = self.controller.shutdown(timeout_ms, stop_jobs=stop_jobs)
         if self._owns_tasks:

@@ -1,0 +1,122 @@
+"""The jobs panel on its own: real widgets, real media, real poster frames.
+
+Jobs are plain ``Job`` values (as the store hands them over); the result videos
+and pictures are real files made by ffmpeg, so posters are really decoded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QLoggingCategory, Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+from pytestqt.qtbot import QtBot
+
+from kling_desktop.api.models import GenerationOptions, Mode, Model
+from kling_desktop.engine.jobs import Job, JobSpec, JobState
+from kling_desktop.ui.jobs import JobsPanel
+from kling_desktop.ui.jobs.wording import title_text, tooltip_text, when_text
+from kling_desktop.ui.tasks import TaskRunner
+from tests.media import make_image, make_video
+
+WAIT_MS = 15_000
+
+
+@pytest.fixture(autouse=True, scope="module")
+def quiet_decoder_notes() -> Iterator[None]:
+    """The poster thread's per-clip codec note, silenced (see tests/ui/test_gallery.py)."""
+    QLoggingCategory.setFilterRules("qt.multimedia.playbackengine.codec.info=false")
+    yield
+    QLoggingCategory.setFilterRules("")
+
+
+@pytest.fixture
+def tasks() -> Iterator[TaskRunner]:
+    runner = TaskRunner()
+    yield runner
+    assert runner.shutdown(5000), "background work outlived the test"
+
+
+@pytest.fixture
+def panel(qtbot: QtBot, tasks: TaskRunner) -> Iterator[JobsPanel]:
+    host = QWidget()
+    qtbot.addWidget(host)
+    layout = QVBoxLayout(host)
+    jobs = JobsPanel(tasks, host)
+    layout.addWidget(jobs)
+    host.resize(520, 700)
+    host.show()
+    qtbot.waitExposed(host)
+    yield jobs
+    assert jobs.shutdown(5000), "the poster thread outlived the test"
+
+
+_ids = iter(range(1, 10_000))
+
+
+def a_job(image: Path, clip: Path, *, prompt: str = "", state: JobState = JobState.COMPLETED,
+          output: Path | None = None) -> Job:
+    now = time.time()
+    spec = JobSpec(image=str(image), video=str(clip),
+                   options=GenerationOptions(model=Model.V3, mode=Mode.PRO, prompt=prompt))
+    return Job(id=next(_ids), spec=spec, state=state, base_url="https://api.example.com",
+               demo=False, created_at=now, updated_at=now, task_id="task-unified-1-abcdefgh",
+               output_path=str(output) if output is not None else None)
+
+
+def test_jobs_made_from_one_picture_read_apart_by_their_prompts(
+        qtbot: QtBot, panel: JobsPanel, media: Path) -> None:
+    image = make_image(media / "in", name="hero.png")
+    clip = make_video(media / "in", seconds=1, name="dance.mp4")
+    waving = a_job(image, clip, prompt="waves both arms above the head", state=JobState.QUEUED)
+    spinning = a_job(image, clip, prompt="spins around twice, then bows", state=JobState.QUEUED)
+    plain = a_job(image, clip, state=JobState.QUEUED)
+    panel.set_jobs([waving, spinning, plain])
+
+    titles = {title_text(job) for job in (waving, spinning, plain)}
+    assert titles == {"hero — waves both arms above the head",
+                      "hero — spins around twice, then bows", "hero + dance"}
+    rows = [panel.model.index(row).data(Qt.ItemDataRole.DisplayRole) for row in range(3)]
+    assert all("task" not in row and "abcdefgh" not in row for row in rows)
+    tip = tooltip_text(waving)
+    assert "hero.png + dance.mp4" in tip          # the full names stay one hover away
+    assert when_text(waving) in tip               # so does when it was made
+
+
+def test_a_saved_job_shows_its_results_poster_not_its_picture(
+        qtbot: QtBot, panel: JobsPanel, media: Path) -> None:
+    image = make_image(media / "in", width=300, height=400, name="hero.png")
+    clip = make_video(media / "in", seconds=1, width=320, height=240, name="dance.mp4")
+    result = make_video(media / "out", seconds=1, width=640, height=360, name="result.mp4")
+    running = a_job(image, clip, state=JobState.SUBMITTED)
+    saved = a_job(image, clip, output=result)
+    panel.set_jobs([running, saved])
+    thumbs = panel.thumbnails
+
+    # the running job shows its picture; the saved one its result's first frame
+    qtbot.waitUntil(lambda: thumbs.has(str(image)), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: thumbs.shows_poster(saved), timeout=WAIT_MS)
+    assert not thumbs.shows_poster(running)
+    poster = thumbs.get(saved, 1.0)
+    assert isinstance(poster, QPixmap)
+    assert abs(poster.width() / poster.height() - 640 / 360) < 0.05   # the result's shape
+    picture = thumbs.get(running, 1.0)
+    assert picture is not None
+    assert picture.width() == picture.height()    # the picture, cropped square
+
+
+def test_a_saved_job_whose_video_is_gone_keeps_its_picture(
+        qtbot: QtBot, panel: JobsPanel, media: Path) -> None:
+    image = make_image(media / "in", name="hero.png")
+    clip = make_video(media / "in", seconds=1, name="dance.mp4")
+    saved = a_job(image, clip, output=media / "out" / "moved away.mp4")
+    panel.set_jobs([saved])
+    thumbs = panel.thumbnails
+    qtbot.waitUntil(lambda: thumbs.posters.has_failed(str(media / "out" / "moved away.mp4"))
+                    and thumbs.has(str(image)), timeout=WAIT_MS)
+    assert not thumbs.shows_poster(saved)
+    assert thumbs.get(saved, 1.0) is not None
