@@ -449,3 +449,47 @@ def test_credentials_in_input_links_never_reach_a_sidecar(
     library.export_results([read_sidecar(entry.sidecar_path)], tmp_path / "out")
     for path in [*files_under(library.root), *files_under(tmp_path / "out")]:
         assert TEST_KEY.encode() not in path.read_bytes(), path
+
+
+def test_reusing_a_kept_input_keeps_its_original_name(library: Library, tmp_path: Path) -> None:
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    image, clip = inputs / "Hero Final.PNG", inputs / "dance take 2.mp4"
+    image.write_bytes(b"\x89PNG" + b"\x01" * 100)
+    clip.write_bytes(b"\x00\x00\x00\x18ftypisom" + b"\x02" * 100)
+    job = finished_job(str(image), str(clip), prompt="")
+    entry = library.add_result(job, download(library, job))
+    assert entry.image.copy is not None
+    assert "Hero" not in entry.image.copy            # kept by content hash...
+
+    picture = library.reuse_path(entry.image)
+    motion = library.reuse_path(entry.video)
+    assert picture is not None
+    assert motion is not None
+    assert picture.name == "Hero Final.png"          # ...reused under the artist's name
+    assert motion.name == "dance take 2.mp4"
+    assert picture.read_bytes() == image.read_bytes()
+    assert picture.is_relative_to(library.root)
+    assert library.reuse_path(entry.image) == picture   # asked again: the same file
+
+    # a job made from it is called by that name, and so is its result
+    again = finished_job(str(picture), str(motion), prompt="")
+    assert again.spec.title == "Hero Final + dance take 2"
+    second = library.add_result(again, download(library, again))
+    assert second.image.name == "Hero Final.png"
+    assert second.image.copy == entry.image.copy     # still stored once
+    assert "Hero Final + dance take 2" in second.video_path.name
+
+
+def test_a_hostile_input_name_cannot_leave_the_library(library: Library,
+                                                       tmp_path: Path) -> None:
+    image = tmp_path / "a.png"
+    image.write_bytes(b"\x89PNG" + b"\x03" * 100)
+    job = finished_job(str(image), str(image), prompt="")
+    entry = library.add_result(job, download(library, job))
+    for name in ("../../../outside.png", "..", "C:\\evil\\x.png", "/etc/passwd"):
+        path = library.reuse_path(replace(entry.image, name=name))
+        assert path is not None
+        assert path.is_relative_to(library.root / INPUTS_DIR / "named")
+        assert path.read_bytes() == image.read_bytes()
+    assert library.reuse_path(replace(entry.image, copy=None)) is None

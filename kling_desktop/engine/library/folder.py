@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
@@ -251,6 +251,36 @@ class Library(LibraryIndex):
             return None
         path = self.root / rel
         return path if not must_exist or self.is_library_file(path) else None
+
+    def reuse_path(self, ref: InputRef) -> Path | None:
+        """The kept copy of an input under its original name, for "use these settings again".
+
+        Kept copies are named by their content (``.inputs/04a1e7221aeeda68.png``); a job
+        made from one would be called by that hash on its card, its title and its file
+        name. This gives the same bytes as ``.inputs/named/<hash>/hero.png``: a hard link
+        to the kept copy (no second copy on disk), or a copy where links are not
+        possible. None when no copy was kept (or it is not a plain file in the library).
+        """
+        kept = self.input_path(ref)
+        if kept is None:
+            return None
+        stem = Path(PurePath(ref.name.replace("\\", "/")).name).stem
+        name = safe_filename(stem, max_bytes=120) + kept.suffix
+        target = self.root / INPUTS_DIR / "named" / kept.stem / name
+        try:
+            if regular_file(target) is not None and target.stat().st_size == kept.stat().st_size:
+                return target
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
+            try:
+                os.link(kept, target)
+            except OSError:   # no links on this drive, or not ours to link: a copy
+                copy_file(kept, target)
+        except OSError as exc:
+            log.warning("library: could not name a kept input %s: %s", ref.name, exc)
+            return kept
+        return target
 
     # -- export, trash, mark ---------------------------------------------------
 

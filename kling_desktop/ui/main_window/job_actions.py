@@ -116,12 +116,13 @@ class JobActions:
         window.statusBar().showMessage(message, 10000)
 
     def reuse_result(self, entry: LibraryEntry) -> None:
-        """Put a saved result's inputs (the copies kept with it) and options in the form."""
+        """Put a saved result's inputs (the copies kept with it, under their original
+        names) and options in the form."""
         window = self.window
         library = window.engine.library
         inputs = []
         for ref in (entry.image, entry.video):
-            kept = library.input_path(ref)
+            kept = library.reuse_path(ref)   # "hero.png", not "04a1e7221aeeda68.png"
             inputs.append(str(kept) if kept is not None else (ref.url or ""))
         image, video = inputs
         try:
