@@ -241,6 +241,36 @@ def test_search_filters_and_sort_narrow_the_grid(
     assert widget.view.empty_text == "Nothing matches these filters."
 
 
+def test_search_finds_titles_and_names_and_a_hidden_result_leaves_the_detail_pane(
+        qtbot: QtBot, gallery: GalleryFactory, library: Library, store: JobStore,
+        media: Path) -> None:
+    entries = add_results(library, store, media, VARIETY)
+    widget = gallery()
+    bar, model = widget.filter_bar, widget.model
+
+    def search(text: str) -> list[str]:
+        bar.search.setText(text)
+        bar.emit_query()
+        return keys(model)
+
+    ballet = rel(library, entries[1])
+    assert search("character 2") == [ballet]                 # the picture's name
+    assert search("motion 2.mp4") == [ballet]                # the clip's name
+    assert search(entries[1].title) == [ballet]              # its title, as shown
+    assert entries[1].title == "character 2 — ballet pirouette"
+    assert search("0002-abcdefgh") == [ballet]               # the task id
+
+    # the selected result is filtered out: the pane no longer shows it
+    search("")
+    assert widget.select_key(ballet)
+    assert widget.detail.title.text() == entries[1].title
+    assert search("robot") == [rel(library, entries[2])]
+    assert widget.detail.title.text() != entries[1].title
+    assert search("nothing like this") == []
+    assert widget.detail.pages.currentWidget() is widget.detail.empty
+    assert widget.detail.targets() == []
+
+
 # ------------------------------------------------------------------------ detail
 
 
@@ -255,7 +285,7 @@ def test_selecting_shows_every_parameter_and_use_again(
     assert values["prompt"].text() == "ballet pirouette"
     assert values["model"].text() == "Kling V2.6"
     assert values["mode"].text() == "Standard (720p)"
-    assert values["orientation"].text().startswith("Follows the picture")
+    assert values["orientation"].text().startswith("Match the picture")
     assert values["resolution"].text() == "240 × 320"
     assert values["size"].text().endswith("KB")
     assert detail.task_value.text() == entries[1].task_id

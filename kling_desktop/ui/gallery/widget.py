@@ -364,6 +364,8 @@ class GalleryWidget(QWidget):
             self._update_count()
             if self.model.rowCount() and not self.selected_rows():
                 self.view.scrollToTop()
+            # a result the filter hid leaves the pane (a reset clears a selection silently)
+            self._refresh_detail()
 
     def _update_count(self) -> None:
         shown, total = self.model.rowCount(), self.model.total
