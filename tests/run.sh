@@ -79,7 +79,7 @@ elif [[ -x "$ROOT/.venv/Scripts/python.exe" ]]; then
 else
     PY="$(command -v python3 || command -v python || true)"
 fi
-if [[ -z "$PY" ]] || ! "$PY" -c 'import ruff, mypy, importlinter, pytest, pytestqt' 2>/dev/null
+if [[ -z "$PY" ]] || ! "$PY" -c 'import ruff, mypy, importlinter, pytest, pytestqt, babel' 2>/dev/null
 then
     echo "FAILED: setup: '${PY:-python3}' lacks the test tools;" \
          "run: python3 -m venv .venv && .venv/bin/pip install -e '.[test]'" >&2
@@ -152,6 +152,7 @@ step "ruff check" "$PY" -m ruff check .
 step "mypy" "$PY" -m mypy
 step "lint-imports" lint_imports
 step "zizmor (GitHub Actions)" audit_workflows
+step "translation catalogs" "$PY" packaging/translations.py check
 step pytest "$PY" -m pytest "$@"
 echo
 echo "==> all checks passed"
