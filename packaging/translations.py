@@ -2,7 +2,8 @@
 """Keep the translation catalogs in step with the code (developer tool; needs Babel).
 
     python packaging/translations.py extract   # every message of kling_desktop/ into each
-                                                # language's .po (new ones empty, gone ones dropped)
+                                                # language's .po (new ones empty, gone ones dropped;
+                                                # empty ones filled from <lang>/drafts/*.po)
     python packaging/translations.py compile   # .po -> .mo for every language
     python packaging/translations.py check     # fails (exit 1) when a catalog is missing a
                                                 # message, keeps a stale one, has an empty or
@@ -70,12 +71,15 @@ def extract() -> None:
         if path.exists():
             with path.open("rb") as f:
                 catalog = read_po(f, locale=language)
+            created = catalog.creation_date      # no churn in the file's header
             catalog.update(template, no_fuzzy_matching=True)
+            catalog.creation_date = created
             catalog.obsolete.clear()
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             catalog = Catalog(locale=language, project="Kling Motion Studio", charset="utf-8")
             catalog.update(template, no_fuzzy_matching=True)
+        filled = _fill_from_drafts(catalog, language)
         # The header carries Plural-Forms, which gettext needs: never fuzzy.
         catalog.fuzzy = False
         catalog.header_comment = (f"# {language} catalog of Kling Motion Studio. Terms: see "
@@ -84,7 +88,27 @@ def extract() -> None:
         catalog.language_team = f"{language} <https://github.com/kling-desktop>"
         with path.open("wb") as f:
             write_po(f, catalog, width=100, include_lineno=False, sort_output=False)
-        print(f"{path.relative_to(ROOT)}: {len(catalog)} messages")
+        print(f"{path.relative_to(ROOT)}: {len(catalog)} messages"
+              + (f", {filled} filled from drafts" if filled else ""))
+
+
+def _fill_from_drafts(catalog: Catalog, language: str) -> int:
+    """Fill empty translations from ``<lang>/drafts/*.po`` (work in progress of several
+    translators at once, merged here); returns how many were filled."""
+    drafts: dict[object, Message] = {}
+    for draft in sorted((LOCALE_DIR / language / "drafts").glob("*.po")):
+        with draft.open("rb") as f:
+            for message in read_po(f, locale=language):
+                if message.id and message.string and not message.fuzzy:
+                    drafts[_key(message)] = message
+    filled = 0
+    for message in catalog:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        found = drafts.get(_key(message))
+        if message.id and not all(strings) and found is not None:
+            message.string = found.string
+            filled += 1
+    return filled
 
 
 def _compiled(language: str) -> bytes:
