@@ -158,3 +158,8 @@ def sample_character() -> Path:
 
 def sample_motion() -> Path:
     return resources_dir() / "samples" / "motion.mp4"
+
+
+def sample_result() -> Path:
+    """The demo's result: the sample character dancing the sample motion."""
+    return resources_dir() / "samples" / "result.mp4"

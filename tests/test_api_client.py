@@ -302,7 +302,7 @@ def test_full_round_trip(client: KlingClient, sim: Simulator, tmp_path: Path) ->
     assert task.result_url is not None
     dest = tmp_path / "videos" / "result.mp4"
     assert client.download(task.result_url, dest) == dest
-    assert dest.read_bytes() == paths.sample_motion().read_bytes()
+    assert dest.read_bytes() == paths.sample_result().read_bytes()
     assert sorted(p.name for p in dest.parent.iterdir()) == ["result.mp4"]
     assert_count(sim, "task", 3)
 

@@ -21,6 +21,11 @@ Also: ``Simulator.fail_next_task(..., field="all")`` puts the reason in every
 error field (``error.code/message/type``, ``task_status_msg``, ``fail_reason``);
 ``SimulatorConfig.fresh_result_links`` gives each poll its own result link
 (``?v=<poll count>``); ``SimulatorConfig.serve_ranges=False`` ignores ``Range``.
+
+The result of a task is the uploaded reference clip (or ``paths.sample_motion()``
+for a clip that is not an upload); when both inputs are uploads of the bundled
+samples (same bytes, any name), or always with ``SimulatorConfig.demo_result``, it
+is ``paths.sample_result()``: the sample character dancing the sample motion.
 The request log records each request's query and whether it carried an
 ``Authorization`` header.
 """
@@ -77,6 +82,7 @@ class SimulatorConfig:
     download_bytes_per_second: float | None = None  # throttle serving files/results
     fresh_result_links: bool = False    # each poll gives a new result link (?v=<polls>)
     serve_ranges: bool = True           # False: "Range" ignored, results always 200
+    demo_result: bool = False           # True: every result is paths.sample_result() (demo)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ puts it on a socket. Answers follow ``shared/API.md``.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import json
 import logging
 import re
@@ -81,7 +83,7 @@ class Task:
     image_url: str
     video_url: str
     source: Path | None  # the uploaded reference clip; None: paths.sample_motion()
-    facts: VideoFacts
+    facts: VideoFacts    # of the reference clip: what is billed
     failure: Failure | None
     request_id: str
     polls: int = 0
@@ -89,6 +91,26 @@ class Task:
     progress: int = 0
     updated: int = 0
     completed_at: int | None = None
+    result: Path | None = None  # served instead of the clip: the sample result
+    result_facts: VideoFacts | None = None
+
+
+@functools.lru_cache(maxsize=8)
+def _digest(path: str, size: int, mtime_ns: int) -> bytes:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").digest()
+
+
+def _same_bytes(upload: Path, sample: Path) -> bool:
+    """Whether an upload is byte for byte a bundled sample (sizes first: cheap)."""
+    try:
+        mine, theirs = upload.stat(), sample.stat()
+        if mine.st_size != theirs.st_size:
+            return False
+        return _digest(str(upload), mine.st_size, mine.st_mtime_ns) == _digest(
+            str(sample), theirs.st_size, theirs.st_mtime_ns)
+    except OSError:
+        return False
 
 
 def _format_seconds(value: float) -> str:
@@ -317,19 +339,39 @@ class Provider:
             "purpose": "video_generation",
         }
 
+    def _uploaded(self, url: str) -> Upload | None:
+        """The upload a link of this provider points at (None for any other link)."""
+        match = FILE_PATH.fullmatch(urlsplit(url).path)
+        return None if match is None else self._upload(match.group(1))
+
     def _reference_clip(self, video_url: str) -> Path | None:
-        match = FILE_PATH.fullmatch(urlsplit(video_url).path)
-        if match is None:
-            return None
-        upload = self._upload(match.group(1))
+        upload = self._uploaded(video_url)
         if upload is None or upload.kind not in ("mp4", "mov"):
             return None
         return upload.path
+
+    def _sample_result(self, params: dict[str, str]) -> Path | None:
+        """The sample result, in demo mode or when both inputs are the bundled samples."""
+        result = paths.sample_result()
+        if not result.is_file():
+            return None
+        if self.config.demo_result:
+            return result
+        image = self._uploaded(params["image_url"])
+        video = self._uploaded(params["video_url"])
+        if image is None or video is None:
+            return None
+        if _same_bytes(image.path, paths.sample_character()) and _same_bytes(
+                video.path, paths.sample_motion()):
+            return result
+        return None
 
     def _create_task(self, params: dict[str, str]) -> Task:
         now = int(time.time())
         source = self._reference_clip(params["video_url"])
         facts = video_facts(source if source is not None else paths.sample_motion())
+        result = self._sample_result(params)
+        result_facts = video_facts(result) if result is not None else None
         with self._lock:
             failure, self._fail_next = self._fail_next, None
             task = Task(
@@ -347,6 +389,8 @@ class Provider:
                 failure=failure,
                 request_id=f"req-{secrets.token_hex(8)}",
                 updated=now,
+                result=result,
+                result_facts=result_facts,
             )
             self._tasks[task.id] = task
         log.info("task %s created (%s, %s)", task.id, task.model, task.mode)
@@ -446,8 +490,9 @@ class Provider:
         url = f"{self.base_url}/results/{task.id}.mp4"
         if self.config.fresh_result_links:
             url += f"?v={task.polls}"
-        width = task.facts.width or (1920 if task.mode == Mode.PRO.value else 1280)
-        height = task.facts.height or (1080 if task.mode == Mode.PRO.value else 720)
+        facts = task.result_facts or task.facts
+        width = facts.width or (1920 if task.mode == Mode.PRO.value else 1280)
+        height = facts.height or (1080 if task.mode == Mode.PRO.value else 720)
         shape = self.config.result_shape
         if shape == "results_objects":
             item = {"url": url, "width": width, "height": height, "content_type": "video/mp4"}
@@ -457,7 +502,7 @@ class Provider:
                 "output": {
                     "url": url,
                     "urls": [url],
-                    "duration": task.facts.duration,
+                    "duration": facts.duration,
                     "width": width,
                     "height": height,
                     "format": "mp4",
@@ -470,7 +515,7 @@ class Provider:
             task = self._tasks.get(task_id)
             if task is None or task.status is not TaskStatus.COMPLETED:
                 return None
-            source = task.source
+            source = task.result or task.source
         if source is not None:
             return source
         return paths.sample_motion()
