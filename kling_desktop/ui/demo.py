@@ -3,7 +3,10 @@
 ``DemoSession`` starts the simulator on a free loopback port (any key accepted,
 a little latency and a few polls so progress is visible), builds an
 ``Engine(demo_base_url=...)`` whose jobs are marked demo, and knows the sample
-inputs the form starts with. Nothing leaves the computer and nothing is billed.
+inputs the form starts with. Every demo job's result is the sample result (the
+sample character dancing the sample motion), whatever was chosen: the demo shows
+what the app makes without making anything. Nothing leaves the computer and
+nothing is billed.
 Demo tasks live in the simulator's memory: they end with the session.
 """
 
@@ -34,7 +37,8 @@ class DemoSession:
                  download_bytes_per_second: float | None = None) -> None:
         self.config = SimulatorConfig(
             api_key=None, polls_until_done=polls_until_done, latency=latency,
-            estimated_time=estimated_time, download_bytes_per_second=download_bytes_per_second)
+            estimated_time=estimated_time, download_bytes_per_second=download_bytes_per_second,
+            demo_result=True)
         self._simulator: Simulator | None = None
 
     def start(self) -> DemoSession:
@@ -69,9 +73,9 @@ class DemoSession:
 
     @staticmethod
     def settings_for_demo(settings: Settings) -> Settings:
-        """The user's settings, paced for a simulator that answers in seconds."""
-        return dataclasses.replace(settings, poll_min_interval=0.4, poll_max_interval=1.5,
-                                   confirm_before_generate=False)
+        """The user's settings, paced for a simulator that answers in seconds. (The
+        window always shows the confirmation in the demo, marked as one.)"""
+        return dataclasses.replace(settings, poll_min_interval=0.4, poll_max_interval=1.5)
 
     def create_engine(self, *, paths: AppPaths | None = None,
                       settings: Settings | None = None) -> Engine:

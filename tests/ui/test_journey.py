@@ -199,7 +199,8 @@ def test_dont_quit_keeps_the_window(
 
 # -- the demo ---------------------------------------------------------------------------------
 
-def test_demo_generates_a_result_labelled_demo(qtbot: QtBot, windows: WindowFactory) -> None:
+def test_demo_generates_a_result_labelled_demo(qtbot: QtBot, windows: WindowFactory,
+                                              answer_box: Callable[[str], None]) -> None:
     session = DemoSession(polls_until_done=2, latency=0.0).start()
     try:
         engine = session.create_engine()
@@ -213,6 +214,7 @@ def test_demo_generates_a_result_labelled_demo(qtbot: QtBot, windows: WindowFact
         assert window.form.images() == images
         assert window.form.videos() == videos
 
+        answer_box("generateButton")   # the demo rehearses the confirmation
         job_id = generate(window, qtbot)
         wait_state(window, qtbot, job_id, JobState.COMPLETED)
         job = window.jobs_panel.job(job_id)

@@ -276,11 +276,11 @@ class MainWindow(QMainWindow):
         if not isinstance(batch, BatchReport) or not isinstance(options, JobOptions):
             return
         settings = self.user_settings
-        if not self.demo and settings.confirm_before_generate:
-            if not confirm_generation(self, batch, options, settings):
+        if self.demo or settings.confirm_before_generate:   # the demo rehearses it
+            if not confirm_generation(self, batch, options, settings, demo=self.demo):
                 self.form.generation_done()
                 return
-            if not settings.confirm_before_generate:   # "Don't ask again"
+            if not self.demo and not settings.confirm_before_generate:   # "Don't ask again"
                 self.engine.settings.confirm_before_generate = False
                 self.tasks.run(save_settings, settings, self.engine.paths.settings_file,
                                on_failed=self._on_settings_save_failed)
