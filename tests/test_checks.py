@@ -94,9 +94,10 @@ def test_twelve_seconds_needs_orientation_video(folder: Path) -> None:
     assert info is not None
     assert problem.field == "video"
     assert problem.message == (
-        "The motion video is 12 s long; with character orientation 'image' the limit is 10 s."
+        "The motion video is 12 s long; with “Match the picture” the limit is 10 s."
     )
-    assert problem.fix == "Trim it to 10 s or less, or choose orientation 'video' (up to 30 s)."
+    assert problem.fix == ("Trim it to 10 s or less, or switch to “Match the video” "
+                           "(clips up to 30 s).")
     assert problem.action == "orientation=video"
 
     _, problems = check_video(video, Orientation.VIDEO)
@@ -114,10 +115,26 @@ def test_31_seconds_is_refused_with_either_orientation(folder: Path) -> None:
         assert "30 s" in problem.message
         assert problem.action is None  # switching orientation alone does not help
     assert only(check_video(video, Orientation.VIDEO)[1]).fix == "Trim it to 30 s or less."
-    assert "orientation 'video'" in only(check_video(video, Orientation.IMAGE)[1]).fix
+    assert "with “Match the video”" in only(check_video(video, Orientation.IMAGE)[1]).fix
+    assert "(with “Match the video”)" in only(check_video(video, Orientation.VIDEO)[1]).message
     report = check_job(str(make_image(folder)), video, orientation=Orientation.VIDEO, prompt="")
     assert not report.ok
     assert report.billable_seconds == 31.0  # known, shown even though it is refused
+
+
+def test_no_message_names_a_setting_in_the_api_s_words(folder: Path) -> None:
+    """The form says "Match the picture"; so does every refusal (the CLI prints the same)."""
+    texts = []
+    for seconds in (12.0, 31.0):
+        video = str(make_video(folder, seconds=seconds, width=352, height=352, fps=2))
+        for orientation in Orientation:
+            texts += [f"{p.message} {p.fix}" for p in check_video(video, orientation)[1]]
+    texts += [f"{p.message} {p.fix}" for p in check_video("x.mp4", "sideways")[1]]
+    assert texts
+    for text in texts:
+        assert "orientation '" not in text, text
+        assert "character orientation" not in text, text
+    assert "“Match the picture” (image) or “Match the video” (video)" in texts[-1]
 
 
 def test_two_seconds_is_too_short(folder: Path) -> None:
@@ -423,3 +440,32 @@ def test_web_page_saved_as_a_picture(tmp_path: Path) -> None:
 def test_a_nul_character_in_the_name_is_a_problem_not_a_crash() -> None:
     problem = only(check_image("bad\x00name.png")[1])
     assert "not a valid file name" in problem.message
+
+
+# ------------------------------------------------------------------ batches
+
+
+def test_only_accepted_inputs_count_toward_jobs_and_billable_seconds(folder: Path) -> None:
+    from kling_desktop.engine.batch import JobOptions, check_batch, estimate_cost, rate_key
+
+    clip = str(make_video(folder, seconds=4.0, width=640, height=480))
+    good = [str(make_image(folder, width=600, height=800 + i, name=f"ok-{i}.png"))
+            for i in range(2)]
+    refused = str(make_truncated_png(folder))
+    batch = check_batch([*good, refused], [clip], JobOptions())
+    assert not batch.ok
+    assert batch.job_count == 3                       # what was asked
+    assert batch.accepted_job_count == 2              # what would be sent once fixed
+    assert batch.accepted_billable_seconds == 8.0
+    rates = {rate_key(JobOptions().model, JobOptions().mode): 0.5}
+    assert estimate_cost(batch, JobOptions(), rates) == 4.0
+
+
+def test_an_unknown_home_folder_is_a_problem_not_a_crash() -> None:
+    from kling_desktop.engine.batch import JobOptions, check_batch
+
+    batch = check_batch(["~no-such-user-here/hero.png"], ["~no-such-user-here/a.mp4"],
+                        JobOptions())
+    assert not batch.ok
+    assert {p.field for p in batch.problems} == {"image", "video"}
+    assert batch.accepted_job_count == 0

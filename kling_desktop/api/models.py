@@ -45,8 +45,9 @@ class Orientation(StrEnum):
 
     @property
     def label(self) -> str:
-        return {Orientation.IMAGE: "Follows the picture",
-                Orientation.VIDEO: "Follows the motion clip"}[self]
+        """The form's words for it, used by every message that names the setting."""
+        return {Orientation.IMAGE: "Match the picture",
+                Orientation.VIDEO: "Match the video"}[self]
 
 
 class TaskStatus(StrEnum):

@@ -47,14 +47,35 @@ class BatchReport:
         return len(self.pairs)
 
     @property
+    def accepted_reports(self) -> tuple[CheckReport, ...]:
+        """The pairs whose picture and clip were both accepted (a prompt problem aside):
+        the jobs this batch would send once its problems are fixed."""
+        return tuple(r for r in self.reports
+                     if not any(p.field in ("image", "video") for p in r.problems))
+
+    @property
+    def accepted_job_count(self) -> int:
+        return len(self.accepted_reports)
+
+    @property
+    def accepted_billable_seconds(self) -> float | None:
+        """Billable seconds of the accepted pairs only (a refused input bills nothing);
+        None if any of their clips' length is unknown (a link)."""
+        return _sum_seconds(self.accepted_reports)
+
+    @property
     def total_billable_seconds(self) -> float | None:
         """Sum of the clips' durations over all jobs; None if any clip's length is unknown (URL)."""
-        total = 0.0
-        for report in self.reports:
-            if report.billable_seconds is None:
-                return None
-            total += report.billable_seconds
-        return round(total, 1)
+        return _sum_seconds(self.reports)
+
+
+def _sum_seconds(reports: Sequence[CheckReport]) -> float | None:
+    total = 0.0
+    for report in reports:
+        if report.billable_seconds is None:
+            return None
+        total += report.billable_seconds
+    return round(total, 1)
 
 
 def plan_pairs(images: Sequence[str], videos: Sequence[str]) -> tuple[list[tuple[str, str]],
@@ -85,8 +106,8 @@ def check_batch(images: Sequence[str], videos: Sequence[str], options: JobOption
     Inputs are made canonical first (see :func:`kling_desktop.sources.canonical`), so the jobs
     record exactly what was checked and what will be uploaded.
     """
-    images = list(dict.fromkeys(canonical(s) for s in images))
-    videos = list(dict.fromkeys(canonical(s) for s in videos))
+    images = list(dict.fromkeys(_canonical(s) for s in images))
+    videos = list(dict.fromkeys(_canonical(s) for s in videos))
     pairs, problems = plan_pairs(images, videos)
     image_infos: dict[str, ImageInfo | None] = {}
     video_infos: dict[str, VideoInfo | None] = {}
@@ -115,6 +136,15 @@ def check_batch(images: Sequence[str], videos: Sequence[str], options: JobOption
     return BatchReport(tuple(pairs), tuple(reports), tuple(all_problems), image_infos, video_infos)
 
 
+def _canonical(source: str) -> str:
+    """The canonical form, or the text as typed when it cannot be made (``~nobody/a.png``:
+    no such home folder); the checks then say what is wrong with it."""
+    try:
+        return canonical(source)
+    except (OSError, RuntimeError, ValueError):
+        return source
+
+
 def job_specs(batch: BatchReport, options: JobOptions) -> list[JobSpec]:
     """The jobs to queue for a batch that passed its checks."""
     if not batch.ok:
@@ -138,9 +168,10 @@ def rate_key(model: Model, mode: Mode) -> str:
 
 def estimate_cost(batch: BatchReport, options: JobOptions,
                   rates: Mapping[str, float]) -> float | None:
-    """Billable seconds x the user's own per-second rate; None when either is unknown."""
+    """Billable seconds of the accepted pairs x the user's own per-second rate; None when
+    either is unknown."""
     rate = rates.get(rate_key(options.model, options.mode))
-    seconds = batch.total_billable_seconds
+    seconds = batch.accepted_billable_seconds
     if rate is None or rate <= 0 or seconds is None:
         return None
     return round(seconds * rate, 4)

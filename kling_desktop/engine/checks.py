@@ -179,6 +179,12 @@ def _missing_source(field: str) -> Problem:
                    "Pick an MP4 or MOV clip that shows the motion.")
 
 
+def _not_found(field: str, source: str) -> Problem:
+    noun = _NOUNS[field]
+    return Problem(field, f"The {noun} “{source.strip()}” was not found.",
+                   "Pick the file again with Choose…, or drop it here.")
+
+
 def _media_problem(field: str, error: MediaError, source: str) -> Problem:
     message, fix = error.message, error.fix
     if error.kind == "missing" and source.strip().lower().startswith("www."):
@@ -205,7 +211,11 @@ def _probe_source(
     if is_link(source):
         return None, _check_url(source, field)
     try:
-        return probe(local_path(source)), []
+        path = local_path(source)
+    except (OSError, RuntimeError, ValueError):   # "~nobody/a.png": no such home folder
+        return None, [_not_found(field, source)]
+    try:
+        return probe(path), []
     except MediaError as exc:
         return None, [_media_problem(field, exc, source)]
 
@@ -260,8 +270,9 @@ def check_video(
     except ValueError:
         return None, [Problem(
             "options",
-            f"“{orientation}” is not a character orientation.",
-            "Choose 'image' or 'video'.",
+            f"“{orientation}” is not a way for the character to face.",
+            f"Choose {_setting(Orientation.IMAGE)} (image) or "
+            f"{_setting(Orientation.VIDEO)} (video).",
         )]
     info, refused = _probe_source(source, "video", probe_video)
     if info is None:
@@ -296,6 +307,8 @@ def _duration_problems(seconds: float, orientation: Orientation) -> list[Problem
     image_limit = Orientation.IMAGE.max_video_seconds
     video_limit = Orientation.VIDEO.max_video_seconds
     limit = orientation.max_video_seconds
+    # Settings are named as the form names them ("Match the video"), in the CLI's words too.
+    chosen, longer = _setting(orientation), _setting(Orientation.VIDEO)
     if seconds < VIDEO_MIN_SECONDS:
         return [Problem(
             "video",
@@ -308,23 +321,28 @@ def _duration_problems(seconds: float, orientation: Orientation) -> list[Problem
     if orientation is Orientation.IMAGE and seconds <= video_limit:
         return [Problem(
             "video",
-            f"The motion video is {_num(seconds, limit)} s long; with character orientation "
-            f"'image' the limit is {_num(limit)} s.",
-            f"Trim it to {_num(limit)} s or less, or choose orientation 'video' "
-            f"(up to {_num(video_limit)} s).",
+            f"The motion video is {_num(seconds, limit)} s long; with {chosen} "
+            f"the limit is {_num(limit)} s.",
+            f"Trim it to {_num(limit)} s or less, or switch to {longer} "
+            f"(clips up to {_num(video_limit)} s).",
             action="orientation=video",
         )]
     if orientation is Orientation.IMAGE:
         fix = (f"Trim it to {_num(image_limit)} s or less (or to {_num(video_limit)} s with "
-               "orientation 'video').")
+               f"{longer}).")
     else:
         fix = f"Trim it to {_num(video_limit)} s or less."
     return [Problem(
         "video",
         f"The motion video is {_num(seconds, limit)} s long; the longest clip the service "
-        f"takes is {_num(video_limit)} s (with character orientation 'video').",
+        f"takes is {_num(video_limit)} s (with {longer}).",
         fix,
     )]
+
+
+def _setting(orientation: Orientation) -> str:
+    """The orientation as the form's choice names it, quoted: “Match the video”."""
+    return f"“{orientation.label}”"
 
 
 def check_prompt(prompt: str) -> list[Problem]:
