@@ -448,8 +448,10 @@ class Provider:
             return self._task_json(task)
 
     def _task_json(self, task: Task) -> dict[str, Any]:
-        remaining = 0 if task.status.is_final else self.config.estimated_time
-        remaining = round(remaining * (100 - task.progress) / 100)
+        # The whole task's estimate, as given at creation (the engine reads it from the
+        # task's creation): a shrinking "time left" would run out at 40 % and make the
+        # words say the task is late while it is on time.
+        estimate = 0 if task.status.is_final else self.config.estimated_time
         body: dict[str, Any] = {
             "id": task.id,
             "object": "video.generation.task",
@@ -461,7 +463,7 @@ class Provider:
             "progress": task.progress,
             "task_info": {
                 "can_cancel": task.status is TaskStatus.PENDING,
-                "estimated_time": remaining,
+                "estimated_time": estimate,
             },
             "usage": self._usage(task),
             "request_id": task.request_id,
