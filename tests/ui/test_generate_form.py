@@ -355,8 +355,8 @@ def test_confirm_states_jobs_seconds_and_cost(qtbot: QtBot, media: Path) -> None
     question, details = confirmation_text(batch, JobOptions(), settings)
     assert question == "Generate 2 videos?"
     assert "2 jobs · 10.0 s billable" in details
-    assert "about 2.50" in details
-    assert "about 2.50" in box.informativeText()
+    assert "about $2.50" in details
+    assert "about $2.50" in box.informativeText()
 
     question, details = confirmation_text(batch, JobOptions(mode=Mode.PRO), settings)
     assert NO_RATE_TEXT in details

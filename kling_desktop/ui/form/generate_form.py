@@ -24,6 +24,7 @@ from kling_desktop.engine.settings import DEFAULT_CURRENCY
 from kling_desktop.ui.form.checklist import CHECKLIST_SIDE_WIDTH, checklist_box, checklist_strip
 from kling_desktop.ui.form.kinds import MediaKind
 from kling_desktop.ui.form.media_slot import MediaSlot
+from kling_desktop.ui.form.messages import MessageArea
 from kling_desktop.ui.form.options import OptionsPanel
 from kling_desktop.ui.form.summary import summary_text
 from kling_desktop.ui.tasks import TaskRunner
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from kling_desktop.engine.settings import Settings
 
 CHECK_DEBOUNCE_MS = 150
+FOOTER_MESSAGE_LINES = 3    # the footer's message area: batch and prompt problems, notes
 
 # The checklist stands beside the slots only when each slot keeps at least this much room;
 # below, it is one wrapped line under the slots.
@@ -179,9 +181,17 @@ class GenerateForm(QWidget):
     def _build_footer(self, parent: QWidget) -> QHBoxLayout:
         footer = QHBoxLayout()
         footer.setSpacing(12)
-        self.options_problems = ProblemList(parent)
+        # What the form says about the whole batch and the prompt, in a box of fixed
+        # height: Generate stays where it is whatever is said.
+        self.footer_messages = MessageArea(FOOTER_MESSAGE_LINES, parent)
+        self.footer_messages.setAccessibleName("Messages")
+        self.options_problems = ProblemList(self.footer_messages.widget())
         self.options_problems.setAccessibleName("Batch problems")
         self.options_problems.action_requested.connect(self.apply_action)
+        self.footer_messages.add(self.options_problems)
+        self.footer_messages.add(self.prompt_problems)
+        self.form_note = self.footer_messages.add_note("formNote")
+        self.form_note.setAccessibleName("Note")
         self.summary_label = QLabel(parent)
         self.summary_label.setAccessibleName("Billable length")
         self.summary_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -191,6 +201,9 @@ class GenerateForm(QWidget):
         self.cost_label.setAccessibleName("Estimated cost")
         self.cost_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         mute(self.cost_label)
+        policy = self.cost_label.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)   # the summary does not hop when a cost appears
+        self.cost_label.setSizePolicy(policy)
         summary = QVBoxLayout()
         summary.setSpacing(0)
         summary.addWidget(self.summary_label)
@@ -200,7 +213,7 @@ class GenerateForm(QWidget):
         self.generate_button.setToolTip("Send the job(s) to the provider (Ctrl+Enter)")
         self.generate_button.setAccessibleName("Generate")
         self.generate_button.clicked.connect(self.on_generate_button_clicked)
-        footer.addWidget(self.options_problems, 1)
+        footer.addWidget(self.footer_messages, 1)
         footer.addStretch(0)
         footer.addSpacing(12)
         footer.addLayout(summary)

@@ -4,6 +4,14 @@ A ``MediaSlot`` takes files by drag-and-drop, by "Choose…", by pasting, or as
 https links typed into its link field; it lists what was chosen (each removable)
 and previews the selected one (:class:`~kling_desktop.ui.form.preview.SlotPreview`).
 
+One input by default: a new pick *replaces* the slot's input. The switch "Add more
+pictures (batch)" makes picks *add*, and shows the rows of the batch; dropping or
+choosing several files at once turns it on (the switch shows it).
+
+Its height is shared out once: the preview takes what the fixed parts (header,
+pick row, list, message area) leave, so nothing moves when an input, a refusal
+or a note comes or goes.
+
 The slot judges nothing itself: the form runs the engine's checks and hands the
 slot its problems (``set_problems``) and the probe results (``set_infos``).
 """
@@ -28,6 +36,7 @@ from PySide6.QtGui import (
     QShortcut,
 )
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -46,6 +55,7 @@ from kling_desktop.engine.checks import ImageInfo, VideoInfo
 from kling_desktop.sources import is_link
 from kling_desktop.ui.form.drop import source_from_typed_text, source_name, sources_from_mime
 from kling_desktop.ui.form.kinds import SLOT_TEXT, MediaKind
+from kling_desktop.ui.form.messages import MessageArea
 from kling_desktop.ui.form.preview import SlotPreview
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import ElidedLabel, ProblemList, format_seconds, mute
@@ -55,6 +65,8 @@ if TYPE_CHECKING:
 
 LINK_PLACEHOLDER = "or paste an https:// link"
 LINK_PLACEHOLDER_SHORT = "or paste a link"
+BATCH_ROWS = 4          # rows of the list shown at once in a batch (more scroll)
+MESSAGE_LINES = 3.5     # text lines (plus a fix button) reserved for the slot's messages
 
 
 class MediaSlot(QFrame):
@@ -70,6 +82,7 @@ class MediaSlot(QFrame):
     inputs_changed = Signal(list)
     action_requested = Signal(str)
     preview_shown = Signal(str)
+    batch_changed = Signal(bool)
 
     def __init__(self, kind: MediaKind | str, tasks: TaskRunner,
                  parent: QWidget | None = None) -> None:
@@ -80,6 +93,7 @@ class MediaSlot(QFrame):
         self._inputs: list[str] = []
         self._infos: dict[str, ImageInfo | VideoInfo | None] = {}
         self._last_dir = ""
+        self._batch = False
 
         self.setObjectName("mediaSlot")
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -110,9 +124,16 @@ class MediaSlot(QFrame):
         mute(self.hint_label)
         self.count_label = QLabel(self)
         mute(self.count_label)
+        self.batch_check = QCheckBox(f"Add more {text['many']} (batch)", self)
+        self.batch_check.setObjectName("batchSwitch")
+        self.batch_check.setToolTip(
+            f"On: Choose…, drop and paste add {text['many']} to a batch, one video each.\n"
+            f"Off: a new {text['one']} replaces the one chosen.")
+        self.batch_check.toggled.connect(self.on_batch_check_toggled)
         header.addWidget(self.title_label)
         header.addWidget(self.hint_label, 1)
         header.addWidget(self.count_label)
+        header.addWidget(self.batch_check)
         layout.addLayout(header)
 
         self.view = SlotPreview(self.kind, tasks=self._tasks, parent=self)
@@ -128,7 +149,7 @@ class MediaSlot(QFrame):
         pick_row = QHBoxLayout()
         pick_row.setSpacing(6)
         self.choose_button = QPushButton("Choose…", self)
-        self.choose_button.setToolTip(text["choose_tip"])
+        self.choose_button.setToolTip(self._choose_tip())
         self.choose_button.setAccessibleName(f"Choose {text['title'].lower()} files")
         self.choose_button.clicked.connect(self.on_choose_button_clicked)
         self.url_edit = QLineEdit(self)
@@ -167,17 +188,24 @@ class MediaSlot(QFrame):
         self.list_widget.setStyleSheet(
             "QListWidget::item:selected { background: rgba("
             f"{highlight.red()}, {highlight.green()}, {highlight.blue()}, 70); }}")
+        # Hidden while empty, its room kept: the preview above never changes height.
+        policy = self.list_widget.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.list_widget.setSizePolicy(policy)
+        sample = self._list_row("sample.png")
+        self._row_height = sample.sizeHint().height()
+        sample.deleteLater()
         layout.addWidget(self.list_widget)
 
-        self.note_label = QLabel(self)   # the slot's own notes (e.g. the clip cannot play)
-        self.note_label.setWordWrap(True)
-        self.note_label.setVisible(False)
-        layout.addWidget(self.note_label)
-
-        self.problem_list = ProblemList(self)
+        # Problems and notes in a box of fixed height (a long one scrolls inside it).
+        self.messages = MessageArea(MESSAGE_LINES, self)
+        self.messages.setAccessibleName(f"{text['title']} messages")
+        self.problem_list = ProblemList(self.messages.widget())
         self.problem_list.setAccessibleName(f"{text['title']} problems")
         self.problem_list.action_requested.connect(self.action_requested)
-        layout.addWidget(self.problem_list)
+        self.messages.add(self.problem_list)
+        self.note_label = self.messages.add_note("slotNote")   # e.g. the clip cannot play
+        layout.addWidget(self.messages)
 
         delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list_widget)
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
@@ -185,6 +213,12 @@ class MediaSlot(QFrame):
         paste = QShortcut(QKeySequence(QKeySequence.StandardKey.Paste), self)
         paste.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         paste.activated.connect(self.on_paste_shortcut_activated)
+
+    def _choose_tip(self) -> str:
+        text = self._text
+        if self._batch:
+            return f"Add one or more {text['formats']} {text['many']} from this computer"
+        return f"Pick a {text['formats']} {text['one']} from this computer (replaces this one)"
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -205,13 +239,57 @@ class MediaSlot(QFrame):
         return list(self._inputs)
 
     def set_inputs(self, sources: Sequence[str]) -> None:
-        """Replace the chosen inputs (duplicates dropped, order kept)."""
+        """Replace the chosen inputs (duplicates dropped, order kept); several turn the
+        batch switch on."""
         new = list(dict.fromkeys(s for s in sources if s))
+        if len(new) > 1:
+            self.set_batch(True)
         if new == self._inputs:
             return
         self._inputs = new
         self._refresh()
         self.inputs_changed.emit(self.inputs())
+
+    def take(self, sources: Sequence[str]) -> None:
+        """What the user picked, dropped or pasted: in a batch it is added; otherwise it
+        replaces the input (several at once turn the batch on, and are all kept)."""
+        sources = [s for s in dict.fromkeys(sources) if s]
+        if not sources:
+            return
+        if len(sources) > 1 and not self._batch:
+            self.set_batch(True)
+        if self._batch:
+            self.add_inputs(sources)
+        else:
+            self.set_inputs(sources[:1])
+
+    def is_batch(self) -> bool:
+        return self._batch
+
+    def set_batch(self, on: bool) -> None:
+        """Batch on: picks add and the list shows every row. Off: one input, the one
+        previewed (the others leave the slot)."""
+        if on == self._batch:
+            return
+        self._batch = on
+        self.batch_check.blockSignals(True)
+        self.batch_check.setChecked(on)
+        self.batch_check.blockSignals(False)
+        self.choose_button.setToolTip(self._choose_tip())
+        kept = self._inputs
+        if not on and len(self._inputs) > 1:
+            current = self.view.previewed_source()
+            kept = [current if current in self._inputs else self._inputs[0]]
+        if kept != self._inputs:
+            for source in self._inputs:
+                if source not in kept:
+                    self.view.forget(source)
+            self._inputs = list(kept)
+            self._refresh()
+            self.inputs_changed.emit(self.inputs())
+        else:
+            self._refresh()
+        self.batch_changed.emit(on)
 
     def add_inputs(self, sources: Sequence[str]) -> None:
         added = [s for s in dict.fromkeys(sources) if s and s not in self._inputs]
@@ -291,24 +369,34 @@ class MediaSlot(QFrame):
             event.ignore()
             return
         event.acceptProposedAction()
-        self.add_inputs(sources)
+        self.take(sources)
 
     @Slot()
     def on_paste_shortcut_activated(self) -> None:
         mime = QGuiApplication.clipboard().mimeData()
         sources = sources_from_mime(mime) if mime is not None else []
         if sources:
-            self.add_inputs(sources)
+            self.take(sources)
 
     # -- user actions -------------------------------------------------------------------------
 
     @Slot()
     def on_choose_button_clicked(self) -> None:
-        files, _filter = QFileDialog.getOpenFileNames(
-            self, self._text["dialog"], self._last_dir, self._text["filter"])
+        text = self._text
+        if self._batch:
+            files, _filter = QFileDialog.getOpenFileNames(
+                self, text["dialog"], self._last_dir, text["filter"])
+        else:
+            file, _filter = QFileDialog.getOpenFileName(
+                self, text["dialog_one"], self._last_dir, text["filter"])
+            files = [file] if file else []
         if files:
             self._last_dir = str(Path(files[-1]).parent)
-            self.add_inputs(files)
+            self.take(files)
+
+    @Slot(bool)
+    def on_batch_check_toggled(self, checked: bool) -> None:
+        self.set_batch(checked)
 
     @Slot()
     def on_add_button_clicked(self) -> None:
@@ -321,7 +409,7 @@ class MediaSlot(QFrame):
             return
         # Whatever was typed goes to the engine's checks, which say what is wrong with it.
         self.url_edit.clear()
-        self.add_inputs([source_from_typed_text(text)])
+        self.take([source_from_typed_text(text)])
 
     @Slot()
     def on_delete_shortcut_activated(self) -> None:
@@ -358,9 +446,10 @@ class MediaSlot(QFrame):
         self.list_widget.blockSignals(False)
         rows = len(self._inputs)
         self.list_widget.setVisible(rows > 0)
-        row_height = self.list_widget.sizeHintForRow(0) if rows else 0
+        # A fixed height for the mode, whatever the rows: one row, or a batch's rows.
         frame = 2 * self.list_widget.frameWidth()
-        self.list_widget.setFixedHeight(min(rows, 4) * row_height + frame + 2)
+        shown = BATCH_ROWS if self._batch else 1
+        self.list_widget.setFixedHeight(shown * self._row_height + frame + 2)
         noun = self._text["one"] if rows == 1 else self._text["many"]
         self.count_label.setText(f"{rows} {noun}" if rows > 1 else "")
         self._update_list_details()

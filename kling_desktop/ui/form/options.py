@@ -125,7 +125,7 @@ class OptionsPanel(QWidget):
         self.prompt_counter = QLabel(self)
         self.prompt_counter.setAccessibleName("Prompt length")
         self.prompt_counter.setAlignment(Qt.AlignmentFlag.AlignRight)
-        self.prompt_problems = ProblemList(self)
+        self.prompt_problems = ProblemList(self)   # the form places it (its message area)
         self.prompt_problems.setAccessibleName("Prompt problems")
         self.prompt_problems.action_requested.connect(self.action_requested)
 
@@ -154,7 +154,7 @@ class OptionsPanel(QWidget):
         # row 2: the sound box, when the form is too narrow for it beside Quality
         grid.addWidget(prompt_label, 3, 0)
         grid.addLayout(prompt_box, 3, 1)
-        grid.addWidget(self.prompt_problems, 4, 1)
+        # prompt_problems: shown by the form in its footer's message area (fixed height)
         grid.setColumnStretch(1, 1)
         self._options_label_width = max(
             w.sizeHint().width() for w in (model_label, orientation_label_widget, prompt_label))

@@ -3,7 +3,11 @@
 A picture is decoded on the TaskRunner through :mod:`kling_desktop.ui.images`
 (the window's one picture decoder); a clip shows its first frame
 (:class:`~kling_desktop.ui.posters.PosterGrabber`) with its length and size,
-and plays inline, muted unless the user turns the sound on.
+and plays inline, muted unless the user turns the preview's speaker on (a preview
+control only: whether the *result* keeps the clip's sound is an option of the form).
+
+A picture keeps its shape and is never enlarged past its own size: a small one
+sits sharp in the middle of the card, which keeps its height whatever it shows.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import partial
 
-from PySide6.QtCore import QRectF, QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QRect, QRectF, QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette, QPen, QPixmap
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
@@ -19,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QSizePolicy,
     QStackedWidget,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -74,6 +79,18 @@ class PreviewCanvas(QWidget):
     def placeholder(self) -> str:
         return self._placeholder
 
+    def image_rect(self) -> QRect:
+        """Where the picture is drawn: its own shape, never larger than its own size."""
+        if self._pixmap is None:
+            return QRect()
+        area = self.rect().adjusted(7, 7, -7, -7)
+        size = self._pixmap.size() / self._pixmap.devicePixelRatio()
+        if size.width() > area.width() or size.height() > area.height():
+            size = size.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        x = area.x() + (area.width() - size.width()) // 2
+        y = area.y() + (area.height() - size.height()) // 2
+        return QRect(x, y, size.width(), size.height())
+
     def set_drag_over(self, value: bool) -> None:
         self._drag_over = value
         self.update()
@@ -93,12 +110,8 @@ class PreviewCanvas(QWidget):
         painter.setPen(pen)
         painter.drawRoundedRect(rect, 8, 8)
         if self._pixmap is not None:
-            area = rect.adjusted(6, 6, -6, -6).toRect()
-            scaled = self._pixmap.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            x = area.x() + (area.width() - scaled.width()) // 2
-            y = area.y() + (area.height() - scaled.height()) // 2
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            painter.drawPixmap(x, y, scaled.width(), scaled.height(), self._pixmap)
+            painter.drawPixmap(self.image_rect(), self._pixmap)
         else:
             painter.setPen(muted_color(palette))
             painter.drawText(rect.adjusted(16, 16, -16, -16),
@@ -155,15 +168,19 @@ class SlotPreview(QWidget):
         self.play_button = QToolButton(self)
         self.play_button.setText("▶ Play")
         self.play_button.setCheckable(True)
-        self.play_button.setToolTip("Play the clip here (muted unless you turn the sound on)")
+        self.play_button.setToolTip("Play the clip here, muted (the speaker turns the preview's "
+                                    "sound on)")
         self.play_button.setAccessibleName("Play the motion video")
         self.play_button.toggled.connect(self.on_play_button_toggled)
+        # The preview's own speaker: an icon on the player, not words that read like the
+        # result's "Keep the clip's own sound" option.
         self.sound_button = QToolButton(self)
-        self.sound_button.setText("Sound off")
+        self.sound_button.setObjectName("previewSound")
         self.sound_button.setCheckable(True)
-        self.sound_button.setToolTip("Hear the clip's own sound while it plays")
-        self.sound_button.setAccessibleName("Play the clip with sound")
+        self.sound_button.setAutoRaise(True)
+        self.sound_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         self.sound_button.toggled.connect(self.on_sound_button_toggled)
+        self._show_sound_state(False)
         # Long details drop their last parts ("12.0 s · 640 × 480 · …"); all of it is in the
         # tooltip. Never wider than the slot, so both slots keep the same width.
         self.info_label = ElidedLabel(parent=self, separator=INFO_SEPARATOR)
@@ -174,7 +191,8 @@ class SlotPreview(QWidget):
         info_row.addWidget(self.sound_button)
         info_row.addWidget(self.info_label, 1)
         # Same height in both slots, so their rows line up side by side.
-        self.info_label.setMinimumHeight(self.play_button.sizeHint().height())
+        self.info_label.setMinimumHeight(max(self.play_button.sizeHint().height(),
+                                             self.sound_button.sizeHint().height()))
         layout.addLayout(info_row)
         is_video = self.kind is MediaKind.VIDEO
         self.play_button.setVisible(is_video)
@@ -375,8 +393,18 @@ class SlotPreview(QWidget):
 
     @Slot(bool)
     def on_sound_button_toggled(self, checked: bool) -> None:
-        self.sound_button.setText("Sound on" if checked else "Sound off")
+        self._show_sound_state(checked)
         self._apply_sound()
+
+    def _show_sound_state(self, on: bool) -> None:
+        pixmap = (QStyle.StandardPixmap.SP_MediaVolume if on
+                  else QStyle.StandardPixmap.SP_MediaVolumeMuted)
+        self.sound_button.setIcon(self.style().standardIcon(pixmap))
+        tip = ("Mute preview" if on
+               else "Preview sound is off: click to hear the clip while it plays here")
+        self.sound_button.setToolTip(tip + "\n(whether the result keeps the clip's sound is "
+                                           "the option below)")
+        self.sound_button.setAccessibleName("Mute preview" if on else "Unmute preview")
 
     def _apply_sound(self) -> None:
         if self._player is None:

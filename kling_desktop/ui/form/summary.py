@@ -26,8 +26,15 @@ def summary_text(report: BatchReport | None, images: Sequence[str], videos: Sequ
         return "Add " + " and ".join(missing), ""
     if report is None or not report.pairs:
         return "", ""
-    jobs = f"{report.job_count} jobs · " if report.job_count > 1 else ""
-    seconds = report.total_billable_seconds
+    # Only accepted inputs count: a refused picture or clip makes no video and bills nothing.
+    accepted = report.accepted_job_count
+    if accepted == 0:
+        return "", ""     # the refusals next to the inputs say why
+    if accepted < report.job_count:
+        jobs = f"{accepted} of {report.job_count} jobs ready · "
+    else:
+        jobs = f"{accepted} jobs · " if accepted > 1 else ""
+    seconds = report.accepted_billable_seconds
     if seconds is None:
         text = jobs + "length unknown for links"
         if not any(is_link(v) for v in videos):

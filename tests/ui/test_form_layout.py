@@ -1,0 +1,125 @@
+"""A form that stays still: Choose… and Generate do not move, whatever the form shows.
+
+Real widgets in a 1280×800 host, real files (ffmpeg), the engine's real checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
+
+from kling_desktop.api.models import MAX_PROMPT_CHARS
+from kling_desktop.engine.settings import Settings
+from kling_desktop.ui.form import GenerateForm
+from kling_desktop.ui.tasks import TaskRunner
+from tests.media import ffmpeg_available, make_image, make_truncated_png, make_video
+from tests.ui.test_generate_form import WAIT_MS, hosted, wait_checked
+
+pytestmark = [
+    pytest.mark.skipif(not ffmpeg_available(), reason="ffmpeg makes the test media"),
+    pytest.mark.qt_log_ignore(r"No RHI backend\. Using CPU conversion\."),
+]
+
+
+@pytest.fixture
+def tasks(qtbot: QtBot) -> Iterator[TaskRunner]:
+    runner = TaskRunner()
+    yield runner
+    assert runner.shutdown(5000), "background work outlived the test"
+
+
+@pytest.fixture
+def form(qtbot: QtBot, tasks: TaskRunner) -> Iterator[GenerateForm]:
+    widget = GenerateForm(tasks, Settings())
+    host = hosted(qtbot, widget)
+    yield widget
+    widget.shutdown()
+    host.close()
+
+
+def place(form: GenerateForm, widget: QWidget) -> QRect:
+    return QRect(widget.mapTo(form, QPoint(0, 0)), widget.size())
+
+
+def geometry(form: GenerateForm) -> dict[str, QRect]:
+    return {
+        "choose picture": place(form, form.image_slot.choose_button),
+        "choose clip": place(form, form.video_slot.choose_button),
+        "picture card": place(form, form.image_slot.stack),
+        "clip card": place(form, form.video_slot.stack),
+        "generate": place(form, form.generate_button),
+    }
+
+
+def test_choose_and_generate_never_move(qtbot: QtBot, form: GenerateForm, media: Path) -> None:
+    before = geometry(form)
+    assert before["picture card"].height() == before["clip card"].height()
+    picture = make_image(media, width=600, height=800)
+    long_clip = make_video(media, seconds=12, width=640, height=480)
+    seen: list[tuple[str, dict[str, QRect]]] = [("empty", before)]
+
+    with qtbot.waitSignal(form.image_slot.preview_shown, timeout=WAIT_MS):
+        form.set_inputs([str(picture)], [])
+    wait_checked(qtbot, form)
+    seen.append(("picture", geometry(form)))
+
+    with qtbot.waitSignal(form.video_slot.preview_shown, timeout=WAIT_MS):
+        form.set_inputs([str(picture)], [str(long_clip)])
+    wait_checked(qtbot, form)
+    assert form.video_slot.problem_list.fix_buttons()   # a refusal with its fix, shown
+    seen.append(("clip refused with a fix", geometry(form)))
+
+    form.set_inputs([str(make_truncated_png(media))], [str(long_clip)])
+    wait_checked(qtbot, form)
+    qtbot.waitUntil(lambda: "incomplete" in form.image_slot.problems_text(), timeout=WAIT_MS)
+    seen.append(("refused picture", geometry(form)))
+
+    form.prompt_edit.setPlainText("舞" * (MAX_PROMPT_CHARS + 1))
+    wait_checked(qtbot, form)
+    assert form.prompt_problems.text()
+    form.video_slot.note_label.setText("This clip cannot be played here: no decoder.")
+    form.video_slot.note_label.setVisible(True)
+    seen.append(("messages everywhere", geometry(form)))
+
+    for name, now in seen[1:]:
+        assert now == before, f"the form moved with {name}: {now} != {before}"
+
+
+def test_a_small_picture_is_not_stretched(qtbot: QtBot, form: GenerateForm, media: Path) -> None:
+    small = make_image(media, width=100, height=100, name="tiny.png")
+    with qtbot.waitSignal(form.image_slot.preview_shown, timeout=WAIT_MS):
+        form.set_inputs([str(small)], [])
+    drawn = form.image_slot.preview.image_rect()
+    assert (drawn.width(), drawn.height()) == (100, 100)   # its own size, in the middle
+    card = form.image_slot.preview.rect()
+    assert abs(drawn.center().x() - card.center().x()) <= 1
+    assert abs(drawn.center().y() - card.center().y()) <= 1
+
+
+def test_a_large_picture_keeps_its_shape(qtbot: QtBot, form: GenerateForm, media: Path) -> None:
+    tall = make_image(media, width=600, height=1200, name="tall.png")
+    with qtbot.waitSignal(form.image_slot.preview_shown, timeout=WAIT_MS):
+        form.set_inputs([str(tall)], [])
+    drawn = form.image_slot.preview.image_rect()
+    card = form.image_slot.preview.rect()
+    assert drawn.height() < 1200
+    assert card.contains(drawn)
+    assert abs(drawn.width() * 2 - drawn.height()) <= 2
+
+
+def test_the_preview_speaker_is_not_the_sound_option(qtbot: QtBot, form: GenerateForm) -> None:
+    speaker = form.video_slot.sound_button
+    assert speaker.text() in ("", "Sound off") or not speaker.icon().isNull()
+    assert not speaker.icon().isNull()
+    assert "Sound" not in speaker.text()
+    assert speaker.accessibleName() == "Unmute preview"
+    speaker.setEnabled(True)
+    speaker.click()
+    assert speaker.toolTip().startswith("Mute preview")
+    assert speaker.accessibleName() == "Mute preview"
+    assert form.keep_sound_check.text().replace("&", "") == "Keep the clip's own sound"
