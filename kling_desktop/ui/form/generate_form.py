@@ -6,10 +6,16 @@ this form runs that check on the TaskRunner whenever something changes
 problem's one-click fix, and enables Generate only for a batch without problems.
 The slots (:mod:`.media_slot`), the options (:mod:`.options`), the checklist
 (:mod:`.checklist`) and the summary's words (:mod:`.summary`) are rooms of their own.
+
+The form remembers what it held for the next start (:mod:`.memory`), except in the
+demo, which starts with the samples; there, picking one's own picture brings a note
+that the demo answers with the sample result.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING
@@ -18,12 +24,15 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from kling_desktop import paths
 from kling_desktop.api.models import Orientation
 from kling_desktop.engine.batch import BatchReport, JobOptions, check_batch
 from kling_desktop.engine.settings import DEFAULT_CURRENCY
+from kling_desktop.sources import canonical
 from kling_desktop.ui.form.checklist import CHECKLIST_SIDE_WIDTH, checklist_box, checklist_strip
 from kling_desktop.ui.form.kinds import MediaKind
 from kling_desktop.ui.form.media_slot import MediaSlot
+from kling_desktop.ui.form.memory import FormMemory, load_memory, save_memory
 from kling_desktop.ui.form.messages import MessageArea
 from kling_desktop.ui.form.options import OptionsPanel
 from kling_desktop.ui.form.summary import summary_text
@@ -34,7 +43,11 @@ if TYPE_CHECKING:
     from kling_desktop.engine.checks import Problem
     from kling_desktop.engine.settings import Settings
 
+log = logging.getLogger(__name__)
+
 CHECK_DEBOUNCE_MS = 150
+MEMORY_DEBOUNCE_MS = 700
+DEMO_NOTE = "The demo returns the sample result; a real key animates your own character."
 FOOTER_MESSAGE_LINES = 3    # the footer's message area: batch and prompt problems, notes
 
 # The checklist stands beside the slots only when each slot keeps at least this much room;
@@ -62,10 +75,19 @@ class GenerateForm(QWidget):
     checked = Signal(object)
 
     def __init__(self, tasks: TaskRunner, settings: Settings | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, demo: bool = False,
+                 remember: bool | None = None) -> None:
+        """``demo``: the window runs the demo (the form then says when the picture is not
+        the sample's). ``remember``: keep the form for the next start (default: not in
+        the demo)."""
         super().__init__(parent)
         self._tasks = tasks
         self._settings = settings
+        self._demo = demo
+        self._remember = (not demo) if remember is None else remember
+        self._recalled = not self._remember      # the remembered form arrived (or none)
+        self._gone_note = ""
+        self._logged_refusals: tuple[str, ...] = ()
         self._report: BatchReport | None = None      # the latest check, for _report_for
         self._report_for: _Snapshot | None = None
         self._last_ok = False                         # the previous check had no problems
@@ -78,10 +100,19 @@ class GenerateForm(QWidget):
         self._debounce.setInterval(CHECK_DEBOUNCE_MS)
         self._debounce.timeout.connect(self.on_debounce_timeout)
 
+        self._memory_timer = QTimer(self)
+        self._memory_timer.setSingleShot(True)
+        self._memory_timer.setInterval(MEMORY_DEBOUNCE_MS)
+        self._memory_timer.timeout.connect(self.on_memory_timer_timeout)
+
         self._build()
         self._update_summary()
         self._update_generate_button()
         self._schedule_check()
+        if self._remember:
+            self._tasks.run(load_memory, key=f"form-memory-{id(self)}",
+                            on_done=self._on_memory_loaded,
+                            on_failed=lambda _error: self._on_memory_loaded(None))
 
     # -- construction --------------------------------------------------------------------------
 
@@ -105,6 +136,7 @@ class GenerateForm(QWidget):
         self.video_slot = MediaSlot(MediaKind.VIDEO, self._tasks, body)
         for slot in (self.image_slot, self.video_slot):
             slot.inputs_changed.connect(self.on_slot_inputs_changed)
+            slot.batch_changed.connect(self.on_slot_batch_changed)
             slot.action_requested.connect(self.apply_action)
             self._inputs_row.addWidget(slot, 1)
         self._body_layout.addLayout(self._inputs_row, 1)
@@ -272,6 +304,9 @@ class GenerateForm(QWidget):
         return self.options_panel.apply_action(action)
 
     def shutdown(self) -> None:
+        if self._memory_timer.isActive():   # the last change, kept before the window goes
+            self._memory_timer.stop()
+            self._save_memory_now()
         self._debounce.stop()
         self._tasks.cancel(self._check_key)
         self.image_slot.shutdown()
@@ -282,11 +317,55 @@ class GenerateForm(QWidget):
     @Slot(list)
     def on_slot_inputs_changed(self, _sources: list[str]) -> None:
         self._schedule_check()
+        self._remember_soon()
+        self._update_note()
+
+    @Slot(bool)
+    def on_slot_batch_changed(self, _on: bool) -> None:
+        self._remember_soon()
 
     @Slot()
     def on_option_changed(self) -> None:
         self._schedule_check()
+        self._remember_soon()
 
+    # -- remembering the form for the next start -------------------------------------------------
+
+    def _memory(self) -> FormMemory:
+        return FormMemory(tuple(self.images()), tuple(self.videos()),
+                          self.image_slot.is_batch(), self.video_slot.is_batch(),
+                          self.options())
+
+    def _remember_soon(self) -> None:
+        if self._remember:
+            self._recalled = True   # the artist is at work: a late recall must not undo it
+            self._memory_timer.start()
+
+    @Slot()
+    def on_memory_timer_timeout(self) -> None:
+        self._tasks.run(save_memory, self._memory(), key=f"form-memory-save-{id(self)}",
+                        on_failed=lambda _error: None)   # not kept this time; no harm done
+
+    def _save_memory_now(self) -> None:
+        # Not kept: the next start shows an empty form; nothing else depends on it.
+        with contextlib.suppress(OSError):
+            save_memory(self._memory())
+
+    def _on_memory_loaded(self, memory: object) -> None:
+        if self._recalled:
+            return   # the user (or the window) filled the form first
+        self._recalled = True
+        if not isinstance(memory, FormMemory):
+            return
+        self.options_panel.apply_options(memory.options)
+        self.image_slot.set_batch(memory.batch_images)
+        self.video_slot.set_batch(memory.batch_videos)
+        self.set_inputs(memory.images, memory.videos)
+        if memory.gone:
+            self._gone_note = ("No longer where it was, so left out: " + ", ".join(memory.gone)
+                               + ".")
+            self._update_note()
+        self._memory_timer.stop()   # what was just read needs no writing
     @Slot()
     def on_generate_button_clicked(self) -> None:
         self._request_generate()
@@ -319,6 +398,7 @@ class GenerateForm(QWidget):
         self._report = report
         self._report_for = snapshot
         self._last_ok = report.ok
+        self._log_refusals(report)
         self._show_problems(report)
         self._update_summary()
         self._update_generate_button()
@@ -335,6 +415,13 @@ class GenerateForm(QWidget):
         self._generate_when_checked = False
         self.options_problems.set_problems([_bug_problem(error)])
         self._update_generate_button()
+
+    def _log_refusals(self, report: BatchReport) -> None:
+        """A refusal is an expected outcome: one INFO line when it changes, no traceback."""
+        refused = tuple(p.message for p in report.problems)
+        if refused and refused != self._logged_refusals:
+            log.info("inputs refused: %s", " | ".join(refused))
+        self._logged_refusals = refused
 
     def _show_problems(self, report: BatchReport) -> None:
         by_field: dict[str, list[Problem]] = {"image": [], "video": [], "prompt": [],
@@ -375,6 +462,23 @@ class GenerateForm(QWidget):
         report = self._report
         count = report.job_count if report is not None and report.ok else 1
         self.generate_button.setText(f"Generate {count} videos" if count > 1 else "Generate")
+
+    def _update_note(self) -> None:
+        notes = [self._gone_note] if self._gone_note else []
+        if self._demo and self._own_picture_chosen():
+            notes.append(DEMO_NOTE)
+        self.form_note.setText("\n".join(notes))
+        self.form_note.setVisible(bool(notes))
+
+    def _own_picture_chosen(self) -> bool:
+        sample = canonical(str(paths.sample_character()))
+        for source in self.images():
+            try:
+                if canonical(source) != sample:
+                    return True
+            except (OSError, RuntimeError, ValueError):   # "~nobody/a.png"
+                return True
+        return False
 
     def _update_summary(self) -> None:
         options = self._report_for[2] if self._report_for else self.options()
