@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
@@ -46,6 +46,15 @@ def place(form: GenerateForm, widget: QWidget) -> QRect:
     return QRect(widget.mapTo(form, QPoint(0, 0)), widget.size())
 
 
+def next_tab_stop(widget: QWidget) -> QWidget:
+    found = widget.nextInFocusChain()
+    while found is not None and (not (found.focusPolicy() & Qt.FocusPolicy.TabFocus)
+                                 or not found.isVisible()):
+        found = found.nextInFocusChain()
+    assert found is not None
+    return found
+
+
 def geometry(form: GenerateForm) -> dict[str, QRect]:
     return {
         "choose picture": place(form, form.image_slot.choose_button),
@@ -71,7 +80,8 @@ def test_choose_and_generate_never_move(qtbot: QtBot, form: GenerateForm, media:
     with qtbot.waitSignal(form.video_slot.preview_shown, timeout=WAIT_MS):
         form.set_inputs([str(picture)], [str(long_clip)])
     wait_checked(qtbot, form)
-    assert form.video_slot.problem_list.fix_buttons()   # a refusal with its fix, shown
+    [fix] = form.video_slot.problem_list.fix_buttons()   # a refusal with its fix, shown
+    assert next_tab_stop(form.video_slot.list_widget) is fix   # Tab reaches it next
     seen.append(("clip refused with a fix", geometry(form)))
 
     form.set_inputs([str(make_truncated_png(media))], [str(long_clip)])

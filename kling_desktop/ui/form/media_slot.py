@@ -66,7 +66,7 @@ if TYPE_CHECKING:
 LINK_PLACEHOLDER = "or paste an https:// link"
 LINK_PLACEHOLDER_SHORT = "or paste a link"
 BATCH_ROWS = 4          # rows of the list shown at once in a batch (more scroll)
-MESSAGE_LINES = 3.5     # text lines (plus a fix button) reserved for the slot's messages
+MESSAGE_LINES = 4.5     # text lines (plus a fix button) reserved for the slot's messages
 
 
 class MediaSlot(QFrame):
@@ -313,6 +313,11 @@ class MediaSlot(QFrame):
     def set_problems(self, problems: Sequence[Problem]) -> None:
         """Show the engine's problems about this slot's inputs (empty: none)."""
         self.problem_list.set_problems(problems)
+        # A fix is reached by Tab right after the inputs it is about, not at the window's end.
+        previous: QWidget = self.list_widget
+        for button in self.problem_list.fix_buttons():
+            QWidget.setTabOrder(previous, button)
+            previous = button
 
     def problems_text(self) -> str:
         return self.problem_list.text()
