@@ -135,7 +135,7 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget(central)
         self.start_panel = StartPanel(self.tasks, self.icon, self.pages,
                                       base_url=None if self.demo else self.engine.base_url)
-        self.form = GenerateForm(self.tasks, self.user_settings, self.pages)
+        self.form = GenerateForm(self.tasks, self.user_settings, self.pages, demo=self.demo)
         self.form.setAccessibleName("New video")
         self.jobs_panel = JobsPanel(self.tasks, self.pages)
 
