@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QLoggingCategory, Qt
-from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtGui import QImage, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QStyle, QStyleOptionViewItem, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
 from kling_desktop.api.models import GenerationOptions, Mode, Model
@@ -120,3 +120,37 @@ def test_a_saved_job_whose_video_is_gone_keeps_its_picture(
                     and thumbs.has(str(image)), timeout=WAIT_MS)
     assert not thumbs.shows_poster(saved)
     assert thumbs.get(saved, 1.0) is not None
+
+
+def test_the_current_row_shows_a_focus_frame(qtbot: QtBot, panel: JobsPanel,
+                                             media: Path) -> None:
+    image = make_image(media / "in", name="hero.png")
+    clip = make_video(media / "in", seconds=1, name="dance.mp4")
+    panel.set_jobs([a_job(image, clip, state=JobState.QUEUED)])
+    view, delegate = panel.view, panel.delegate
+    index = panel.model.index(0)
+
+    def painted(focus: bool) -> QImage:
+        option = QStyleOptionViewItem()
+        view.initViewItemOption(option)
+        option.rect = view.visualRect(index)
+        if focus:
+            option.state |= QStyle.StateFlag.State_HasFocus
+        else:
+            option.state &= ~QStyle.StateFlag.State_HasFocus
+        picture = QImage(view.viewport().size(), QImage.Format.Format_ARGB32)
+        picture.fill(0)
+        painter = QPainter(picture)
+        delegate.paint(painter, option, index)
+        painter.end()
+        return picture
+
+    plain, focused = painted(False), painted(True)
+    assert plain != focused
+    # the frame is on the row's edge: its left column changes, in the highlight colour
+    rect = view.visualRect(index)
+    highlight = view.palette().color(QPalette.ColorRole.Highlight)
+    edge = [focused.pixelColor(rect.left() + 1, y) for y in range(rect.top() + 8,
+                                                                   rect.bottom() - 8)]
+    assert any(abs(c.red() - highlight.red()) + abs(c.green() - highlight.green())
+               + abs(c.blue() - highlight.blue()) < 60 for c in edge)

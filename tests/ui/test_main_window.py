@@ -31,11 +31,14 @@ from kling_desktop.ui.jobs import (
     elapsed_text,
     status_text,
 )
+from kling_desktop.ui.jobs.actions import menu_actions_for
 from kling_desktop.ui.main_window import MainWindow, provider_site
+from kling_desktop.ui.main_window.desktop import cannot_open_text
 from kling_desktop.ui.notifications import Notifier, notification_text
 from tests.conftest import TEST_KEY
 from tests.media import ffmpeg_available, make_image, make_video
 from tests.ui.conftest import QT_LOG_IGNORES, WAIT_MS, WindowFactory, fast_settings
+from tests.ui.gallery_support import Made, add_results
 
 pytestmark = [pytest.mark.qt_log_ignore(*QT_LOG_IGNORES)]
 needs_ffmpeg = pytest.mark.skipif(not ffmpeg_available(), reason="ffmpeg makes the test media")
@@ -314,3 +317,94 @@ def test_errors_carry_words(qtbot: QtBot, windows: WindowFactory, sim: Simulator
     window.controller.job_failed.emit(job.id, KlingError("The job list is busy.", fix="Wait."))
     assert window.jobs_panel.status_of(job.id) == "Stopped — The job list is busy."
     assert window.jobs_panel.actions_of(job.id) == [Action.RETRY, Action.CANCEL]
+
+
+# -- play stays in the app ------------------------------------------------------------------------
+
+def test_a_saved_job_plays_here_and_opens_elsewhere_only_from_its_menu() -> None:
+    saved = make_job(JobState.COMPLETED, output_path="/library/hero.mp4")
+    assert actions_for(saved)[0] == Action.PLAY
+    menu = menu_actions_for(saved)
+    assert menu.index(Action.OPEN_EXTERNALLY) == menu.index(Action.PLAY) + 1
+    gone = RowState(gone=True)
+    assert actions_for(saved, gone) == [Action.REUSE]          # nothing to play any more
+    assert Action.OPEN_EXTERNALLY not in menu_actions_for(saved, gone)
+    assert status_text(saved, gone) == "Moved to the trash"
+    assert status_text(saved) != "Moved to the trash"
+
+
+def test_no_player_is_said_in_plain_words() -> None:
+    text = cannot_open_text(QUrl.fromLocalFile("/home/me/Videos/hero — dance.mp4"))
+    assert "file:" not in text
+    assert "“hero — dance.mp4”" in text
+    assert "Library" in text
+    assert "file:" not in cannot_open_text(QUrl.fromLocalFile("/home/me/Videos/"))
+
+
+@needs_ffmpeg
+@pytest.mark.qt_log_ignore(r"^PulseAudioService: pa_context_connect\(\) failed$",
+                           r"^No audio device detected$",
+                           r"^This plugin does not support raise\(\)$")   # offscreen only
+def test_play_and_enter_open_the_result_in_the_library_player(
+        qtbot: QtBot, windows: WindowFactory, sim: Simulator, media: Path) -> None:
+    engine = windows.engine(sim, key=TEST_KEY)
+    (entry,) = add_results(engine.library, engine.store, media, [Made("a slow bow")])
+    assert entry.job_id is not None
+    job = engine.store.transition(entry.job_id, JobState.COMPLETED,
+                                  output_path=str(entry.video_path))
+    window = windows.window(engine)
+    panel = window.jobs_panel
+    qtbot.waitUntil(lambda: job.id in panel.job_ids(), timeout=WAIT_MS)
+    opened: list[QUrl] = []
+
+    def open_url(url: QUrl) -> bool:
+        opened.append(url)
+        return True
+
+    window.open_url = open_url  # type: ignore[method-assign]
+
+    row = panel.model.row_of(job.id)
+    assert row is not None
+    panel.view.setFocus()
+    panel.view.setCurrentIndex(panel.model.index(row))
+    QTest.keyClick(panel.view, Qt.Key.Key_Return)             # Enter: the row's Play
+    assert window.tabs.currentWidget() is window.library_page
+    gallery = window.gallery
+    assert gallery is not None
+    key = engine.library.relative(entry.video_path)
+    assert [t.key for t in gallery.detail.targets()] == [key]
+    qtbot.waitUntil(gallery.detail.player.is_playing, timeout=WAIT_MS)
+    assert opened == []                                       # the system player stayed shut
+
+    # a filter hiding it is cleared; the context menu's second way opens the system player
+    gallery.detail.player.pause()
+    gallery.filter_bar.search.setText("nothing like this")
+    gallery.filter_bar.emit_query()
+    window.tabs.setCurrentWidget(window.pages)
+    panel.trigger(job.id, Action.PLAY)
+    assert [t.key for t in gallery.detail.targets()] == [key]
+    panel.trigger(job.id, Action.OPEN_EXTERNALLY)
+    assert opened == [QUrl.fromLocalFile(str(entry.video_path))]
+
+
+@needs_ffmpeg
+def test_a_result_moved_to_the_trash_no_longer_offers_play(
+        qtbot: QtBot, windows: WindowFactory, sim: Simulator, media: Path) -> None:
+    engine = windows.engine(sim, key=TEST_KEY)
+    (entry,) = add_results(engine.library, engine.store, media, [Made("a slow bow")])
+    assert entry.job_id is not None
+    job = engine.store.transition(entry.job_id, JobState.COMPLETED,
+                                  output_path=str(entry.video_path))
+    window = windows.window(engine)
+    panel = window.jobs_panel
+    qtbot.waitUntil(lambda: panel.actions_of(job.id) == [Action.PLAY, Action.SHOW_IN_FOLDER],
+                    timeout=WAIT_MS)
+    def trash(path: Path) -> bool:
+        path.unlink()
+        return True
+
+    engine.library.delete_result(entry, trash)
+    window.tabs.setCurrentWidget(window.library_page)         # where results are trashed
+    window.tabs.setCurrentWidget(window.pages)                # back: the panel looks again
+    qtbot.waitUntil(lambda: panel.status_of(job.id) == "Moved to the trash", timeout=WAIT_MS)
+    assert panel.actions_of(job.id) == [Action.REUSE]

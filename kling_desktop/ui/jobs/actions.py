@@ -21,7 +21,8 @@ class Action:
     CHOOSE_INPUTS = "choose_inputs"
     USE_LINK = "use_link"
     SEND_AGAIN = "send_again"
-    PLAY = "play"
+    PLAY = "play"                       # in the app: the Library tab's player
+    OPEN_EXTERNALLY = "open_externally" # the system's video player
     SHOW_IN_FOLDER = "show_in_folder"
     REUSE = "reuse"
     COPY_DETAILS = "copy_details"
@@ -37,6 +38,7 @@ ACTION_LABELS = {
     Action.USE_LINK: "Use a link instead",
     Action.SEND_AGAIN: "Send again…",
     Action.PLAY: "Play",
+    Action.OPEN_EXTERNALLY: "Open in system player",
     Action.SHOW_IN_FOLDER: "Show in folder",
     Action.REUSE: "Use these inputs again",
     Action.COPY_DETAILS: "Copy details",
@@ -69,6 +71,8 @@ def actions_for(job: Job, state: RowState | None = None) -> list[str]:
             return [Action.RETRY, Action.CANCEL]
         return [Action.CANCEL]
     if job.state is JobState.COMPLETED:
+        if state.gone:   # moved to the trash: nothing to play; its settings remain
+            return [Action.REUSE]
         return [Action.PLAY, Action.SHOW_IN_FOLDER]
     if job.state is JobState.UNCERTAIN:
         return [Action.SEND_AGAIN]
@@ -85,6 +89,8 @@ def actions_for(job: Job, state: RowState | None = None) -> list[str]:
 def menu_actions_for(job: Job, state: RowState | None = None) -> list[str]:
     """The context menu: the row's buttons plus what is always possible."""
     actions = actions_for(job, state)
+    if Action.PLAY in actions:
+        actions.insert(actions.index(Action.PLAY) + 1, Action.OPEN_EXTERNALLY)
     if Action.REUSE not in actions:
         actions.append(Action.REUSE)
     actions.append(Action.COPY_DETAILS)
@@ -105,7 +111,8 @@ def action_tip(action: str, job: Job) -> str:
         Action.USE_LINK: "Paste a public https:// link to the clip instead of uploading it.",
         Action.SEND_AGAIN: "The provider may already have this job; sending it again could "
                            "charge you twice.",
-        Action.PLAY: "Play the video in your video player.",
+        Action.PLAY: "Play the video here, in the Library tab (Enter).",
+        Action.OPEN_EXTERNALLY: "Play the video in your computer's own video player.",
         Action.SHOW_IN_FOLDER: "Open the folder that holds the video.",
     }
     return tips.get(action, ACTION_LABELS.get(action, action))

@@ -27,6 +27,7 @@ from PySide6.QtGui import (
     QPainter,
     QPainterPath,
     QPalette,
+    QPen,
     QPixmap,
     QTextLayout,
 )
@@ -175,7 +176,7 @@ class JobDelegate(QStyledItemDelegate):
             self._paint_bar(painter, geo.bar, progress, option)
         else:
             detail = detail_text(job, state)
-            if job.state is JobState.COMPLETED and detail:
+            if job.state is JobState.COMPLETED and detail and not state.gone:
                 detail = Path(detail).name
             painter.setPen(muted)
             self._draw_text(painter, geo.detail, detail, fonts.small, geo.detail_lines)
@@ -183,6 +184,19 @@ class JobDelegate(QStyledItemDelegate):
         painter.setFont(fonts.base)
         for action, rect in geo.buttons:
             self._paint_button(painter, rect, action, row, option)
+        if option.state & QStyle.StateFlag.State_HasFocus:
+            self._paint_focus(painter, option)
+        painter.restore()
+
+    def _paint_focus(self, painter: QPainter, option: QStyleOptionViewItem) -> None:
+        """The keyboard's place in the list: a frame around the current row, visible in
+        every style (some draw no focus for item views at all)."""
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(option.palette.color(QPalette.ColorRole.Highlight), 2)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(QRectF(option.rect).adjusted(1.5, 1.5, -1.5, -1.5), 5, 5)
         painter.restore()
 
     @staticmethod
@@ -229,7 +243,7 @@ class JobDelegate(QStyledItemDelegate):
         if state.interrupted and job.state.is_active:
             return warning_color(palette)
         if job.state is JobState.COMPLETED:
-            return ok_color(palette)
+            return muted_color(palette) if state.gone else ok_color(palette)
         return palette.color(QPalette.ColorRole.Text)
 
     def _paint_thumb(self, painter: QPainter, rect: QRect, job: Job, palette: QPalette,

@@ -35,6 +35,7 @@ class JobListModel(QAbstractListModel):
         self._offline: dict[int, OfflineInfo] = {}
         self._notes: dict[int, KlingError] = {}
         self._service_notes: dict[int, str] = {}
+        self._gone: set[int] = set()
 
     # Qt interface
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -76,7 +77,7 @@ class JobListModel(QAbstractListModel):
 
     def row_state(self, job_id: int) -> RowState:
         return RowState(self._offline.get(job_id), self._notes.get(job_id),
-                        self._service_notes.get(job_id, ""))
+                        self._service_notes.get(job_id, ""), job_id in self._gone)
 
     def has_ticking_rows(self) -> bool:
         return any(job.state.is_active for job in self._jobs)
@@ -146,6 +147,15 @@ class JobListModel(QAbstractListModel):
 
     def set_service_note(self, job_id: int, text: str) -> None:
         self._remember(self._service_notes, job_id, text or None)
+
+    def set_gone(self, job_id: int, gone: bool) -> None:
+        """A saved job's video left the library (or came back)."""
+        if gone != (job_id in self._gone):
+            if gone:
+                self._gone.add(job_id)
+            else:
+                self._gone.discard(job_id)
+            self._changed(self._rows.get(job_id))
 
     def set_note(self, job_id: int, error: KlingError | None) -> None:
         self._remember(self._notes, job_id, error)

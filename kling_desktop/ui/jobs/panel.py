@@ -10,10 +10,11 @@ reachable from the keyboard. The panel decides nothing: it emits
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QFont, QGuiApplication, QKeyEvent, QPalette
+from PySide6.QtGui import QFont, QGuiApplication, QKeyEvent, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -43,6 +44,12 @@ from kling_desktop.ui.widgets import muted_color
 __all__ = ["JobListView", "JobsPanel"]
 
 
+def _missing_files(saved: list[tuple[int, str]]) -> tuple[set[int], set[int]]:
+    """Worker: ``(checked job ids, ids whose file is not a file any more)``."""
+    return {job_id for job_id, _ in saved}, {
+        job_id for job_id, path in saved if not os.path.isfile(path)}
+
+
 class JobListView(QListView):
     """The list: Enter runs the row's first action, the menu key opens all of them."""
 
@@ -70,6 +77,7 @@ class JobsPanel(QWidget):
 
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._tasks = tasks
         self.setObjectName("jobsPanel")
         self.setMinimumWidth(380)
         self.model = JobListModel(self)
@@ -162,6 +170,31 @@ class JobsPanel(QWidget):
     def set_jobs(self, jobs: Sequence[Job]) -> None:
         self._loaded = True
         self.model.set_jobs(jobs)
+        self.check_saved_files()
+
+    def check_saved_files(self) -> None:
+        """Look (off the main thread) whether saved jobs' videos are still there: one moved
+        to the trash no longer offers Play."""
+        saved = [(job.id, job.output_path) for job in self.model.jobs()
+                 if job.state is JobState.COMPLETED and job.output_path]
+        if not saved or self._tasks.closed:
+            return
+        self._tasks.run(_missing_files, saved, key="jobs-saved-files",
+                        on_done=self._on_saved_files_checked)
+
+    def _on_saved_files_checked(self, result: object) -> None:
+        if not isinstance(result, tuple):
+            return
+        checked, missing = result
+        for job_id in checked:
+            self.model.set_gone(job_id, job_id in missing)
+
+    def set_gone(self, job_id: int, gone: bool = True) -> None:
+        self.model.set_gone(job_id, gone)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.check_saved_files()   # back from the Library tab, where results may be trashed
 
     def set_load_error(self, error: KlingError) -> None:
         self._loaded = True

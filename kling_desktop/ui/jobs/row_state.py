@@ -18,6 +18,7 @@ class RowState:
     offline: OfflineInfo | None = None
     note: KlingError | None = None
     service_note: str = ""     # the job service's word: "waiting for a free slot (2nd in line)"
+    gone: bool = False         # a saved job whose video left the library (trash, deleted)
 
     @property
     def interrupted(self) -> bool:

@@ -21,6 +21,9 @@ __all__ = ["badges_for", "detail_text", "elapsed_text", "elided_title", "inputs_
            "phase_progress", "status_text", "title_text", "tooltip_text", "when_text"]
 
 TITLE_JOINER = " + "
+GONE_STATUS = "Moved to the trash"
+GONE_DETAIL = ("The video is no longer in the library folder. Its settings can still be "
+               "used again (right-click).")
 
 
 def status_text(job: Job, state: RowState | None = None, *, now: float | None = None,
@@ -33,6 +36,8 @@ def status_text(job: Job, state: RowState | None = None, *, now: float | None = 
         return f"{head} — retrying in {seconds} s" if seconds > 0 else f"{head} — retrying now"
     if job.state.is_active and state.note is not None:
         return "Stopped — " + state.note.message
+    if job.state is JobState.COMPLETED and state.gone:
+        return GONE_STATUS
     return describe(job, note=state.service_note, now=now).headline
 
 
@@ -44,6 +49,8 @@ def detail_text(job: Job, state: RowState | None = None) -> str:
             return state.offline.message
         if state.note is not None:
             return state.note.fix
+    if job.state is JobState.COMPLETED and state.gone:
+        return GONE_DETAIL
     return describe(job, note=state.service_note).detail
 
 

@@ -13,12 +13,28 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 
 def open_with_desktop(parent: QWidget, url: QUrl) -> bool:
-    """Open a link or a file with the desktop's default application; say so when none can."""
+    """Open a link or a file with the desktop's default application; say so, in plain
+    words, when none can."""
     if QDesktopServices.openUrl(url):
         return True
-    QMessageBox.warning(parent, "Could not open",
-                        f"Nothing on this computer could open:\n{url.toDisplayString()}")
+    QMessageBox.warning(parent, "Could not open", cannot_open_text(url))
     return False
+
+
+def cannot_open_text(url: QUrl) -> str:
+    """Why nothing opened ``url``, for a person (a file by its name, never ``file:///``)."""
+    if url.isLocalFile():
+        path = Path(url.toLocalFile())
+        if path.suffix.lower() in (".mp4", ".mov"):
+            return (f"No video player on this computer opened “{path.name}”.\n\n"
+                    "Play it in the app instead (the Library tab), or install a video "
+                    "player and make it the one for MP4 files.")
+        if not path.suffix:
+            return (f"The folder “{path.name or path}” could not be opened: no file "
+                    "manager answered.")
+        return f"No program on this computer opened “{path.name}”."
+    return (f"No web browser on this computer opened {url.toDisplayString()}.\n\n"
+            "Copy the address into a browser yourself.")
 
 
 def reveal(path: Path, open_url: Callable[[QUrl], bool]) -> None:

@@ -19,7 +19,7 @@ from kling_desktop.engine.jobs import Job
 from kling_desktop.engine.library import LibraryEntry
 from kling_desktop.ui.jobs import Action
 from kling_desktop.ui.main_window.desktop import reveal
-from kling_desktop.ui.main_window.dialogs import ask, confirm_send_again
+from kling_desktop.ui.main_window.dialogs import confirm_send_again, confirm_stop_following
 
 if TYPE_CHECKING:
     from kling_desktop.ui.main_window.window import MainWindow
@@ -65,6 +65,7 @@ class JobActions:
             Action.USE_LINK: lambda: self.use_link(job),
             Action.SEND_AGAIN: lambda: self.send_again(job),
             Action.PLAY: lambda: self.play(job),
+            Action.OPEN_EXTERNALLY: lambda: self.open_externally(job),
             Action.SHOW_IN_FOLDER: lambda: self.show_in_folder(job),
             Action.REUSE: lambda: self.reuse_job(job, keep_video=True,
                                                  message="The job's inputs and options are in "
@@ -76,11 +77,7 @@ class JobActions:
             handler()
 
     def cancel(self, job: Job) -> None:
-        if job.task_id and not ask(
-                self.window, "Stop following this job?",
-                "The provider already has it and may still finish (and bill) it; the video "
-                "will not be downloaded.",
-                yes="Stop following", no="Keep it"):
+        if job.task_id and not confirm_stop_following(self.window):
             return
         self.window.controller.cancel(job.id)
 
@@ -144,6 +141,35 @@ class JobActions:
                                        8000)
 
     def play(self, job: Job) -> None:
+        """Play a saved job's video in the app: the Library tab, the result selected, its
+        player playing (filters are cleared if they hide it)."""
+        if not job.output_path:
+            return
+        window = self.window
+        library = window.engine.library
+        try:
+            key = library.relative(Path(job.output_path))
+        except ValueError:   # saved in a library folder used before: not in this one
+            key = None
+        window.show_gallery()
+        gallery = window.library_page.ensure_gallery()
+        found = key is not None and gallery.select_key(key)
+        if not found and key is not None:
+            gallery.refresh()                     # saved a moment ago
+            found = gallery.select_key(key)
+            if not found and gallery.model.query.filtered:
+                gallery.filter_bar.reset()        # hidden by the filters
+                found = gallery.select_key(key)
+        if not found:
+            window.jobs_panel.set_gone(job.id)
+            window.statusBar().showMessage(
+                "This video is no longer in the library: it was moved to the trash, deleted "
+                "or the library folder changed.", 10000)
+            return
+        gallery.detail.player.play()
+
+    def open_externally(self, job: Job) -> None:
+        """The secondary way: the computer's own video player."""
         if job.output_path:
             self.window.open_url(QUrl.fromLocalFile(job.output_path))
 
