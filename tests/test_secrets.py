@@ -38,8 +38,8 @@ from kling_desktop.engine.store import JobStore
 from kling_desktop.paths import app_paths
 from tests.conftest import TEST_KEY
 
-LINUX_FIX = ("Install and unlock a Secret Service such as GNOME Keyring or KWallet, "
-             "or set KLING_API_KEY for this session.")
+LINUX_FIX = ("To keep the key for next time, unlock or install your desktop's password store "
+             "(GNOME Keyring or KDE Wallet), then start the app again.")
 SESSION_COLLECTION = "/org/freedesktop/secrets/collection/session"
 
 
@@ -120,9 +120,14 @@ def make(backend_class: Any) -> Any:
 
 
 def assert_refused(exc: KeyringUnavailableError) -> None:
-    text = f"{exc} {exc!r} {exc.message} {exc.fix}"
+    text = f"{exc} {exc!r} {exc.message} {exc.fix} {exc.detail}"
     assert TEST_KEY not in text
     assert exc.message
+    # Words for people up front; the backend and the variable only in the details.
+    for technical in ("KLING_API_KEY", "keyring.backends", "fail Keyring", "backend"):
+        assert technical not in f"{exc.message} {exc.fix}"
+    assert "KLING_API_KEY" in exc.detail
+    assert "Keyring backend:" in exc.detail
     if sys.platform.startswith("linux"):
         assert exc.fix == LINUX_FIX
 
@@ -151,6 +156,8 @@ def test_round_trip_in_the_real_keyring(real_keyring: str) -> None:
     status = keyring_status()
     assert status.ok
     assert status.fix == ""
+    assert status.message == "Your key is saved in the system's password store."
+    assert status.backend in status.detail
 
 
 def test_key_bytes_appear_in_no_file_of_the_data_folder(
@@ -210,11 +217,15 @@ def test_fail_backend_is_refused_in_plain_words(restore_keyring: None) -> None:
     with pytest.raises(KeyringUnavailableError) as caught:
         store_api_key(TEST_KEY)
     assert_refused(caught.value)
-    assert "keyring" in caught.value.message
+    assert caught.value.message == (
+        "This computer has no password store we can use, so the key can only be used "
+        "until you close the app.")
+    assert "fail" in caught.value.detail.lower()        # which backend was refused
     status = keyring_status()
     assert not status.ok
     assert status.message == caught.value.message
     assert status.fix == caught.value.fix
+    assert status.detail == caught.value.detail
     assert get_api_key() is None
     assert key_source() is None
     with pytest.raises(KeyringUnavailableError):

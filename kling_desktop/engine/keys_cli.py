@@ -39,7 +39,7 @@ EXIT_REFUSED_LOCALLY = 2
 _SOURCE_WORDS = {
     "environment": f"key from {ENV_KEY} (environment)",
     "session": "key given for this session only",
-    "keyring": "key stored in the keyring",
+    "keyring": "key saved in the system's password store",
 }
 
 
@@ -76,6 +76,9 @@ def run_key_command(action: str, provider: str | None, *,
         print(f"Nothing was changed: {exc.message}", file=stderr)
         if exc.fix:
             print(f"  Fix: {exc.fix}", file=stderr)
+        detail = getattr(exc, "detail", "")
+        if detail:
+            print(f"  Details: {detail}", file=stderr)
         return EXIT_REFUSED_LOCALLY
 
 
@@ -89,7 +92,7 @@ def _set(origin: str, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_REFUSED_LOCALLY
     store_api_key(key, origin)
     del key
-    print(f"The API key for {origin} is stored in the system keyring.", file=stdout)
+    print(f"The API key for {origin} is saved in the system's password store.", file=stdout)
     if key_source(origin) == "environment":
         print(f"While {ENV_KEY} is set, that key is used for {origin} instead.", file=stdout)
     return EXIT_OK
@@ -99,7 +102,8 @@ def _delete(origin: str, stdout: TextIO) -> int:
     had_key = origin in stored_providers()
     delete_api_key(origin)
     if had_key:
-        print(f"The API key for {origin} was removed from the system keyring.", file=stdout)
+        print(f"The API key for {origin} was removed from the system's password store.",
+              file=stdout)
     else:
         print(f"No API key was stored for {origin}; nothing changed.", file=stdout)
     return EXIT_OK
@@ -119,7 +123,7 @@ def _status(origin: str, stdout: TextIO, *, in_use: bool) -> int:
     except KeyringUnavailableError:
         providers = []
     if status.ok:
-        say(f"Keys in the keyring ({status.backend}):")
+        say("Keys in the system's password store:")
         for stored in providers:
             say(f"  {stored}")
         if not providers:
@@ -135,7 +139,9 @@ def _status(origin: str, stdout: TextIO, *, in_use: bool) -> int:
     else:
         say(f"{ENV_KEY} is not set.")
 
-    say(f"Keyring: {status.backend} — {status.message}")
+    say(f"Password store: {status.message}")
     if not status.ok and status.fix:
         say(f"  Fix: {status.fix}")
+    if status.detail:
+        say(f"  Details: {status.detail}")
     return EXIT_OK

@@ -51,7 +51,9 @@ __all__ = [
     "ENV_KEY",
     "ENV_SERVICE",
     "LEGACY_USERNAME",
+    "NO_STORE_MESSAGE",
     "PROVIDERS_USERNAME",
+    "SAVED_MESSAGE",
     "USERNAME",
     "InvalidKeyError",
     "KeySource",
@@ -100,32 +102,55 @@ _session_lock = threading.Lock()         # never held during a keyring call
 _session_keys: dict[str, str] = {}       # origin -> key, this process only, never written
 
 
+# Words for people first; the technical detail (which keyring backend, the environment
+# variable for scripts) goes in ``detail``, shown behind "Details…" or by the CLI.
+NO_STORE_MESSAGE: Final = ("This computer has no password store we can use, so the key can "
+                           "only be used until you close the app.")
+STORE_FAILED_MESSAGE: Final = ("The system's password store could not be opened: it may be "
+                               "locked or not set up.")
+SAVED_MESSAGE: Final = "Your key is saved in the system's password store."
+_SAFE_BACKENDS: Final = ("Only keyring backends that keep secrets safe are used: Secret "
+                         "Service or KWallet on Linux, the macOS Keychain, the Windows "
+                         "Credential Manager.")
+
+
 def _platform_fix() -> str:
     if sys.platform == "darwin":
-        return ("Open Keychain Access and make sure your login keychain is unlocked, "
-                "or set KLING_API_KEY for this session.")
+        return ("To keep the key for next time, open Keychain Access and unlock your login "
+                "keychain.")
     if sys.platform == "win32":
-        return ("Sign in to Windows with your own account so Credential Manager is available, "
-                "or set KLING_API_KEY for this session.")
-    return ("Install and unlock a Secret Service such as GNOME Keyring or KWallet, "
-            "or set KLING_API_KEY for this session.")
+        return ("To keep the key for next time, sign in to Windows with your own account "
+                "(Credential Manager needs one).")
+    return ("To keep the key for next time, unlock or install your desktop's password store "
+            "(GNOME Keyring or KDE Wallet), then start the app again.")
+
+
+def _detail(backend: str) -> str:
+    return (f"Keyring backend: {backend}. {_SAFE_BACKENDS} For scripts and this session, "
+            f"the key can also come from the {ENV_KEY} environment variable.")
 
 
 class KeyringUnavailableError(KlingError):
-    """No safe place to keep the key on this computer right now."""
+    """No safe place to keep the key on this computer right now.
 
-    default_message = "This computer has no usable safe place (keyring) for the API key."
+    ``detail``: the technical side (backend, environment variable), for "Details…".
+    """
 
-    def __init__(self, message: str | None = None, fix: str | None = None) -> None:
+    default_message = NO_STORE_MESSAGE
+
+    def __init__(self, message: str | None = None, fix: str | None = None, *,
+                 detail: str = "") -> None:
         super().__init__(message, fix=fix if fix is not None else _platform_fix())
+        self.detail = detail or _detail("none usable")
 
 
 @dataclass(frozen=True)
 class KeyringStatus:
     ok: bool
     backend: str
-    message: str
+    message: str              # plain words
     fix: str
+    detail: str = ""          # technical: the backend, the environment variable
 
 
 def service_name(environ: Mapping[str, str] | None = None) -> str:
@@ -154,7 +179,7 @@ def _safe_backend() -> Any:
         backend = keyring.get_keyring()
     except Exception as exc:  # a broken keyring installation
         log.warning("keyring: could not load a backend: %s", type(exc).__name__)
-        raise KeyringUnavailableError() from None
+        raise KeyringUnavailableError(detail=_detail("none (keyring failed to load)")) from None
     candidates = [backend]
     chained = getattr(backend, "backends", None)
     if type(backend).__module__ == "keyring.backends.chainer" or isinstance(chained, list):
@@ -164,9 +189,8 @@ def _safe_backend() -> Any:
             return candidate
     log.info("keyring: no safe backend (found %s)", _backend_name(backend))
     raise KeyringUnavailableError(
-        f"This computer has no usable safe place (keyring) for the API key "
-        f"(only {_backend_name(backend)} is available)."
-    )
+        detail=_detail(f"{_backend_name(backend)} (it keeps nothing, or writes a plain file: "
+                       "refused)"))
 
 
 def _call(backend: Any, method: str, *args: str, failure: str) -> Any:
@@ -193,7 +217,8 @@ def _call(backend: Any, method: str, *args: str, failure: str) -> Any:
         if type(backend).__module__.startswith("keyring.backends.SecretService"):
             gc.collect()
     log.warning("keyring: %s failed (%s): %s", method, _backend_name(backend), error_name)
-    raise KeyringUnavailableError(failure)
+    raise KeyringUnavailableError(failure, detail=_detail(
+        f"{_backend_name(backend)}; {method} failed ({error_name})"))
 
 
 
@@ -279,8 +304,7 @@ def _env_key(environ: Mapping[str, str] | None) -> str | None:
 
 def _read_entry(backend: Any, service: str, username: str) -> str | None:
     value = _call(backend, "get_password", service, username,
-                  failure=f"The keyring ({_backend_name(backend)}) could not be opened: "
-                          "it may be locked or not set up.")
+                  failure=STORE_FAILED_MESSAGE)
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
@@ -367,8 +391,8 @@ def _read_providers(backend: Any, service: str) -> set[str]:
 
 
 def _write_providers(backend: Any, service: str, origins: set[str]) -> None:
-    failure = (f"The list of providers could not be saved in the keyring "
-               f"({_backend_name(backend)}); it may be locked.")
+    failure = ("The list of providers with a key could not be saved in the system's "
+               "password store; it may be locked.")
     if origins:
         _call(backend, "set_password", service, PROVIDERS_USERNAME,
               json.dumps(sorted(origins)), failure=failure)
@@ -379,11 +403,12 @@ def _write_providers(backend: Any, service: str, origins: set[str]) -> None:
 def _put(backend: Any, service: str, origin: str, key: str) -> None:
     """Write the entry of ``origin``, check it by reading it back, list the origin."""
     name = _backend_name(backend)
-    failure = f"The API key could not be saved in the keyring ({name}); it may be locked."
+    failure = "The key could not be saved in the system's password store; it may be locked."
     username = _key_username(origin)
     _call(backend, "set_password", service, username, key, failure=failure)
     if _call(backend, "get_password", service, username, failure=failure) != key:
-        raise KeyringUnavailableError(f"The keyring ({name}) did not keep the API key.")
+        raise KeyringUnavailableError("The system's password store did not keep the key.",
+                                      detail=_detail(f"{name}; the key read back differed"))
     with _lock:
         listed = _read_providers(backend, service)
         if origin not in listed:
@@ -411,8 +436,8 @@ def delete_api_key(base_url: str | None = None) -> None:
     backend = _safe_backend()
     service = service_name()
     _call(backend, "delete_password", service, _key_username(origin),
-          failure=f"The API key could not be removed from the keyring ({_backend_name(backend)}); "
-                  "it may be locked.")
+          failure="The key could not be removed from the system's password store; it may "
+                  "be locked.")
     with _lock:
         listed = _read_providers(backend, service)
         if origin in listed:
@@ -457,7 +482,7 @@ def migrate_legacy_key(default_base_url: str) -> bool:
             _put(backend, service, origin, legacy)
             moved = True
         _call(backend, "delete_password", service, LEGACY_USERNAME,
-              failure="The old API key entry could not be removed from the keyring.")
+              failure="The old key could not be removed from the system's password store.")
     except KeyringUnavailableError as exc:
         log.info("keyring: the old API key was not moved now (%s)", exc.message)
         return False
@@ -480,5 +505,5 @@ def keyring_status() -> KeyringStatus:
             name = _backend_name(keyring.get_keyring())
         except Exception:
             name = "none"
-        return KeyringStatus(False, name, exc.message, exc.fix)
-    return KeyringStatus(True, name, f"The API key is kept in {name}.", "")
+        return KeyringStatus(False, name, exc.message, exc.fix, exc.detail)
+    return KeyringStatus(True, name, SAVED_MESSAGE, "", _detail(name))
