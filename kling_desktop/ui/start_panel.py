@@ -38,7 +38,14 @@ from kling_desktop.engine.secrets import (
 from kling_desktop.errors import error_text
 from kling_desktop.ui.key_entry import KeyEntry
 from kling_desktop.ui.tasks import TaskRunner
-from kling_desktop.ui.widgets import PrimaryButton, error_color, muted_color
+from kling_desktop.ui.widgets import (
+    Details,
+    PrimaryButton,
+    WebLink,
+    error_color,
+    muted_color,
+    page_name,
+)
 
 
 def save_key(key: str, base_url: str | None = None) -> None:
@@ -63,7 +70,8 @@ class StartPanel(QWidget):
     demo_requested = Signal()
 
     def __init__(self, tasks: TaskRunner, icon: QIcon | None = None,
-                 parent: QWidget | None = None, *, base_url: str | None = None) -> None:
+                 parent: QWidget | None = None, *, base_url: str | None = None,
+                 account_page: str | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("startPanel")
         self._tasks = tasks
@@ -71,6 +79,7 @@ class StartPanel(QWidget):
         self._base_url: str | None = None
         self._build(icon)
         self.set_provider(base_url)
+        self.set_account_page(account_page)
 
     def _build(self, icon: QIcon | None) -> None:
         outer = QVBoxLayout(self)
@@ -118,12 +127,15 @@ class StartPanel(QWidget):
         self.key_title.setFont(self._heading_font(self.key_title))
         key_layout.addWidget(self.key_title)
         key_help = QLabel(
-            "Use the key from your provider's dashboard. It is kept in your system's "
-            "keyring, never in a file, and used only for this provider (Settings changes "
-            "the provider).", key_card)
+            "Use the key from your provider's console. It is saved in your system's "
+            "password store, never in a file, and used only for this provider (Settings "
+            "changes the provider).", key_card)
         key_help.setWordWrap(True)
         self._mute(key_help)
         key_layout.addWidget(key_help)
+        self.get_key_link = WebLink(key_card)
+        self.get_key_link.setObjectName("startGetKey")
+        key_layout.addWidget(self.get_key_link)
 
         row = QHBoxLayout()
         row.setSpacing(8)
@@ -148,6 +160,9 @@ class StartPanel(QWidget):
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message_label.setVisible(False)
         key_layout.addWidget(self.message_label)
+        self.details = Details(key_card)
+        self.details.setObjectName("startKeyringDetails")
+        key_layout.addWidget(self.details)
 
         self.session_button = QPushButton("Use this key for this session only", key_card)
         self.session_button.setObjectName("startSessionKey")
@@ -229,6 +244,14 @@ class StartPanel(QWidget):
         self.key_title.setAccessibleName(title)
         self.key_edit.setAccessibleName(f"API key for {name}" if name else "API key")
 
+    def set_account_page(self, url: str | None) -> None:
+        """Where this provider's keys are made (its console), shown as "Get a key" link."""
+        if url:
+            self.get_key_link.set_link("No key yet? ", url, "Get a key", f" at {page_name(url)}")
+        else:
+            self.get_key_link.set_link("", None, "", fallback="No key yet? Your provider's "
+                                       "website has a console where keys are made.")
+
     def provider_text(self) -> str:
         return self.key_title.text()
 
@@ -291,6 +314,7 @@ class StartPanel(QWidget):
         self.key_edit.setEnabled(True)
         self.key_edit.clear()
         self.message_label.setVisible(False)
+        self.details.set_text("")
         self.key_ready.emit()
 
     def _on_save_failed(self, error: BaseException) -> None:
@@ -301,6 +325,7 @@ class StartPanel(QWidget):
             self._show(error_text(error, separator="\n"), error=True)
         elif isinstance(error, KlingError):
             self._show(error_text(error, separator="\n"), error=True)
+            self.details.set_text(getattr(error, "detail", ""))
             self.session_button.setVisible(True)
         elif isinstance(error, ValueError):
             self._show("The provider address is not a web address.\n"
@@ -317,6 +342,7 @@ class StartPanel(QWidget):
         self._keyring = status
         if not status.ok:
             self._show(f"{status.message}\n{status.fix}".strip(), error=True)
+            self.details.set_text(status.detail)
             self.session_button.setVisible(True)
 
     def _show(self, text: str, *, error: bool) -> None:

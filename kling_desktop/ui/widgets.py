@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QLocale, QPointF, QRectF, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QLocale, QPointF, QRectF, QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QColor,
+    QDesktopServices,
     QGuiApplication,
     QIcon,
     QPainter,
@@ -161,6 +163,114 @@ def clear_layout(layout: QLayout) -> None:
 def mute(widget: QWidget) -> None:
     """Draw ``widget``'s text in the muted colour of its palette (hints and details)."""
     set_text_color(widget, muted_color(widget.palette()))
+
+
+# -- links to the provider's pages -------------------------------------------------------------
+
+def open_web_page(url: str) -> bool:
+    """Open an https page in the browser; False (nothing opened) for anything else
+    (plain http, file:, javascript:, a bare word)."""
+    link = QUrl(url.strip())
+    if not link.isValid() or link.scheme().lower() != "https" or not link.host():
+        return False
+    return QDesktopServices.openUrl(link)
+
+
+class WebLink(QLabel):
+    """A line of words with one link in it; only https links are ever opened.
+
+    ``set_link("Get a key at ", url, "api.foxapi.cc", "")``; without a url the
+    ``fallback`` words are shown instead. ``opened(url)`` after a link was handed to
+    the browser.
+    """
+
+    opened = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._url: str | None = None
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setWordWrap(True)
+        self.setOpenExternalLinks(False)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
+                                     | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.linkActivated.connect(self.on_linkActivated)
+
+    def url(self) -> str | None:
+        return self._url
+
+    def set_link(self, before: str, url: str | None, link_text: str, after: str = "", *,
+                 fallback: str = "") -> None:
+        self._url = url if url and QUrl(url).scheme().lower() == "https" else None
+        if self._url is None:
+            self.setText(html.escape(fallback))
+            self.setToolTip("")
+            self.setAccessibleName(fallback)
+            return
+        self.setText(f"{html.escape(before)}<a href=\"{html.escape(self._url, quote=True)}\">"
+                     f"{html.escape(link_text)}</a>{html.escape(after)}")
+        self.setToolTip(self._url)
+        self.setAccessibleName(f"{before}{link_text}{after}")
+
+    @Slot(str)
+    def on_linkActivated(self, url: str) -> None:
+        if url == self._url and open_web_page(url):
+            self.opened.emit(url)
+
+
+class Details(QWidget):
+    """A "Details…" button that shows (or hides) the technical side of a message.
+
+    Takes no room at all while there is no detail to give.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.button = QPushButton("Details…", self)
+        self.button.setObjectName("detailsButton")
+        self.button.setCheckable(True)
+        self.button.setFlat(True)
+        self.button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.button.setToolTip("The technical details, for whoever helps you set this up")
+        self.button.toggled.connect(self.on_button_toggled)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.label = QLabel(self)
+        self.label.setObjectName("detailsText")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setVisible(False)
+        layout.addWidget(self.label)
+        mute(self.label)
+        self.setVisible(False)
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def set_text(self, text: str) -> None:
+        self.label.setText(text)
+        self.button.setToolTip(text or "")
+        self.setVisible(bool(text))
+        if not text:
+            self.button.setChecked(False)
+
+    @Slot(bool)
+    def on_button_toggled(self, checked: bool) -> None:
+        self.label.setVisible(checked)
+        self.button.setText("Hide details" if checked else "Details…")
+
+
+def page_name(url: str) -> str:
+    """How a page is named in a sentence: its host and path, e.g. ``api.foxapi.cc/pricing``."""
+    link = QUrl(url)
+    return (link.host() + link.path()).rstrip("/") or url
 
 
 # -- labels that fit and buttons that lead ------------------------------------------------------

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QLocale
+from PySide6.QtCore import QLocale, QObject, QPoint, QRect, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from kling_desktop.api.models import DEFAULT_BASE_URL, Mode, Model
@@ -24,7 +25,13 @@ from kling_desktop.engine.secrets import (
     store_api_key,
     stored_providers,
 )
-from kling_desktop.engine.settings import Settings, load_settings, save_settings
+from kling_desktop.engine.settings import (
+    DEFAULT_ACCOUNT_PAGE_URL,
+    DEFAULT_PRICING_PAGE_URL,
+    Settings,
+    load_settings,
+    save_settings,
+)
 from kling_desktop.paths import app_paths
 from kling_desktop.ui.settings_dialog import SettingsDialog
 from kling_desktop.ui.tasks import TaskRunner
@@ -136,7 +143,7 @@ def test_save_round_trip_keeps_the_key_in_the_keyring_only(
 
     again = open_dialog(qtbot, tasks, load_settings(path))
     assert again.key_provider_text() == "Key for api.reseller.example"
-    assert "stored in the keyring" in again.key_source_text()
+    assert "saved in the system's password store" in again.key_source_text()
     assert again.key_edit.text() == ""          # never shown back, not even masked
     assert again.forget_key_button.isVisible()
     assert again.proxy_edit.text() == "http://proxy.example:8080"
@@ -256,7 +263,7 @@ def test_the_key_shown_is_the_key_of_the_address_shown(qtbot: QtBot,
     store_api_key(NEW_KEY, RESELLER + "/v1")
     dialog = open_dialog(qtbot, tasks)
     assert dialog.key_provider_text() == "Key for api.foxapi.cc"
-    assert "stored in the keyring" in dialog.key_source_text()
+    assert "saved in the system's password store" in dialog.key_source_text()
     assert dialog.forget_key_button.isVisible()
     assert dialog.stored_providers_shown() == [DEFAULT_BASE_URL, RESELLER]
 
@@ -267,7 +274,7 @@ def test_the_key_shown_is_the_key_of_the_address_shown(qtbot: QtBot,
 
     dialog.base_url_edit.setText("https://API.reseller.example:443/v1")
     wait_for_provider(qtbot, dialog, "api.reseller.example")
-    assert "stored in the keyring" in dialog.key_source_text()
+    assert "saved in the system's password store" in dialog.key_source_text()
     assert dialog.forget_key_button.isVisible()
 
     dialog.base_url_edit.setText("http://127.0.0.1:8123")
@@ -291,7 +298,8 @@ def test_forget_one_provider_keeps_the_others(qtbot: QtBot, tasks: TaskRunner) -
                     timeout=WAIT_MS)
     assert get_api_key(RESELLER) is None
     assert get_api_key(DEFAULT_BASE_URL) == OLD_KEY
-    assert "stored in the keyring" in dialog.key_source_text()   # the address shown kept its key
+    # the address shown kept its key
+    assert "saved in the system's password store" in dialog.key_source_text()
 
     dialog.forget_key_button.click()        # the key of the address shown
     qtbot.waitUntil(lambda: dialog.stored_providers_shown() == [], timeout=WAIT_MS)
@@ -378,3 +386,110 @@ def test_costs_follow_the_locale() -> None:
         assert format_cost(0.4, "credits") == "0,40 credits"
     finally:
         QLocale.setDefault(previous)
+
+
+# -- a test result moves nothing ---------------------------------------------------------------
+
+
+def _places(dialog: SettingsDialog) -> dict[str, QRect]:
+    """Where the clickable things of the provider section are, in the dialog (once the
+    layout has taken in every text set so far)."""
+    QApplication.processEvents()
+    widgets: dict[str, QWidget] = {
+        "key": dialog.key_edit, "test key": dialog.test_key_button,
+        "system proxy": dialog.proxy_system_radio, "custom proxy": dialog.proxy_custom_radio,
+        "test connection": dialog.test_connection_button, "save": dialog.save_button,
+    }
+    return {name: QRect(w.mapTo(dialog, QPoint(0, 0)), w.size())
+            for name, w in widgets.items()}
+
+
+def test_a_test_result_moves_neither_the_buttons_nor_the_focus(
+        qtbot: QtBot, tasks: TaskRunner, sim: object) -> None:
+    dialog = open_dialog(qtbot, tasks, Settings(base_url=sim.base_url))  # type: ignore[attr-defined]
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=WAIT_MS)
+    QTest.keyClicks(dialog.key_edit, "sk-not-the-right-one")
+    before = _places(dialog)
+
+    dialog.test_key_button.setFocus(Qt.FocusReason.MouseFocusReason)
+    QTest.mouseClick(dialog.test_key_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.key_test_text().startswith("✗"), timeout=WAIT_MS)
+    assert _places(dialog) == before
+    assert QApplication.focusWidget() is dialog.test_key_button
+    assert not dialog.base_url_edit.hasSelectedText()
+
+    # A long failure (nothing listens at the address) under Test connection.
+    dialog.base_url_edit.setText(f"http://127.0.0.1:{closed_port()}")
+    qtbot.waitUntil(lambda: "…" not in dialog.key_source_text(), timeout=WAIT_MS)
+    before = _places(dialog)
+    dialog.test_connection_button.setFocus(Qt.FocusReason.MouseFocusReason)
+    QTest.mouseClick(dialog.test_connection_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Can't reach" in dialog.connection_test_text(), timeout=WAIT_MS)
+    assert _places(dialog) == before
+    assert QApplication.focusWidget() is dialog.test_connection_button
+    assert not dialog.base_url_edit.hasSelectedText()
+
+
+# -- money in plain sight ---------------------------------------------------------------------
+
+
+class _Browser(QObject):
+    """Stands in for the desktop's browser: records the https links handed to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened: list[str] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.opened.append(url.toString())
+
+
+@pytest.fixture
+def browser() -> Iterator[_Browser]:
+    handler = _Browser()
+    for scheme in ("https", "http", "file"):
+        QDesktopServices.setUrlHandler(scheme, handler, b"open")
+    yield handler
+    for scheme in ("https", "http", "file"):
+        QDesktopServices.unsetUrlHandler(scheme)
+
+
+def test_prices_have_a_currency_and_links_to_where_keys_and_prices_are(
+        qtbot: QtBot, tasks: TaskRunner, browser: _Browser) -> None:
+    path = app_paths().settings_file
+    dialog = open_dialog(qtbot, tasks, Settings(), path)
+    assert dialog.currency_combo.currentData() == "USD"
+    assert dialog.pricing_link.url() == DEFAULT_PRICING_PAGE_URL
+    assert dialog.account_link.url() == DEFAULT_ACCOUNT_PAGE_URL
+    assert "api.foxapi.cc/pricing" in dialog.pricing_link.text()
+    assert "Get one at" in dialog.account_link.text()
+    dialog.pricing_link.linkActivated.emit(DEFAULT_PRICING_PAGE_URL)
+    assert browser.opened == [DEFAULT_PRICING_PAGE_URL]
+
+    # Another reseller: no page is known until the user gives one (https only).
+    dialog.base_url_edit.setText(RESELLER)
+    assert dialog.pricing_link.url() is None
+    assert dialog.account_link.url() is None
+    assert "paste the address" in dialog.pricing_link.text()
+    dialog.pricing_edit.setText("http://reseller.example/prices")
+    assert not dialog.save_button.isEnabled()
+    assert "https://" in dialog.problems_label.text()
+    dialog.pricing_link.linkActivated.emit("http://reseller.example/prices")
+    dialog.pricing_link.linkActivated.emit("file:///etc/passwd")
+    assert browser.opened == [DEFAULT_PRICING_PAGE_URL]          # nothing else was opened
+    dialog.pricing_edit.setText("https://reseller.example/prices")
+    dialog.account_edit.setText("https://reseller.example/console")
+    assert dialog.pricing_link.url() == "https://reseller.example/prices"
+    assert dialog.account_link.url() == "https://reseller.example/console"
+
+    dialog.currency_combo.setCurrentIndex(dialog.currency_combo.findData("EUR"))
+    spin = dialog.rate_spins[rate_key(Model.V3, Mode.STD)]
+    spin.setValue(0.1)
+    assert spin.text().startswith("€")
+    with qtbot.waitSignal(dialog.saved, timeout=WAIT_MS):
+        dialog.save_button.click()
+    saved = load_settings(path)
+    assert (saved.currency, saved.pricing_page(), saved.account_page()) == (
+        "EUR", "https://reseller.example/prices", "https://reseller.example/console")

@@ -24,7 +24,7 @@ from kling_desktop.engine.secrets import (
     keyring_status,
     stored_providers,
 )
-from kling_desktop.engine.settings import Settings, save_settings
+from kling_desktop.engine.settings import DEFAULT_ACCOUNT_PAGE_URL, Settings, save_settings
 from kling_desktop.paths import app_paths
 from kling_desktop.ui.start_panel import StartPanel
 from kling_desktop.ui.tasks import TaskRunner
@@ -133,7 +133,17 @@ def test_a_session_key_is_for_the_provider_in_use_only(qtbot: QtBot,
     QTest.keyClicks(panel.key_edit, KEY)
     QTest.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(panel.session_button.isVisible, timeout=WAIT_MS)
-    assert "keyring" in panel.message()
+    # Artist words up front; the backend and the environment variable behind "Details…".
+    assert "password store" in panel.message()
+    assert "until you close the app" in panel.message()
+    for technical in ("KLING_API_KEY", "fail Keyring", "backend"):
+        assert technical not in panel.message()
+    assert panel.details.isVisible()
+    assert not panel.details.label.isVisible()
+    panel.details.button.click()
+    assert panel.details.label.isVisible()
+    assert "KLING_API_KEY" in panel.details.text()
+    assert "fail" in panel.details.text().lower()
     with qtbot.waitSignal(panel.key_ready, timeout=WAIT_MS):
         QTest.mouseClick(panel.session_button, Qt.MouseButton.LeftButton)
     assert get_api_key(RESELLER) == KEY
@@ -141,3 +151,13 @@ def test_a_session_key_is_for_the_provider_in_use_only(qtbot: QtBot,
     assert get_api_key(DEFAULT_BASE_URL) is None
     assert "KLING_API_KEY" not in os.environ      # not handed to child processes either
     assert panel.key_edit.text() == ""
+
+
+def test_get_a_key_links_to_the_providers_console(qtbot: QtBot, tasks: TaskRunner) -> None:
+    panel = make_panel(qtbot, tasks, DEFAULT_BASE_URL)
+    panel.set_account_page(Settings().account_page())
+    assert panel.get_key_link.url() == DEFAULT_ACCOUNT_PAGE_URL
+    assert "Get a key" in panel.get_key_link.text()
+    panel.set_account_page(Settings(base_url=RESELLER).account_page())
+    assert panel.get_key_link.url() is None
+    assert "console" in panel.get_key_link.text()

@@ -134,7 +134,8 @@ class MainWindow(QMainWindow):
 
         self.pages = QStackedWidget(central)
         self.start_panel = StartPanel(self.tasks, self.icon, self.pages,
-                                      base_url=None if self.demo else self.engine.base_url)
+                                      base_url=None if self.demo else self.engine.base_url,
+                                      account_page=self.user_settings.account_page())
         self.form = GenerateForm(self.tasks, self.user_settings, self.pages, demo=self.demo)
         self.form.setAccessibleName("New video")
         self.jobs_panel = JobsPanel(self.tasks, self.pages)
@@ -371,6 +372,7 @@ class MainWindow(QMainWindow):
         self.controller.key_changed()
         if not self.demo:
             self.start_panel.set_provider(self.engine.base_url)
+        self.start_panel.set_account_page(settings.account_page())
         self.statusBar().showMessage("Settings saved", 4000)
         if self.is_start_panel_shown():
             self.tasks.run(self.engine.require_key, on_done=lambda _r: self._show_main(True))

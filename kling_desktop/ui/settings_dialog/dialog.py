@@ -50,7 +50,7 @@ class SettingsDialog(QDialog):
         self._saving = False
         self._save_task = f"settings-save-{id(self)}"
         self.setWindowTitle("Settings")
-        self.setMinimumWidth(980)
+        self.setMinimumWidth(1120)
         self.setObjectName("settingsDialog")
         self._build()
         self._load(settings)
@@ -104,6 +104,11 @@ class SettingsDialog(QDialog):
                                                             p.proxy_custom_radio)
         self.proxy_edit, self.test_connection_button = p.proxy_edit, p.test_connection_button
         self.rate_spins = self.prices.rate_spins
+        self.currency_combo, self.pricing_edit = (self.prices.currency_combo,
+                                                  self.prices.pricing_edit)
+        self.pricing_link = self.prices.pricing_link
+        self.account_link, self.account_edit = p.account_link, p.account_edit
+        self.keyring_details = p.keyring_details
         self.library_edit, self.browse_button, self.jobs_spin = (j.library_edit,
                                                                  j.browse_button, j.jobs_spin)
         self.poll_min_spin, self.poll_max_spin = j.poll_min_spin, j.poll_max_spin
@@ -124,13 +129,20 @@ class SettingsDialog(QDialog):
             base_url=self.provider.base_url(),
             proxy=self.provider.proxy(),
             rates=self.prices.rates(self._settings.rates),
+            currency=self.prices.currency(),
+            account_page_url=self.provider.account_page_url(),
+            pricing_page_url=self.prices.pricing_page_url(),
         )
         return self.jobs.values(settings)
 
     def _validate(self) -> bool:
         # The address is reported next to its field; the rest below.
         url_problem = self.provider.check_address()
-        others = dataclasses.replace(self.values(), base_url=DEFAULT_BASE_URL).validate()
+        values = self.values()
+        # Where keys are made and prices listed, for the provider as typed now.
+        self.provider.show_account_page(values.account_page())
+        self.prices.show_pricing_page(values.pricing_page(), values.base_url)
+        others = dataclasses.replace(values, base_url=DEFAULT_BASE_URL).validate()
         show_message(self.problems_label, "\n".join(others))
         ok = not url_problem and not others
         self.save_button.setEnabled(ok and not self._saving)

@@ -7,6 +7,7 @@ import dataclasses
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -23,10 +24,22 @@ from PySide6.QtWidgets import (
 
 from kling_desktop.api.models import Mode, Model
 from kling_desktop.engine.batch import rate_key
-from kling_desktop.engine.settings import MAX_CONCURRENT_JOBS, Settings
+from kling_desktop.engine.settings import (
+    CURRENCIES,
+    DEFAULT_CURRENCY,
+    DEFAULT_PRICING_PAGE_URL,
+    MAX_CONCURRENT_JOBS,
+    Settings,
+)
 from kling_desktop.paths import app_paths
 from kling_desktop.ui.settings_dialog.fields import buddy
-from kling_desktop.ui.widgets import mute
+from kling_desktop.ui.widgets import (
+    CURRENCY_LABELS,
+    CURRENCY_SYMBOLS,
+    WebLink,
+    mute,
+    page_name,
+)
 
 
 class PricesSection(QGroupBox):
@@ -42,11 +55,25 @@ class PricesSection(QGroupBox):
         grid = QGridLayout(self)
         grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(6)
+
+        self.currency_combo = QComboBox(self)
+        for code in CURRENCIES:
+            self.currency_combo.addItem(CURRENCY_LABELS[code], code)
+        self.currency_combo.setAccessibleName("Currency of the prices")
+        self.currency_combo.setToolTip("What your provider's prices are in; every cost "
+                                       "estimate is shown in it.")
+        self.currency_combo.currentIndexChanged.connect(self.on_currency_combo_changed)
+        currency_row = QHBoxLayout()
+        currency_row.addWidget(self.currency_combo)
+        currency_row.addStretch(1)
+        grid.addWidget(buddy("&Currency", self.currency_combo, self), 0, 0)
+        grid.addLayout(currency_row, 0, 1, 1, len(Mode))
+
         self.rate_spins: dict[str, QDoubleSpinBox] = {}
         for column, mode in enumerate(Mode, start=1):
             header = QLabel(mode.label, self)
-            grid.addWidget(header, 0, column)
-        for row, model in enumerate(Model, start=1):
+            grid.addWidget(header, 1, column)
+        for row, model in enumerate(Model, start=2):
             grid.addWidget(QLabel(model.label, self), row, 0)
             for column, mode in enumerate(Mode, start=1):
                 spin = QDoubleSpinBox(self)
@@ -60,15 +87,58 @@ class PricesSection(QGroupBox):
                 spin.valueChanged.connect(self.on_field_changed)
                 grid.addWidget(spin, row, column)
                 self.rate_spins[rate_key(model, mode)] = spin
-        note = QLabel("Prices differ between resellers and change; copy them from your "
-                      "provider's price page. They are used only for estimates.", self)
+        below = len(Model) + 2
+        self.pricing_link = WebLink(self)
+        self.pricing_link.setObjectName("pricingLink")
+        grid.addWidget(self.pricing_link, below, 0, 1, len(Mode) + 1)
+        self.pricing_edit = QLineEdit(self)
+        self.pricing_edit.setAccessibleName("Price list page")
+        self.pricing_edit.setToolTip("The web page where your provider lists its prices "
+                                     "(https:// only). Empty: the default provider's page.")
+        self.pricing_edit.textChanged.connect(self.on_field_changed)
+        grid.addWidget(buddy("Price &list", self.pricing_edit, self), below + 1, 0)
+        grid.addWidget(self.pricing_edit, below + 1, 1, 1, len(Mode))
+        note = QLabel("Prices differ between resellers and change: copy them from your "
+                      "provider's price list. They are used only for estimates; \u201cnot "
+                      "set\u201d shows the billable seconds alone.", self)
         note.setWordWrap(True)
         mute(note)
-        grid.addWidget(note, len(Model) + 1, 0, 1, len(Mode) + 1)
+        grid.addWidget(note, below + 2, 0, 1, len(Mode) + 1)
+
+    def currency(self) -> str:
+        code = self.currency_combo.currentData()
+        return code if isinstance(code, str) else DEFAULT_CURRENCY
+
+    def pricing_page_url(self) -> str:
+        return self.pricing_edit.text().strip()
+
+    def show_pricing_page(self, url: str | None, base_url: str) -> None:
+        """Say where the prices of the provider at ``base_url`` are listed (a link)."""
+        self.pricing_edit.setPlaceholderText(
+            DEFAULT_PRICING_PAGE_URL if url == DEFAULT_PRICING_PAGE_URL
+            else "https://… (your provider's price list)")
+        if url:
+            self.pricing_link.set_link("Your provider's prices: ", url, page_name(url))
+        else:
+            self.pricing_link.set_link(
+                "", None, "", fallback="Your provider's website lists its prices per second; "
+                "paste the address of that page below to keep it at hand.")
+
+    @Slot(int)
+    def on_currency_combo_changed(self, _index: int) -> None:
+        symbol = CURRENCY_SYMBOLS.get(self.currency(), "")
+        for spin in self.rate_spins.values():
+            spin.setPrefix(symbol)
+            spin.setSuffix("" if symbol else " cr")
+        self.changed.emit()
 
     def load(self, settings: Settings) -> None:
         for key, spin in self.rate_spins.items():
             spin.setValue(float(settings.rates.get(key, 0.0)))
+        index = self.currency_combo.findData(settings.currency)
+        self.currency_combo.setCurrentIndex(max(0, index))
+        self.on_currency_combo_changed(self.currency_combo.currentIndex())
+        self.pricing_edit.setText(settings.pricing_page_url)
 
     @Slot()
     def on_field_changed(self) -> None:

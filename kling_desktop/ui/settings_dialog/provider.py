@@ -34,13 +34,20 @@ from kling_desktop.api.links import validate_base_url
 from kling_desktop.api.models import DEFAULT_BASE_URL
 from kling_desktop.engine.provider_checks import test_connection, test_key
 from kling_desktop.engine.secrets import ENV_KEY, delete_api_key, provider_name
-from kling_desktop.engine.settings import Settings
+from kling_desktop.engine.settings import DEFAULT_ACCOUNT_PAGE_URL, Settings
 from kling_desktop.errors import error_text
 from kling_desktop.ui.key_entry import KeyEntry
-from kling_desktop.ui.settings_dialog.fields import buddy, message_label, show_message, stacked
+from kling_desktop.ui.settings_dialog.fields import (
+    ReservedMessage,
+    buddy,
+    message_label,
+    message_text,
+    show_message,
+    stacked,
+)
 from kling_desktop.ui.settings_dialog.keys import KeyState, origin_or_none, read_key_state
 from kling_desktop.ui.tasks import TaskRunner
-from kling_desktop.ui.widgets import clear_layout, mute
+from kling_desktop.ui.widgets import Details, WebLink, clear_layout, mute, page_name
 
 FOLLOW_ADDRESS_MS = 250         # pause after typing in the address before asking the keyring
 
@@ -85,9 +92,9 @@ class ProviderSection(QGroupBox):
 
         self.key_edit = KeyEntry(self)
         self.key_edit.setMinimumWidth(240)
-        self.key_edit.setToolTip("Your key from this provider's dashboard. It is kept in the "
-                                 "system keyring, never in a file, and used only for this "
-                                 "provider.")
+        self.key_edit.setToolTip("Your key from this provider's console. It is saved in the "
+                                 "system's password store, never in a file, and used only "
+                                 "for this provider.")
         self.key_edit.textChanged.connect(self.on_key_edit_textChanged)
         self.show_key_action = self.key_edit.show_key_action
         self.test_key_button = QPushButton("Test key", self)
@@ -102,25 +109,43 @@ class ProviderSection(QGroupBox):
         self.key_source_label.setWordWrap(True)
         mute(self.key_source_label)
         self.forget_key_button = QPushButton("Forget stored key", self)
-        self.forget_key_button.setToolTip("Remove this provider's key from the system keyring")
+        self.forget_key_button.setToolTip("Remove this provider's key from the system's "
+                                          "password store")
         self.forget_key_button.setVisible(False)
         self.forget_key_button.clicked.connect(self.on_forget_key_button_clicked)
         source_row = QHBoxLayout()
         source_row.addWidget(self.key_source_label, 1)
         source_row.addWidget(self.forget_key_button, 0, Qt.AlignmentFlag.AlignTop)
         self.keyring_label = message_label(self)
-        self.key_result_label = message_label(self)
+        self.keyring_details = Details(self)
+        self.keyring_details.setAccessibleName("Password store details")
+        self.account_link = WebLink(self)
+        self.account_link.setObjectName("accountLink")
+        # Room kept for the result, so Test connection and the proxy choice never move
+        # under the pointer when it appears.
+        self.key_result_label = ReservedMessage(
+            self, lines=3, placeholder="Test key asks the provider whether it accepts the "
+            "key; it is free (no video is made).")
         self.key_result_label.setAccessibleName("Key test result")
         self.key_label = buddy("API &key", self.key_edit, self)
         form.addRow(self.key_label,
-                    stacked(key_row, source_row, self.keyring_label, self.key_result_label))
+                    stacked(key_row, source_row, self.account_link, self.keyring_label,
+                            self.keyring_details, self.key_result_label))
+
+        self.account_edit = QLineEdit(self)
+        self.account_edit.setAccessibleName("Console page of this provider")
+        self.account_edit.setToolTip("The web page where this provider's keys are made "
+                                     "(https:// only). Empty: the default provider's console.")
+        self.account_edit.textChanged.connect(self.on_field_changed)
+        form.addRow(buddy("Con&sole page", self.account_edit, self), self.account_edit)
 
         self.providers_box = QWidget(self)
         self.providers_box.setAccessibleName("Keys kept for other providers")
         providers_layout = QVBoxLayout(self.providers_box)
         providers_layout.setContentsMargins(0, 0, 0, 0)
         providers_layout.setSpacing(2)
-        providers_title = QLabel("Keys kept in the keyring, one per provider:", self.providers_box)
+        providers_title = QLabel("Keys saved in the password store, one per provider:",
+                                 self.providers_box)
         mute(providers_title)
         providers_layout.addWidget(providers_title)
         self.providers_rows = QVBoxLayout()
@@ -154,7 +179,9 @@ class ProviderSection(QGroupBox):
         test_row.addWidget(self.test_connection_button)
         test_row.addStretch(1)
         proxy_box.addLayout(test_row)
-        self.connection_label = message_label(self)
+        self.connection_label = ReservedMessage(
+            self, lines=3, placeholder="Test connection checks that the provider can be "
+            "reached this way; no key is sent.")
         self.connection_label.setAccessibleName("Connection test result")
         proxy_box.addWidget(self.connection_label)
         form.addRow("Connect through", proxy_box)
@@ -162,6 +189,7 @@ class ProviderSection(QGroupBox):
     # -- for the dialog -------------------------------------------------------------------------
 
     def load(self, settings: Settings) -> None:
+        self.account_edit.setText(settings.account_page_url)
         self.base_url_edit.setText(settings.base_url)
         custom = bool(settings.proxy)
         self.proxy_edit.setText(settings.proxy)
@@ -175,6 +203,20 @@ class ProviderSection(QGroupBox):
 
     def base_url(self) -> str:
         return self.base_url_edit.text().strip() or DEFAULT_BASE_URL
+
+    def account_page_url(self) -> str:
+        return self.account_edit.text().strip()
+
+    def show_account_page(self, url: str | None) -> None:
+        """Say where a key for the provider shown is made (a link), when that is known."""
+        self.account_edit.setPlaceholderText(
+            DEFAULT_ACCOUNT_PAGE_URL if url == DEFAULT_ACCOUNT_PAGE_URL
+            else "https://… (where this provider's keys are made)")
+        if url:
+            self.account_link.set_link("No key yet? Get one at ", url, page_name(url))
+        else:
+            self.account_link.set_link("", None, "", fallback="Get a key from your "
+                                       "provider's console (its address can be kept below).")
 
     def proxy(self) -> str:
         return self.proxy_edit.text().strip() if self.proxy_custom_radio.isChecked() else ""
@@ -235,11 +277,11 @@ class ProviderSection(QGroupBox):
             text = f"Using a key given for this session only for {name} (not stored)."
             placeholder = "Given for this session (hidden)"
         elif source == "keyring":
-            text = (f"A key for {name} is stored in the keyring ({result.keyring.backend}). "
+            text = (f"Your key for {name} is saved in the system's password store. "
                     "Type here to replace it.")
-            placeholder = "Stored in the keyring (hidden)"
+            placeholder = "Saved in the password store (hidden)"
         else:
-            text = f"No key yet for {name}: paste the key from this provider's dashboard."
+            text = f"No key yet for {name}: paste the key from this provider's console."
             placeholder = "Paste your API key"
         if result.origin is not None and source != "environment" and result.env_set:
             if result.env_origin is None:
@@ -253,11 +295,14 @@ class ProviderSection(QGroupBox):
         self.forget_key_button.setVisible(source == "keyring")
         self.forget_key_button.setEnabled(True)
         self._show_stored(result.stored)
-        if not result.keyring.ok:
+        # The password store matters only while no key can be used: say nothing otherwise.
+        if not result.keyring.ok and source is None and result.origin is not None:
             show_message(self.keyring_label,
-                       f"{result.keyring.message} {result.keyring.fix}".strip())
+                         f"{result.keyring.message} {result.keyring.fix}".strip())
+            self.keyring_details.set_text(result.keyring.detail)
         else:
             show_message(self.keyring_label, "")
+            self.keyring_details.set_text("")
 
     def _show_stored(self, origins: tuple[str, ...]) -> None:
         """One row per provider with a key in the keyring: its name and a Forget button."""
@@ -273,7 +318,7 @@ class ProviderSection(QGroupBox):
             label.setToolTip(origin)
             button = QPushButton("Forget", row)
             button.setAccessibleName(f"Forget the key for {name}")
-            button.setToolTip(f"Remove the key for {origin} from the system keyring")
+            button.setToolTip(f"Remove the key for {origin} from the system's password store")
             button.clicked.connect(lambda _checked=False, o=origin: self._forget(o))
             layout.addWidget(label, 1)
             layout.addWidget(button)
@@ -282,9 +327,10 @@ class ProviderSection(QGroupBox):
         self.providers_box.setVisible(bool(origins))
 
     def _on_key_state_failed(self, error: BaseException) -> None:
-        message = error.message if isinstance(error, KlingError) else str(error)
-        self.key_source_label.setText("The keyring could not be read.")
+        message = error_text(error) if isinstance(error, KlingError) else str(error)
+        self.key_source_label.setText("The system's password store could not be read.")
         show_message(self.keyring_label, message)
+        self.keyring_details.set_text(getattr(error, "detail", ""))
 
     def key_source_text(self) -> str:
         return self.key_source_label.text()
@@ -344,18 +390,17 @@ class ProviderSection(QGroupBox):
         if not typed and self._source is None:
             show_message(self.key_result_label, "Paste a key above first, then test it.")
             return
-        self.test_key_button.setEnabled(False)
+        # The button stays enabled (and focused): disabling it would push the focus to
+        # the next field. Pressing it again supersedes the running test.
         show_message(self.key_result_label, "Testing the key…", "info")
         self._tasks.run(test_key, self.base_url(), typed or None,
                         self.proxy(), key=f"{self._task_prefix}-test-key",
                         on_done=self._on_key_tested, on_failed=self._on_key_test_failed)
 
     def _on_key_tested(self, _result: object) -> None:
-        self.test_key_button.setEnabled(True)
         show_message(self.key_result_label, "✓ Valid: the provider accepted the key.", "ok")
 
     def _on_key_test_failed(self, error: BaseException) -> None:
-        self.test_key_button.setEnabled(True)
         if isinstance(error, AuthenticationError):
             # Its usual fix ("open Settings…") points where the user already is.
             hint = (error.fix if error.fix != AuthenticationError.default_fix
@@ -370,11 +415,10 @@ class ProviderSection(QGroupBox):
         show_message(self.key_result_label, text.strip())
 
     def key_test_text(self) -> str:
-        return self.key_result_label.text()
+        return message_text(self.key_result_label)
 
     @Slot()
     def on_test_connection_button_clicked(self) -> None:
-        self.test_connection_button.setEnabled(False)
         show_message(self.connection_label, "Connecting…", "info")
         self._tasks.run(test_connection, self.base_url(), self.proxy(),
                         key=f"{self._task_prefix}-test-connection",
@@ -382,11 +426,9 @@ class ProviderSection(QGroupBox):
                         on_failed=self._on_connection_test_failed)
 
     def _on_connection_tested(self, _result: object) -> None:
-        self.test_connection_button.setEnabled(True)
         show_message(self.connection_label, "✓ Connected: the provider answered.", "ok")
 
     def _on_connection_test_failed(self, error: BaseException) -> None:
-        self.test_connection_button.setEnabled(True)
         if isinstance(error, KlingError):
             text = f"✗ Can't reach the provider: {error_text(error)}"
         else:
@@ -394,7 +436,7 @@ class ProviderSection(QGroupBox):
         show_message(self.connection_label, text.strip())
 
     def connection_test_text(self) -> str:
-        return self.connection_label.text()
+        return message_text(self.connection_label)
 
     @Slot()
     def on_forget_key_button_clicked(self) -> None:
