@@ -21,6 +21,7 @@ import pytest
 from kling_desktop.engine.settings import Settings, save_settings
 from kling_desktop.logging_setup import PrivateRotatingFileHandler
 from kling_desktop.paths import AppPaths, app_paths, make_private
+from kling_desktop.simulator import Simulator
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 
@@ -176,5 +177,45 @@ def test_library_files_keep_the_users_normal_permissions(tmp_path: Path) -> None
         report = library.export_results([entry], tmp_path / "export")
         for path in (*report.videos, *report.sidecars, *report.inputs):
             assert mode(path) == 0o644, path
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.parametrize(("umask", "file_mode", "folder_mode"),
+                         [(0o022, 0o644, 0o755), (0o077, 0o600, 0o700)])
+def test_a_downloaded_result_and_its_exports_follow_the_umask(
+        tmp_path: Path, sim: Simulator, umask: int, file_mode: int, folder_mode: int) -> None:
+    """The whole way a result takes: the real download into the library, its sidecar and
+    kept inputs, an export; a shared library is as readable as the user's umask says,
+    while the job database next to it stays the owner's alone."""
+    from kling_desktop.api.client import KlingClient
+    from kling_desktop.engine.library import Library
+    from kling_desktop.engine.store import JobStore
+    from tests.conftest import TEST_KEY
+    from tests.library_support import finished_job
+    from tests.media import make_image, make_video
+
+    old = os.umask(umask)
+    try:
+        image = make_image(tmp_path / "in", width=64, height=64)
+        clip = make_video(tmp_path / "in", seconds=1, width=64, height=64)
+        with JobStore(tmp_path / "data" / "jobs.sqlite3") as store, \
+                KlingClient(sim.base_url, TEST_KEY) as client:
+            library = Library(tmp_path / "shared library", store)
+            job = finished_job(str(image), str(clip))
+            target = library.target_path(job)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            client.download(client.upload_file(clip).url, target)
+            entry = library.add_result(job, target)
+            assert entry.image.copy is not None
+            assert entry.video.copy is not None
+            report = library.export_results([entry], tmp_path / "export")
+            for path in (target, entry.sidecar_path, library.root / entry.image.copy,
+                         library.root / entry.video.copy, *report.videos, *report.sidecars,
+                         *report.inputs):
+                assert mode(path) == file_mode, path
+            for folder in (library.root, library.root / ".inputs", tmp_path / "export"):
+                assert mode(folder) == folder_mode, folder
+            assert mode(tmp_path / "data" / "jobs.sqlite3") == 0o600
     finally:
         os.umask(old)
