@@ -233,7 +233,7 @@ def test_refusals_exit_2_before_any_byte_is_sent(
     result = run_cli(["generate", "--image", str(picture), "--video", str(long_clip)], env)
     assert result.code == 2
     assert "12 s long" in result.stderr
-    assert "orientation" in result.stderr
+    assert "“Match the picture”" in result.stderr   # the orientation, in the form's words
     text_as_png = media_dir / "not a picture.png"
     text_as_png.write_text("hello", encoding="utf-8")
     result = run_cli(["generate", "--image", str(text_as_png), "--video", str(clip)], env)
