@@ -8,6 +8,8 @@ the API client all share it without importing each other.
 
 from __future__ import annotations
 
+from kling_desktop.i18n import N_, _
+
 __all__ = ["KlingError", "error_text"]
 
 
@@ -21,8 +23,9 @@ class KlingError(Exception):
     """
 
     retryable = False
-    default_message = "The video service returned an error."
-    default_fix = "Try again later. If it keeps happening, contact the provider."
+    # Marked here, translated when the error is made (a subclass overrides them with N_()).
+    default_message = N_("The video service returned an error.")
+    default_fix = N_("Try again later. If it keeps happening, contact the provider.")
 
     def __init__(
         self,
@@ -33,8 +36,8 @@ class KlingError(Exception):
         code: str | None = None,
         error_type: str | None = None,
     ) -> None:
-        self.message = message or self.default_message
-        self.fix = fix if fix is not None else self.default_fix
+        self.message = message or _(self.default_message)
+        self.fix = fix if fix is not None else (_(self.default_fix) if self.default_fix else "")
         self.status = status
         self.code = code
         self.error_type = error_type

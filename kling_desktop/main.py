@@ -3,6 +3,11 @@
 ``kling-desktop``            opens the window
 ``kling-desktop --demo``     opens the window against the built-in simulator
 ``kling-desktop COMMAND``    runs a headless command (see ``kling_desktop.cli``)
+``kling-desktop --lang zh_CN COMMAND``  … in 简体中文 (else ``LC_ALL`` / ``LANG`` decide)
+
+Language: the terminal's (``--lang``, else the environment) is installed for what is
+printed here: the headless commands, ``--help``, ``--version``, argparse's errors and the
+self-test. The window chooses its own in :func:`_window` (the one place for it).
 """
 
 from __future__ import annotations
@@ -13,22 +18,32 @@ import logging.handlers
 import sys
 from collections.abc import Sequence
 
-from kling_desktop import APP_NAME, cli
+from kling_desktop import APP_NAME, cli, i18n
+from kling_desktop.i18n import _
 from kling_desktop.logging_setup import PrivateRotatingFileHandler
 from kling_desktop.paths import app_paths
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The program's parser, in the language installed now (see :func:`main`)."""
     parser = argparse.ArgumentParser(
         prog="kling-desktop",
-        description=f"{APP_NAME}: animate a character picture with the motion of a video.",
+        description=_("{app}: animate a character picture with the motion of a video.").format(
+            app=APP_NAME),
     )
-    parser.add_argument("--version", action="version", version=cli.version_text())
+    parser.add_argument("--version", action="version", version=cli.version_text(),
+                        help=_("show program's version number and exit"))
+    parser.add_argument("--lang", type=cli.language_option, metavar="{en,zh_CN}",
+                        help=_("the language of the command line (default: from LC_ALL, "
+                               "LC_MESSAGES or LANG)"))
     parser.add_argument("--demo", action="store_true",
-                        help="open the window against the built-in simulator (no key, no cost)")
+                        help=_("open the window against the built-in simulator (no key, "
+                               "no cost)"))
     parser.add_argument("--self-test", action="store_true",
-                        help="check that this installation works (no display needed), then exit")
-    parser.add_argument("--debug", action="store_true", help="log debug details to the log file")
+                        help=_("check that this installation works (no display needed), "
+                               "then exit"))
+    parser.add_argument("--debug", action="store_true",
+                        help=_("log debug details to the log file"))
     cli.add_subcommands(parser)
     return parser
 
@@ -53,17 +68,35 @@ def setup_logging(*, debug: bool = False) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    language, words = cli.split_language(words)
+    if _prints_in_the_terminal(words):
+        cli.speak(language or i18n.language_from_environment())
+    args = build_parser().parse_args(words)
     if args.self_test:  # before logging: the self-test must not touch the user's folders
         from kling_desktop.selftest import run_self_test
 
         return run_self_test()
     setup_logging(debug=args.debug)
     if args.command is None:
-        from kling_desktop.ui.app import run_app
-
-        return run_app(demo=args.demo)
+        return _window(args)
     return cli.run_command(args)
+
+
+def _prints_in_the_terminal(words: Sequence[str]) -> bool:
+    """A headless command, ``--help``, ``--version``, ``--self-test`` or a mistake the
+    parser will refuse: anything but opening the window."""
+    window_flags = {"--demo", "--debug"}
+    return any(word not in window_flags for word in words)
+
+
+def _window(args: argparse.Namespace) -> int:
+    """Open the window. THE place where the window's language is chosen and installed
+    (Settings → Language, else the system's): nothing of the terminal's is installed
+    on this path."""
+    from kling_desktop.ui.app import run_app
+
+    return run_app(demo=args.demo)
 
 
 def gui_main() -> int:

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NoReturn, TextIO, TypeVar
 
-from kling_desktop import __version__, paths
+from kling_desktop import __version__, i18n, paths
+from kling_desktop.i18n import ngettext
 
 Level = Literal["ok", "FAIL", "info"]
 T = TypeVar("T")
@@ -176,7 +177,7 @@ def check_bindings(ctx: Context) -> str:
         return f"{where}: None is immortal, reference counting is safe"
     probe = QPointF()
     before = sys.getrefcount(None)
-    for _ in range(200):
+    for _attempt in range(200):
         probe.setX(1.0)
     lost = before - sys.getrefcount(None)
     if lost < 100:
@@ -386,6 +387,41 @@ def check_round_trip(ctx: Context) -> str:
     )
 
 
+#: Qt's own catalogs the window loads for its standard buttons and dialogs.
+QT_CATALOGS = ("qtbase", "qtmultimedia")
+
+
+def check_languages(ctx: Context) -> str:
+    """Every language's compiled catalog loads and holds messages; Qt's own ones are there."""
+    import gettext
+
+    from PySide6.QtCore import QLibraryInfo
+
+    loaded = [i18n.ENGLISH]
+    counts: list[str] = []
+    for code in i18n.LANGUAGES:
+        if code == i18n.ENGLISH:
+            continue
+        try:
+            with (i18n.LOCALE_DIR / code / "LC_MESSAGES" / f"{i18n.DOMAIN}.mo").open("rb") as mo:
+                catalog = gettext.GNUTranslations(mo)
+        except OSError as exc:
+            raise RuntimeError(f"the {code} catalog cannot be loaded: {exc}") from exc
+        messages = len(getattr(catalog, "_catalog", {})) - 1  # less the header
+        if messages <= 0:
+            raise RuntimeError(f"the {code} catalog holds no messages")
+        loaded.append(code)
+        counts.append(f"{code}: {messages} messages")
+    qt_folder = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))
+    qt_found = [f"{name}_zh_CN" for name in QT_CATALOGS
+                if (qt_folder / f"{name}_zh_CN.qm").is_file()]
+    if len(qt_found) != len(QT_CATALOGS) and ctx.frozen:
+        raise RuntimeError(f"Qt's Chinese catalogs are missing from {qt_folder} "
+                           f"(found: {', '.join(qt_found) or 'none'})")
+    return (f"{', '.join(loaded)} ({'; '.join(counts)}); "
+            f"Qt's own: {', '.join(qt_found) or 'none'}")
+
+
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("qt", check_qt),
     ("bindings", check_bindings),
@@ -395,6 +431,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("tls", check_tls),
     ("sqlite", check_sqlite),
     ("round trip", check_round_trip),
+    ("languages", check_languages),
 )
 
 
@@ -439,9 +476,16 @@ def run_self_test() -> int:
     results = run_checks()
     failed = [r for r in results if r.level == "FAIL"]
     elapsed = time.monotonic() - started
+    # The check lines keep one machine-readable form (level, check, technical detail); the
+    # verdict speaks the terminal's language.
+    seconds = i18n.format_number(elapsed, 1)
     if failed:
-        print(f"self-test FAILED: {len(failed)} of {len(results)} checks failed "
-              f"({elapsed:.1f} s)", flush=True)
+        print(ngettext("self-test FAILED: {failed} of {n} check failed ({seconds} s)",
+                       "self-test FAILED: {failed} of {n} checks failed ({seconds} s)",
+                       len(results)).format(failed=len(failed), n=len(results),
+                                            seconds=seconds), flush=True)
         return 1
-    print(f"self-test passed: {len(results)} checks in {elapsed:.1f} s", flush=True)
+    print(ngettext("self-test passed: {n} check in {seconds} s",
+                   "self-test passed: {n} checks in {seconds} s", len(results)).format(
+        n=len(results), seconds=seconds), flush=True)
     return 0

@@ -5,6 +5,7 @@
 - The keyring service name is unique per test, so no test touches the real
   keyring entry; entries a test made are deleted afterwards.
 - ``KLING_API_KEY`` and ``KLING_BASE_URL`` from the developer's shell never leak in.
+- Messages are English (``LANGUAGE=en``), whatever the machine's language.
 - No non-daemon thread a test started may outlive it.
 - After every test that talked to the simulator, the key's bytes are in no file
   under the data folder and in no output of `jobs`, `jobs --json` and
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from kling_desktop import i18n
 from kling_desktop.engine import secrets
 from kling_desktop.simulator import Simulator, SimulatorConfig
 
@@ -42,6 +44,10 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.delenv("KLING_API_KEY", raising=False)
     monkeypatch.delenv("KLING_BASE_URL", raising=False)
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    # Tests read English unless they ask for another language (a Chinese machine too):
+    # LANGUAGE comes first for gettext and the command line; the locale's formats stay.
+    monkeypatch.setenv("LANGUAGE", "en")
+    i18n.install("en")
     yield data
     # No usable keyring here means nothing can have been stored.
     with contextlib.suppress(secrets.KeyringUnavailableError):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from kling_desktop import i18n
+from kling_desktop.api.errors import AuthenticationError, CancelledError
+from kling_desktop.api.models import Mode, Model
+from kling_desktop.selftest import Context, check_languages
 
 
 @pytest.fixture(autouse=True)
@@ -81,3 +85,31 @@ def test_dates_are_written_in_full_in_each_language() -> None:
     assert "月" in chinese
     assert "日" in chinese
     assert i18n.format_number(2500) == "2,500"
+
+
+def test_the_self_test_reports_the_languages_it_can_load(tmp_path: Path) -> None:
+    line = check_languages(Context(scratch=tmp_path, frozen=False))
+    assert line.startswith("en, zh_CN (zh_CN: ")
+    count = int(line.split("zh_CN: ")[1].split(" messages")[0])
+    assert count >= 200
+    # Qt's own words for its standard buttons, which the window loads for 简体中文.
+    assert "qtbase_zh_CN" in line
+
+
+def test_an_error_made_in_chinese_reads_chinese_and_its_class_keeps_the_english() -> None:
+    i18n.install("zh_CN")
+    error = AuthenticationError()
+    assert error.message == "API 密钥被拒绝（无效、已过期或缺失）。"
+    assert error.fix.startswith("请打开“设置”")
+    assert AuthenticationError.default_message.startswith("The API key was refused")
+    i18n.install("en")
+    assert AuthenticationError().message == AuthenticationError.default_message
+    assert CancelledError().fix == ""
+
+
+def test_the_chinese_catalog_uses_the_glossary_words() -> None:
+    i18n.install("zh_CN")
+    assert Mode.PRO.label == "高品质模式 (1080p)"
+    assert Mode.STD.short_label == "标准模式 720p"
+    assert Model.V3.label == "可灵 V3"
+    assert i18n._("the provider") == "服务商"

@@ -58,6 +58,7 @@ from kling_desktop.api.transfer import (
     partial_path,
     unlink_quietly,
 )
+from kling_desktop.i18n import N_, _
 from kling_desktop.keys import InvalidKeyError, check_key
 
 __all__ = [
@@ -95,8 +96,8 @@ def make_http_client(
         )
     except (ValueError, ImportError, httpx.InvalidURL):
         raise NetworkError(
-            "The proxy address cannot be used.",
-            fix="Open Settings and correct the proxy (e.g. http://host:8080).",
+            _("The proxy address cannot be used."),
+            fix=_("Open Settings and correct the proxy (e.g. http://host:8080)."),
         ) from None
 
 
@@ -174,8 +175,10 @@ class KlingClient:
             reader = ProgressReader(path, progress, cancel)
         except OSError as exc:
             raise LocalFileError(
-                f"The file {path.name!r} could not be read ({exc.strerror or exc}).",
-                fix="Check that the file still exists and can be opened.",
+                # TRANSLATORS: {reason} is the system's own words, e.g. "Permission denied".
+                _("The file '{name}' could not be read ({reason}).").format(
+                    name=path.name, reason=exc.strerror or exc),
+                fix=_("Check that the file still exists and can be opened."),
             ) from exc
         with reader:
 
@@ -249,7 +252,7 @@ class KlingClient:
         and nothing is sent). ``sync_upstream`` asks the provider to refresh the
         task from upstream (``?sync_upstream=true``); ``retry=False``: one try.
         """
-        checked = validate_id(task_id, what="task id", redact=self._key.scrub)
+        checked = validate_id(task_id, what=N_("task id"), redact=self._key.scrub)
         return self._conn.retrying(
             CallKind.READ, lambda: self._fetch_task(checked, sync_upstream), cancel, retry=retry
         )
@@ -274,7 +277,7 @@ class KlingClient:
                 if failed.json_answer:
                     return
                 raise MalformedResponseError(
-                    "The provider address did not answer like the video service (HTTP 404)."
+                    _("The provider address did not answer like the video service (HTTP 404).")
                 ) from None
             raise failed.error from failed.__cause__
 
@@ -305,8 +308,8 @@ class KlingClient:
             if target is None or not self._conn.link_allowed(target):
                 unlink_quietly(partial)
                 raise InsecureBaseURLError(
-                    "The video link from the provider is not a secure (https://) address.",
-                    fix="Contact the provider; the app only downloads over https.",
+                    _("The video link from the provider is not a secure (https://) address."),
+                    fix=_("Contact the provider; the app only downloads over https."),
                 )
             dest.parent.mkdir(parents=True, exist_ok=True)
             if not resume:
@@ -323,8 +326,10 @@ class KlingClient:
             raise
         except OSError as exc:  # httpx wraps socket errors: these are the file system's
             raise LocalFileError(
-                f"The video could not be saved ({exc.strerror or exc}).",
-                fix="Check the free disk space and that the library folder is writable.",
+                # TRANSLATORS: {reason} is the system's own words, e.g. "No space left on device".
+                _("The video could not be saved ({reason}).").format(
+                    reason=exc.strerror or exc),
+                fix=_("Check the free disk space and that the library folder is writable."),
             ) from exc
 
     def _fetch_task(self, task_id: str, sync_upstream: bool) -> Task:
@@ -348,6 +353,6 @@ def _usable_key(api_key: str) -> str:
 
 def _uncertain_unreadable() -> SubmissionUncertainError:
     return SubmissionUncertainError(
-        "The provider accepted the new video task but its answer could not be "
-        "read; the task may be running (and billed)."
+        _("The provider accepted the new video task but its answer could not be "
+          "read; the task may be running (and billed).")
     )

@@ -41,6 +41,7 @@ from kling_desktop.api.retry import (
     transport_failure,
 )
 from kling_desktop.api.transfer import REDIRECT_STATUSES, Deadline, raise_if_cancelled, read_limited
+from kling_desktop.i18n import _
 
 __all__ = ["MAX_JSON_BYTES", "ProviderConnection", "Secret", "loads"]
 
@@ -158,7 +159,7 @@ class ProviderConnection:
         with contextlib.closing(response):
             body = read_limited(response, limit + 1, deadline, strict=True)
         if len(body) > limit:
-            raise MalformedResponseError("The provider's answer is unexpectedly large.")
+            raise MalformedResponseError(_("The provider's answer is unexpectedly large."))
         return body
 
     def read_json(self, response: httpx.Response, deadline: Deadline) -> object:

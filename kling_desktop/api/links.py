@@ -7,6 +7,7 @@ import ipaddress
 import httpx
 
 from kling_desktop.api.errors import InsecureBaseURLError
+from kling_desktop.i18n import _
 
 __all__ = ["is_secure", "join_url", "origin", "parse_url", "validate_base_url"]
 
@@ -20,7 +21,7 @@ def validate_base_url(url: str) -> str:
     parsed = parse_url(url)
     if parsed is None or parsed.userinfo or parsed.query or parsed.fragment:
         raise InsecureBaseURLError(
-            "The provider address is not a plain web address like https://api.example.com."
+            _("The provider address is not a plain web address like https://api.example.com.")
         )
     if not is_secure(parsed):
         raise InsecureBaseURLError()

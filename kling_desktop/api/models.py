@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from kling_desktop.i18n import _
+
 DEFAULT_BASE_URL = "https://api.foxapi.cc"
 MAX_PROMPT_CHARS = 2500
 
@@ -16,7 +18,7 @@ class Model(StrEnum):
 
     @property
     def label(self) -> str:
-        return {Model.V3: "Kling V3", Model.V2_6: "Kling V2.6"}[self]
+        return {Model.V3: _("Kling V3"), Model.V2_6: _("Kling V2.6")}[self]
 
 
 class Mode(StrEnum):
@@ -25,7 +27,7 @@ class Mode(StrEnum):
 
     @property
     def label(self) -> str:
-        return {Mode.STD: "Standard (720p)", Mode.PRO: "Pro (1080p)"}[self]
+        return {Mode.STD: _("Standard (720p)"), Mode.PRO: _("Pro (1080p)")}[self]
 
     @property
     def short_label(self) -> str:
@@ -46,8 +48,8 @@ class Orientation(StrEnum):
     @property
     def label(self) -> str:
         """The form's words for it, used by every message that names the setting."""
-        return {Orientation.IMAGE: "Match the picture",
-                Orientation.VIDEO: "Match the video"}[self]
+        return {Orientation.IMAGE: _("Match the picture"),
+                Orientation.VIDEO: _("Match the video")}[self]
 
 
 class TaskStatus(StrEnum):

@@ -33,6 +33,7 @@ from typing import Any
 
 from kling_desktop.api.errors import MalformedResponseError
 from kling_desktop.api.models import Task, TaskError, TaskStatus, UploadedFile, UsageValue
+from kling_desktop.i18n import N_, _
 
 __all__ = [
     "Redact",
@@ -85,7 +86,8 @@ def validate_id(text: object, *, what: str, redact: Redact = _keep) -> str:
         or text.startswith(".")
         or redact(text) != text
     ):
-        raise _malformed(f"the {what} is not a usable identifier")
+        # TRANSLATORS: {what} is "task id" or "file id".
+        raise _malformed(_("the {what} is not a usable identifier").format(what=_(what)))
     return text
 
 
@@ -116,10 +118,10 @@ def parse_task(data: object, *, redact: Redact = _keep) -> Task:
     ``raw_status``); a completed task without a usable link has ``result_url`` None.
     """
     task = _unwrap(data, "status")
-    task_id = validate_id(task.get("id"), what="task id", redact=redact)
+    task_id = validate_id(task.get("id"), what=N_("task id"), redact=redact)
     raw_status = _text(task.get("status"), MAX_STATUS_CHARS, redact)
     if raw_status is None:
-        raise _malformed("the task status is missing")
+        raise _malformed(_("the task status is missing"))
     status = _status(raw_status)
     urls, sizes = _result_urls(task, redact)
     progress = _progress(task.get("progress"), status)
@@ -152,11 +154,11 @@ def parse_uploaded_file(data: object, *, redact: Redact = _keep) -> UploadedFile
     answer = _unwrap(data, "url")
     url = _web_url(answer.get("url"), redact)
     if url is None:
-        raise _malformed("the uploaded file has no usable link")
+        raise _malformed(_("the uploaded file has no usable link"))
     raw_id = answer.get("id")
     created = _number(answer.get("created"))
     return UploadedFile(
-        id="" if raw_id is None else validate_id(raw_id, what="file id", redact=redact),
+        id="" if raw_id is None else validate_id(raw_id, what=N_("file id"), redact=redact),
         url=url,
         filename=_text(answer.get("filename"), 255, redact) or "",
         size=_size(answer.get("size")),
@@ -217,7 +219,7 @@ def parse_error_object(
 def _unwrap(data: object, key: str) -> Mapping[Any, Any]:
     """The answer object, also when a reseller wraps it as ``{"data": {...}}``."""
     if not isinstance(data, Mapping):
-        raise _malformed("it is not a JSON object")
+        raise _malformed(_("it is not a JSON object"))
     inner = data.get("data")
     if key not in data and isinstance(inner, Mapping):
         return inner
@@ -297,7 +299,8 @@ def _task_error(
     if status is TaskStatus.CANCELLED and message is None and code is None:
         return None
     if message is None:
-        message = f"The provider reported task {task_id} as failed without giving a reason."
+        message = _("The provider reported task {task_id} as failed without giving a "
+                    "reason.").format(task_id=task_id)
     return TaskError(message=message, code=code, type=error_type)
 
 
@@ -404,4 +407,6 @@ def _size(value: object) -> int | None:
 
 
 def _malformed(detail: str) -> MalformedResponseError:
-    return MalformedResponseError(f"The provider sent an answer this app cannot read: {detail}.")
+    """``detail`` is already in the user's language (a lower-case clause)."""
+    return MalformedResponseError(
+        _("The provider sent an answer this app cannot read: {detail}.").format(detail=detail))

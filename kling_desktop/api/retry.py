@@ -33,6 +33,7 @@ from kling_desktop.api.errors import (
     SubmissionUncertainError,
     UploadRefusedError,
 )
+from kling_desktop.i18n import _
 
 __all__ = [
     "NOT_SENT",
@@ -186,21 +187,25 @@ def _is_no_channel(message: str | None, error_type: str | None) -> bool:
 
 def compose(cls: type[KlingError], status: int | None, provider_text: str | None) -> str:
     """The class's own words, the HTTP status and the provider's message (trimmed)."""
-    text = cls.default_message
+    text = _(cls.default_message)
     if status is not None:
-        text = f"{text.rstrip('.')} (HTTP {status})."
+        # TRANSLATORS: {message} is a whole sentence without its final full stop.
+        text = _("{message} (HTTP {status}).").format(
+            message=text.rstrip(".。"), status=status)
     if provider_text:
         if len(provider_text) > _MAX_PROVIDER_TEXT:
             provider_text = provider_text[: _MAX_PROVIDER_TEXT - 1] + "…"
-        text = f"{text} The provider said: {provider_text}"
+        # TRANSLATORS: {provider_text} is the provider's own words, often in English.
+        text = _("{message} The provider said: {provider_text}").format(
+            message=text, provider_text=provider_text)
     return text
 
 
 def transport_failure(exc: httpx.TransportError) -> AttemptFailed:
     if isinstance(exc, httpx.ProxyError):
-        error = NetworkError("Could not connect through the proxy.")
+        error = NetworkError(_("Could not connect through the proxy."))
     elif isinstance(exc, httpx.TimeoutException) and not isinstance(exc, NOT_SENT):
-        error = NetworkError("The video service did not answer in time.")
+        error = NetworkError(_("The video service did not answer in time."))
     else:
         error = NetworkError()
     return AttemptFailed(error, sent=not isinstance(exc, NOT_SENT))
@@ -211,7 +216,8 @@ def final_error(kind: CallKind, failed: AttemptFailed) -> KlingError:
     error = failed.error
     if kind is CallKind.CREATE and may_have_created(error, failed.sent):
         return SubmissionUncertainError(
-            f"{SubmissionUncertainError.default_message} Reason: {error.message}",
+            _("{message} Reason: {reason}").format(
+                message=_(SubmissionUncertainError.default_message), reason=error.message),
             status=error.status, code=error.code, error_type=error.error_type,
         )
     if (
@@ -225,8 +231,9 @@ def final_error(kind: CallKind, failed: AttemptFailed) -> KlingError:
         )
     if kind is CallKind.DOWNLOAD and error.status in _LINK_GONE_STATUSES:
         return NotFoundError(
-            f"The video link no longer works (HTTP {error.status}); it may have expired.",
-            fix="Result links expire 24 hours after the video is done: generate it again.",
+            _("The video link no longer works (HTTP {status}); it may have expired.").format(
+                status=error.status),
+            fix=_("Result links expire 24 hours after the video is done: generate it again."),
             status=error.status, code=error.code, error_type=error.error_type,
         )
     return error

@@ -44,6 +44,7 @@ from kling_desktop.api.errors import (
 )
 from kling_desktop.api.links import join_url, origin
 from kling_desktop.api.retry import AttemptFailed, transport_failure
+from kling_desktop.i18n import _, ngettext
 from kling_desktop.sniff import looks_like_html
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ class Deadline:
         """Raise a retryable, "sent" failure once the time is up."""
         if time.monotonic() >= self.end:
             raise AttemptFailed(
-                NetworkError("The video service did not answer in time."), sent=True
+                NetworkError(_("The video service did not answer in time.")), sent=True
             )
 
     def timeout(self, base: httpx.Timeout) -> httpx.Timeout:
@@ -113,7 +114,7 @@ class Decoder:
         codings = [c for c in codings if c and c != "identity"]
         if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
             raise MalformedResponseError(
-                "The provider's answer uses an encoding this app does not read."
+                _("The provider's answer uses an encoding this app does not read.")
             )
         self.encoded = bool(codings)
         self._deflate = codings == ["deflate"]
@@ -139,7 +140,7 @@ class Decoder:
                     self._started = True
                     continue
                 raise MalformedResponseError(
-                    "The provider's answer could not be decoded."
+                    _("The provider's answer could not be decoded.")
                 ) from None
             self._started = True
             pending = self._inflater.unconsumed_tail
@@ -205,7 +206,7 @@ def download_once(
         opened = _open_result(conn, url, 0)
         if opened is None:
             raise MalformedResponseError(
-                "The provider answered with a piece of the video instead of all of it."
+                _("The provider answered with a piece of the video instead of all of it.")
             )
     response, total = opened
     if response.status_code != 206:  # the whole video: the partial is overwritten
@@ -223,8 +224,8 @@ def download_once(
             os.fsync(handle.fileno())
     if done == 0:
         raise MalformedResponseError(
-            "The provider sent an empty answer instead of the video.",
-            fix="Try again later; if it keeps happening, contact the provider.",
+            _("The provider sent an empty answer instead of the video."),
+            fix=_("Try again later; if it keeps happening, contact the provider."),
         )
     if total is not None and done != total:
         raise AttemptFailed(IncompleteDownloadError(), sent=True)
@@ -267,12 +268,12 @@ def _open_result(
         following = join_url(url, location)
         if following is None or not conn.link_allowed(following):
             raise InsecureBaseURLError(
-                "The video link redirected to an insecure (http://) address.",
-                fix="Contact the provider; the app only downloads over https.",
+                _("The video link redirected to an insecure (http://) address."),
+                fix=_("Contact the provider; the app only downloads over https."),
             )
         on_origin = on_origin and origin(following) == conn.origin
         url = following
-    raise MalformedResponseError("The provider's link redirected too many times.")
+    raise MalformedResponseError(_("The provider's link redirected too many times."))
 
 
 def _accept_result(
@@ -344,15 +345,15 @@ def _stream_result(
 
 def _not_a_video() -> MalformedResponseError:
     return MalformedResponseError(
-        "The provider sent a web page instead of the video.",
-        fix="Try again later; if it keeps happening, contact the provider.",
+        _("The provider sent a web page instead of the video."),
+        fix=_("Try again later; if it keeps happening, contact the provider."),
     )
 
 
 def _too_large(max_bytes: int) -> ResultTooLargeError:
     return ResultTooLargeError(
-        f"The provider sent more than {_format_size(max_bytes)} for one video: "
-        "this is not a video result."
+        _("The provider sent more than {size} for one video: "
+          "this is not a video result.").format(size=_format_size(max_bytes))
     )
 
 
@@ -360,7 +361,7 @@ def _format_size(size: int) -> str:
     for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
         if size >= factor and size % factor == 0:
             return f"{size // factor} {unit}"
-    return f"{size} bytes"
+    return ngettext("{n} byte", "{n} bytes", size).format(n=size)
 
 
 def _content_length(response: httpx.Response) -> int | None:

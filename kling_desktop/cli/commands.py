@@ -22,7 +22,9 @@ from kling_desktop.cli.output import (
     emit_results,
     eprint,
     exit_code_for_job,
+    job_line,
     job_record,
+    pad,
     print_problem_list,
     worst,
 )
@@ -30,6 +32,7 @@ from kling_desktop.engine.jobs import BlockedOn, Job, JobState
 from kling_desktop.engine.runner import Engine
 from kling_desktop.engine.service import JobService
 from kling_desktop.engine.status import describe as describe_status
+from kling_desktop.i18n import _, format_number, ngettext
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +50,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
         plan = service.plan(args.image, args.video, options)
         if not plan.ok:
             problems = plan.problems or plan.batch.problems
-            eprint("Nothing was sent: "
-                   + ("this needs attention." if len(problems) == 1
-                      else f"{len(problems)} things need attention."))
+            eprint(_("Nothing was sent: this needs attention.") if len(problems) == 1
+                   else ngettext("Nothing was sent: {n} thing needs attention.",
+                                 "Nothing was sent: {n} things need attention.",
+                                 len(problems)).format(n=len(problems)))
             print_problem_list(problems)
             return EXIT_REFUSED_LOCALLY
         batch = plan.batch
         seconds = batch.total_billable_seconds
-        billable = f"{seconds:.1f} s billable" if seconds is not None else \
-            "billable length unknown for linked clips"
-        eprint(f"{batch.job_count} job{'s' if batch.job_count != 1 else ''}, {billable} "
-               f"({options.model.label}, {options.mode.label})")
+        billable = _("{seconds} s billable").format(seconds=format_number(seconds, 1)) \
+            if seconds is not None else _("billable length unknown for linked clips")
+        # TRANSLATORS: {billable} is "12.0 s billable"; {model} and {mode} the options' names.
+        eprint(ngettext("{n} job, {billable} ({model}, {mode})",
+                        "{n} jobs, {billable} ({model}, {mode})", batch.job_count).format(
+            n=format_number(batch.job_count), billable=billable, model=options.model.label,
+            mode=options.mode.label))
         return _drive(engine, service, lambda: service.submit(
             batch, options, until_submitted=not args.wait), as_json=args.json,
             want_completed=args.wait)
@@ -73,12 +80,13 @@ def cmd_wait(args: argparse.Namespace) -> int:
             engine.abandon_stale_demo_jobs()
             targets = engine.resumable_jobs()
             if not targets:
-                eprint("No unfinished jobs.")
+                eprint(_("No unfinished jobs."))
                 return EXIT_OK
 
         def start() -> list[Job]:
             active = [job for job in targets if job.state.is_active]
-            eprint(f"Finishing {len(active)} job{'s' if len(active) != 1 else ''}…")
+            eprint(ngettext("Finishing {n} job…", "Finishing {n} jobs…", len(active)).format(
+                n=format_number(len(active))))
             service.follow(active)
             return targets
 
@@ -93,9 +101,8 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
         def start() -> list[Job]:
             retried = service.retry(job.id, confirm_possible_duplicate=args.yes_i_checked)
-            eprint(f"[job {retried.id}] "
-                   + ("following task " + retried.task_id + " again" if retried.task_id
-                      else "queued again"))
+            eprint(job_line(retried.id, _("following task {task_id} again").format(
+                task_id=retried.task_id) if retried.task_id else _("queued again")))
             return [retried]
 
         return _drive(engine, service, start, as_json=False, want_completed=True)
@@ -105,7 +112,8 @@ def _service(engine: Engine, printer: ProgressPrinter) -> JobService:
     """The job service for this command: it gives up on jobs only the user can unblock."""
     tell_if_moved_aside(engine)
     return JobService(
-        engine, holder="`kling-desktop` in a terminal", on_update=printer,
+        # TRANSLATORS: who follows a job, as another program names it: "being followed by …".
+        engine, holder=_("`kling-desktop` in a terminal"), on_update=printer,
         on_note=printer.note,
         give_up_on=(BlockedOn.KEY, BlockedOn.BALANCE, BlockedOn.PERMISSION,
                     BlockedOn.PROVIDER, BlockedOn.NETWORK, BlockedOn.DISK))
@@ -118,6 +126,9 @@ class _Interrupts:
         self.requested = threading.Event()
         self._count = 0
         self._previous: object = None
+        # Ready before a signal comes: the handler only writes it.
+        self._at_once = (_("Stopped at once. Jobs are kept as they are: see "
+                           "`kling-desktop jobs`.") + "\n").encode("utf-8", "replace")
 
     def __enter__(self) -> _Interrupts:
         if threading.current_thread() is threading.main_thread():
@@ -131,7 +142,7 @@ class _Interrupts:
     def _handle(self, _signum: int, _frame: object) -> None:
         self._count += 1
         if self._count > 1:
-            os.write(2, b"Stopped at once. Jobs are kept as they are: see `kling-desktop jobs`.\n")
+            os.write(2, self._at_once)
             os._exit(130)
         self.requested.set()
 
@@ -153,7 +164,7 @@ def _drive(engine: Engine, service: JobService, start: Callable[[], list[Job]], 
 
 
 def _interrupted(engine: Engine, service: JobService, jobs: list[Job], *, as_json: bool) -> int:
-    eprint("Interrupted: nothing more is sent. (Press Ctrl-C again to quit at once.)")
+    eprint(_("Interrupted: nothing more is sent. (Press Ctrl-C again to quit at once.)"))
     service.stop_unsent()
     # A create call already on its way is answered within the client's deadline.
     service.close(timeout=75.0)
@@ -164,15 +175,16 @@ def _interrupted(engine: Engine, service: JobService, jobs: list[Job], *, as_jso
         (kept if current.task_id or current.state is JobState.UNCERTAIN
          or current.state is JobState.COMPLETED else stopped).append(current)
     for job in stopped:
-        eprint(f"[job {job.id}] stopped before it was sent: nothing was billed")
+        eprint(job_line(job.id, _("stopped before it was sent: nothing was billed")))
     for job in kept:
         if job.state is JobState.COMPLETED:
-            eprint(f"[job {job.id}] saved {job.output_path}")
+            eprint(job_line(job.id, _("saved {path}").format(path=job.output_path)))
         elif job.state is JobState.UNCERTAIN:
-            eprint(f"[job {job.id}] was being sent: check your provider's dashboard")
+            eprint(job_line(job.id, _("was being sent: check your provider's dashboard")))
         else:
-            eprint(f"[job {job.id}] kept: the provider has task {job.task_id}; finish it with "
-                   f"`kling-desktop wait {job.task_id}`")
+            eprint(job_line(job.id, _("kept: the provider has task {task_id}; finish it with "
+                                      "`kling-desktop wait {task_id}`").format(
+                                          task_id=job.task_id)))
     if as_json:
         for job in stopped + kept:
             print(json.dumps(job_record(job), ensure_ascii=False), flush=True)
@@ -187,8 +199,8 @@ def finish(engine: Engine, jobs: Sequence[Job], *, as_json: bool, want_completed
         final_jobs.append(job)
         codes.append(exit_code_for_job(job, want_completed=want_completed))
         if job.state.is_active and (job.blocked_on is not None or want_completed):
-            eprint(f"  The job is kept; finish it later with `kling-desktop wait "
-                   f"{job.task_id or job.id}`.")
+            eprint("  " + _("The job is kept; finish it later with `kling-desktop wait "
+                            "{ref}`.").format(ref=job.task_id or job.id))
     emit_results(final_jobs, as_json=as_json)
     return worst(codes)
 
@@ -198,7 +210,7 @@ def finish(engine: Engine, jobs: Sequence[Job], *, as_json: bool, want_completed
 def tell_if_moved_aside(engine: Engine) -> None:
     message = engine.store.moved_aside_message
     if message:
-        eprint(f"Note: {message}")
+        eprint(_("Note: {message}").format(message=message))
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
@@ -210,16 +222,30 @@ def cmd_jobs(args: argparse.Namespace) -> int:
             print(json.dumps(job_record(job), ensure_ascii=False))
         return EXIT_OK
     if not jobs:
-        print("No jobs yet. Start one with `kling-desktop generate --image … --video …`.")
+        print(_("No jobs yet. Start one with `kling-desktop generate --image … --video …`."))
         return EXIT_OK
-    print(f"{'JOB':>4}  {'STATUS':<20} {'TASK':<34} {'MODEL':<11} {'MODE':<4} DETAIL")
+    # TRANSLATORS: the headings of the columns of `kling-desktop jobs` (short words).
+    headings = (_("JOB"), _("STATUS"), _("TASK"), _("MODEL"), _("MODE"), _("DETAIL"))
+    print(_table_row(headings).rstrip())
     for job in jobs:
         status = describe_status(job)
         detail = job.output_path if job.state is JobState.COMPLETED else (
             status.headline if job.state.is_active else (job.error_message or ""))
-        print(f"{job.id:>4}  {job.state.label:<20} {job.task_id or '-':<34} "
-              f"{job.spec.options.model.label:<11} {job.spec.options.mode.value:<4} {detail}")
+        print(_table_row((str(job.id), job.state.label, job.task_id or "-",
+                          job.spec.options.model.label, job.spec.options.mode.value,
+                          detail or "")).rstrip())
     return EXIT_OK
+
+
+_COLUMNS = (4, 20, 34, 11, 4)
+
+
+def _table_row(cells: Sequence[str]) -> str:
+    """One line of the jobs table: the job number right-aligned, then aligned columns."""
+    number, *middle, last = cells
+    parts = [pad(number, _COLUMNS[0], right=True) + " "]
+    parts += [pad(cell, width) for cell, width in zip(middle, _COLUMNS[1:], strict=True)]
+    return " ".join(parts) + " " + last
 
 
 def _select_jobs(engine: Engine, refs: Sequence[str]) -> list[Job]:
@@ -230,8 +256,9 @@ def _select_jobs(engine: Engine, refs: Sequence[str]) -> list[Job]:
             job = engine.store.get(int(ref))
         if job is None:
             raise UnknownJobError(
-                f"There is no job with task id or number {ref!r} on this computer.",
-                fix="List your jobs with `kling-desktop jobs`.")
+                _("There is no job with task id or number '{ref}' on this computer.").format(
+                    ref=ref),
+                fix=_("List your jobs with `kling-desktop jobs`."))
         selected.append(job)
     return selected
 
@@ -242,16 +269,21 @@ def cmd_library(args: argparse.Namespace) -> int:
         library = engine.library
         if args.action == "rebuild":
             report = library.rebuild_index(
-                progress=lambda done, total: eprint(f"reading sidecars {done}/{total}")
+                progress=lambda done, total: eprint(_("reading sidecars {done}/{total}").format(
+                    done=format_number(done), total=format_number(total)))
                 if total and (done == total or done % 500 == 0) else None)
-            eprint(f"Indexed {report.indexed} results from {library.root}.")
+            eprint(ngettext("Indexed {n} result from {folder}.",
+                            "Indexed {n} results from {folder}.", report.indexed).format(
+                n=format_number(report.indexed), folder=library.root))
             for path in report.unreadable:
-                eprint(f"  unreadable description (video kept): {path}")
+                eprint("  " + _("unreadable description (video kept): {path}").format(
+                    path=path))
             for path in report.orphans:
-                eprint(f"  video without a description: {path}")
+                eprint("  " + _("video without a description: {path}").format(path=path))
         elif args.action == "sync":
             synced = library.sync_index()
-            eprint(f"{synced.added} added, {synced.removed} removed.")
+            eprint(_("{added} added, {removed} removed.").format(
+                added=format_number(synced.added), removed=format_number(synced.removed)))
         records = engine.store.list_results()
     for record in records:
         path = library.root / record.video_rel

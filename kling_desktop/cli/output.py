@@ -8,6 +8,7 @@ import logging
 import sys
 import threading
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -19,6 +20,7 @@ from kling_desktop.engine.service import Note
 from kling_desktop.engine.status import describe as describe_status
 from kling_desktop.engine.status import provider_reports
 from kling_desktop.engine.store import JobNotFoundError, StoreError
+from kling_desktop.i18n import _
 from kling_desktop.sources import strip_credentials
 
 EXIT_OK = 0
@@ -36,6 +38,24 @@ log = logging.getLogger(__name__)
 
 def eprint(*parts: object, file: TextIO | None = None) -> None:
     print(*parts, file=file or sys.stderr, flush=True)
+
+
+def job_line(job_id: int, text: str) -> str:
+    """One line about one job: "[job 3] text"."""
+    return _("[job {job_id}] {text}").format(job_id=job_id, text=text)
+
+
+def print_fix(fix: str | None, *, file: TextIO | None = None) -> None:
+    """The remedy under a message, indented ("  Fix: …"), when there is one."""
+    if fix:
+        eprint("  " + _("Fix: {fix}").format(fix=fix), file=file)
+
+
+def pad(text: str, width: int, *, right: bool = False) -> str:
+    """``text`` padded to ``width`` terminal columns (a CJK character takes two)."""
+    used = sum(2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in text)
+    fill = " " * max(0, width - used)
+    return fill + text if right else text + fill
 
 
 def job_record(job: Job) -> dict[str, Any]:
@@ -131,7 +151,7 @@ class ProgressPrinter:
                 if same_text and (percent == previous[1] or small_step):
                     return
             self._last[job.id] = (text, percent, now)
-        line = f"[job {job.id}] {text}" + (f" {percent}%" if percent >= 0 else "")
+        line = job_line(job.id, text) + (f" {percent}%" if percent >= 0 else "")
         print(line, file=self.stream, flush=True)
 
     def note(self, note: Note) -> None:
@@ -141,7 +161,7 @@ class ProgressPrinter:
             self._notes[note.job_id] = note.kind
             if not note.text or note.kind == before:
                 return
-        print(f"[job {note.job_id}] {note.text}", file=self.stream, flush=True)
+        print(job_line(note.job_id, note.text), file=self.stream, flush=True)
 
 
 def describe(job: Job) -> tuple[str, int]:
@@ -149,13 +169,14 @@ def describe(job: Job) -> tuple[str, int]:
     status = describe_status(job)
     text = status.headline
     if job.state is JobState.COMPLETED and job.output_path:
-        text = f"saved {job.output_path}"
+        text = _("saved {path}").format(path=job.output_path)
     elif job.state.is_active and job.blocked_on is not None and status.detail:
-        text = f"{text}: {status.detail}"
+        # TRANSLATORS: a job's state in words, then what it waits for or why.
+        text = _("{headline}: {detail}").format(headline=text, detail=status.detail)
     elif job.state is JobState.SUBMITTED and job.task_id:
-        text = f"{text} (task {job.task_id})"
+        text = _("{headline} (task {task_id})").format(headline=text, task_id=job.task_id)
     elif job.state.is_terminal and job.error_message and not text.endswith(job.error_message):
-        text = f"{text}: {job.error_message}"
+        text = _("{headline}: {detail}").format(headline=text, detail=job.error_message)
     percent = -1
     if job.state in (JobState.UPLOADING, JobState.DOWNLOADING, JobState.SUBMITTED) \
             and status.percent is not None and job.blocked_on is None:
@@ -167,27 +188,25 @@ def describe(job: Job) -> tuple[str, int]:
 def print_problem_list(problems: Sequence[Any]) -> None:
     for problem in problems:
         eprint(f"✗ {problem.message}")
-        if problem.fix:
-            eprint(f"  Fix: {problem.fix}")
+        print_fix(problem.fix)
 
 
 def emit_results(jobs: Sequence[Job], *, as_json: bool) -> None:
     for job in jobs:
         if job.state is not JobState.COMPLETED and job.error_message:
-            text, _ = describe(job)
-            eprint(f"[job {job.id}] {text}")
-            if job.error_fix:
-                eprint(f"  Fix: {job.error_fix}")
+            text, _percent = describe(job)
+            eprint(job_line(job.id, text))
+            print_fix(job.error_fix)
         if as_json:
             print(json.dumps(job_record(job), ensure_ascii=False), flush=True)
         elif job.state is JobState.COMPLETED and job.output_path:
             print(job.output_path, flush=True)
         if job.state is JobState.COMPLETED:
             for line in provider_reports(job):
-                eprint(f"[job {job.id}] {line}")
+                eprint(job_line(job.id, line))
         elif not job.error_message:
-            text, _ = describe(job)
-            eprint(f"[job {job.id}] {text}")
+            text, _percent = describe(job)
+            eprint(job_line(job.id, text))
 
 
 def worst(codes: Sequence[int]) -> int:

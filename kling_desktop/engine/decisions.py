@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from kling_desktop.api import errors as api_errors
 from kling_desktop.engine.jobs import FailureKind, Job, JobState
 from kling_desktop.engine.steps import CLEARED_ERROR, CLEARED_TASK
+from kling_desktop.i18n import N_, _
 
 __all__ = ["JobNotRetryableError", "RetryMove", "retry_move"]
 
 
 class JobNotRetryableError(api_errors.KlingError):
-    default_message = "This job cannot be sent again as it is."
+    default_message = N_("This job cannot be sent again as it is.")
     default_fix = ""
 
 
@@ -38,21 +39,22 @@ def retry_move(job: Job, *, in_demo: bool, confirm_possible_duplicate: bool) -> 
     :class:`KlingError` for a demo job outside the demo) when none is allowed."""
     if job.demo and not in_demo:
         raise api_errors.KlingError(
-            f"Job {job.id} was made in the demo; demo jobs cannot be carried on outside it.",
-            fix="Start the demo again to make a new one.")
+            _("Job {job_id} was made in the demo; demo jobs cannot be carried on outside "
+              "it.").format(job_id=job.id),
+            fix=_("Start the demo again to make a new one."))
     if job.state is JobState.UNCERTAIN:
         if not confirm_possible_duplicate:
             raise JobNotRetryableError(
-                "The provider may already have accepted this job; sending it again could "
-                "charge you twice.",
-                fix="Check your provider's dashboard first; then confirm to send it again.")
+                _("The provider may already have accepted this job; sending it again could "
+                  "charge you twice."),
+                fix=_("Check your provider's dashboard first; then confirm to send it again."))
         return RetryMove(JobState.QUEUED, "sent again by the user, who checked",
                          {**CLEARED_TASK, **CLEARED_ERROR})
     if job.state is JobState.FAILED and job.error_kind is FailureKind.CONTENT_POLICY:
         raise JobNotRetryableError(
-            "The provider's content policy refused this picture or clip; the same inputs "
-            "would be refused again.",
-            fix="Choose another picture or motion clip and generate a new job.")
+            _("The provider's content policy refused this picture or clip; the same inputs "
+              "would be refused again."),
+            fix=_("Choose another picture or motion clip and generate a new job."))
     if job.task_id:
         # Paid already: follow the same task to its result, never a new one.
         target = JobState.DOWNLOADING if job.completed_at else JobState.SUBMITTED
@@ -67,4 +69,6 @@ def retry_move(job: Job, *, in_demo: bool, confirm_possible_duplicate: bool) -> 
     if job.state.is_active:
         return RetryMove(None, "looked at again by the user",
                          {"next_poll_at": None, **CLEARED_ERROR})
-    raise JobNotRetryableError(f"Job {job.id} is {job.state.label.lower()}.")
+    # TRANSLATORS: {state} is the job's state in words, e.g. "completed".
+    raise JobNotRetryableError(_("Job {job_id} is {state}.").format(
+        job_id=job.id, state=job.state.label.lower()))

@@ -19,6 +19,7 @@ from kling_desktop.engine.checks import Problem
 from kling_desktop.engine.jobs import Job
 from kling_desktop.engine.library import LibraryWriteError
 from kling_desktop.engine.runner import DEMO_BASE_URL, Engine, NoApiKeyError
+from kling_desktop.i18n import N_
 
 __all__ = ["Plan", "PlanRefusedError", "plan", "preflight", "record"]
 
@@ -27,7 +28,7 @@ class PlanRefusedError(api_errors.KlingError):
     """The plan has problems; nothing was recorded or sent. ``causes``: the errors behind
     the problems that are not about the inputs (no key, library not writable)."""
 
-    default_message = "Nothing was sent: the inputs need attention."
+    default_message = N_("Nothing was sent: the inputs need attention.")
 
     def __init__(self, problems: Sequence[Problem],
                  causes: Sequence[api_errors.KlingError] = ()) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from kling_desktop.api.client import KlingClient, make_http_client
 from kling_desktop.api.errors import AuthenticationError
 from kling_desktop.engine.secrets import get_api_key
+from kling_desktop.i18n import _
 
 __all__ = ["PROBE_KEY", "test_connection", "test_key"]
 
@@ -24,8 +25,8 @@ def test_key(base_url: str, key: str | None, proxy: str) -> None:
     """
     key = key or get_api_key(base_url)
     if not key:
-        raise AuthenticationError("There is no API key to test yet.",
-                                  fix="Paste the key from your provider's dashboard above.")
+        raise AuthenticationError(_("There is no API key to test yet."),
+                                  fix=_("Paste the key from your provider's dashboard above."))
     http = make_http_client(proxy=proxy or None)
     try:
         with KlingClient(base_url, key, http=http) as client:

@@ -28,6 +28,7 @@ from kling_desktop.engine.secrets import (
 )
 from kling_desktop.engine.settings import Settings, load_settings
 from kling_desktop.engine.store import JobStore, owner_id
+from kling_desktop.i18n import N_, _
 from kling_desktop.paths import AppPaths, app_paths
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,8 @@ JobCallback = Callable[[Job], None]
 
 
 class NoApiKeyError(api_errors.AuthenticationError):
-    default_message = "No API key is set up."
-    default_fix = (
+    default_message = N_("No API key is set up.")
+    default_fix = N_(
         "Paste your provider's API key in Settings (it is kept in the system keyring), "
         "or set KLING_API_KEY for this session. Or try the demo, which needs no key."
     )
@@ -162,8 +163,8 @@ class Engine:
                 done.append(self.store.transition(
                     job.id, JobState.CANCELLED,
                     message="demo session ended",
-                    error_message="Demo jobs stop when the demo session ends.",
-                    error_fix="Start the demo again to make a new one."))
+                    error_message=_("Demo jobs stop when the demo session ends."),
+                    error_fix=_("Start the demo again to make a new one.")))
         return done
 
     # -- internals -----------------------------------------------------------
@@ -171,16 +172,17 @@ class Engine:
     def _get(self, job_id: int) -> Job:
         job = self.store.get(job_id)
         if job is None:
-            raise api_errors.NotFoundError(f"There is no job {job_id} on this computer.",
-                                           fix="List your jobs with `kling-desktop jobs`.")
+            raise api_errors.NotFoundError(
+                _("There is no job {job_id} on this computer.").format(job_id=job_id),
+                fix=_("List your jobs with `kling-desktop jobs`."))
         return job
 
     def client_for(self, job: Job) -> KlingClient:
         if job.demo or job.base_url == DEMO_BASE_URL:
             if self.demo_base_url is None:
                 raise api_errors.NetworkError(
-                    "This demo job belonged to a demo session that has ended.",
-                    fix="Start the demo again to make a new one.")
+                    _("This demo job belonged to a demo session that has ended."),
+                    fix=_("Start the demo again to make a new one."))
             base_url = self.demo_base_url
         else:
             base_url = job.base_url
@@ -204,10 +206,12 @@ class Engine:
             probe.unlink()
         except OSError as exc:
             raise LibraryWriteError(
-                f"The library folder {root} cannot be written to ({exc.strerror or exc}); "
-                "finished videos could not be saved.",
-                fix="Choose another library folder in Settings (or fix this folder's "
-                    "permissions), then try again.") from exc
+                # TRANSLATORS: {reason} is the system's own words, e.g. "Permission denied".
+                _("The library folder {folder} cannot be written to ({reason}); finished "
+                  "videos could not be saved.").format(folder=root,
+                                                       reason=exc.strerror or exc),
+                fix=_("Choose another library folder in Settings (or fix this folder's "
+                      "permissions), then try again.")) from exc
 
     def require_key(self) -> None:
         """Raise NoApiKeyError now, before any job is recorded, when no key is set up."""
@@ -224,10 +228,11 @@ class Engine:
         key = get_api_key(base_url=base_url)
         if not key:
             raise NoApiKeyError(
-                f"No API key is set up for {provider_host(base_url)}.",
-                fix=(f"Paste the key for {provider_host(base_url)} in Settings (it is kept in "
-                     "the system keyring); the job waits until then. Or try the demo, which "
-                     "needs no key."))
+                _("No API key is set up for {provider}.").format(
+                    provider=provider_host(base_url)),
+                fix=_("Paste the key for {provider} in Settings (it is kept in the system "
+                      "keyring); the job waits until then. Or try the demo, which needs no "
+                      "key.").format(provider=provider_host(base_url)))
         return key
 
     def _migrate_legacy_key(self) -> None:
@@ -250,11 +255,11 @@ class Engine:
 def provider_host(base_url: str) -> str:
     """The provider's name for messages ("api.foxapi.cc"; "the demo" for demo jobs)."""
     if base_url == DEMO_BASE_URL:
-        return "the demo"
+        return _("the demo")
     try:
         return provider_name(base_url)
     except ValueError:
-        return "the provider"
+        return _("the provider")
 
 
 def _same_origin(a: str, b: str) -> bool:

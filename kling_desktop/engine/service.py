@@ -62,6 +62,7 @@ from kling_desktop.engine.steps import (
     needs_upload,
 )
 from kling_desktop.engine.store import JobConflictError, JobNotFoundError
+from kling_desktop.i18n import _
 
 __all__ = [
     "Executor",
@@ -82,12 +83,6 @@ class Executor(Protocol):
     """Runs a function on a worker thread (a ThreadPoolExecutor, or the window's pool)."""
 
     def submit(self, fn: Callable[[], None], /) -> object: ...
-
-
-def _ordinal(number: int) -> str:
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(
-        number % 10, "th")
-    return f"{number}{suffix}"
 
 
 class JobService:
@@ -255,8 +250,10 @@ class JobService:
             holder = self.store.holder(job_id)
             if not self._locks.acquire(job_id):
                 raise api_errors.KlingError(
-                    f"Job {job_id} is being followed by {holder or 'another program'}.",
-                    fix="Stop it there, or wait until that program is done with it.")
+                    # TRANSLATORS: {holder} is e.g. "the window (pid 4242)".
+                    _("Job {job_id} is being followed by {holder}.").format(
+                        job_id=job_id, holder=holder or _("another program")),
+                    fix=_("Stop it there, or wait until that program is done with it."))
             self._locks.release(job_id)
         job = self._steps.cancelled(job)
         self._drop(job_id, finished=True)
@@ -412,7 +409,8 @@ class JobService:
         for position, followed in enumerate(waiting, start=1):
             self._set_note(followed, Note(
                 followed.job.id, "in_line",
-                f"waiting for a free slot ({_ordinal(position)} in line)", position))
+                _("waiting for a free slot (number {position} in line)").format(
+                    position=position), position))
         return picked, (min(heap) if heap else None), unheld
 
     def _take_hold(self, followed: Followed, now: float) -> bool:
@@ -422,10 +420,11 @@ class JobService:
         if followed.held or not self.is_following(job_id):
             return followed.held
         if not self._locks.acquire(job_id):
-            holder = self.store.holder(job_id) or "another program"
+            holder = self.store.holder(job_id) or _("another program")
             with self._cond:
                 followed.due = now + HELD_RECHECK
-            self._set_note(followed, Note(job_id, "held", f"being followed by {holder}"))
+            self._set_note(followed, Note(job_id, "held", _("being followed by {holder}").format(
+                holder=holder)))
             return False
         followed.held = True
         self.store.set_holder(job_id, self.holder)
@@ -435,10 +434,10 @@ class JobService:
             job = self._steps.transition(
                 job, JobState.UNCERTAIN, "interrupted while sending",
                 error_kind=FailureKind.UNKNOWN,
-                error_message=("The app stopped while this job was being sent, so it is not "
-                               "known whether the provider accepted (and billed) it."),
-                error_fix=("Check the task list in your provider's dashboard; send it again "
-                           "only if it is not there."))
+                error_message=_("The app stopped while this job was being sent, so it is not "
+                                "known whether the provider accepted (and billed) it."),
+                error_fix=_("Check the task list in your provider's dashboard; send it again "
+                            "only if it is not there."))
         followed.job = job
         self._set_note(followed, None)
         self._report(job)
@@ -483,9 +482,10 @@ class JobService:
             try:
                 followed.job = self.store.update(
                     followed.job.id, blocked_on=BlockedOn.PROVIDER,
-                    error_message=f"Something went wrong inside the app ({type(exc).__name__}).",
-                    error_fix="It is tried again in a few minutes. If it keeps happening, send "
-                              "the log file (Help ▸ Open log folder).")
+                    error_message=_("Something went wrong inside the app ({name}).").format(
+                        name=type(exc).__name__),
+                    error_fix=_("It is tried again in a few minutes. If it keeps happening, "
+                                "send the log file (Help ▸ Open log folder)."))
                 self._report(followed.job)
             except Exception:
                 log.exception("job %s: could not record the error", followed.job.id)

@@ -35,6 +35,7 @@ from kling_desktop.engine.media import MediaError, probe_video
 from kling_desktop.engine.ownership import JobLocks
 from kling_desktop.engine.runner import Engine, provider_host
 from kling_desktop.engine.store import JobNotFoundError
+from kling_desktop.i18n import _, format_datetime
 from kling_desktop.sources import is_link
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def _clock(epoch: float) -> str:
 
 
 def _day_and_time(epoch: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))
+    return format_datetime(epoch)
 
 
 class JobSteps:
@@ -232,12 +233,14 @@ class JobSteps:
                                       else self._key_refused(job))
         if isinstance(exc, api_errors.RateLimitedError | api_errors.ServiceUnavailableError):
             delay = backoff(attempts, SEND_BACKOFF, getattr(exc, "retry_after", None))
-            reason = ("rate limit" if isinstance(exc, api_errors.RateLimitedError)
-                      else "no free channel")
+            reason = (_("rate limit") if isinstance(exc, api_errors.RateLimitedError)
+                      else _("no free channel"))
             return self._wait_to_send(
                 followed, expect, None, exc, delay,
-                message=(f"The provider said no ({reason}); nothing was created. Next try at "
-                         f"{_clock(time.time() + delay)}."), fix="")
+                # TRANSLATORS: {reason} is "rate limit" or "no free channel"; {time} a clock time.
+                message=_("The provider said no ({reason}); nothing was created. Next try at "
+                          "{time}.").format(reason=reason, time=_clock(time.time() + delay)),
+                fix="")
         if isinstance(exc, api_errors.NetworkError) and not isinstance(
                 exc, api_errors.IncompleteDownloadError):
             delay = backoff(attempts, NETWORK_BACKOFF)
@@ -286,10 +289,10 @@ class JobSteps:
             followed.odd_polls += 1
             return self.block(
                 followed, BlockedOn.PROVIDER, exc, min(BLOCKED_RECHECK, 30.0 * followed.odd_polls),
-                message=(f"The provider did not give a usable answer about task {job.task_id}: "
-                         f"{exc.message}"),
-                fix=("The task is paid for and is followed on its own; if this stays, contact "
-                     "the provider with the task id."))
+                message=_("The provider did not give a usable answer about task {task_id}: "
+                          "{reason}").format(task_id=job.task_id, reason=exc.message),
+                fix=_("The task is paid for and is followed on its own; if this stays, contact "
+                      "the provider with the task id."))
         except api_errors.KlingError as exc:
             followed.odd_polls += 1
             return self.block(followed, BlockedOn.NETWORK, exc,
@@ -313,15 +316,16 @@ class JobSteps:
             return 0.0
         if task.status is TaskStatus.FAILED:
             error = task.error
-            message = error.message if error else f"Task {task.id} failed at the provider."
+            message = error.message if error else _(
+                "Task {task_id} failed at the provider.").format(task_id=task.id)
             if error is not None and error.is_content_policy:
                 kind = FailureKind.CONTENT_POLICY
-                fix = ("The provider's content rules refused this picture or clip. Choose "
-                       "another picture or motion clip; this job will not be sent again.")
+                fix = _("The provider's content rules refused this picture or clip. Choose "
+                        "another picture or motion clip; this job will not be sent again.")
             else:
                 kind = FailureKind.PROVIDER
-                fix = ("Several providers refund failed tasks. Try again with a new job, or "
-                       "another clip; the task id helps the provider.")
+                fix = _("Several providers refund failed tasks. Try again with a new job, or "
+                        "another clip; the task id helps the provider.")
             followed.job = self.transition(
                 job, JobState.FAILED, "task failed", provider_status=str(task.status),
                 progress=task.progress, error_kind=kind, error_code=error.code if error else None,
@@ -330,8 +334,9 @@ class JobSteps:
         if task.status is TaskStatus.CANCELLED:
             followed.job = self.transition(
                 job, JobState.CANCELLED, "cancelled at the provider",
-                provider_status=str(task.status), error_message="The provider cancelled this task.",
-                error_fix="", blocked_on=None)
+                provider_status=str(task.status),
+                error_message=_("The provider cancelled this task."), error_fix="",
+                blocked_on=None)
             return None
         pacing = self.engine.pacing()
         if task.status is TaskStatus.COMPLETED or task.status not in (
@@ -341,13 +346,18 @@ class JobSteps:
             delay = pacing.next_delay(pacing.min_interval * followed.odd_polls,
                                       progressed=False, remaining=None)
             if followed.odd_polls >= ODD_POLLS_BEFORE_TELLING:
-                what = ("finished but sent no video link" if task.status is TaskStatus.COMPLETED
-                        else f"reports the status “{said}”, which this app does not know")
+                if task.status is TaskStatus.COMPLETED:
+                    message = _("The provider finished task {task_id} but sent no video "
+                                "link.").format(task_id=task.id)
+                else:
+                    # TRANSLATORS: {status} is the provider's own word for the task's status.
+                    message = _("The provider reports the status “{status}” for task {task_id}, "
+                                "which this app does not know.").format(status=said,
+                                                                        task_id=task.id)
                 return self.block(
-                    followed, BlockedOn.PROVIDER, None, delay,
-                    message=f"The provider {what} for task {task.id}.",
-                    fix=("The task is paid for and is still followed; if this stays, contact "
-                         "the provider with the task id."))
+                    followed, BlockedOn.PROVIDER, None, delay, message=message,
+                    fix=_("The task is paid for and is still followed; if this stays, contact "
+                          "the provider with the task id."))
             return delay
         followed.odd_polls = 0
         previous_gap = max(pacing.min_interval, now - (job.updated_at or now))
@@ -374,11 +384,11 @@ class JobSteps:
             made = job.completed_at or job.result_expires_at - RESULT_LINK_LIFETIME
             followed.job = self.transition(
                 job, JobState.EXPIRED, "result link expired",
-                error_message=(f"The video was made on {_day_and_time(made)}; its link expired "
-                               "24 hours later, before it could be saved, and it can no longer "
-                               "be fetched."),
-                error_fix=("Keep the app (or `kling-desktop wait`) running until jobs are "
-                           "saved; this video has to be generated again."), blocked_on=None)
+                error_message=_("The video was made on {date}; its link expired 24 hours "
+                                "later, before it could be saved, and it can no longer be "
+                                "fetched.").format(date=_day_and_time(made)),
+                error_fix=_("Keep the app (or `kling-desktop wait`) running until jobs are "
+                            "saved; this video has to be generated again."), blocked_on=None)
             return None
         library = self.engine.library
         target = Path(job.output_path) if job.output_path else library.target_path(job)
@@ -403,8 +413,8 @@ class JobSteps:
             followed.job = self.transition(
                 job, JobState.FAILED, "result refused: too large", error_kind=FailureKind.PROVIDER,
                 error_code=exc.code, error_message=exc.message,
-                error_fix=("Nothing was saved. Retry follows the same task again (it is not "
-                           "sent again); contact the provider if it keeps happening."),
+                error_fix=_("Nothing was saved. Retry follows the same task again (it is not "
+                            "sent again); contact the provider if it keeps happening."),
                 blocked_on=None)
             return None
         except api_errors.KlingError as exc:
@@ -415,14 +425,16 @@ class JobSteps:
         try:
             info = probe_video(target)
             if not info.duration or info.duration <= 0:
-                raise MediaError(f"{target.name} has no length.", "", kind="corrupt")
+                raise MediaError(_("{name} has no length.").format(name=target.name), "",
+                                 kind="corrupt")
         except MediaError as exc:
             log.warning("job %s: the download is not a video (%s); fetching a fresh link",
                         job.id, exc.message)
             target.unlink(missing_ok=True)
             refused = api_errors.MalformedResponseError(
-                f"What the provider sent for task {job.task_id} is not a video "
-                f"({exc.message}); a fresh link is being fetched.")
+                _("What the provider sent for task {task_id} is not a video ({reason}); a "
+                  "fresh link is being fetched.").format(task_id=job.task_id,
+                                                         reason=exc.message))
             return self._fresh_link(followed, refused, BlockedOn.LINK)
         job = replace(followed.job, result_duration=round(info.duration, 3))
         try:
@@ -444,9 +456,10 @@ class JobSteps:
         followed.job = self.store.update(
             job.id, expect=JobState.DOWNLOADING, result_url=None, download_attempts=attempts,
             blocked_on=blocked, next_poll_at=time.time() + delay, error_code=exc.code,
-            error_message=f"The download failed: {exc.message}",
-            error_fix=f"A fresh link is asked for at {_clock(time.time() + delay)}; the video "
-                      "is paid for and kept waiting until its link expires.",
+            error_message=_("The download failed: {reason}").format(reason=exc.message),
+            error_fix=_("A fresh link is asked for at {time}; the video is paid for and kept "
+                        "waiting until its link expires.").format(
+                            time=_clock(time.time() + delay)),
             transfer_done=0, transfer_total=0)
         self._report(followed.job)
         return delay
@@ -467,11 +480,12 @@ class JobSteps:
         return delay
 
     def _needs_key(self, job: Job) -> str:
-        return f"This job needs the API key for {provider_host(job.base_url)}."
+        return _("This job needs the API key for {provider}.").format(
+            provider=provider_host(job.base_url))
 
     def _key_refused(self, job: Job) -> str:
-        return (f"The provider {provider_host(job.base_url)} refused the key. The job waits "
-                "and continues once a working key for it is saved.")
+        return _("The provider {provider} refused the key. The job waits and continues once "
+                 "a working key for it is saved.").format(provider=provider_host(job.base_url))
 
     def transition(self, job: Job, state: JobState, message: str, **fields: object) -> Job:
         updated = self.store.transition(job.id, state, expect=job.state, message=message,
@@ -480,8 +494,8 @@ class JobSteps:
         return updated
 
     def cancelled(self, job: Job, message: str = "cancelled by the user") -> Job:
-        fix = "The provider may still finish and bill it." if job.task_id else ""
-        return self.transition(job, JobState.CANCELLED, message, error_message="Cancelled.",
+        fix = _("The provider may still finish and bill it.") if job.task_id else ""
+        return self.transition(job, JobState.CANCELLED, message, error_message=_("Cancelled."),
                                 error_fix=fix, blocked_on=None, transfer_done=0,
                                 transfer_total=0)
 

@@ -23,6 +23,7 @@ from typing import Final, Self
 from kling_desktop.engine.store import schema
 from kling_desktop.engine.store.errors import StoreCorruptError, os_error, translated
 from kling_desktop.files import aside_path
+from kling_desktop.i18n import _
 from kling_desktop.paths import make_private
 
 __all__ = ["Connection"]
@@ -109,9 +110,9 @@ class Connection:
         """Plain words for the user when the job list had to be started anew."""
         if self.moved_aside is None:
             return None
-        return (f"The job list {self.path} was empty or damaged, so a new one was started. "
-                f"The old file was kept as {self.moved_aside}; your videos in the library are "
-                "untouched.")
+        return _("The job list {path} was empty or damaged, so a new one was started. The old "
+                 "file was kept as {kept}; your videos in the library are untouched.").format(
+                     path=self.path, kept=self.moved_aside)
 
     def close(self) -> None:
         with self._lock:

@@ -17,6 +17,7 @@ from typing import Final
 
 from kling_desktop.engine.jobs import JobState
 from kling_desktop.errors import KlingError
+from kling_desktop.i18n import N_, _
 
 __all__ = [
     "DatabaseTooNewError",
@@ -38,46 +39,46 @@ log = logging.getLogger(__name__)
 class StoreError(KlingError):
     """The job database cannot be used right now, for a reason the user can act on."""
 
-    default_message = "The job list could not be read or saved."
-    default_fix = "Close other copies of the app, check the disk, then try again."
+    default_message = N_("The job list could not be read or saved.")
+    default_fix = N_("Close other copies of the app, check the disk, then try again.")
 
     def __init__(self, message: str | None = None, fix: str | None = None) -> None:
         super().__init__(message, fix=fix)
 
 
 class StoreDiskFullError(StoreError):
-    default_message = "The disk is full, so the job list could not be saved."
-    default_fix = (
+    default_message = N_("The disk is full, so the job list could not be saved.")
+    default_fix = N_(
         "Free some disk space (for example delete videos you do not need), then try again."
     )
 
 
 class StoreReadOnlyError(StoreError):
-    default_message = "The job list is in a folder this app may not write to."
-    default_fix = (
+    default_message = N_("The job list is in a folder this app may not write to.")
+    default_fix = N_(
         "Check that the data folder is on a writable disk and that your account may write "
         "to it, or point KLING_DATA_DIR at a writable folder."
     )
 
 
 class StoreLockedError(StoreError):
-    default_message = "The job list is busy: another program is holding it."
-    default_fix = (
+    default_message = N_("The job list is busy: another program is holding it.")
+    default_fix = N_(
         "Wait a moment and try again. If it keeps happening, close other copies of the app."
     )
 
 
 class StoreAccessError(StoreError):
-    default_message = "The job list file could not be opened or read."
-    default_fix = (
+    default_message = N_("The job list file could not be opened or read.")
+    default_fix = N_(
         "Check that the disk is connected and that your account may read and write the "
         "data folder."
     )
 
 
 class StoreCorruptError(StoreError):
-    default_message = "The job list file is damaged and cannot be read."
-    default_fix = (
+    default_message = N_("The job list file is damaged and cannot be read.")
+    default_fix = N_(
         "Quit the app and move the damaged file aside (it is named jobs.sqlite3 in the data "
         "folder). Your videos are safe in the library folder, and the library list can be "
         "rebuilt from it."
@@ -85,15 +86,16 @@ class StoreCorruptError(StoreError):
 
 
 class DatabaseTooNewError(StoreError):
-    default_fix = (
+    default_fix = N_(
         "Update the app to the newest version. Nothing was changed; your jobs and videos are "
         "untouched."
     )
 
     def __init__(self, found: int, supported: int) -> None:
         super().__init__(
-            "The job list was written by a newer version of Kling Motion Studio "
-            f"(format {found}; this version understands up to {supported})."
+            _("The job list was written by a newer version of Kling Motion Studio "
+              "(format {found}; this version understands up to {supported}).").format(
+                  found=found, supported=supported)
         )
         self.found = found
         self.supported = supported
@@ -102,20 +104,22 @@ class DatabaseTooNewError(StoreError):
 class JobConflictError(StoreError):
     """A job was not in the state a change expected: someone else moved it first."""
 
-    default_fix = "Nothing was changed; the job list shows the job as it is now."
+    default_fix = N_("Nothing was changed; the job list shows the job as it is now.")
 
     def __init__(self, job_id: int, found: JobState, expected: Sequence[str]) -> None:
-        super().__init__(f"Job {job_id} is {found.label.lower()} now, so it was left as it is.")
+        # TRANSLATORS: {state} is the job's state in words, e.g. "completed".
+        super().__init__(_("Job {job_id} is {state} now, so it was left as it is.").format(
+            job_id=job_id, state=found.label.lower()))
         self.job_id = job_id
         self.found = found
         self.expected = tuple(expected)
 
 
 class JobNotFoundError(StoreError):
-    default_fix = "Refresh the job list; the job may have been deleted in another window."
+    default_fix = N_("Refresh the job list; the job may have been deleted in another window.")
 
     def __init__(self, job_id: int) -> None:
-        super().__init__(f"Job {job_id} no longer exists.")
+        super().__init__(_("Job {job_id} no longer exists.").format(job_id=job_id))
         self.job_id = job_id
 
 
