@@ -450,7 +450,7 @@ class _Browser(QObject):
 def browser() -> Iterator[_Browser]:
     handler = _Browser()
     for scheme in ("https", "http", "file"):
-        QDesktopServices.setUrlHandler(scheme, handler, b"open")
+        QDesktopServices.setUrlHandler(scheme, handler, "open")  # type: ignore[arg-type]
     yield handler
     for scheme in ("https", "http", "file"):
         QDesktopServices.unsetUrlHandler(scheme)
@@ -493,3 +493,12 @@ def test_prices_have_a_currency_and_links_to_where_keys_and_prices_are(
     saved = load_settings(path)
     assert (saved.currency, saved.pricing_page(), saved.account_page()) == (
         "EUR", "https://reseller.example/prices", "https://reseller.example/console")
+
+
+def test_settings_say_how_finished_jobs_are_told(qtbot: QtBot, tasks: TaskRunner) -> None:
+    dialog = open_dialog(qtbot, tasks)
+    label = dialog.jobs.notify_channel_label
+    assert label.isVisible()
+    # The offscreen platform has no tray: the window's banner tells.
+    assert label.text().startswith("Desktop notifications are not available on this desktop")
+    assert "banner" in label.text()

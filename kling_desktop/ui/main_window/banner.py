@@ -42,3 +42,72 @@ class DemoBanner(QFrame):
 
     def text(self) -> str:
         return self.label.text()
+
+
+class DoneBanner(QFrame):
+    """Jobs that ended while the window was in the background, where the desktop has no
+    notifications of its own. Stays until seen: closed, or the job opened.
+
+    ``open_requested(job_id)``: the person wants to see the latest of them.
+    """
+
+    open_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("doneBanner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAutoFillBackground(True)
+        self.setBackgroundRole(QPalette.ColorRole.AlternateBase)
+        self._jobs: dict[int, str] = {}        # job id -> its line, oldest first
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(16, 6, 12, 6)
+        layout.setSpacing(12)
+        self.label = QLabel(self)
+        self.label.setWordWrap(True)
+        layout.addWidget(self.label, 1)
+        self.open_button = QPushButton("Show", self)
+        self.open_button.setObjectName("doneBannerShow")
+        self.open_button.setToolTip("Select this job in the jobs list")
+        self.open_button.clicked.connect(self.on_open_button_clicked)
+        layout.addWidget(self.open_button)
+        self.close_button = QPushButton("Dismiss", self)
+        self.close_button.setObjectName("doneBannerDismiss")
+        self.close_button.clicked.connect(self.clear)
+        layout.addWidget(self.close_button)
+        self.setVisible(False)
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def job_ids(self) -> list[int]:
+        return list(self._jobs)
+
+    def add(self, job_id: int, title: str, body: str) -> None:
+        self._jobs.pop(job_id, None)
+        self._jobs[job_id] = f"{title}: {body}"
+        self._show()
+
+    def seen(self, job_id: int) -> None:
+        """The person opened this job: it no longer needs telling."""
+        if self._jobs.pop(job_id, None) is not None:
+            self._show()
+
+    def clear(self) -> None:
+        self._jobs.clear()
+        self._show()
+
+    def _show(self) -> None:
+        lines = list(self._jobs.values())
+        if len(lines) > 1:
+            text = f"{len(lines)} jobs ended while you were away. Latest: {lines[-1]}"
+        else:
+            text = lines[0] if lines else ""
+        self.label.setText(text)
+        self.label.setAccessibleName(text)
+        self.open_button.setText("Show latest" if len(lines) > 1 else "Show")
+        self.setVisible(bool(lines))
+
+    def on_open_button_clicked(self) -> None:
+        if self._jobs:
+            self.open_requested.emit(next(reversed(self._jobs)))

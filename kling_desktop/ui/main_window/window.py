@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QMainWindow,
@@ -42,14 +42,15 @@ from kling_desktop.ui.demo import DemoSession
 from kling_desktop.ui.form import GenerateForm
 from kling_desktop.ui.job_controller import JobController
 from kling_desktop.ui.jobs import JobsPanel
-from kling_desktop.ui.main_window.banner import DemoBanner
+from kling_desktop.ui.jobs.model import JobRole
+from kling_desktop.ui.main_window.banner import DemoBanner, DoneBanner
 from kling_desktop.ui.main_window.desktop import open_with_desktop
 from kling_desktop.ui.main_window.dialogs import QuitChoice, ask_about_running_jobs, show_error
 from kling_desktop.ui.main_window.job_actions import JobActions
 from kling_desktop.ui.main_window.library_tab import LibraryTab
 from kling_desktop.ui.main_window.state import MINIMUM_SIZE, WindowState
 from kling_desktop.ui.main_window.user_settings import SettingsDoor, apply_settings
-from kling_desktop.ui.notifications import Notifier
+from kling_desktop.ui.notifications import Notifier, notification_text
 from kling_desktop.ui.start_panel import StartPanel
 from kling_desktop.ui.tasks import TaskRunner
 
@@ -131,6 +132,10 @@ class MainWindow(QMainWindow):
             self.banner = DemoBanner(central)
             self.banner.leave_requested.connect(self.leave_demo_requested)
             outer.addWidget(self.banner)
+        # Where the desktop has no notifications: jobs that ended unseen, until seen.
+        self.done_banner = DoneBanner(central)
+        self.done_banner.open_requested.connect(self.on_done_banner_open_requested)
+        outer.addWidget(self.done_banner)
 
         self.pages = QStackedWidget(central)
         self.start_panel = StartPanel(self.tasks, self.icon, self.pages,
@@ -225,6 +230,9 @@ class MainWindow(QMainWindow):
         self.form.generate_requested.connect(self.on_form_generate_requested)
         self.jobs_panel.action_triggered.connect(self.on_jobs_panel_action_triggered)
         self.start_panel.key_ready.connect(self.on_start_panel_key_ready)
+        self.notifier.banner_requested.connect(self.on_notifier_banner_requested)
+        self.jobs_panel.view.selectionModel().currentChanged.connect(
+            self.on_jobs_view_currentChanged)
         self.start_panel.demo_requested.connect(self.demo_requested)
         self.library_page.use_settings_again.connect(self.on_library_page_use_settings_again)
         self.library_page.status_message.connect(self.on_library_page_status_message)
@@ -329,6 +337,28 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Video saved to the library", 5000)
         if self.user_settings.notify_when_done:
             self.notifier.notify_job(job, self)
+
+    @Slot(object)
+    def on_notifier_banner_requested(self, job: object) -> None:
+        if isinstance(job, Job):
+            title, body, _bad = notification_text(job)
+            self.done_banner.add(job.id, title, body)
+
+    @Slot(int)
+    def on_done_banner_open_requested(self, job_id: int) -> None:
+        self.tabs.setCurrentWidget(self.pages)
+        row = self.jobs_panel.model.row_of(job_id)
+        if row is not None:
+            self.jobs_panel.view.setCurrentIndex(self.jobs_panel.model.index(row))
+            self.jobs_panel.view.scrollTo(self.jobs_panel.model.index(row))
+            self.jobs_panel.view.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.done_banner.seen(job_id)
+
+    @Slot(QModelIndex, QModelIndex)
+    def on_jobs_view_currentChanged(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        job = current.data(JobRole) if current.isValid() else None
+        if isinstance(job, Job):
+            self.done_banner.seen(job.id)
 
     @Slot(int, object)
     def on_controller_job_failed(self, job_id: int, error: object) -> None:

@@ -32,6 +32,7 @@ from kling_desktop.engine.settings import (
     Settings,
 )
 from kling_desktop.paths import app_paths
+from kling_desktop.ui.notifications import CHANNEL_WORDS, Notifier
 from kling_desktop.ui.settings_dialog.fields import buddy
 from kling_desktop.ui.widgets import (
     CURRENCY_LABELS,
@@ -222,6 +223,13 @@ class JobsSection(QGroupBox):
         for check in (self.confirm_check, self.notify_check, self.keep_inputs_check):
             check.toggled.connect(self.on_field_changed)
             form.addRow("", check)
+            if check is self.notify_check:
+                # What this desktop can do: its own notifications, or the window's banner.
+                self.notify_channel_label = QLabel(CHANNEL_WORDS[Notifier.channel()], self)
+                self.notify_channel_label.setObjectName("notifyChannel")
+                self.notify_channel_label.setWordWrap(True)
+                mute(self.notify_channel_label)
+                form.addRow("", self.notify_channel_label)
 
     def load(self, settings: Settings) -> None:
         self.library_edit.setText(settings.library_dir or "")
