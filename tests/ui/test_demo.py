@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QCheckBox, QMessageBox, QPushButton
+from PySide6.QtWidgets import QApplication, QCheckBox, QMessageBox, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from kling_desktop import paths
@@ -21,6 +22,7 @@ from kling_desktop.engine.settings import Settings, rate_key
 from kling_desktop.ui.confirm import DEMO_MARK, build_confirm_box, confirmation_text
 from kling_desktop.ui.demo import DemoSession
 from kling_desktop.ui.main_window import MainWindow
+from kling_desktop.ui.main_window.dialogs import confirm_send_again, confirm_stop_following
 from tests.media import ffmpeg_available, make_image, make_video
 from tests.ui.conftest import QT_LOG_IGNORES, WAIT_MS, WindowFactory
 
@@ -63,9 +65,11 @@ class BoxSeen:
         self.title, self.text = box.windowTitle(), box.text()
         self.details = box.informativeText()
         self.has_dont_ask = box.findChild(QCheckBox, "dontAskAgain") is not None
-        button = box.findChild(QPushButton, self.answer)
-        assert button is not None, self.answer
-        button.click()
+        for button in box.findChildren(QPushButton):
+            if self.answer in (button.objectName(), button.text()):
+                button.click()
+                return
+        raise AssertionError(f"no button {self.answer!r}")
 
 
 def press_generate(window: MainWindow, qtbot: QtBot) -> None:
@@ -155,3 +159,68 @@ def test_demo_confirmation_words_never_bill(qtbot: QtBot, media: Path) -> None:
     _question, details = confirmation_text(batch, JobOptions(), Settings(), demo=True)
     assert "at your rate" not in details
     assert "Set your per-second rates" not in details
+
+
+# -- the other boxes a demo job can meet ---------------------------------------------------
+
+MONEY_WORDS = ("charge", "billed twice", "(and bill)", "dashboard", "balance")
+
+
+def _words(seen: BoxSeen) -> str:
+    return f"{seen.title}\n{seen.text}\n{seen.details}"
+
+
+@pytest.mark.parametrize("ask", [confirm_send_again, confirm_stop_following])
+def test_demo_boxes_say_nothing_is_billed_and_real_ones_warn(qtbot: QtBot, ask: Any) -> None:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    demo = BoxSeen("Don't send" if ask is confirm_send_again else "Keep it")
+    demo.arm()
+    assert ask(parent, demo=True) is False
+    assert demo.shown
+    assert "Nothing is billed in the demo" in demo.details
+    assert "demo" in demo.text.lower()
+    assert not any(word in _words(demo).lower() for word in MONEY_WORDS)
+
+    real = BoxSeen("Don't send" if ask is confirm_send_again else "Keep it")
+    real.arm()
+    assert ask(parent) is False
+    assert "bill" in real.details
+    assert "demo" not in _words(real).lower()
+
+
+def test_stopping_a_demo_job_asks_in_demo_words(qtbot: QtBot) -> None:
+    session = DemoSession(polls_until_done=10_000, latency=0.0).start()
+    factory = WindowFactory(qtbot)
+    try:
+        engine = session.create_engine()
+        engine.settings.poll_min_interval = 0.05
+        window = factory.window(engine, demo_session=session)
+        confirm = BoxSeen("generateButton")
+        confirm.arm()
+        with qtbot.waitSignal(window.controller.submitted, timeout=WAIT_MS) as submitted:
+            press_generate(window, qtbot)
+        (job,) = submitted.args[0]
+
+        def at_provider() -> bool:
+            current = window.jobs_panel.job(job.id)
+            return current is not None and current.task_id is not None
+
+        qtbot.waitUntil(at_provider, timeout=WAIT_MS)
+        current = window.jobs_panel.job(job.id)
+        assert current is not None
+        stop = BoxSeen("Stop following")
+        stop.arm()
+        window.job_actions.cancel(current)
+
+        def cancelled() -> bool:
+            latest = window.jobs_panel.job(job.id)
+            return latest is not None and latest.state is JobState.CANCELLED
+
+        qtbot.waitUntil(cancelled, timeout=WAIT_MS)
+    finally:
+        factory.close_all()
+        session.stop()
+    assert stop.shown
+    assert stop.text == "Stop this demo job?"
+    assert not any(word in _words(stop).lower() for word in MONEY_WORDS)

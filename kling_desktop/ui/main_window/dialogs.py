@@ -1,5 +1,6 @@
 """The window's message boxes: a yes/no question, an error with its fix, "keep running
-jobs for next time?" on quit, and "send an uncertain job again?"."""
+jobs for next time?" on quit, "stop following this job?" and "send an uncertain job
+again?". In the demo none of them speaks of billing except to say nothing is billed."""
 
 from __future__ import annotations
 
@@ -96,21 +97,42 @@ def ask_about_running_jobs(parent: QWidget, count: int, *, unsent: int,
     return QuitChoice.STAY
 
 
-def confirm_send_again(parent: QWidget) -> bool:
-    """The warning before sending a job the provider may already have (and bill twice)."""
+def confirm_stop_following(parent: QWidget, *, demo: bool = False) -> bool:
+    """"Stop following this job?" for a job the provider already has; True to stop."""
+    if demo:
+        return ask(parent, "Stop this demo job?",
+                   "Nothing is billed in the demo; its video will not be saved.",
+                   yes="Stop following", no="Keep it")
+    return ask(parent, "Stop following this job?",
+               "The provider already has it and may still finish (and bill) it; the video "
+               "will not be downloaded.",
+               yes="Stop following", no="Keep it")
+
+
+def confirm_send_again(parent: QWidget, *, demo: bool = False) -> bool:
+    """The warning before sending a job the provider may already have (and bill twice).
+
+    In the demo nothing is billed: the box says so and only warns of a second video."""
     box = QMessageBox(parent)
     box.setObjectName("sendAgainBox")
-    box.setIcon(QMessageBox.Icon.Warning)
+    box.setIcon(QMessageBox.Icon.Question if demo else QMessageBox.Icon.Warning)
     box.setWindowTitle("Send again?")
-    box.setText("The provider may already have this job.")
-    box.setInformativeText(
-        "The app lost the provider's answer while sending it, so it may have been "
-        "accepted and billed. Sending it again could make the same video twice and charge "
-        "you twice.\n\nCheck the task list in your provider's dashboard first, and send it "
-        "again only if the job is not there.")
+    if demo:
+        box.setText("The demo may already have this job.")
+        box.setInformativeText(
+            "The app lost the demo's answer while sending it. Sending it again may make "
+            "a second demo video. Nothing is billed in the demo.")
+    else:
+        box.setText("The provider may already have this job.")
+        box.setInformativeText(
+            "The app lost the provider's answer while sending it, so it may have been "
+            "accepted and billed. Sending it again could make the same video twice and "
+            "charge you twice.\n\nCheck the task list in your provider's dashboard first, "
+            "and send it again only if the job is not there.")
     send = box.addButton("Send again", QMessageBox.ButtonRole.DestructiveRole)
     send.setObjectName("sendAgainButton")
     keep = box.addButton("Don't send", QMessageBox.ButtonRole.RejectRole)
+    keep.setObjectName("dontSendButton")
     box.setDefaultButton(keep)
     box.setEscapeButton(keep)
     return _run(box) is send

@@ -77,12 +77,12 @@ class JobActions:
             handler()
 
     def cancel(self, job: Job) -> None:
-        if job.task_id and not confirm_stop_following(self.window):
+        if job.task_id and not confirm_stop_following(self.window, demo=job.demo):
             return
         self.window.controller.cancel(job.id)
 
     def send_again(self, job: Job) -> None:
-        if confirm_send_again(self.window):
+        if confirm_send_again(self.window, demo=job.demo):
             self.window.controller.retry(job.id, confirm_possible_duplicate=True)
 
     def top_up(self, job: Job) -> None:
