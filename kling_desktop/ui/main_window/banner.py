@@ -32,7 +32,7 @@ class DemoBanner(QFrame):
         self.label.setFont(font)
         self.label.setAccessibleName(DEMO_BANNER)
         layout.addWidget(self.label)
-        detail = QLabel("Videos are made by the built-in simulator from the sample clip.", self)
+        detail = QLabel("Every job gives the sample video: the sample character dancing.", self)
         layout.addWidget(detail, 1)
         self.leave_button = QPushButton("Use my API key…", self)
         self.leave_button.setObjectName("leaveDemo")
