@@ -4,14 +4,16 @@ the simulator over loopback."""
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSize, Qt, QUrl
+from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from kling_desktop.api.client import RetryPolicy
@@ -32,8 +34,10 @@ from kling_desktop.ui.jobs import (
     status_text,
 )
 from kling_desktop.ui.jobs.actions import menu_actions_for
+from kling_desktop.ui.keyboard_help import all_shortcuts, key_text, menu_shortcuts
 from kling_desktop.ui.main_window import MainWindow, provider_site
 from kling_desktop.ui.main_window.desktop import cannot_open_text
+from kling_desktop.ui.main_window.window import window_title
 from kling_desktop.ui.notifications import Notifier, notification_text
 from tests.conftest import TEST_KEY
 from tests.media import ffmpeg_available, make_image, make_video
@@ -408,3 +412,48 @@ def test_a_result_moved_to_the_trash_no_longer_offers_play(
     window.tabs.setCurrentWidget(window.pages)                # back: the panel looks again
     qtbot.waitUntil(lambda: panel.status_of(job.id) == "Moved to the trash", timeout=WAIT_MS)
     assert panel.actions_of(job.id) == [Action.REUSE]
+
+
+# -- keyboard help ------------------------------------------------------------------------------
+
+def test_f1_opens_the_keyboard_shortcuts_not_about(qtbot: QtBot, windows: WindowFactory) -> None:
+    window = windows.window(windows.engine(), has_key=True)
+    assert QKeySequence("F1") in window.shortcuts_action.shortcuts()
+    assert not window.about_action.shortcuts()            # About stays in the Help menu
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
+    QTest.keyClick(window, Qt.Key.Key_F1)
+    def shown() -> QDialog | None:
+        dialog = window.findChild(QDialog, "shortcutsDialog")
+        return dialog if isinstance(dialog, QDialog) and dialog.isVisible() else None
+
+    qtbot.waitUntil(lambda: shown() is not None, timeout=WAIT_MS)
+    assert window.findChild(QMessageBox, "aboutBox") is None
+    dialog = shown()
+    assert dialog is not None
+    label = dialog.findChild(QLabel, "shortcutsText")
+    assert isinstance(label, QLabel)
+    text = label.text()
+    listed = dict((what, keys) for keys, what in all_shortcuts(
+        menu_shortcuts(window.menu_actions())))
+    # Every menu command with keys, the form's Generate and the places' own keys.
+    for command in ("Settings", "Quit", "Keyboard shortcuts", "Jobs list"):
+        assert command in listed
+    assert listed["Generate (from anywhere in the Create tab)"] == key_text("Ctrl+Return")
+    for keys, what in all_shortcuts(menu_shortcuts(window.menu_actions())):
+        assert html.escape(what) in text
+        assert html.escape(keys) in text
+    dialog.reject()
+
+
+def test_the_title_names_the_app_once(qtbot: QtBot, windows: WindowFactory) -> None:
+    # Qt appends the application's display name to any other title (" — Kling Motion
+    # Studio"), so the window never writes the name next to something else.
+    window = windows.window(windows.engine(), has_key=True)
+    assert window.windowTitle() == "Kling Motion Studio"
+    window.on_controller_active_count_changed(2)
+    assert window.windowTitle() == "2 running"
+    window.on_controller_active_count_changed(0)
+    assert window.windowTitle() == "Kling Motion Studio"
+    assert window_title(demo=True, running=0) == "Demo"
+    assert window_title(demo=True, running=3) == "Demo · 3 running"

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QMainWindow,
     QMenu,
     QSplitter,
@@ -43,6 +44,7 @@ from kling_desktop.ui.form import GenerateForm
 from kling_desktop.ui.job_controller import JobController
 from kling_desktop.ui.jobs import JobsPanel
 from kling_desktop.ui.jobs.model import JobRole
+from kling_desktop.ui.keyboard_help import build_shortcuts_dialog
 from kling_desktop.ui.main_window.banner import DemoBanner, DoneBanner
 from kling_desktop.ui.main_window.desktop import open_with_desktop
 from kling_desktop.ui.main_window.dialogs import QuitChoice, ask_about_running_jobs, show_error
@@ -71,6 +73,14 @@ def _shortcuts(standard: QKeySequence.StandardKey, fallback: str) -> list[QKeySe
     return keys
 
 
+def window_title(*, demo: bool, running: int) -> str:
+    """What the window adds to the app's name. Qt appends the application's display name
+    itself ("Demo · 2 running — Kling Motion Studio"), except to a title that is that name
+    (an empty title would leave some window managers showing "Untitled")."""
+    parts = (["Demo"] if demo else []) + ([f"{running} running"] if running else [])
+    return " · ".join(parts) or APP_NAME
+
+
 class MainWindow(QMainWindow):
     """The window. ``closed`` after it was closed and its workers were shut down.
 
@@ -97,9 +107,10 @@ class MainWindow(QMainWindow):
         self._closing_done = False
         self._workers_clean = True
         self._started = False
+        self._shortcuts_dialog: QDialog | None = None
 
         self.setObjectName("mainWindow")
-        self.setWindowTitle(f"{APP_NAME} — Demo" if self.demo else APP_NAME)
+        self.setWindowTitle(window_title(demo=self.demo, running=0))
         if not self.icon.isNull():
             self.setWindowIcon(self.icon)
         self.setMinimumSize(MINIMUM_SIZE)
@@ -209,10 +220,13 @@ class MainWindow(QMainWindow):
             view_menu, "&Library of results", self.show_gallery, keys=[QKeySequence("Ctrl+3")])
 
         help_menu = self.menuBar().addMenu("&Help")
-        self.about_action = self._add_action(
-            help_menu, f"&About {APP_NAME}", self.show_about, role=role.AboutRole,
-            keys=[QKeySequence(QKeySequence.StandardKey.HelpContents)])
+        self.shortcuts_action = self._add_action(
+            help_menu, "&Keyboard shortcuts", self.show_shortcuts,
+            keys=_shortcuts(QKeySequence.StandardKey.HelpContents, "F1"))
         self.log_action = self._add_action(help_menu, "Open &log folder", self.open_log_folder)
+        help_menu.addSeparator()
+        self.about_action = self._add_action(
+            help_menu, f"&About {APP_NAME}", self.show_about, role=role.AboutRole)
 
     def _connect(self) -> None:
         c = self.controller
@@ -368,8 +382,7 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def on_controller_active_count_changed(self, count: int) -> None:
-        title = f"{APP_NAME} — Demo" if self.demo else APP_NAME
-        self.setWindowTitle(f"{title} ({count} running)" if count else title)
+        self.setWindowTitle(window_title(demo=self.demo, running=count))
 
     @Slot(str, object)
     def on_jobs_panel_action_triggered(self, action: str, job: object) -> None:
@@ -430,6 +443,28 @@ class MainWindow(QMainWindow):
     @Slot()
     def show_about(self) -> None:
         show_about(self, self.icon, self.engine.paths)
+
+    def menu_actions(self) -> list[QAction]:
+        """Every command of the menus (the keyboard help lists their keys)."""
+        menus = [m for m in self.menuBar().findChildren(QMenu) if m.menuAction().isVisible()]
+        return [action for menu in menus for action in menu.actions()
+                if not action.isSeparator()]
+
+    @Slot()
+    def show_shortcuts(self) -> None:
+        """The keyboard help (one at a time; it does not block the window)."""
+        if self._shortcuts_dialog is not None:      # already open: bring it to the front
+            self._shortcuts_dialog.raise_()
+            self._shortcuts_dialog.activateWindow()
+            return
+        self._shortcuts_dialog = build_shortcuts_dialog(self, self.menu_actions())
+        self._shortcuts_dialog.finished.connect(self._on_shortcuts_dialog_finished)
+        self._shortcuts_dialog.show()
+
+    def _on_shortcuts_dialog_finished(self, _result: int) -> None:
+        if self._shortcuts_dialog is not None:
+            self._shortcuts_dialog.deleteLater()
+            self._shortcuts_dialog = None
 
     @Slot()
     def focus_form(self) -> None:
