@@ -9,6 +9,7 @@ the ``QShortcut``/``setShortcut`` calls in those rooms.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import Qt
@@ -61,6 +62,10 @@ def menu_shortcuts(actions: Iterable[QAction]) -> list[Shortcut]:
     rows: list[Shortcut] = []
     for action in actions:
         keys = [k for k in action.shortcuts() if not k.isEmpty()]
+        # Platform extras such as the keyboard's own "Help" or "Exit" key are left out
+        # when the command has a usual key too.
+        usual = [k for k in keys if "+" in key_text(k) or re.fullmatch(r"F\d+", key_text(k))]
+        keys = usual or keys
         if keys:
             text = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
             rows.append((" or ".join(key_text(k) for k in keys), text.rstrip("…").strip()))
@@ -70,7 +75,7 @@ def menu_shortcuts(actions: Iterable[QAction]) -> list[Shortcut]:
 def shortcuts_html(menu: Sequence[Shortcut]) -> str:
     def table(title: str, rows: Iterable[Shortcut]) -> str:
         cells = "".join(
-            f"<tr><td style='padding: 2px 18px 2px 0'><b>{html.escape(keys)}</b></td>"
+            f"<tr><td width='150' style='padding: 2px 18px 2px 0'><b>{html.escape(keys)}</b></td>"
             f"<td style='padding: 2px 0'>{html.escape(what)}</td></tr>" for keys, what in rows)
         return f"<h4 style='margin: 10px 0 4px 0'>{html.escape(title)}</h4><table>{cells}</table>"
 
@@ -94,6 +99,7 @@ def build_shortcuts_dialog(parent: QWidget | None, actions: Iterable[QAction]) -
     label = QLabel(shortcuts_html(menu_shortcuts(actions)))
     label.setObjectName("shortcutsText")
     label.setTextFormat(Qt.TextFormat.RichText)
+    label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setContentsMargins(6, 0, 6, 6)
     scroll = QScrollArea(dialog)
@@ -104,5 +110,5 @@ def build_shortcuts_dialog(parent: QWidget | None, actions: Iterable[QAction]) -
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
     buttons.rejected.connect(dialog.reject)
     layout.addWidget(buttons)
-    dialog.resize(560, 640)
+    dialog.resize(660, 660)
     return dialog
