@@ -2,13 +2,16 @@
 
 PNG, JPEG, the ISO-BMFF flavours (MP4, MOV, 3GP, HEIC, AVIF... told apart by
 their ``ftyp`` brands), web pages, text and about thirty other formats people
-pick by mistake. Ground floor: it imports nothing of the app, so the input
-checks (``engine.media``), the simulator and the API client share it.
+pick by mistake. Ground floor: it imports nothing of the app but the user's language
+(:mod:`kling_desktop.i18n`, for :func:`describe_format`), so the input checks
+(``engine.media``), the simulator and the API client share it.
 """
 
 from __future__ import annotations
 
 import struct
+
+from kling_desktop.i18n import N_, _
 
 __all__ = [
     "STILL_IMAGES",
@@ -20,38 +23,38 @@ __all__ = [
 ]
 
 _NAMES: dict[str, str] = {
-    "png": "a PNG image",
-    "jpeg": "a JPG image",
-    "gif": "a GIF image",
-    "webp": "a WebP image",
-    "bmp": "a BMP image",
-    "tiff": "a TIFF image",
-    "heic": "an HEIC photo",
-    "avif": "an AVIF image",
-    "jxl": "a JPEG XL image",
-    "jp2": "a JPEG 2000 image",
-    "psd": "a Photoshop document",
-    "ico": "an icon file",
-    "svg": "an SVG drawing",
-    "pdf": "a PDF document",
-    "zip": "a ZIP archive",
-    "html": "a web page (HTML)",
-    "text": "a text file",
-    "mp4": "an MP4 video",
-    "mov": "a MOV (QuickTime) video",
-    "3gp": "a 3GP video",
-    "m4a": "an M4A audio file",
-    "webm": "a WebM video",
-    "mkv": "a Matroska (MKV) video",
-    "avi": "an AVI video",
-    "wmv": "a WMV video",
-    "flv": "a Flash (FLV) video",
-    "mpeg-ts": "an MPEG-TS video",
-    "mpeg-ps": "an MPEG video",
-    "wav": "a WAV audio file",
-    "mp3": "an MP3 audio file",
-    "ogg": "an Ogg file",
-    "flac": "a FLAC audio file",
+    "png": N_("a PNG image"),
+    "jpeg": N_("a JPG image"),
+    "gif": N_("a GIF image"),
+    "webp": N_("a WebP image"),
+    "bmp": N_("a BMP image"),
+    "tiff": N_("a TIFF image"),
+    "heic": N_("an HEIC photo"),
+    "avif": N_("an AVIF image"),
+    "jxl": N_("a JPEG XL image"),
+    "jp2": N_("a JPEG 2000 image"),
+    "psd": N_("a Photoshop document"),
+    "ico": N_("an icon file"),
+    "svg": N_("an SVG drawing"),
+    "pdf": N_("a PDF document"),
+    "zip": N_("a ZIP archive"),
+    "html": N_("a web page (HTML)"),
+    "text": N_("a text file"),
+    "mp4": N_("an MP4 video"),
+    "mov": N_("a MOV (QuickTime) video"),
+    "3gp": N_("a 3GP video"),
+    "m4a": N_("an M4A audio file"),
+    "webm": N_("a WebM video"),
+    "mkv": N_("a Matroska (MKV) video"),
+    "avi": N_("an AVI video"),
+    "wmv": N_("a WMV video"),
+    "flv": N_("a Flash (FLV) video"),
+    "mpeg-ts": N_("an MPEG-TS video"),
+    "mpeg-ps": N_("an MPEG video"),
+    "wav": N_("a WAV audio file"),
+    "mp3": N_("an MP3 audio file"),
+    "ogg": N_("an Ogg file"),
+    "flac": N_("a FLAC audio file"),
 }
 
 STILL_IMAGES = frozenset({"png", "jpeg", "gif", "webp", "bmp", "tiff", "heic", "avif", "jxl",
@@ -76,8 +79,9 @@ _EXTENSIONS: dict[str, str] = {
 def describe_format(kind: str | None) -> str:
     """``"gif"`` -> ``"a GIF image"``; None -> ``"an unknown kind of file"``."""
     if kind is None:
-        return "an unknown kind of file"
-    return _NAMES.get(kind, f"a {kind} file")
+        return _("an unknown kind of file")
+    name = _NAMES.get(kind)
+    return _(name) if name else _("a {kind} file").format(kind=kind)
 
 
 def kind_from_extension(suffix: str) -> str | None:
@@ -108,7 +112,7 @@ def _identify_bmff(head: bytes) -> str | None:
     """The ISO-BMFF flavour of ``head``, or None when it does not look like one."""
     pos = 0
     first: bytes | None = None
-    for _ in range(4):
+    for _box in range(4):
         if pos + 8 > len(head):
             break
         size, typ = struct.unpack_from(">I4s", head, pos)

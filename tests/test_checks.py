@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from kling_desktop import i18n
 from kling_desktop.api.models import MAX_PROMPT_CHARS, Orientation
 from kling_desktop.engine import checks, media
 from kling_desktop.engine.checks import (
@@ -406,6 +408,33 @@ def test_prompt_limit_counts_characters() -> None:
     assert problem.message == "The prompt is 2,501 characters long; the limit is 2,500."
     assert problem.fix == "Shorten it by at least 1 character."
     assert only(check_prompt("a" * 2731)).fix == "Shorten it by at least 231 characters."
+
+
+@pytest.fixture
+def chinese() -> Iterator[None]:
+    i18n.install("zh_CN")
+    yield
+    i18n.install("en")
+
+
+def test_prompt_limit_in_chinese_counts_chinese_characters(chinese: None) -> None:
+    assert check_prompt("跳" * MAX_PROMPT_CHARS) == []
+    problem = only(check_prompt("跳" * (MAX_PROMPT_CHARS + 1)))
+    assert problem.message == "提示词共 2,501 个字符；上限是 2,500 个。"
+    assert problem.fix == "请至少删减 1 个字符。"
+
+
+def test_refusals_read_as_chinese_sentences(chinese: None, folder: Path) -> None:
+    long_clip = str(make_video(folder, seconds=12))
+    problem = only(check_video(long_clip, Orientation.IMAGE)[1])
+    assert problem.message == "动作参考视频时长 12 秒；选择“与图片一致”时，上限是 10 秒。"
+    assert problem.fix == "请把它剪到 10 秒以内，或改选“与视频一致”（参考视频最长 30 秒）。"
+    assert problem.action == "orientation=video"
+    link = only(check_image("http://example.com/a.png")[1])
+    assert link.message == "图片链接以 http:// 开头；服务只获取安全的 https:// 链接。"
+    gif = only(check_image(str(make_gif_renamed_jpg(folder)))[1])
+    assert gif.message.startswith("该文件是GIF 图片，尽管扩展名是 .jpg")
+    assert gif.fix == "请把它另存为 PNG 或 JPG。"
 
 
 def test_job_collects_problems_from_every_field(folder: Path) -> None:

@@ -22,6 +22,7 @@ from kling_desktop.engine.checks import (
     check_video,
 )
 from kling_desktop.engine.jobs import JobSpec
+from kling_desktop.i18n import _
 from kling_desktop.sources import canonical
 
 #: Everything about a job except its two inputs: the one options record (see api.models).
@@ -83,19 +84,21 @@ def plan_pairs(images: Sequence[str], videos: Sequence[str]) -> tuple[list[tuple
     """Pair the inputs: one clip x many characters, or one character x many clips."""
     problems: list[Problem] = []
     if not images:
-        problems.append(Problem("image", "No character picture chosen yet.",
-                                "Add a JPG or PNG picture of the character."))
+        problems.append(Problem("image", _("No character picture chosen yet."),
+                                _("Add a JPG or PNG picture of the character.")))
     if not videos:
-        problems.append(Problem("video", "No motion video chosen yet.",
-                                "Add an MP4 or MOV clip of the movement."))
+        problems.append(Problem("video", _("No motion video chosen yet."),
+                                _("Add an MP4 or MOV clip of the movement.")))
     if problems:
         return [], problems
     if len(images) > 1 and len(videos) > 1:
         return [], [Problem(
             "options",
-            f"{len(images)} pictures and {len(videos)} clips were chosen; a batch pairs one "
-            "clip with several pictures, or one picture with several clips.",
-            "Keep a single picture or a single clip.",
+            # TRANSLATORS: both counts are at least 2 here.
+            _("{pictures} pictures and {clips} clips were chosen; a batch pairs one clip with "
+              "several pictures, or one picture with several clips.").format(
+                pictures=len(images), clips=len(videos)),
+            _("Keep a single picture or a single clip."),
         )]
     return [(image, video) for image in images for video in videos], []
 

@@ -31,6 +31,7 @@ from kling_desktop.engine.media import (
     probe_image,
     probe_video,
 )
+from kling_desktop.i18n import _, format_number, ngettext
 from kling_desktop.sources import is_link, local_path
 
 __all__ = [
@@ -118,78 +119,103 @@ def _ratio(width: int, height: int) -> str:
     return f"1:{_num(height / width, IMAGE_MAX_ASPECT)}"
 
 
-_NOUNS = {"image": "picture", "video": "motion video"}
-
-
 # ------------------------------------------------------------------ sources
 
 
+def _link_words(field: str) -> dict[str, str]:
+    """A link's refusals, whole sentences per field (a noun cannot be slotted into
+    another language's sentence)."""
+    if field == "image":
+        return {
+            "http": _("The picture link starts with http://; the service only fetches "
+                      "secure https:// links."),
+            "scheme": _("The picture link starts with {scheme}://; only https:// links work."),
+            "spaces": _("The picture link contains spaces, so it is not a valid link."),
+            "invalid": _("The picture link “{link}” is not a valid web address."),
+            "password": _("The picture link carries a user name or password; it would be "
+                          "stored with the job and handed to the provider."),
+            "no_host": _("The picture link has no web address (host name) in it."),
+            "host": _("The picture link's host name “{host}” is not valid."),
+        }
+    return {
+        "http": _("The motion video link starts with http://; the service only fetches "
+                  "secure https:// links."),
+        "scheme": _("The motion video link starts with {scheme}://; only https:// links "
+                    "work."),
+        "spaces": _("The motion video link contains spaces, so it is not a valid link."),
+        "invalid": _("The motion video link “{link}” is not a valid web address."),
+        "password": _("The motion video link carries a user name or password; it would be "
+                      "stored with the job and handed to the provider."),
+        "no_host": _("The motion video link has no web address (host name) in it."),
+        "host": _("The motion video link's host name “{host}” is not valid."),
+    }
+
+
 def _check_url(source: str, field: str) -> list[Problem]:
-    noun = _NOUNS[field]
+    words = _link_words(field)
     text = source.strip()
     scheme = text.partition("://")[0].lower()
-    fix_link = "Copy the full link again from your browser's address bar."
+    fix_link = _("Copy the full link again from your browser's address bar.")
     if scheme == "http":
         return [Problem(
             field,
-            f"The {noun} link starts with http://; the service only fetches secure "
-            "https:// links.",
-            "Use the https:// version of the link, or download the file and pick it "
-            "from your computer.",
+            words["http"],
+            _("Use the https:// version of the link, or download the file and pick it "
+              "from your computer."),
         )]
     if scheme != "https":
         return [Problem(
             field,
-            f"The {noun} link starts with {scheme}://; only https:// links work.",
-            "Use an https:// link, or pick the file from your computer.",
+            words["scheme"].format(scheme=scheme),
+            _("Use an https:// link, or pick the file from your computer."),
         )]
     if any(ch.isspace() for ch in text):
         return [Problem(
             field,
-            f"The {noun} link contains spaces, so it is not a valid link.",
-            "Copy the link again from the address bar, or replace each space with %20.",
+            words["spaces"],
+            _("Copy the link again from the address bar, or replace each space with %20."),
         )]
     try:
         parts = urllib.parse.urlsplit(text)
         host = parts.hostname
-        _ = parts.port  # raises ValueError for a port that is not a number
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
     except ValueError:
-        return [Problem(field, f"The {noun} link “{text}” is not a valid web address.", fix_link)]
+        return [Problem(field, words["invalid"].format(link=text), fix_link)]
     if parts.username is not None or parts.password is not None:
         return [Problem(
             field,
-            f"The {noun} link carries a user name or password; it would be stored with the "
-            "job and handed to the provider.",
-            "Use a public link without “name:password@”, or download the file and pick it "
-            "from your computer.",
+            words["password"],
+            _("Use a public link without “name:password@”, or download the file and pick it "
+              "from your computer."),
         )]
     if not host:
-        return [Problem(field, f"The {noun} link has no web address (host name) in it.",
-                        fix_link)]
+        return [Problem(field, words["no_host"], fix_link)]
     if any(not (ch.isalnum() or ch in "-._[]:") for ch in host):
-        return [Problem(field, f"The {noun} link's host name “{host}” is not valid.", fix_link)]
+        return [Problem(field, words["host"].format(host=host), fix_link)]
     return []
 
 
 def _missing_source(field: str) -> Problem:
     if field == "image":
-        return Problem(field, "No picture is chosen.",
-                       "Pick a PNG or JPG picture of your character.")
-    return Problem(field, "No motion video is chosen.",
-                   "Pick an MP4 or MOV clip that shows the motion.")
+        return Problem(field, _("No picture is chosen."),
+                       _("Pick a PNG or JPG picture of your character."))
+    return Problem(field, _("No motion video is chosen."),
+                   _("Pick an MP4 or MOV clip that shows the motion."))
 
 
 def _not_found(field: str, source: str) -> Problem:
-    noun = _NOUNS[field]
-    return Problem(field, f"The {noun} “{source.strip()}” was not found.",
-                   "Pick the file again with Choose…, or drop it here.")
+    message = (_("The picture “{name}” was not found.") if field == "image"
+               else _("The motion video “{name}” was not found."))
+    return Problem(field, message.format(name=source.strip()),
+                   _("Pick the file again with Choose…, or drop it here."))
 
 
 def _media_problem(field: str, error: MediaError, source: str) -> Problem:
     message, fix = error.message, error.fix
     if error.kind == "missing" and source.strip().lower().startswith("www."):
-        message = f"“{source.strip()}” looks like a web link without https:// in front."
-        fix = "Add https:// at the start of the link, or pick the file from your computer."
+        message = _("“{link}” looks like a web link without https:// in front.").format(
+            link=source.strip())
+        fix = _("Add https:// at the start of the link, or pick the file from your computer.")
     return Problem(field, message, fix)
 
 
@@ -230,33 +256,38 @@ def check_image(source: str) -> tuple[ImageInfo | None, list[Problem]]:
     if info.size_bytes > IMAGE_MAX_BYTES:
         problems.append(Problem(
             "image",
-            f"The picture is {_mb(info.size_bytes, IMAGE_MAX_BYTES)} MB; the limit is "
-            f"{IMAGE_MAX_BYTES // MB} MB.",
-            "Save it as JPG, or make it smaller (2000 px on the longest side is plenty).",
+            _("The picture is {size} MB; the limit is {limit} MB.").format(
+                size=_mb(info.size_bytes, IMAGE_MAX_BYTES), limit=IMAGE_MAX_BYTES // MB),
+            _("Save it as JPG, or make it smaller (2000 px on the longest side is plenty)."),
         ))
     w, h = info.width, info.height
     if min(w, h) < IMAGE_MIN_SIDE:
         problems.append(Problem(
             "image",
-            f"The picture is {w} × {h} px; each side must be at least {IMAGE_MIN_SIDE} px.",
-            f"Use a larger picture (at least {IMAGE_MIN_SIDE} px on each side).",
+            _("The picture is {width} × {height} px; each side must be at least {limit} px."
+              ).format(width=w, height=h, limit=IMAGE_MIN_SIDE),
+            _("Use a larger picture (at least {limit} px on each side).").format(
+                limit=IMAGE_MIN_SIDE),
         ))
     if w * h > IMAGE_MAX_PIXELS:
         megapixels = _num(w * h / 1e6, IMAGE_MAX_PIXELS / 1e6)
         problems.append(Problem(
             "image",
-            f"The picture is {w} × {h} px, {megapixels} megapixels; the limit is "
-            f"{IMAGE_MAX_PIXELS // 1_000_000} megapixels.",
-            "Scale it down (2000 px on the longest side is plenty) and save it again.",
+            _("The picture is {width} × {height} px, {megapixels} megapixels; the limit is "
+              "{limit} megapixels.").format(width=w, height=h, megapixels=megapixels,
+                                            limit=IMAGE_MAX_PIXELS // 1_000_000),
+            _("Scale it down (2000 px on the longest side is plenty) and save it again."),
         ))
     # Integer comparisons so exactly 2.5:1 passes.
     if 2 * w > 5 * h or 2 * h > 5 * w:
-        shape = "wide" if w > h else "tall"
+        shape = (_("The picture is {width} × {height} px, a {ratio} shape, which is too wide; "
+                   "the shape must be between 1:2.5 and 2.5:1.") if w > h else
+                 _("The picture is {width} × {height} px, a {ratio} shape, which is too tall; "
+                   "the shape must be between 1:2.5 and 2.5:1."))
         problems.append(Problem(
             "image",
-            f"The picture is {w} × {h} px, a {_ratio(w, h)} shape, which is too {shape}; "
-            "the shape must be between 1:2.5 and 2.5:1.",
-            "Crop it closer to the character, for example to 3:4 or 16:9.",
+            shape.format(width=w, height=h, ratio=_ratio(w, h)),
+            _("Crop it closer to the character, for example to 3:4 or 16:9."),
         ))
     return info, problems
 
@@ -270,9 +301,11 @@ def check_video(
     except ValueError:
         return None, [Problem(
             "options",
-            f"“{orientation}” is not a way for the character to face.",
-            f"Choose {_setting(Orientation.IMAGE)} (image) or "
-            f"{_setting(Orientation.VIDEO)} (video).",
+            _("“{orientation}” is not a way for the character to face.").format(
+                orientation=orientation),
+            _("Choose {image_setting} (image) or {video_setting} (video).").format(
+                image_setting=_setting(Orientation.IMAGE),
+                video_setting=_setting(Orientation.VIDEO)),
         )]
     info, refused = _probe_source(source, "video", probe_video)
     if info is None:
@@ -282,22 +315,25 @@ def check_video(
     if info.size_bytes > VIDEO_MAX_BYTES:
         problems.append(Problem(
             "video",
-            f"The motion video is {_mb(info.size_bytes, VIDEO_MAX_BYTES)} MB; the limit is "
-            f"{VIDEO_MAX_BYTES // MB} MB.",
-            "Export it again at a lower quality or resolution (1080p is plenty), or trim it.",
+            _("The motion video is {size} MB; the limit is {limit} MB.").format(
+                size=_mb(info.size_bytes, VIDEO_MAX_BYTES), limit=VIDEO_MAX_BYTES // MB),
+            _("Export it again at a lower quality or resolution (1080p is plenty), or trim "
+              "it."),
         ))
     w, h = info.width, info.height
     if min(w, h) < VIDEO_MIN_SIDE:
         problems.append(Problem(
             "video",
-            f"The motion video is {w} × {h} px; each side must be at least {VIDEO_MIN_SIDE} px.",
-            "Use a clip of at least 480p (720p or 1080p is best).",
+            _("The motion video is {width} × {height} px; each side must be at least "
+              "{limit} px.").format(width=w, height=h, limit=VIDEO_MIN_SIDE),
+            _("Use a clip of at least 480p (720p or 1080p is best)."),
         ))
     if max(w, h) > VIDEO_MAX_SIDE:
         problems.append(Problem(
             "video",
-            f"The motion video is {w} × {h} px; each side must be at most {VIDEO_MAX_SIDE} px.",
-            "Export it at 1080p or 720p.",
+            _("The motion video is {width} × {height} px; each side must be at most "
+              "{limit} px.").format(width=w, height=h, limit=VIDEO_MAX_SIDE),
+            _("Export it at 1080p or 720p."),
         ))
     problems.extend(_duration_problems(info.duration, orientation))
     return info, problems
@@ -312,37 +348,40 @@ def _duration_problems(seconds: float, orientation: Orientation) -> list[Problem
     if seconds < VIDEO_MIN_SECONDS:
         return [Problem(
             "video",
-            f"The motion video is {_num(seconds, VIDEO_MIN_SECONDS)} s long; it must be at "
-            f"least {_num(VIDEO_MIN_SECONDS)} s.",
-            f"Use a longer clip ({_num(VIDEO_MIN_SECONDS)} s or more).",
+            _("The motion video is {seconds} s long; it must be at least {limit} s.").format(
+                seconds=_num(seconds, VIDEO_MIN_SECONDS), limit=_num(VIDEO_MIN_SECONDS)),
+            _("Use a longer clip ({limit} s or more).").format(limit=_num(VIDEO_MIN_SECONDS)),
         )]
     if seconds <= limit:
         return []
     if orientation is Orientation.IMAGE and seconds <= video_limit:
         return [Problem(
             "video",
-            f"The motion video is {_num(seconds, limit)} s long; with {chosen} "
-            f"the limit is {_num(limit)} s.",
-            f"Trim it to {_num(limit)} s or less, or switch to {longer} "
-            f"(clips up to {_num(video_limit)} s).",
+            # TRANSLATORS: {setting} is the orientation as the form names it, quoted.
+            _("The motion video is {seconds} s long; with {setting} the limit is {limit} s."
+              ).format(seconds=_num(seconds, limit), setting=chosen, limit=_num(limit)),
+            _("Trim it to {limit} s or less, or switch to {setting} (clips up to "
+              "{longest} s).").format(limit=_num(limit), setting=longer,
+                                      longest=_num(video_limit)),
             action="orientation=video",
         )]
     if orientation is Orientation.IMAGE:
-        fix = (f"Trim it to {_num(image_limit)} s or less (or to {_num(video_limit)} s with "
-               f"{longer}).")
+        fix = _("Trim it to {limit} s or less (or to {longest} s with {setting}).").format(
+            limit=_num(image_limit), longest=_num(video_limit), setting=longer)
     else:
-        fix = f"Trim it to {_num(video_limit)} s or less."
+        fix = _("Trim it to {limit} s or less.").format(limit=_num(video_limit))
     return [Problem(
         "video",
-        f"The motion video is {_num(seconds, limit)} s long; the longest clip the service "
-        f"takes is {_num(video_limit)} s (with {longer}).",
+        _("The motion video is {seconds} s long; the longest clip the service takes is "
+          "{longest} s (with {setting}).").format(
+              seconds=_num(seconds, limit), longest=_num(video_limit), setting=longer),
         fix,
     )]
 
 
 def _setting(orientation: Orientation) -> str:
     """The orientation as the form's choice names it, quoted: “Match the video”."""
-    return f"“{orientation.label}”"
+    return _("“{setting}”").format(setting=orientation.label)
 
 
 def check_prompt(prompt: str) -> list[Problem]:
@@ -353,8 +392,11 @@ def check_prompt(prompt: str) -> list[Problem]:
     over = count - MAX_PROMPT_CHARS
     return [Problem(
         "prompt",
-        f"The prompt is {count:,} characters long; the limit is {MAX_PROMPT_CHARS:,}.",
-        f"Shorten it by at least {over:,} character{'s' if over > 1 else ''}.",
+        ngettext("The prompt is {count} character long; the limit is {limit}.",
+                 "The prompt is {count} characters long; the limit is {limit}.", count).format(
+            count=format_number(count), limit=format_number(MAX_PROMPT_CHARS)),
+        ngettext("Shorten it by at least {n} character.",
+                 "Shorten it by at least {n} characters.", over).format(n=format_number(over)),
     )]
 
 

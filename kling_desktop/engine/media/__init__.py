@@ -47,6 +47,7 @@ from kling_desktop.engine.media.reading import (
     permission_error,
 )
 from kling_desktop.engine.media.videos import VideoInfo, probe_video_stream
+from kling_desktop.i18n import _
 from kling_desktop.sniff import describe_format, identify
 
 __all__ = [
@@ -75,14 +76,15 @@ def _open_checked(path: Path) -> tuple[int, io.FileIO]:
     except FileNotFoundError:
         if path.is_symlink():
             raise MediaError(
-                f"{name} is a shortcut (link) to a file that no longer exists.",
-                "Pick the original file instead of the shortcut.",
+                _("{name} is a shortcut (link) to a file that no longer exists.").format(
+                    name=name),
+                _("Pick the original file instead of the shortcut."),
                 kind="missing",
             ) from None
         raise MediaError(
-            f"The file {name} was not found.",
-            "It may have been moved, renamed or be on a drive that is not connected. "
-            "Pick it again.",
+            _("The file {name} was not found.").format(name=name),
+            _("It may have been moved, renamed or be on a drive that is not connected. "
+              "Pick it again."),
             kind="missing",
         ) from None
     except PermissionError:
@@ -91,26 +93,27 @@ def _open_checked(path: Path) -> tuple[int, io.FileIO]:
         raise os_error(path, exc) from None
     except ValueError:  # e.g. a NUL character pasted into the name
         raise MediaError(
-            f"{name} is not a valid file name.",
-            "Pick the file with the Browse button instead of typing its name.",
+            _("{name} is not a valid file name.").format(name=name),
+            _("Pick the file with the Browse button instead of typing its name."),
             kind="missing",
         ) from None
     if stat.S_ISDIR(st.st_mode):
         raise MediaError(
-            f"{name} is a folder, not a file.",
-            "Open the folder and pick a file inside it.",
+            _("{name} is a folder, not a file.").format(name=name),
+            _("Open the folder and pick a file inside it."),
             kind="folder",
         )
     if not stat.S_ISREG(st.st_mode):
         raise MediaError(
-            f"{name} is not an ordinary file.",
-            "Pick a picture or video file saved on your computer.",
+            _("{name} is not an ordinary file.").format(name=name),
+            _("Pick a picture or video file saved on your computer."),
             kind="unreadable",
         )
     if st.st_size == 0:
         raise MediaError(
-            f"The file {name} is empty (0 bytes).",
-            "It may not have finished downloading or copying. Pick the original file again.",
+            _("The file {name} is empty (0 bytes).").format(name=name),
+            _("It may not have finished downloading or copying. Pick the original file "
+              "again."),
             kind="empty",
             detected="empty",
         )

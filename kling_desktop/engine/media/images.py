@@ -15,6 +15,7 @@ from kling_desktop.engine.media.reading import (
     truncated,
 )
 from kling_desktop.engine.media.refusal import format_refusal
+from kling_desktop.i18n import _
 from kling_desktop.sniff import identify
 
 __all__ = ["ImageInfo", "probe_image_stream"]
@@ -57,18 +58,19 @@ def _png_size(src: Source) -> tuple[int, int]:
         raise truncated(path, "picture")
     length, ctype = struct.unpack_from(">I4s", ihdr)
     if ctype != b"IHDR" or length != 13:
-        raise corrupt(path, "picture", "its PNG header is missing")
+        raise corrupt(path, "picture", _("its PNG header is missing"))
     width, height = struct.unpack_from(">II", ihdr, 8)
     if width == 0 or height == 0 or width > 2**31 - 1 or height > 2**31 - 1:
-        raise corrupt(path, "picture", f"it claims a size of {width} × {height} px")
+        raise corrupt(path, "picture", _("it claims a size of {width} × {height} px").format(
+            width=width, height=height))
     pos = 8
-    for _ in range(_PNG_MAX_CHUNKS):
+    for _chunk in range(_PNG_MAX_CHUNKS):
         head = src.read_at(pos, 8)
         if len(head) < 8:
             raise truncated(path, "picture")
         length, ctype = struct.unpack(">I4s", head)
         if length > 2**31 - 1 or not all(chr(c).isascii() and chr(c).isalpha() for c in ctype):
-            raise corrupt(path, "picture", "a PNG chunk is invalid")
+            raise corrupt(path, "picture", _("a PNG chunk is invalid"))
         end = pos + 12 + length
         if end > src.size:
             raise truncated(path, "picture")
@@ -88,12 +90,12 @@ _JPEG_MAX_SEGMENTS = 10_000  # before the frame header; real files have a dozen
 def _jpeg_size(src: Source) -> tuple[int, int]:
     path = src.path
     pos = 2
-    for _ in range(_JPEG_MAX_SEGMENTS):
+    for _segment in range(_JPEG_MAX_SEGMENTS):
         chunk = src.read_at(pos, 16)
         if not chunk:
             raise truncated(path, "picture")
         if chunk[0] != 0xFF:
-            raise corrupt(path, "picture", "a JPEG marker is missing")
+            raise corrupt(path, "picture", _("a JPEG marker is missing"))
         skip = 0
         while skip < len(chunk) and chunk[skip] == 0xFF:
             skip += 1
@@ -107,27 +109,28 @@ def _jpeg_size(src: Source) -> tuple[int, int]:
         if marker == 0x01 or 0xD0 <= marker <= 0xD7:
             continue  # standalone markers have no length
         if marker in (0xD8, 0xD9, 0xDA) or marker == 0x00:
-            raise corrupt(path, "picture", "its JPEG header has no image size")
+            raise corrupt(path, "picture", _("its JPEG header has no image size"))
         seg = src.read_at(pos, 7)
         if len(seg) < 2:
             raise truncated(path, "picture")
         length = struct.unpack_from(">H", seg)[0]
         if length < 2:
-            raise corrupt(path, "picture", "a JPEG segment is invalid")
+            raise corrupt(path, "picture", _("a JPEG segment is invalid"))
         seg_end = pos + length
         if seg_end > src.size:
             raise truncated(path, "picture")
         if marker in _SOF_MARKERS:
             if len(seg) < 7 or length < 7:
-                raise corrupt(path, "picture", "its JPEG frame header is too short")
+                raise corrupt(path, "picture", _("its JPEG frame header is too short"))
             height, width = struct.unpack_from(">HH", seg, 3)
             if width == 0 or height == 0:
-                raise corrupt(path, "picture", f"it claims a size of {width} × {height} px")
+                raise corrupt(path, "picture", _(
+                    "it claims a size of {width} × {height} px").format(width=width, height=height))
             if not _jpeg_has_end(src, seg_end):
                 raise truncated(path, "picture")
             return width, height
         pos = seg_end
-    raise corrupt(path, "picture", "its JPEG header has no image size")
+    raise corrupt(path, "picture", _("its JPEG header has no image size"))
 
 
 def _jpeg_has_end(src: Source, data_start: int) -> bool:

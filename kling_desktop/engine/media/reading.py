@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from kling_desktop.errors import KlingError
+from kling_desktop.i18n import _
 
 __all__ = [
     "ERROR_KINDS",
@@ -74,13 +75,15 @@ class Readable(Protocol):
 
 
 def label(path: Path) -> str:
-    return f"“{path.name or path}”"
+    """The file's name, quoted for a sentence: “a.png”."""
+    return _("“{name}”").format(name=path.name or path)
 
 
 def permission_error(path: Path) -> MediaError:
     return MediaError(
-        f"The app is not allowed to read {label(path)}.",
-        "Check the file's permissions (or copy it into your Documents folder) and pick it again.",
+        _("The app is not allowed to read {name}.").format(name=label(path)),
+        _("Check the file's permissions (or copy it into your Documents folder) and pick it "
+          "again."),
         kind="unreadable",
     )
 
@@ -88,8 +91,8 @@ def permission_error(path: Path) -> MediaError:
 def os_error(path: Path, exc: OSError) -> MediaError:
     reason = exc.strerror or type(exc).__name__
     return MediaError(
-        f"{label(path)} could not be read ({reason}).",
-        "Copy it to a local folder and pick the copy.",
+        _("{name} could not be read ({reason}).").format(name=label(path), reason=reason),
+        _("Copy it to a local folder and pick the copy."),
         kind="unreadable",
     )
 
@@ -117,24 +120,32 @@ class Source:
 
 
 def truncated(path: Path, what: str) -> MediaError:
+    """``what`` is "picture" or "video"."""
+    message = (_("The picture {name} is incomplete: the file ends before its data does.")
+               if what == "picture" else
+               _("The video {name} is incomplete: the file ends before its data does."))
     return MediaError(
-        f"The {what} {label(path)} is incomplete: the file ends before its data does.",
-        "It may still be downloading or copying. Get the file again (or export it again) "
-        "and pick the new copy.",
+        message.format(name=label(path)),
+        _("It may still be downloading or copying. Get the file again (or export it again) "
+          "and pick the new copy."),
         kind="truncated",
     )
 
 
 def corrupt(path: Path, what: str, detail: str) -> MediaError:
+    """``what`` is "picture" or "video"; ``detail`` a translated clause (or an error's
+    type name)."""
+    message = (_("The picture {name} looks damaged ({detail}).") if what == "picture"
+               else _("The video {name} looks damaged ({detail})."))
     return MediaError(
-        f"The {what} {label(path)} looks damaged ({detail}).",
-        "Open it in an editor and save or export it again, then pick the new file.",
+        message.format(name=label(path), detail=detail),
+        _("Open it in an editor and save or export it again, then pick the new file."),
         kind="corrupt",
     )
 
 
 def non_empty_source(stream: Readable, size: int, path: Path) -> Source:
     if size <= 0:
-        raise MediaError(f"The file {label(path)} is empty (0 bytes).",
-                         "Pick the original file again.", kind="empty", detected="empty")
+        raise MediaError(_("The file {name} is empty (0 bytes).").format(name=label(path)),
+                         _("Pick the original file again."), kind="empty", detected="empty")
     return Source(stream, size, path)

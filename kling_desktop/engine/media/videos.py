@@ -24,6 +24,7 @@ from kling_desktop.engine.media.reading import (
     truncated,
 )
 from kling_desktop.engine.media.refusal import format_refusal
+from kling_desktop.i18n import _
 from kling_desktop.sniff import identify
 
 __all__ = ["VideoInfo", "probe_video_stream"]
@@ -82,7 +83,7 @@ class _Movie:
 def _walk(src: Source, start: int, end: int, *, top: bool) -> Iterator[tuple[bytes, int, int]]:
     """Boxes in ``[start, end)`` as (type, payload start, box end)."""
     pos = start
-    for _ in range(_MAX_BOXES):
+    for _box in range(_MAX_BOXES):
         if pos + 8 > end:
             return
         head = src.read_at(pos, 16)
@@ -102,13 +103,13 @@ def _walk(src: Source, start: int, end: int, *, top: bool) -> Iterator[tuple[byt
             if top and typ not in _TOP_LEVEL:
                 return  # junk after the last box (some tools pad files): ignore it
             if size < header:
-                raise corrupt(src.path, "video", "a box has an invalid size")
+                raise corrupt(src.path, "video", _("a box has an invalid size"))
             if top:
                 raise truncated(src.path, "video")
-            raise corrupt(src.path, "video", "a box is larger than its parent")
+            raise corrupt(src.path, "video", _("a box is larger than its parent"))
         yield typ, pos + header, box_end
         pos = box_end
-    raise corrupt(src.path, "video", "it has too many boxes")
+    raise corrupt(src.path, "video", _("it has too many boxes"))
 
 
 def _u32(data: bytes, offset: int) -> int:
@@ -124,7 +125,7 @@ def _u64(data: bytes, offset: int) -> int:
 def _full_box(src: Source, start: int, end: int, want: int) -> bytes:
     data = src.read_at(start, min(want, end - start))
     if len(data) < 4:
-        raise corrupt(src.path, "video", "a header box is too short")
+        raise corrupt(src.path, "video", _("a header box is too short"))
     return data
 
 
@@ -132,13 +133,13 @@ def _parse_mvhd(src: Source, start: int, end: int, movie: _Movie) -> None:
     data = _full_box(src, start, end, 32)
     if data[0] == 1:
         if len(data) < 32:
-            raise corrupt(src.path, "video", "the movie header is too short")
+            raise corrupt(src.path, "video", _("the movie header is too short"))
         movie.timescale, movie.duration = _u32(data, 20), _u64(data, 24)
         if movie.duration == 2**64 - 1:
             movie.duration = 0
     else:
         if len(data) < 20:
-            raise corrupt(src.path, "video", "the movie header is too short")
+            raise corrupt(src.path, "video", _("the movie header is too short"))
         movie.timescale, movie.duration = _u32(data, 12), _u32(data, 16)
         if movie.duration == 2**32 - 1:
             movie.duration = 0
@@ -179,7 +180,7 @@ def _parse_stsd(src: Source, start: int, end: int, track: _Track) -> None:
 def _parse_trak(src: Source, start: int, end: int, depth: int = 0) -> _Track:
     track = _Track()
     if depth > 6:  # trak/mdia/minf/stbl is as deep as real files go
-        raise corrupt(src.path, "video", "its boxes are nested too deeply")
+        raise corrupt(src.path, "video", _("its boxes are nested too deeply"))
     for typ, s, e in _walk(src, start, end, top=False):
         if typ == b"tkhd":
             _parse_tkhd(src, s, e, track)
@@ -301,8 +302,10 @@ def _probe_bmff(src: Source, container: str) -> VideoInfo:
             _parse_moof(src, s, e, movie)
     if not found_moov:
         raise MediaError(
-            f"The video {label(path)} is incomplete: its index (the 'moov' part) is missing.",
-            "The recording or download may have been interrupted. Export or download it again.",
+            _("The video {name} is incomplete: its index (the 'moov' part) is missing.").format(
+                name=label(path)),
+            _("The recording or download may have been interrupted. Export or download it "
+              "again."),
             kind="truncated",
         )
 
@@ -310,12 +313,12 @@ def _probe_bmff(src: Source, container: str) -> VideoInfo:
     if not videos:
         if movie.tracks:
             raise MediaError(
-                f"The file {label(path)} has no picture, only sound.",
-                "Pick a video clip that shows the motion.",
+                _("The file {name} has no picture, only sound.").format(name=label(path)),
+                _("Pick a video clip that shows the motion."),
                 kind="format",
                 detected="m4a",
             )
-        raise corrupt(path, "video", "it has no tracks")
+        raise corrupt(path, "video", _("it has no tracks"))
 
     def area(t: _Track) -> float:
         return max(t.width * t.height, float(t.entry_width * t.entry_height))
@@ -324,13 +327,13 @@ def _probe_bmff(src: Source, container: str) -> VideoInfo:
     width = round(video.width) or video.entry_width
     height = round(video.height) or video.entry_height
     if not width or not height:
-        raise corrupt(path, "video", "its picture size is missing")
+        raise corrupt(path, "video", _("its picture size is missing"))
     if video.rotated:
         width, height = height, width
 
     duration = _duration(movie)
     if duration is None:
-        raise corrupt(path, "video", "its length could not be read")
+        raise corrupt(path, "video", _("its length could not be read"))
     return VideoInfo(
         path=path,
         container=container,
