@@ -14,15 +14,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QMessageBox, QWidget
 
 from kling_desktop.engine.batch import BatchReport, JobOptions, estimate_cost
+from kling_desktop.i18n import N_, _, ngettext
 from kling_desktop.ui.widgets import format_cost, format_seconds
 
 if TYPE_CHECKING:
     from kling_desktop.engine.settings import Settings
 
-NO_RATE_TEXT = "Set your per-second rates in Settings to see a cost estimate."
-DEMO_MARK = "Demo: nothing is billed."
-DEMO_RESULT_TEXT = ("The demo answers with its sample video; with your own key, "
-                    "your own character moves.")
+NO_RATE_TEXT = N_("Set your per-second rates in Settings to see a cost estimate.")
+DEMO_MARK = N_("Demo: nothing is billed.")
+DEMO_RESULT_TEXT = N_("The demo answers with its sample video; with your own key, "
+                      "your own character moves.")
 
 
 def confirmation_text(batch: BatchReport, options: JobOptions,
@@ -31,37 +32,51 @@ def confirmation_text(batch: BatchReport, options: JobOptions,
     if demo:
         return _demo_confirmation_text(batch, options, settings)
     count = batch.job_count
-    question = f"Generate {count} videos?" if count > 1 else "Generate this video?"
-    lines = [f"{options.model.label} · {options.mode.label}"]
+    question = (ngettext("Generate {n} video?", "Generate {n} videos?", count).format(n=count)
+                if count > 1 else _("Generate this video?"))
+    lines = [_model_line(options)]
     seconds = batch.total_billable_seconds
     if seconds is None:
-        lines.append("Billable length: unknown for links (the provider bills the clip's "
-                     "full length).")
+        lines.append(_("Billable length: unknown for links (the provider bills the clip's "
+                       "full length)."))
     elif count > 1:
-        lines.append(f"{count} jobs · {format_seconds(seconds)} billable in all.")
+        lines.append(ngettext("{n} job · {seconds} billable in all.",
+                              "{n} jobs · {seconds} billable in all.", count).format(
+            n=count, seconds=format_seconds(seconds)))
     else:
-        lines.append(f"{format_seconds(seconds)} billable.")
+        lines.append(_("{seconds} billable.").format(seconds=format_seconds(seconds)))
     cost = estimate_cost(batch, options, settings.rates)
     if cost is not None:
-        lines.append(f"Estimated cost: about {format_cost(cost, settings.currency)} at your rate.")
+        lines.append(_("Estimated cost: about {cost} at your rate.").format(
+            cost=format_cost(cost, settings.currency)))
     elif settings.rate_for(options.model, options.mode) is None:
-        lines.append(NO_RATE_TEXT)
+        lines.append(_(NO_RATE_TEXT))
     return question, "\n".join(lines)
+
+
+def _model_line(options: JobOptions) -> str:
+    # TRANSLATORS: "Kling V3 · Standard (720p)"
+    return _("{model} · {quality}").format(model=options.model.label,
+                                           quality=options.mode.label)
 
 
 def _demo_confirmation_text(batch: BatchReport, options: JobOptions,
                             settings: Settings) -> tuple[str, str]:
     count = batch.job_count
-    question = f"Generate {count} demo videos?" if count > 1 else "Generate this demo video?"
-    lines = [DEMO_MARK, f"{options.model.label} · {options.mode.label}"]
+    question = (ngettext("Generate {n} demo video?", "Generate {n} demo videos?", count).format(
+        n=count) if count > 1 else _("Generate this demo video?"))
+    lines = [_(DEMO_MARK), _model_line(options)]
     seconds = batch.total_billable_seconds
     if seconds is not None:
-        real = f"With your own key this would bill {format_seconds(seconds)}"
         cost = estimate_cost(batch, options, settings.rates)
         if cost is not None:
-            real += f", about {format_cost(cost, settings.currency)} at your rate"
-        lines.append(real + ".")
-    lines.append(DEMO_RESULT_TEXT)
+            lines.append(_("With your own key this would bill {seconds}, about {cost} at your "
+                           "rate.").format(seconds=format_seconds(seconds),
+                                           cost=format_cost(cost, settings.currency)))
+        else:
+            lines.append(_("With your own key this would bill {seconds}.").format(
+                seconds=format_seconds(seconds)))
+    lines.append(_(DEMO_RESULT_TEXT))
     return question, "\n".join(lines)
 
 
@@ -71,15 +86,17 @@ def build_confirm_box(parent: QWidget | None, batch: BatchReport, options: JobOp
     box = QMessageBox(parent)
     box.setObjectName("confirmGeneration")
     box.setIcon(QMessageBox.Icon.Question)
-    box.setWindowTitle("Generate — Demo" if demo else "Generate")
+    box.setWindowTitle(_("Generate — Demo") if demo else _("Generate"))
     box.setTextFormat(Qt.TextFormat.RichText)
-    box.setText(f"<b>{question}</b>")
+    box.setText(f"<b>{html.escape(question)}</b>")
     # One fact per line, never wrapped mid-number.
     box.setInformativeText("".join(
         f'<p style="white-space: pre; margin: 0">{html.escape(line)}</p>'
         for line in details.splitlines()))
     generate = box.addButton(
-        "Generate" if batch.job_count == 1 else f"Generate {batch.job_count}",
+        _("Generate") if batch.job_count == 1 else
+        # TRANSLATORS: a button: "Generate 3" (videos).
+        ngettext("Generate {n}", "Generate {n}", batch.job_count).format(n=batch.job_count),
         QMessageBox.ButtonRole.AcceptRole)
     generate.setObjectName("generateButton")
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
@@ -88,9 +105,9 @@ def build_confirm_box(parent: QWidget | None, batch: BatchReport, options: JobOp
     box.setEscapeButton(cancel)
     if demo:
         return box
-    check = QCheckBox("Don't ask again", box)
+    check = QCheckBox(_("Don't ask again"), box)
     check.setObjectName("dontAskAgain")
-    check.setToolTip("Generate at once from now on. Turn asking back on in Settings.")
+    check.setToolTip(_("Generate at once from now on. Turn asking back on in Settings."))
     box.setCheckBox(check)
     return box
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from kling_desktop.engine.runner import Engine
 from kling_desktop.engine.settings import Settings, load_settings
+from kling_desktop.i18n import N_
 from kling_desktop.paths import AppPaths, app_paths, sample_character, sample_motion
 from kling_desktop.simulator import Simulator, SimulatorConfig
 
@@ -26,7 +27,8 @@ log = logging.getLogger(__name__)
 DEMO_POLLS_UNTIL_DONE = 5
 DEMO_LATENCY = 0.15          # seconds per API call: progress is visible, waits stay short
 DEMO_ESTIMATED_TIME = 8      # what the simulator says a task takes (seconds)
-DEMO_BANNER = "Demo mode — nothing is sent to a provider or billed."
+# Shown in the user's language where it is used: _(DEMO_BANNER).
+DEMO_BANNER = N_("Demo mode — nothing is sent to a provider or billed.")
 
 
 class DemoSession:

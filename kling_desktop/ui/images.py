@@ -32,6 +32,7 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QImage, QImageIOHandler, QImageReader
 
 from kling_desktop.engine.checks import IMAGE_MAX_PIXELS
+from kling_desktop.i18n import _
 from kling_desktop.ui.tasks import TaskRunner, Ticket
 
 __all__ = [
@@ -89,16 +90,17 @@ def decode_picture(path: str | os.PathLike[str], box: QSize, *, crop: bool = Fal
                   & QImageIOHandler.Transformation.TransformationRotate90)
     size = stored.transposed() if turned else stored
     if not reader.canRead():
-        return Picture(None, _reason(reader, "this is not a picture Qt can read"), size)
+        return Picture(None, _reason(reader, _("this is not a picture Qt can read")), size)
     if stored.isValid() and not stored.isEmpty():
         too_big = stored.width() * stored.height() > FULL_DECODE_MAX_PIXELS
         if too_big and not reader.supportsOption(QImageIOHandler.ImageOption.ScaledSize):
-            return Picture(None, f"the picture is too large to preview ({size.width()} × "
-                                 f"{size.height()} px)", size)
+            return Picture(None, _("the picture is too large to preview ({width} × {height} "
+                                   "px)").format(width=size.width(), height=size.height()),
+                           size)
         _scale_into(reader, stored, box.transposed() if turned else box, crop=crop)
     image = reader.read()
     if image.isNull():
-        return Picture(None, _reason(reader, "the picture could not be decoded"), size)
+        return Picture(None, _reason(reader, _("the picture could not be decoded")), size)
     if image.width() > box.width() or image.height() > box.height():
         # A reader that ignored the scaled size (or a header that lied): bound it here.
         mode = (Qt.AspectRatioMode.KeepAspectRatioByExpanding if crop
@@ -145,7 +147,7 @@ def _deliver(on_done: PictureCallback, result: object) -> None:
     if isinstance(result, Picture):
         on_done(result)
     else:  # pragma: no cover - decode_picture only returns Pictures
-        on_done(Picture(None, "the picture could not be decoded"))
+        on_done(Picture(None, _("the picture could not be decoded")))
 
 
 def _deliver_failure(on_done: PictureCallback, error: BaseException) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
+from PySide6.QtCore import QLocale, QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPalette
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
@@ -247,17 +247,29 @@ def test_prompt_counter_counts_characters_and_warns_past_the_limit(
         qtbot: QtBot, form: GenerateForm, media: Path) -> None:
     form.set_inputs([str(make_image(media))], [str(make_video(media, seconds=5))])
     wait_checked(qtbot, form)
-    assert form.prompt_counter.text() == f"0 / {MAX_PROMPT_CHARS}"
+    locale = QLocale()   # numbers as the user's locale writes them
+
+    def counter(n: int) -> str:
+        return f"{locale.toString(n)} / {locale.toString(MAX_PROMPT_CHARS)}"
+
+    assert form.prompt_counter.text() == counter(0)
 
     QTest.keyClicks(form.prompt_edit, "A dancer ")
     form.prompt_edit.insertPlainText("在雨中")   # as an input method commits it
-    assert form.prompt_counter.text() == f"12 / {MAX_PROMPT_CHARS}"
+    assert form.prompt_counter.text() == counter(12)
     assert form.prompt_counter.palette().color(QPalette.ColorRole.WindowText) == \
         muted_color(form.palette())
     assert form.options().prompt == "A dancer 在雨中"
 
+    # The provider counts characters: 2,500 Chinese characters pass, 2,501 do not.
+    form.prompt_edit.setPlainText("舞" * MAX_PROMPT_CHARS)
+    assert form.prompt_counter.text() == counter(MAX_PROMPT_CHARS)
+    qtbot.waitUntil(lambda: form.generate_button.isEnabled()
+                    and form.options().prompt == "舞" * MAX_PROMPT_CHARS, timeout=WAIT_MS)
+    assert form.prompt_problems.text() == ""
+
     form.prompt_edit.setPlainText("舞" * (MAX_PROMPT_CHARS + 1))
-    assert form.prompt_counter.text() == f"{MAX_PROMPT_CHARS + 1} / {MAX_PROMPT_CHARS}"
+    assert form.prompt_counter.text() == counter(MAX_PROMPT_CHARS + 1)
     assert form.prompt_counter.palette().color(QPalette.ColorRole.WindowText) == \
         warning_color(form.palette())
     qtbot.waitUntil(lambda: not form.generate_button.isEnabled(), timeout=WAIT_MS)

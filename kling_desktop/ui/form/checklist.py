@@ -6,20 +6,23 @@ line under them (narrow forms); the form shows one of them.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from kling_desktop.i18n import N_, _
 from kling_desktop.ui.widgets import mute
 
 CHECKLIST = (
-    "One person in the picture and in the clip",
-    "Head and upper body visible and unobstructed in both",
-    "One continuous shot: no cuts",
-    "The person fills a good part of the frame",
+    N_("One person in the picture and in the clip"),
+    N_("Head and upper body visible and unobstructed in both"),
+    N_("One continuous shot: no cuts"),
+    N_("The person fills a good part of the frame"),
 )
 CHECKLIST_SIDE_WIDTH = 230
-CHECKLIST_NOTE = "The service can't check these, and results suffer when they're off."
-CHECKLIST_NAME = "Before you generate: checklist"
+CHECKLIST_NOTE = N_("The service can't check these, and results suffer when they're off.")
+CHECKLIST_NAME = N_("Before you generate: checklist")
 
 
 def checklist_box(parent: QWidget) -> QFrame:
@@ -28,21 +31,21 @@ def checklist_box(parent: QWidget) -> QFrame:
     box.setObjectName("checklist")
     box.setFixedWidth(CHECKLIST_SIDE_WIDTH)
     box.setFrameShape(QFrame.Shape.StyledPanel)
-    box.setAccessibleName(CHECKLIST_NAME)
+    box.setAccessibleName(_(CHECKLIST_NAME))
     layout = QVBoxLayout(box)
     layout.setContentsMargins(12, 10, 12, 10)
     layout.setSpacing(8)
-    title = QLabel("Before you generate", box)
+    title = QLabel(_("Before you generate"), box)
     font = title.font()
     font.setBold(True)
     title.setFont(font)
     layout.addWidget(title)
-    note = QLabel(CHECKLIST_NOTE, box)
+    note = QLabel(_(CHECKLIST_NOTE), box)
     note.setWordWrap(True)
     mute(note)
     layout.addWidget(note)
     for item in CHECKLIST:
-        label = QLabel(f"•  {item}", box)
+        label = QLabel("•  " + _(item), box)
         label.setWordWrap(True)
         layout.addWidget(label)
     return box
@@ -54,13 +57,15 @@ def checklist_strip(parent: QWidget) -> QLabel:
     strip.setObjectName("checklistStrip")
     strip.setWordWrap(True)
     strip.setTextFormat(Qt.TextFormat.RichText)
-    # Items break between each other, never inside (non-breaking spaces within).
+    # Items break between each other, never inside (non-breaking spaces within; Chinese,
+    # which has no spaces, may still break inside an item).
     items = "&nbsp;&nbsp; ".join(
-        "•&nbsp;" + item.replace(" ", "&nbsp;") for item in CHECKLIST)
-    strip.setText(f"<b>Before you generate:</b>&nbsp;&nbsp; {items}")
-    strip.setToolTip(CHECKLIST_NOTE)
-    strip.setAccessibleName(CHECKLIST_NAME)
-    strip.setAccessibleDescription(" ".join(CHECKLIST))
+        "•&nbsp;" + html.escape(_(item)).replace(" ", "&nbsp;") for item in CHECKLIST)
+    title = html.escape(_("Before you generate:"))
+    strip.setText(f"<b>{title}</b>&nbsp;&nbsp; {items}")
+    strip.setToolTip(_(CHECKLIST_NOTE))
+    strip.setAccessibleName(_(CHECKLIST_NAME))
+    strip.setAccessibleDescription(" ".join(_(item) for item in CHECKLIST))
     policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
     policy.setHeightForWidth(True)   # as many lines as its width needs, no more
     strip.setSizePolicy(policy)

@@ -28,6 +28,7 @@ from kling_desktop import paths
 from kling_desktop.api.models import Orientation
 from kling_desktop.engine.batch import BatchReport, JobOptions, check_batch
 from kling_desktop.engine.settings import DEFAULT_CURRENCY
+from kling_desktop.i18n import N_, _, ngettext
 from kling_desktop.sources import canonical
 from kling_desktop.ui.form.checklist import CHECKLIST_SIDE_WIDTH, checklist_box, checklist_strip
 from kling_desktop.ui.form.kinds import MediaKind
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 
 CHECK_DEBOUNCE_MS = 150
 MEMORY_DEBOUNCE_MS = 700
-DEMO_NOTE = "The demo returns the sample result; a real key animates your own character."
+DEMO_NOTE = N_("The demo returns the sample result; a real key animates your own character.")
 FOOTER_MESSAGE_LINES = 3    # the footer's message area: batch and prompt problems, notes
 
 # The checklist stands beside the slots only when each slot keeps at least this much room;
@@ -216,21 +217,22 @@ class GenerateForm(QWidget):
         # What the form says about the whole batch and the prompt, in a box of fixed
         # height: Generate stays where it is whatever is said.
         self.footer_messages = MessageArea(FOOTER_MESSAGE_LINES, parent)
-        self.footer_messages.setAccessibleName("Messages")
+        self.footer_messages.setAccessibleName(_("Messages"))
         self.options_problems = ProblemList(self.footer_messages.widget())
-        self.options_problems.setAccessibleName("Batch problems")
+        self.options_problems.setAccessibleName(_("Batch problems"))
         self.options_problems.action_requested.connect(self.apply_action)
         self.footer_messages.add(self.options_problems)
         self.footer_messages.add(self.prompt_problems)
         self.form_note = self.footer_messages.add_note("formNote")
-        self.form_note.setAccessibleName("Note")
+        self.form_note.setAccessibleName(_("Note"))
         self.summary_label = QLabel(parent)
-        self.summary_label.setAccessibleName("Billable length")
+        self.summary_label.setAccessibleName(_("Billable length"))
         self.summary_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.summary_label.setToolTip(
-            "The result is as long as the motion clip, and the provider bills per second of it.")
+            _("The result is as long as the motion clip, and the provider bills per second "
+              "of it."))
         self.cost_label = QLabel(parent)
-        self.cost_label.setAccessibleName("Estimated cost")
+        self.cost_label.setAccessibleName(_("Estimated cost"))
         self.cost_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         mute(self.cost_label)
         policy = self.cost_label.sizePolicy()
@@ -240,10 +242,11 @@ class GenerateForm(QWidget):
         summary.setSpacing(0)
         summary.addWidget(self.summary_label)
         summary.addWidget(self.cost_label)
-        self.generate_button = PrimaryButton("Generate", parent, object_name="generateButton")
+        self.generate_button = PrimaryButton(_("Generate"), parent,
+                                             object_name="generateButton")
         self.generate_button.setDefault(True)
-        self.generate_button.setToolTip("Send the job(s) to the provider (Ctrl+Enter)")
-        self.generate_button.setAccessibleName("Generate")
+        self.generate_button.setToolTip(_("Send the job(s) to the provider (Ctrl+Enter)"))
+        self.generate_button.setAccessibleName(_("Generate"))
         self.generate_button.clicked.connect(self.on_generate_button_clicked)
         footer.addWidget(self.footer_messages, 1)
         footer.addStretch(0)
@@ -362,8 +365,9 @@ class GenerateForm(QWidget):
         self.video_slot.set_batch(memory.batch_videos)
         self.set_inputs(memory.images, memory.videos)
         if memory.gone:
-            self._gone_note = ("No longer where it was, so left out: " + ", ".join(memory.gone)
-                               + ".")
+            # TRANSLATORS: {files} is a list of file names.
+            self._gone_note = _("No longer where it was, so left out: {files}.").format(
+                files=_(", ").join(memory.gone))
             self._update_note()
         self._memory_timer.stop()   # what was just read needs no writing
     @Slot()
@@ -461,12 +465,14 @@ class GenerateForm(QWidget):
         self.generate_button.setEnabled(enabled)
         report = self._report
         count = report.job_count if report is not None and report.ok else 1
-        self.generate_button.setText(f"Generate {count} videos" if count > 1 else "Generate")
+        self.generate_button.setText(
+            ngettext("Generate {n} video", "Generate {n} videos", count).format(n=count)
+            if count > 1 else _("Generate"))
 
     def _update_note(self) -> None:
         notes = [self._gone_note] if self._gone_note else []
         if self._demo and self._own_picture_chosen():
-            notes.append(DEMO_NOTE)
+            notes.append(_(DEMO_NOTE))
         self.form_note.setText("\n".join(notes))
         self.form_note.setVisible(bool(notes))
 
@@ -494,5 +500,6 @@ class GenerateForm(QWidget):
 def _bug_problem(error: BaseException) -> Problem:
     from kling_desktop.engine.checks import Problem
 
-    return Problem("options", f"The inputs could not be checked ({type(error).__name__}).",
-                   "Change an input to check again; if it keeps happening, see the log.")
+    return Problem("options", _("The inputs could not be checked ({error}).").format(
+        error=type(error).__name__),
+                   _("Change an input to check again; if it keeps happening, see the log."))

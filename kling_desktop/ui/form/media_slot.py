@@ -52,9 +52,10 @@ from PySide6.QtWidgets import (
 )
 
 from kling_desktop.engine.checks import ImageInfo, VideoInfo
+from kling_desktop.i18n import N_, _
 from kling_desktop.sources import is_link
 from kling_desktop.ui.form.drop import source_from_typed_text, source_name, sources_from_mime
-from kling_desktop.ui.form.kinds import SLOT_TEXT, MediaKind
+from kling_desktop.ui.form.kinds import MediaKind, count_text, slot_text
 from kling_desktop.ui.form.messages import MessageArea
 from kling_desktop.ui.form.preview import SlotPreview
 from kling_desktop.ui.tasks import TaskRunner
@@ -63,8 +64,8 @@ from kling_desktop.ui.widgets import ElidedLabel, ProblemList, format_seconds, m
 if TYPE_CHECKING:
     from kling_desktop.engine.checks import Problem
 
-LINK_PLACEHOLDER = "or paste an https:// link"
-LINK_PLACEHOLDER_SHORT = "or paste a link"
+LINK_PLACEHOLDER = N_("or paste an https:// link")
+LINK_PLACEHOLDER_SHORT = N_("or paste a link")
 BATCH_ROWS = 4          # rows of the list shown at once in a batch (more scroll)
 MESSAGE_LINES = 4.5     # text lines (plus a fix button) reserved for the slot's messages
 
@@ -89,7 +90,7 @@ class MediaSlot(QFrame):
         super().__init__(parent)
         self.kind = MediaKind(kind)
         self._tasks = tasks
-        self._text = SLOT_TEXT[self.kind]
+        self._text = slot_text(self.kind)
         self._inputs: list[str] = []
         self._infos: dict[str, ImageInfo | VideoInfo | None] = {}
         self._last_dir = ""
@@ -124,11 +125,9 @@ class MediaSlot(QFrame):
         mute(self.hint_label)
         self.count_label = QLabel(self)
         mute(self.count_label)
-        self.batch_check = QCheckBox(f"Add more {text['many']} (batch)", self)
+        self.batch_check = QCheckBox(text["batch"], self)
         self.batch_check.setObjectName("batchSwitch")
-        self.batch_check.setToolTip(
-            f"On: Choose…, drop and paste add {text['many']} to a batch, one video each.\n"
-            f"Off: a new {text['one']} replaces the one chosen.")
+        self.batch_check.setToolTip(text["batch_tip"])
         self.batch_check.toggled.connect(self.on_batch_check_toggled)
         header.addWidget(self.title_label)
         header.addWidget(self.hint_label, 1)
@@ -148,24 +147,23 @@ class MediaSlot(QFrame):
 
         pick_row = QHBoxLayout()
         pick_row.setSpacing(6)
-        self.choose_button = QPushButton("Choose…", self)
+        self.choose_button = QPushButton(_("Choose…"), self)
         self.choose_button.setToolTip(self._choose_tip())
-        self.choose_button.setAccessibleName(f"Choose {text['title'].lower()} files")
+        self.choose_button.setAccessibleName(text["choose_name"])
         self.choose_button.clicked.connect(self.on_choose_button_clicked)
         self.url_edit = QLineEdit(self)
-        self.url_edit.setPlaceholderText(LINK_PLACEHOLDER)
+        self.url_edit.setPlaceholderText(_(LINK_PLACEHOLDER))
         self.url_edit.setMinimumWidth(80)
         self.url_edit.setClearButtonEnabled(True)
-        self.url_edit.setToolTip(
-            f"A public link to a {text['formats']} file; press Enter to add it")
-        self.url_edit.setAccessibleName(f"{text['title']} link")
+        self.url_edit.setToolTip(text["link_tip"])
+        self.url_edit.setAccessibleName(text["link_name"])
         self.url_edit.returnPressed.connect(self.on_url_edit_returnPressed)
-        self.add_button = QPushButton("Add", self)
+        self.add_button = QPushButton(_("Add"), self)
         self.add_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.add_button.setMaximumWidth(
-            self.add_button.fontMetrics().horizontalAdvance("Add") + 28)
-        self.add_button.setToolTip("Add the link above")
-        self.add_button.setAccessibleName(f"Add {text['title'].lower()} link")
+            self.add_button.fontMetrics().horizontalAdvance(self.add_button.text()) + 28)
+        self.add_button.setToolTip(_("Add the link above"))
+        self.add_button.setAccessibleName(text["add_name"])
         self.add_button.clicked.connect(self.on_add_button_clicked)
         pick_row.addWidget(self.choose_button)
         pick_row.addWidget(self.url_edit, 1)
@@ -173,9 +171,8 @@ class MediaSlot(QFrame):
         layout.addLayout(pick_row)
 
         self.list_widget = QListWidget(self)
-        self.list_widget.setAccessibleName(f"Chosen {text['many']}")
-        self.list_widget.setToolTip(
-            f"The {text['many']} of this batch. Select one to preview it; Delete removes it.")
+        self.list_widget.setAccessibleName(text["list_name"])
+        self.list_widget.setToolTip(text["list_tip"])
         self.list_widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         # Rows fit the width (long names are shortened, the full path is in the tooltip).
         self.list_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -199,9 +196,9 @@ class MediaSlot(QFrame):
 
         # Problems and notes in a box of fixed height (a long one scrolls inside it).
         self.messages = MessageArea(MESSAGE_LINES, self)
-        self.messages.setAccessibleName(f"{text['title']} messages")
+        self.messages.setAccessibleName(text["messages"])
         self.problem_list = ProblemList(self.messages.widget())
-        self.problem_list.setAccessibleName(f"{text['title']} problems")
+        self.problem_list.setAccessibleName(text["problems"])
         self.problem_list.action_requested.connect(self.action_requested)
         self.messages.add(self.problem_list)
         self.note_label = self.messages.add_note("slotNote")   # e.g. the clip cannot play
@@ -215,10 +212,7 @@ class MediaSlot(QFrame):
         paste.activated.connect(self.on_paste_shortcut_activated)
 
     def _choose_tip(self) -> str:
-        text = self._text
-        if self._batch:
-            return f"Add one or more {text['formats']} {text['many']} from this computer"
-        return f"Pick a {text['formats']} {text['one']} from this computer (replaces this one)"
+        return self._text["choose_many" if self._batch else "choose_one"]
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -228,8 +222,9 @@ class MediaSlot(QFrame):
         """The long link hint when it fits the field, else the short one (tooltip: https)."""
         edit = self.url_edit
         room = edit.width() - 2 * edit.fontMetrics().horizontalAdvance("x") - 24
-        fits = edit.fontMetrics().horizontalAdvance(LINK_PLACEHOLDER) <= room
-        wanted = LINK_PLACEHOLDER if fits else LINK_PLACEHOLDER_SHORT
+        long_text = _(LINK_PLACEHOLDER)
+        fits = edit.fontMetrics().horizontalAdvance(long_text) <= room
+        wanted = long_text if fits else _(LINK_PLACEHOLDER_SHORT)
         if edit.placeholderText() != wanted:
             edit.setPlaceholderText(wanted)
 
@@ -455,8 +450,7 @@ class MediaSlot(QFrame):
         frame = 2 * self.list_widget.frameWidth()
         shown = BATCH_ROWS if self._batch else 1
         self.list_widget.setFixedHeight(shown * self._row_height + frame + 2)
-        noun = self._text["one"] if rows == 1 else self._text["many"]
-        self.count_label.setText(f"{rows} {noun}" if rows > 1 else "")
+        self.count_label.setText(count_text(self.kind, rows) if rows > 1 else "")
         self._update_list_details()
         if current is None:
             self.view.clear()
@@ -492,8 +486,8 @@ class MediaSlot(QFrame):
         remove = QToolButton(row)
         remove.setText("✕")
         remove.setAutoRaise(True)
-        remove.setToolTip(f"Remove {source_name(source)}")
-        remove.setAccessibleName(f"Remove {source_name(source)}")
+        remove.setToolTip(_("Remove {name}").format(name=source_name(source)))
+        remove.setAccessibleName(_("Remove {name}").format(name=source_name(source)))
         remove.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         remove.clicked.connect(lambda _checked=False, s=source: self.remove_input(s))
         layout.addWidget(name, 1)
@@ -524,7 +518,7 @@ class MediaSlot(QFrame):
         if info is not None:
             return f"{info.width} × {info.height}"
         if is_link(source):
-            return "link"
+            return _("link")
         return ""
 
     def _show_note(self, text: str) -> None:

@@ -6,7 +6,7 @@ and goes in (``apply_options``); the form checks it with the inputs.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QLocale, Qt, Signal, Slot
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from kling_desktop.api.models import MAX_PROMPT_CHARS, Mode, Model, Orientation
 from kling_desktop.engine.batch import JobOptions
+from kling_desktop.i18n import _
 from kling_desktop.ui.widgets import (
     ProblemList,
     action_orientation,
@@ -60,26 +61,27 @@ class OptionsPanel(QWidget):
         self.model_combo = QComboBox(self)
         for model in Model:
             self.model_combo.addItem(model.label, model.value)
-        self.model_combo.setToolTip("Which Kling model animates the character. V3 is the newer.")
-        self.model_combo.setAccessibleName("Model")
+        self.model_combo.setToolTip(
+            _("Which Kling model animates the character. V3 is the newer."))
+        self.model_combo.setAccessibleName(_("Model"))
         self.model_combo.currentIndexChanged.connect(self.on_option_changed)
-        model_label = QLabel("&Model", self)
+        model_label = QLabel(_("&Model"), self)
         model_label.setBuddy(self.model_combo)
 
         self.mode_combo = QComboBox(self)
         for mode in Mode:
             self.mode_combo.addItem(mode.label, mode.value)
         self.mode_combo.setToolTip(
-            "Standard renders 720p. Pro renders 1080p and costs more per second.")
-        self.mode_combo.setAccessibleName("Quality")
+            _("Standard renders 720p. Pro renders 1080p and costs more per second."))
+        self.mode_combo.setAccessibleName(_("Quality"))
         self.mode_combo.currentIndexChanged.connect(self.on_option_changed)
-        mode_label = QLabel("&Quality", self)
+        mode_label = QLabel(_("&Quality"), self)
         mode_label.setBuddy(self.mode_combo)
 
-        self.keep_sound_check = QCheckBox("Keep the clip's own &sound", self)
+        self.keep_sound_check = QCheckBox(_("Keep the clip's own &sound"), self)
         self.keep_sound_check.setChecked(True)
         self.keep_sound_check.setToolTip(
-            "Keep the reference clip's audio in the result. Untick for a silent video.")
+            _("Keep the reference clip's audio in the result. Untick for a silent video."))
         self.keep_sound_check.toggled.connect(self.on_option_changed)
 
         self.orientation_group = QButtonGroup(self)
@@ -87,12 +89,12 @@ class OptionsPanel(QWidget):
         orientation_row = QHBoxLayout()
         orientation_row.setSpacing(18)
         tips = {
-            Orientation.IMAGE: "The character keeps the direction it faces in the picture. "
-                               "The clip may be up to "
-                               f"{Orientation.IMAGE.max_video_seconds:g} seconds long.",
-            Orientation.VIDEO: "The character turns and faces the way the person in the clip "
-                               "does. The clip may be up to "
-                               f"{Orientation.VIDEO.max_video_seconds:g} seconds long.",
+            Orientation.IMAGE: _("The character keeps the direction it faces in the picture. "
+                                 "The clip may be up to {seconds} seconds long.").format(
+                seconds=f"{Orientation.IMAGE.max_video_seconds:g}"),
+            Orientation.VIDEO: _("The character turns and faces the way the person in the "
+                                 "clip does. The clip may be up to {seconds} seconds long."
+                                 ).format(seconds=f"{Orientation.VIDEO.max_video_seconds:g}"),
         }
         for orientation in Orientation:
             button = QRadioButton(orientation_label(orientation), self)
@@ -103,30 +105,31 @@ class OptionsPanel(QWidget):
         orientation_row.addStretch(1)
         self.orientation_buttons[Orientation.IMAGE].setChecked(True)
         self.orientation_group.buttonToggled.connect(self.on_orientation_group_buttonToggled)
-        orientation_label_widget = QLabel("Character faces", self)
+        orientation_label_widget = QLabel(_("Character faces"), self)
         orientation_label_widget.setToolTip(tips[Orientation.IMAGE] + "\n" +
                                             tips[Orientation.VIDEO])
 
         self.prompt_edit = QPlainTextEdit(self)
         self.prompt_edit.setPlaceholderText(
-            "Optional: describe the scene, the lighting or the style (English or Chinese)")
+            _("Optional: describe the scene, the lighting or the style (English or Chinese)"))
         self.prompt_edit.setToolTip(
-            f"Optional words for the model, up to {MAX_PROMPT_CHARS} characters, "
-            "in English or Chinese.")
-        self.prompt_edit.setAccessibleName("Prompt")
+            _("Optional words for the model, up to {limit} characters (a Chinese character "
+              "counts as one), in English or Chinese.").format(
+                limit=QLocale().toString(MAX_PROMPT_CHARS)))
+        self.prompt_edit.setAccessibleName(_("Prompt"))
         self.prompt_edit.setTabChangesFocus(True)
         self.prompt_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         line = self.prompt_edit.fontMetrics().lineSpacing()
         self.prompt_edit.setFixedHeight(line * 3 + 16)
         self.prompt_edit.textChanged.connect(self.on_prompt_edit_textChanged)
-        prompt_label = QLabel("&Prompt", self)
+        prompt_label = QLabel(_("&Prompt"), self)
         prompt_label.setBuddy(self.prompt_edit)
         prompt_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.prompt_counter = QLabel(self)
-        self.prompt_counter.setAccessibleName("Prompt length")
+        self.prompt_counter.setAccessibleName(_("Prompt length"))
         self.prompt_counter.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.prompt_problems = ProblemList(self)   # the form places it (its message area)
-        self.prompt_problems.setAccessibleName("Prompt problems")
+        self.prompt_problems.setAccessibleName(_("Prompt problems"))
         self.prompt_problems.action_requested.connect(self.action_requested)
 
         top = QHBoxLayout()
@@ -246,8 +249,11 @@ class OptionsPanel(QWidget):
         self.changed.emit()
 
     def _update_prompt_counter(self) -> None:
+        # Characters, as the provider counts them: a Chinese character is one, like "a".
         count = len(self.prompt_edit.toPlainText())
-        self.prompt_counter.setText(f"{count} / {MAX_PROMPT_CHARS}")
+        locale = QLocale()
+        self.prompt_counter.setText(_("{count} / {limit}").format(
+            count=locale.toString(count), limit=locale.toString(MAX_PROMPT_CHARS)))
         palette = self.prompt_counter.palette()
         color = (warning_color(self.palette()) if count > MAX_PROMPT_CHARS
                  else muted_color(self.palette()))

@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from kling_desktop.engine.checks import ImageInfo, VideoInfo
+from kling_desktop.i18n import _
 from kling_desktop.sources import is_link
-from kling_desktop.ui.form.kinds import SLOT_TEXT, MediaKind
+from kling_desktop.ui.form.kinds import MediaKind, slot_text
 from kling_desktop.ui.images import Picture, load_picture
 from kling_desktop.ui.posters import PosterGrabber
 from kling_desktop.ui.tasks import TaskRunner
@@ -137,7 +138,7 @@ class SlotPreview(QWidget):
         super().__init__(parent)
         self.kind = kind
         self._tasks = tasks
-        self._text = SLOT_TEXT[kind]
+        self._text = slot_text(kind)
         self._inputs: Sequence[str] = ()
         self._infos: Mapping[str, ImageInfo | VideoInfo | None] = {}
         self._previews: dict[str, QImage] = {}      # decoded pictures / poster frames
@@ -157,7 +158,7 @@ class SlotPreview(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         self.canvas = PreviewCanvas(self._empty_placeholder(), self)
-        self.canvas.setAccessibleName(f"{text['title']} preview")
+        self.canvas.setAccessibleName(text["preview"])
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.canvas)
         self.stack.setMinimumHeight(110)
@@ -166,11 +167,11 @@ class SlotPreview(QWidget):
         info_row = QHBoxLayout()
         info_row.setSpacing(6)
         self.play_button = QToolButton(self)
-        self.play_button.setText("▶ Play")
+        self.play_button.setText(_("▶ Play"))
         self.play_button.setCheckable(True)
-        self.play_button.setToolTip("Play the clip here, muted (the speaker turns the preview's "
-                                    "sound on)")
-        self.play_button.setAccessibleName("Play the motion video")
+        self.play_button.setToolTip(_("Play the clip here, muted (the speaker turns the "
+                                      "preview's sound on)"))
+        self.play_button.setAccessibleName(_("Play the motion video"))
         self.play_button.toggled.connect(self.on_play_button_toggled)
         # The preview's own speaker: an icon on the player, not words that read like the
         # result's "Keep the clip's own sound" option.
@@ -185,7 +186,7 @@ class SlotPreview(QWidget):
         # tooltip. Never wider than the slot, so both slots keep the same width.
         self.info_label = ElidedLabel(parent=self, separator=INFO_SEPARATOR)
         self.info_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.info_label.setAccessibleName(f"{text['title']} details")
+        self.info_label.setAccessibleName(text["details"])
         mute(self.info_label)
         info_row.addWidget(self.play_button)
         info_row.addWidget(self.sound_button)
@@ -199,7 +200,7 @@ class SlotPreview(QWidget):
         self.sound_button.setVisible(is_video)
 
     def _empty_placeholder(self) -> str:
-        return self._text["drop"] + "\nor choose below"
+        return self._text["drop"] + "\n" + self._text["or_choose"]
 
     # -- what the slot tells it -----------------------------------------------------------------
 
@@ -235,7 +236,7 @@ class SlotPreview(QWidget):
             self._player.stop()
         self.play_button.blockSignals(True)
         self.play_button.setChecked(False)
-        self.play_button.setText("▶ Play")
+        self.play_button.setText(_("▶ Play"))
         self.play_button.blockSignals(False)
         self.stack.setCurrentWidget(self.canvas)
 
@@ -279,12 +280,12 @@ class SlotPreview(QWidget):
         self.canvas.set_image(None)
         if not local:
             self.canvas.set_placeholder(
-                "A web link: no preview here.\nThe provider fetches it when the job is sent.")
+                _("A web link: no preview here.\nThe provider fetches it when the job is sent."))
             return
         if source in self._preview_failed:
-            self.canvas.set_placeholder("No preview for this file.")
+            self.canvas.set_placeholder(_("No preview for this file."))
             return
-        self.canvas.set_placeholder("Loading preview…")
+        self.canvas.set_placeholder(_("Loading preview…"))
         if self.kind is MediaKind.IMAGE:
             box = QSize(PREVIEW_DECODE_MAX, PREVIEW_DECODE_MAX)
             load_picture(self._tasks, source, box, partial(self._on_decoded, source),
@@ -314,7 +315,7 @@ class SlotPreview(QWidget):
     def _on_preview_failed(self, source: str, reason: str) -> None:
         self._preview_failed[source] = reason
         if source == self._previewed:
-            self.canvas.set_placeholder("No preview for this file.")
+            self.canvas.set_placeholder(_("No preview for this file."))
 
     @Slot(str, QImage, int)
     def on_poster_grabbed(self, source: str, image: QImage, duration_ms: int) -> None:
@@ -341,22 +342,24 @@ class SlotPreview(QWidget):
         parts: list[str] = []
         if isinstance(info, VideoInfo):
             parts.append(format_seconds(info.duration))
-            parts.append(f"{info.width} × {info.height}")
+            parts.append(_("{width} × {height}").format(width=info.width, height=info.height))
             parts.append(info.container.upper())
             parts.append(format_bytes(info.size_bytes))
             if info.has_audio is False:
-                parts.append("no sound")
+                parts.append(_("no sound"))
         elif isinstance(info, ImageInfo):
-            parts.append(f"{info.width} × {info.height} px")
+            parts.append(_("{width} × {height} px").format(width=info.width,
+                                                          height=info.height))
             parts.append(info.format.upper())
             parts.append(format_bytes(info.size_bytes))
         elif source in self._durations:
             parts.append(format_seconds(self._durations[source]))
             size = self._frame_sizes.get(source)
             if size is not None:
-                parts.append(f"{size.width()} × {size.height()}")
+                parts.append(_("{width} × {height}").format(width=size.width(),
+                                                            height=size.height()))
         elif is_link(source):
-            parts.append("Web link")
+            parts.append(_("Web link"))
         text = INFO_SEPARATOR.join(parts)
         self.info_label.set_full_text(text)
         self.info_label.setToolTip(text)
@@ -372,13 +375,13 @@ class SlotPreview(QWidget):
         if not checked:
             if self._player is not None:
                 self._player.pause()
-            self.play_button.setText("▶ Play")
+            self.play_button.setText(_("▶ Play"))
             return
         if self._player is None:
             self._player = QMediaPlayer(self)
             self._player.setLoops(QMediaPlayer.Loops.Infinite)
             self._video_widget = QVideoWidget(self.stack)
-            self._video_widget.setAccessibleName("Motion video player")
+            self._video_widget.setAccessibleName(_("Motion video player"))
             self.stack.addWidget(self._video_widget)
             self._player.setVideoOutput(self._video_widget)
             self._player.errorOccurred.connect(self.on_player_errorOccurred)
@@ -388,7 +391,7 @@ class SlotPreview(QWidget):
         self._apply_sound()
         assert self._video_widget is not None
         self.stack.setCurrentWidget(self._video_widget)
-        self.play_button.setText("❚❚ Pause")
+        self.play_button.setText(_("❚❚ Pause"))
         self._player.play()
 
     @Slot(bool)
@@ -400,11 +403,11 @@ class SlotPreview(QWidget):
         pixmap = (QStyle.StandardPixmap.SP_MediaVolume if on
                   else QStyle.StandardPixmap.SP_MediaVolumeMuted)
         self.sound_button.setIcon(self.style().standardIcon(pixmap))
-        tip = ("Mute preview" if on
-               else "Preview sound is off: click to hear the clip while it plays here")
-        self.sound_button.setToolTip(tip + "\n(whether the result keeps the clip's sound is "
-                                           "the option below)")
-        self.sound_button.setAccessibleName("Mute preview" if on else "Unmute preview")
+        tip = (_("Mute preview") if on
+               else _("Preview sound is off: click to hear the clip while it plays here"))
+        self.sound_button.setToolTip(
+            tip + "\n" + _("(whether the result keeps the clip's sound is the option below)"))
+        self.sound_button.setAccessibleName(_("Mute preview") if on else _("Unmute preview"))
 
     def _apply_sound(self) -> None:
         if self._player is None:
@@ -422,4 +425,4 @@ class SlotPreview(QWidget):
     def on_player_errorOccurred(self, error: QMediaPlayer.Error, text: str) -> None:
         if error != QMediaPlayer.Error.NoError:
             self.stop_playback()
-            self.note.emit(f"This clip cannot be played here: {text}")
+            self.note.emit(_("This clip cannot be played here: {reason}").format(reason=text))

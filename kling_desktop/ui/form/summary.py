@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 from kling_desktop.engine.batch import BatchReport, JobOptions, estimate_cost
 from kling_desktop.engine.settings import DEFAULT_CURRENCY
+from kling_desktop.i18n import _, ngettext
 from kling_desktop.sources import is_link
 from kling_desktop.ui.widgets import format_cost, format_seconds
 
@@ -17,33 +18,37 @@ def summary_text(report: BatchReport | None, images: Sequence[str], videos: Sequ
 
     ``rates`` None: no cost estimate at all (no settings to take the rates from).
     """
-    if not images or not videos:
-        missing = []
-        if not images:
-            missing.append("a character picture")
-        if not videos:
-            missing.append("a motion video")
-        return "Add " + " and ".join(missing), ""
+    if not images and not videos:
+        return _("Add a character picture and a motion video"), ""
+    if not images:
+        return _("Add a character picture"), ""
+    if not videos:
+        return _("Add a motion video"), ""
     if report is None or not report.pairs:
         return "", ""
     # Only accepted inputs count: a refused picture or clip makes no video and bills nothing.
     accepted = report.accepted_job_count
     if accepted == 0:
         return "", ""     # the refusals next to the inputs say why
-    if accepted < report.job_count:
-        jobs = f"{accepted} of {report.job_count} jobs ready · "
-    else:
-        jobs = f"{accepted} jobs · " if accepted > 1 else ""
     seconds = report.accepted_billable_seconds
     if seconds is None:
-        text = jobs + "length unknown for links"
-        if not any(is_link(v) for v in videos):
-            text = jobs + "length unknown"
+        length = (_("length unknown") if not any(is_link(v) for v in videos)
+                  else _("length unknown for links"))
     else:
-        text = jobs + f"{format_seconds(seconds)} billable"
+        length = _("{seconds} billable").format(seconds=format_seconds(seconds))
+    if accepted < report.job_count:
+        # TRANSLATORS: "2 of 3 jobs ready · 10.0 s billable"
+        text = ngettext("{n} of {total} job ready · {length}",
+                        "{n} of {total} jobs ready · {length}", report.job_count).format(
+            n=accepted, total=report.job_count, length=length)
+    elif accepted > 1:
+        text = ngettext("{n} job · {length}", "{n} jobs · {length}", accepted).format(
+            n=accepted, length=length)
+    else:
+        text = length
     cost_text = ""
     if rates is not None:
         cost = estimate_cost(report, options, rates)
         if cost is not None:
-            cost_text = f"about {format_cost(cost, currency)} at your rate"
+            cost_text = _("about {cost} at your rate").format(cost=format_cost(cost, currency))
     return text, cost_text

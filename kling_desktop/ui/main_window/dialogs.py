@@ -10,7 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
 from kling_desktop import APP_NAME
+from kling_desktop.engine.status import message_and_fix
 from kling_desktop.errors import KlingError
+from kling_desktop.i18n import _, ngettext
 
 
 class QuitChoice(StrEnum):
@@ -61,31 +63,35 @@ def ask_about_running_jobs(parent: QWidget, count: int, *, unsent: int,
     box = QMessageBox(parent)
     box.setObjectName("quitBox")
     box.setIcon(QMessageBox.Icon.Question)
-    box.setWindowTitle("Quit")
+    box.setWindowTitle(_("Quit"))
     if demo:
-        box.setText(f"Quit the demo? {count} demo job{'s are' if count > 1 else ' is'} "
-                    "still running.")
-        box.setInformativeText("Demo jobs end with the demo; nothing was billed.")
-        quit_button = box.addButton("Quit", QMessageBox.ButtonRole.AcceptRole)
-        stay = box.addButton("Don't quit", QMessageBox.ButtonRole.RejectRole)
+        box.setText(ngettext("Quit the demo? {n} demo job is still running.",
+                             "Quit the demo? {n} demo jobs are still running.", count).format(
+            n=count))
+        box.setInformativeText(_("Demo jobs end with the demo; nothing was billed."))
+        quit_button = box.addButton(_("Quit"), QMessageBox.ButtonRole.AcceptRole)
+        stay = box.addButton(_("Don't quit"), QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(quit_button)
         box.setEscapeButton(stay)
         return QuitChoice.STOP if _run(box) is quit_button else QuitChoice.STAY
-    plural = "s" if count > 1 else ""
-    box.setText(f"Keep {count} running job{plural} for next time?")
-    box.setInformativeText(
-        f"Kept jobs carry on when you open {APP_NAME} again, and finished videos are "
-        "downloaded then (the provider keeps them for 24 hours).\n\n"
-        + (f"{unsent} of them {'has' if unsent == 1 else 'have'} not been sent yet: "
-           f"stopping {'it' if unsent == 1 else 'them'} costs nothing. " if unsent else "")
-        + "Jobs the provider already has keep running there (and are billed) either way; "
-        "they are followed again next time.")
-    keep = box.addButton("Keep for next time", QMessageBox.ButtonRole.AcceptRole)
+    box.setText(ngettext("Keep {n} running job for next time?",
+                         "Keep {n} running jobs for next time?", count).format(n=count))
+    kept = _("Kept jobs carry on when you open {app} again, and finished videos are "
+             "downloaded then (the provider keeps them for 24 hours).").format(app=APP_NAME)
+    billed = _("Jobs the provider already has keep running there (and are billed) either "
+               "way; they are followed again next time.")
+    if unsent:
+        billed = message_and_fix(ngettext(
+            "{n} of them has not been sent yet: stopping it costs nothing.",
+            "{n} of them have not been sent yet: stopping them costs nothing.",
+            unsent).format(n=unsent), billed)
+    box.setInformativeText(kept + "\n\n" + billed)
+    keep = box.addButton(_("Keep for next time"), QMessageBox.ButtonRole.AcceptRole)
     keep.setObjectName("keepJobs")
-    stop = box.addButton("Stop jobs not sent yet", QMessageBox.ButtonRole.DestructiveRole)
+    stop = box.addButton(_("Stop jobs not sent yet"), QMessageBox.ButtonRole.DestructiveRole)
     stop.setObjectName("stopJobs")
     stop.setEnabled(unsent > 0)
-    stay = box.addButton("Don't quit", QMessageBox.ButtonRole.RejectRole)
+    stay = box.addButton(_("Don't quit"), QMessageBox.ButtonRole.RejectRole)
     stay.setObjectName("dontQuit")
     box.setDefaultButton(keep)
     box.setEscapeButton(stay)
@@ -100,13 +106,13 @@ def ask_about_running_jobs(parent: QWidget, count: int, *, unsent: int,
 def confirm_stop_following(parent: QWidget, *, demo: bool = False) -> bool:
     """"Stop following this job?" for a job the provider already has; True to stop."""
     if demo:
-        return ask(parent, "Stop this demo job?",
-                   "Nothing is billed in the demo; its video will not be saved.",
-                   yes="Stop following", no="Keep it")
-    return ask(parent, "Stop following this job?",
-               "The provider already has it and may still finish (and bill) it; the video "
-               "will not be downloaded.",
-               yes="Stop following", no="Keep it")
+        return ask(parent, _("Stop this demo job?"),
+                   _("Nothing is billed in the demo; its video will not be saved."),
+                   yes=_("Stop following"), no=_("Keep it"))
+    return ask(parent, _("Stop following this job?"),
+               _("The provider already has it and may still finish (and bill) it; the video "
+                 "will not be downloaded."),
+               yes=_("Stop following"), no=_("Keep it"))
 
 
 def confirm_send_again(parent: QWidget, *, demo: bool = False) -> bool:
@@ -116,22 +122,22 @@ def confirm_send_again(parent: QWidget, *, demo: bool = False) -> bool:
     box = QMessageBox(parent)
     box.setObjectName("sendAgainBox")
     box.setIcon(QMessageBox.Icon.Question if demo else QMessageBox.Icon.Warning)
-    box.setWindowTitle("Send again?")
+    box.setWindowTitle(_("Send again?"))
     if demo:
-        box.setText("The demo may already have this job.")
+        box.setText(_("The demo may already have this job."))
         box.setInformativeText(
-            "The app lost the demo's answer while sending it. Sending it again may make "
-            "a second demo video. Nothing is billed in the demo.")
+            _("The app lost the demo's answer while sending it. Sending it again may make "
+              "a second demo video. Nothing is billed in the demo."))
     else:
-        box.setText("The provider may already have this job.")
+        box.setText(_("The provider may already have this job."))
         box.setInformativeText(
-            "The app lost the provider's answer while sending it, so it may have been "
-            "accepted and billed. Sending it again could make the same video twice and "
-            "charge you twice.\n\nCheck the task list in your provider's dashboard first, "
-            "and send it again only if the job is not there.")
-    send = box.addButton("Send again", QMessageBox.ButtonRole.DestructiveRole)
+            _("The app lost the provider's answer while sending it, so it may have been "
+              "accepted and billed. Sending it again could make the same video twice and "
+              "charge you twice.\n\nCheck the task list in your provider's dashboard first, "
+              "and send it again only if the job is not there."))
+    send = box.addButton(_("Send again"), QMessageBox.ButtonRole.DestructiveRole)
     send.setObjectName("sendAgainButton")
-    keep = box.addButton("Don't send", QMessageBox.ButtonRole.RejectRole)
+    keep = box.addButton(_("Don't send"), QMessageBox.ButtonRole.RejectRole)
     keep.setObjectName("dontSendButton")
     box.setDefaultButton(keep)
     box.setEscapeButton(keep)
