@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_self_test()
     setup_logging(debug=args.debug)
     if args.command is None:
-        return _window(args)
+        return _window(args, language)
     return cli.run_command(args)
 
 
@@ -90,13 +90,13 @@ def _prints_in_the_terminal(words: Sequence[str]) -> bool:
     return any(word not in window_flags for word in words)
 
 
-def _window(args: argparse.Namespace) -> int:
-    """Open the window. THE place where the window's language is chosen and installed
-    (Settings → Language, else the system's): nothing of the terminal's is installed
-    on this path."""
+def _window(args: argparse.Namespace, language: str | None = None) -> int:
+    """Open the window. THE place where the window's language is chosen and installed:
+    ``--lang`` for this run, else Settings → Language, else the system's (see
+    :mod:`kling_desktop.ui.language`); nothing of the terminal's is installed on this path."""
     from kling_desktop.ui.app import run_app
 
-    return run_app(demo=args.demo)
+    return run_app(demo=args.demo, language=language)
 
 
 def gui_main() -> int:

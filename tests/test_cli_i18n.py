@@ -227,8 +227,6 @@ def test_a_refusal_passes_through_translation(isolated_env: Path, sim: Simulator
     assert _untranslated_lines(result.stderr) == []
 
 
-@pytest.mark.xfail(strict=True, reason="engine/keys_cli.py (issue 13's share) does not mark "
-                                       "its lines yet; this passes once it does")
 def test_key_status_passes_through_translation(english: dict[str, str]) -> None:
     result = run_cli(["--lang", "pseudo", "key", "status"], english)
     assert _untranslated_lines(result.stdout + result.stderr) == []

@@ -28,6 +28,7 @@ from kling_desktop.engine.secrets import (
     stored_providers,
 )
 from kling_desktop.engine.settings import load_settings
+from kling_desktop.i18n import _
 from kling_desktop.paths import app_paths
 
 __all__ = ["ACTIONS", "default_provider", "run_key_command"]
@@ -36,11 +37,13 @@ ACTIONS = ("set", "status", "delete")
 EXIT_OK = 0
 EXIT_REFUSED_LOCALLY = 2
 
-_SOURCE_WORDS = {
-    "environment": f"key from {ENV_KEY} (environment)",
-    "session": "key given for this session only",
-    "keyring": "key saved in the system's password store",
-}
+def _source_words(source: str) -> str:
+    """Where a key comes from, in a few words (in the user's language)."""
+    return {
+        "environment": _("key from {variable} (environment)").format(variable=ENV_KEY),
+        "session": _("key given for this session only"),
+        "keyring": _("key saved in the system's password store"),
+    }[source]
 
 
 def default_provider(environ: Mapping[str, str] | None = None) -> str:
@@ -57,14 +60,18 @@ def run_key_command(action: str, provider: str | None, *,
                     stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     """Run one ``key`` action for ``provider`` (None: the provider in use); the exit code."""
     if action not in ACTIONS:
-        print("Unknown action: use set, status or delete.", file=stderr)
+        print(_("Unknown action: use set, status or delete."), file=stderr)
         return EXIT_REFUSED_LOCALLY
     try:
         origin = provider_origin(provider if provider is not None else default_provider())
     except ValueError:
-        where = "--provider" if provider is not None else "the provider address in Settings"
-        print(f"Nothing was changed: {where} is not a provider address.", file=stderr)
-        print("  Fix: give one like https://api.example.com", file=stderr)
+        if provider is not None:
+            print(_("Nothing was changed: --provider is not a provider address."), file=stderr)
+        else:
+            print(_("Nothing was changed: the provider address in Settings is not a provider "
+                    "address."), file=stderr)
+        print("  " + _("Fix: {fix}").format(fix=_("give one like https://api.example.com")),
+              file=stderr)
         return EXIT_REFUSED_LOCALLY
     try:
         if action == "status":
@@ -73,28 +80,31 @@ def run_key_command(action: str, provider: str | None, *,
             return _delete(origin, stdout)
         return _set(origin, stdin, stdout, stderr)
     except (InvalidKeyError, KeyringUnavailableError) as exc:
-        print(f"Nothing was changed: {exc.message}", file=stderr)
+        print(_("Nothing was changed: {problem}").format(problem=exc.message), file=stderr)
         if exc.fix:
-            print(f"  Fix: {exc.fix}", file=stderr)
+            print("  " + _("Fix: {fix}").format(fix=exc.fix), file=stderr)
         detail = getattr(exc, "detail", "")
         if detail:
-            print(f"  Details: {detail}", file=stderr)
+            print("  " + _("Details: {details}").format(details=detail), file=stderr)
         return EXIT_REFUSED_LOCALLY
 
 
 def _set(origin: str, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     if stdin.isatty():
-        key = getpass.getpass(f"Paste the API key for {origin} (input hidden): ", stream=stderr)
+        key = getpass.getpass(_("Paste the API key for {provider} (input hidden): ").format(
+            provider=origin), stream=stderr)
     else:
         key = stdin.readline()
     if not key.strip():
-        print("No key given; nothing was changed.", file=stderr)
+        print(_("No key given; nothing was changed."), file=stderr)
         return EXIT_REFUSED_LOCALLY
     store_api_key(key, origin)
     del key
-    print(f"The API key for {origin} is saved in the system's password store.", file=stdout)
+    print(_("The API key for {provider} is saved in the system's password store.").format(
+        provider=origin), file=stdout)
     if key_source(origin) == "environment":
-        print(f"While {ENV_KEY} is set, that key is used for {origin} instead.", file=stdout)
+        print(_("While {variable} is set, that key is used for {provider} instead.").format(
+            variable=ENV_KEY, provider=origin), file=stdout)
     return EXIT_OK
 
 
@@ -102,10 +112,11 @@ def _delete(origin: str, stdout: TextIO) -> int:
     had_key = origin in stored_providers()
     delete_api_key(origin)
     if had_key:
-        print(f"The API key for {origin} was removed from the system's password store.",
-              file=stdout)
+        print(_("The API key for {provider} was removed from the system's password "
+                "store.").format(provider=origin), file=stdout)
     else:
-        print(f"No API key was stored for {origin}; nothing changed.", file=stdout)
+        print(_("No API key was stored for {provider}; nothing changed.").format(
+            provider=origin), file=stdout)
     return EXIT_OK
 
 
@@ -114,8 +125,11 @@ def _status(origin: str, stdout: TextIO, *, in_use: bool) -> int:
         print(text, file=stdout)
 
     source = key_source(origin)
-    label = "Provider in use" if in_use else "Provider"
-    say(f"{label}: {origin} — {_SOURCE_WORDS[source] if source else 'no key'}")
+    where = _source_words(source) if source else _("no key")
+    if in_use:
+        say(_("Provider in use: {provider} — {source}").format(provider=origin, source=where))
+    else:
+        say(_("Provider: {provider} — {source}").format(provider=origin, source=where))
 
     status = keyring_status()
     try:
@@ -123,25 +137,27 @@ def _status(origin: str, stdout: TextIO, *, in_use: bool) -> int:
     except KeyringUnavailableError:
         providers = []
     if status.ok:
-        say("Keys in the system's password store:")
+        say(_("Keys in the system's password store:"))
         for stored in providers:
             say(f"  {stored}")
         if not providers:
-            say("  (none)")
+            say("  " + _("(none)"))
 
     if os.environ.get(ENV_KEY, "").strip():
         applies_to = environment_origin()
         if applies_to is None:
-            say(f"{ENV_KEY} is set, but {ENV_BASE_URL} is not a provider address: "
-                "it applies to no provider.")
+            say(_("{variable} is set, but {address_variable} is not a provider address: "
+                  "it applies to no provider.").format(variable=ENV_KEY,
+                                                       address_variable=ENV_BASE_URL))
         else:
-            say(f"{ENV_KEY} is set: it applies to {applies_to} only.")
+            say(_("{variable} is set: it applies to {provider} only.").format(
+                variable=ENV_KEY, provider=applies_to))
     else:
-        say(f"{ENV_KEY} is not set.")
+        say(_("{variable} is not set.").format(variable=ENV_KEY))
 
-    say(f"Password store: {status.message}")
+    say(_("Password store: {status}").format(status=status.message))
     if not status.ok and status.fix:
-        say(f"  Fix: {status.fix}")
+        say("  " + _("Fix: {fix}").format(fix=status.fix))
     if status.detail:
-        say(f"  Details: {status.detail}")
+        say("  " + _("Details: {details}").format(details=status.detail))
     return EXIT_OK

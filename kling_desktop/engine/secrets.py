@@ -42,6 +42,7 @@ import keyring.errors
 
 from kling_desktop.api.errors import KlingError
 from kling_desktop.api.models import DEFAULT_BASE_URL
+from kling_desktop.i18n import N_, _
 from kling_desktop.keys import InvalidKeyError as InvalidKeyError
 from kling_desktop.keys import check_key as check_key
 
@@ -104,30 +105,30 @@ _session_keys: dict[str, str] = {}       # origin -> key, this process only, nev
 
 # Words for people first; the technical detail (which keyring backend, the environment
 # variable for scripts) goes in ``detail``, shown behind "Details…" or by the CLI.
-NO_STORE_MESSAGE: Final = ("This computer has no password store we can use, so the key can "
-                           "only be used until you close the app.")
-STORE_FAILED_MESSAGE: Final = ("The system's password store could not be opened: it may be "
-                               "locked or not set up.")
-SAVED_MESSAGE: Final = "Your key is saved in the system's password store."
-_SAFE_BACKENDS: Final = ("Only keyring backends that keep secrets safe are used: Secret "
-                         "Service or KWallet on Linux, the macOS Keychain, the Windows "
-                         "Credential Manager.")
+# Marked here, translated when used (``_(SAVED_MESSAGE)``).
+NO_STORE_MESSAGE: Final = N_("This computer has no password store we can use, so the key "
+                             "can only be used until you close the app.")
+STORE_FAILED_MESSAGE: Final = N_("The system's password store could not be opened: it may be "
+                                 "locked or not set up.")
+SAVED_MESSAGE: Final = N_("Your key is saved in the system's password store.")
 
 
 def _platform_fix() -> str:
     if sys.platform == "darwin":
-        return ("To keep the key for next time, open Keychain Access and unlock your login "
-                "keychain.")
+        return _("To keep the key for next time, open Keychain Access and unlock your login "
+                 "keychain.")
     if sys.platform == "win32":
-        return ("To keep the key for next time, sign in to Windows with your own account "
-                "(Credential Manager needs one).")
-    return ("To keep the key for next time, unlock or install your desktop's password store "
-            "(GNOME Keyring or KDE Wallet), then start the app again.")
+        return _("To keep the key for next time, sign in to Windows with your own account "
+                 "(Credential Manager needs one).")
+    return _("To keep the key for next time, unlock or install your desktop's password store "
+             "(GNOME Keyring or KDE Wallet), then start the app again.")
 
 
 def _detail(backend: str) -> str:
-    return (f"Keyring backend: {backend}. {_SAFE_BACKENDS} For scripts and this session, "
-            f"the key can also come from the {ENV_KEY} environment variable.")
+    return _("Keyring backend: {backend}. Only keyring backends that keep secrets safe are "
+             "used: Secret Service or KWallet on Linux, the macOS Keychain, the Windows "
+             "Credential Manager. For scripts and this session, the key can also come from "
+             "the {variable} environment variable.").format(backend=backend, variable=ENV_KEY)
 
 
 class KeyringUnavailableError(KlingError):
@@ -141,7 +142,7 @@ class KeyringUnavailableError(KlingError):
     def __init__(self, message: str | None = None, fix: str | None = None, *,
                  detail: str = "") -> None:
         super().__init__(message, fix=fix if fix is not None else _platform_fix())
-        self.detail = detail or _detail("none usable")
+        self.detail = detail or _detail(_("none usable"))
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,8 @@ def _safe_backend() -> Any:
         backend = keyring.get_keyring()
     except Exception as exc:  # a broken keyring installation
         log.warning("keyring: could not load a backend: %s", type(exc).__name__)
-        raise KeyringUnavailableError(detail=_detail("none (keyring failed to load)")) from None
+        raise KeyringUnavailableError(
+            detail=_detail(_("none (keyring failed to load)"))) from None
     candidates = [backend]
     chained = getattr(backend, "backends", None)
     if type(backend).__module__ == "keyring.backends.chainer" or isinstance(chained, list):
@@ -189,8 +191,8 @@ def _safe_backend() -> Any:
             return candidate
     log.info("keyring: no safe backend (found %s)", _backend_name(backend))
     raise KeyringUnavailableError(
-        detail=_detail(f"{_backend_name(backend)} (it keeps nothing, or writes a plain file: "
-                       "refused)"))
+        detail=_detail(_("{backend} (it keeps nothing, or writes a plain file: "
+                         "refused)").format(backend=_backend_name(backend))))
 
 
 def _call(backend: Any, method: str, *args: str, failure: str) -> Any:
@@ -218,7 +220,8 @@ def _call(backend: Any, method: str, *args: str, failure: str) -> Any:
             gc.collect()
     log.warning("keyring: %s failed (%s): %s", method, _backend_name(backend), error_name)
     raise KeyringUnavailableError(failure, detail=_detail(
-        f"{_backend_name(backend)}; {method} failed ({error_name})"))
+        _("{backend}; {method} failed ({error})").format(
+            backend=_backend_name(backend), method=method, error=error_name)))
 
 
 
@@ -304,7 +307,7 @@ def _env_key(environ: Mapping[str, str] | None) -> str | None:
 
 def _read_entry(backend: Any, service: str, username: str) -> str | None:
     value = _call(backend, "get_password", service, username,
-                  failure=STORE_FAILED_MESSAGE)
+                  failure=_(STORE_FAILED_MESSAGE))
     if isinstance(value, str) and value.strip():
         return value.strip()
     return None
@@ -391,8 +394,8 @@ def _read_providers(backend: Any, service: str) -> set[str]:
 
 
 def _write_providers(backend: Any, service: str, origins: set[str]) -> None:
-    failure = ("The list of providers with a key could not be saved in the system's "
-               "password store; it may be locked.")
+    failure = _("The list of providers with a key could not be saved in the system's "
+                "password store; it may be locked.")
     if origins:
         _call(backend, "set_password", service, PROVIDERS_USERNAME,
               json.dumps(sorted(origins)), failure=failure)
@@ -403,12 +406,14 @@ def _write_providers(backend: Any, service: str, origins: set[str]) -> None:
 def _put(backend: Any, service: str, origin: str, key: str) -> None:
     """Write the entry of ``origin``, check it by reading it back, list the origin."""
     name = _backend_name(backend)
-    failure = "The key could not be saved in the system's password store; it may be locked."
+    failure = _("The key could not be saved in the system's password store; it may be "
+                "locked.")
     username = _key_username(origin)
     _call(backend, "set_password", service, username, key, failure=failure)
     if _call(backend, "get_password", service, username, failure=failure) != key:
-        raise KeyringUnavailableError("The system's password store did not keep the key.",
-                                      detail=_detail(f"{name}; the key read back differed"))
+        raise KeyringUnavailableError(
+            _("The system's password store did not keep the key."),
+            detail=_detail(_("{backend}; the key read back differed").format(backend=name)))
     with _lock:
         listed = _read_providers(backend, service)
         if origin not in listed:
@@ -436,8 +441,8 @@ def delete_api_key(base_url: str | None = None) -> None:
     backend = _safe_backend()
     service = service_name()
     _call(backend, "delete_password", service, _key_username(origin),
-          failure="The key could not be removed from the system's password store; it may "
-                  "be locked.")
+          failure=_("The key could not be removed from the system's password store; it "
+                    "may be locked."))
     with _lock:
         listed = _read_providers(backend, service)
         if origin in listed:
@@ -482,7 +487,8 @@ def migrate_legacy_key(default_base_url: str) -> bool:
             _put(backend, service, origin, legacy)
             moved = True
         _call(backend, "delete_password", service, LEGACY_USERNAME,
-              failure="The old key could not be removed from the system's password store.")
+              failure=_("The old key could not be removed from the system's password "
+                        "store."))
     except KeyringUnavailableError as exc:
         log.info("keyring: the old API key was not moved now (%s)", exc.message)
         return False
@@ -504,6 +510,6 @@ def keyring_status() -> KeyringStatus:
         try:
             name = _backend_name(keyring.get_keyring())
         except Exception:
-            name = "none"
+            name = _("none")
         return KeyringStatus(False, name, exc.message, exc.fix, exc.detail)
-    return KeyringStatus(True, name, SAVED_MESSAGE, "", _detail(name))
+    return KeyringStatus(True, name, _(SAVED_MESSAGE), "", _detail(name))

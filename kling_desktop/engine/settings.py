@@ -23,6 +23,7 @@ from kling_desktop.api.client import validate_base_url
 from kling_desktop.api.models import DEFAULT_BASE_URL
 from kling_desktop.errors import KlingError, error_text
 from kling_desktop.files import aside_path, write_atomic
+from kling_desktop.i18n import _
 from kling_desktop.paths import PRIVATE_DIR_MODE, AppPaths
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "DEFAULT_ACCOUNT_PAGE_URL",
     "DEFAULT_CURRENCY",
     "DEFAULT_PRICING_PAGE_URL",
+    "LANGUAGE_CHOICES",
     "MAX_CONCURRENT_JOBS",
     "Settings",
     "load_settings",
@@ -50,6 +52,9 @@ DEFAULT_CURRENCY: Final = "USD"
 # console (a key is a "token" there) and its price list, on the same site as its API.
 DEFAULT_ACCOUNT_PAGE_URL: Final = "https://api.foxapi.cc/console/token"
 DEFAULT_PRICING_PAGE_URL: Final = "https://api.foxapi.cc/pricing"
+
+# The window's language: "" follows the system's; otherwise a code of i18n.LANGUAGES.
+LANGUAGE_CHOICES: Final = ("", "en", "zh_CN")
 
 
 def rate_key(model: str, mode: str) -> str:
@@ -76,6 +81,7 @@ class Settings:
     confirm_before_generate: bool = True
     keep_inputs: bool = True
     notify_when_done: bool = True
+    language: str = ""                      # one of LANGUAGE_CHOICES; applies at next start
 
     def library_path(self, paths: AppPaths) -> Path:
         if self.library_dir:
@@ -100,37 +106,46 @@ class Settings:
         return default if _same_origin(self.base_url, DEFAULT_BASE_URL) else None
 
     def validate(self) -> list[str]:
-        """Problems in plain words; empty when everything is usable."""
+        """Problems in plain words (in the user's language); empty when everything is
+        usable."""
         problems: list[str] = []
         try:
             validate_base_url(self.base_url)
         except KlingError as exc:
-            problems.append(f"Provider address: {error_text(exc)}")
+            problems.append(_("Provider address: {problem}").format(problem=error_text(exc)))
         if not 1 <= self.max_concurrent_jobs <= MAX_CONCURRENT_JOBS:
-            problems.append(
-                f"Tasks at the provider at once must be between 1 and {MAX_CONCURRENT_JOBS}.")
+            problems.append(_("Tasks at the provider at once must be between 1 and "
+                              "{most}.").format(most=MAX_CONCURRENT_JOBS))
         if not self.poll_min_interval > 0:
-            problems.append("The shortest wait between status checks must be above 0 seconds.")
+            problems.append(_("The shortest wait between status checks must be above "
+                              "0 seconds."))
         if self.poll_max_interval < self.poll_min_interval:
-            problems.append("The longest wait between status checks must not be shorter "
-                            "than the shortest one.")
+            problems.append(_("The longest wait between status checks must not be shorter "
+                              "than the shortest one."))
         if self.proxy:
             parts = urlsplit(self.proxy)
             if parts.scheme.lower() not in _PROXY_SCHEMES or not parts.hostname:
-                problems.append("The proxy must be an address like http://proxy.example:8080 "
-                                "(or empty to use the system's proxy).")
+                problems.append(_("The proxy must be an address like "
+                                  "http://proxy.example:8080 (or empty to use the system's "
+                                  "proxy)."))
         if self.library_dir and not Path(self.library_dir).expanduser().is_absolute():
-            problems.append("The library folder must be a full path, not a relative one.")
+            problems.append(_("The library folder must be a full path, not a relative one."))
         if self.currency not in CURRENCIES:
-            problems.append("The currency must be one of " + ", ".join(CURRENCIES) + ".")
-        for name, value in (("account page", self.account_page_url),
-                            ("price page", self.pricing_page_url)):
-            if value and not _is_web_page(value):
-                problems.append(f"The provider's {name} must be a web address starting "
-                                "with https:// (or empty).")
+            problems.append(_("The currency must be one of {choices}.").format(
+                choices=", ".join(CURRENCIES)))
+        if self.language not in LANGUAGE_CHOICES:
+            problems.append(_("The language must be one of {choices}.").format(
+                choices=", ".join(code or '""' for code in LANGUAGE_CHOICES)))
+        if self.account_page_url and not _is_web_page(self.account_page_url):
+            problems.append(_("The provider's account page must be a web address starting "
+                              "with https:// (or empty)."))
+        if self.pricing_page_url and not _is_web_page(self.pricing_page_url):
+            problems.append(_("The provider's price page must be a web address starting "
+                              "with https:// (or empty)."))
         for key, rate in sorted(self.rates.items()):
             if rate < 0:
-                problems.append(f"The price for {key} cannot be negative.")
+                problems.append(_("The price for {model} cannot be negative.").format(
+                    model=key))
         return problems
 
     def to_json(self) -> dict[str, Any]:
@@ -164,6 +179,9 @@ def _read_field(name: str, value: object, default: object) -> object:
     if name in ("base_url", "proxy", "account_page_url", "pricing_page_url"):
         if isinstance(value, str):
             return value.strip()
+    elif name == "language":
+        if isinstance(value, str) and value in LANGUAGE_CHOICES:
+            return value
     elif name == "currency":
         if isinstance(value, str) and value in CURRENCIES:
             return value

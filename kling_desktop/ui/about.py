@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from kling_desktop import APP_NAME, __version__
 from kling_desktop.api.models import DEFAULT_BASE_URL
+from kling_desktop.i18n import _
 from kling_desktop.paths import AppPaths
 
 KLING_URL = "https://klingai.com"
@@ -23,18 +24,22 @@ def about_html(paths: AppPaths | None = None) -> str:
 
     rows = [
         f"<h3>{html.escape(APP_NAME)} {html.escape(__version__)}</h3>",
-        "<p>Give a character picture the movement of a reference video, with Kling's "
-        "motion-control models through your provider's API. Every job is checked before "
-        "anything is spent, kept on this computer, and resumed if the app is closed.</p>",
+        "<p>" + html.escape(_(
+            "Give a character picture the movement of a reference video, with Kling's "
+            "motion-control models through your provider's API. Every job is checked before "
+            "anything is spent, kept on this computer, and resumed if the app is closed."))
+        + "</p>",
         "<p>",
-        f"{link(KLING_URL, 'Kling AI')} (the models) · "
-        f"{link(DEFAULT_BASE_URL, 'Default provider')}",
+        _("{kling} (the models) · {provider}").format(
+            kling=link(KLING_URL, _("Kling AI")),
+            provider=link(DEFAULT_BASE_URL, _("Default provider"))),
         "</p>",
     ]
     if paths is not None:
-        rows.append(
-            f"<p>Your data: {link(QUrl.fromLocalFile(str(paths.data_dir)).toString(), 'folder')}"
-            f" · Logs: {link(QUrl.fromLocalFile(str(paths.logs_dir)).toString(), 'folder')}</p>")
+        rows.append("<p>" + _("Your data: {data} · Logs: {logs}").format(
+            data=link(QUrl.fromLocalFile(str(paths.data_dir)).toString(), _("folder")),
+            logs=link(QUrl.fromLocalFile(str(paths.logs_dir)).toString(), _("folder")))
+            + "</p>")
     rows.append(
         f"<p><small>Qt {html.escape(qVersion())} · PySide6 {html.escape(PySide6.__version__)} · "
         f"Python {html.escape(platform.python_version())}</small></p>")
@@ -45,7 +50,7 @@ def build_about_box(parent: QWidget | None, icon: QIcon | None = None,
                     paths: AppPaths | None = None) -> QMessageBox:
     box = QMessageBox(parent)
     box.setObjectName("aboutBox")
-    box.setWindowTitle(f"About {APP_NAME}")
+    box.setWindowTitle(_("About {app}").format(app=APP_NAME))
     box.setTextFormat(Qt.TextFormat.RichText)
     box.setText(about_html(paths))
     if icon is not None and not icon.isNull():

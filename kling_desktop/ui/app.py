@@ -16,14 +16,16 @@ import sys
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from kling_desktop import APP_ID, APP_NAME, __version__
 from kling_desktop.engine.runner import Engine, NoApiKeyError
 from kling_desktop.engine.settings import Settings, load_settings
 from kling_desktop.errors import KlingError
+from kling_desktop.i18n import _
 from kling_desktop.paths import app_paths, resources_dir
 from kling_desktop.ui.demo import DemoSession
+from kling_desktop.ui.language import install_window_language, missing_font_text
 from kling_desktop.ui.main_window import SHUTDOWN_TIMEOUT_MS, MainWindow
 
 log = logging.getLogger(__name__)
@@ -78,11 +80,13 @@ def startup_error_text(error: BaseException) -> tuple[str, str]:
         return error.message, error.fix
     if isinstance(error, OSError):
         where = error.filename or app_paths().data_dir
-        return (f"The app's data folder cannot be used ({error.strerror or error}): {where}",
-                "Check that the disk is connected and that your account may write there, or "
-                "set KLING_DATA_DIR to a folder you can write to.")
-    return (f"The app could not start ({type(error).__name__}: {error}).",
-            "See the log file for details, and send it with your report.")
+        return (_("The app's data folder cannot be used ({reason}): {folder}").format(
+                    reason=error.strerror or error, folder=where),
+                _("Check that the disk is connected and that your account may write there, "
+                  "or set KLING_DATA_DIR to a folder you can write to."))
+    return (_("The app could not start ({kind}: {error}).").format(
+                kind=type(error).__name__, error=error),
+            _("See the log file for details, and send it with your report."))
 
 
 def show_startup_error(error: BaseException) -> None:
@@ -90,7 +94,7 @@ def show_startup_error(error: BaseException) -> None:
     log.error("start-up failed: %s", message, exc_info=not isinstance(error, KlingError))
     box = QMessageBox()
     box.setIcon(QMessageBox.Icon.Critical)
-    box.setWindowTitle(f"{APP_NAME} cannot start")
+    box.setWindowTitle(_("{app} cannot start").format(app=APP_NAME))
     box.setText(message)
     box.setInformativeText(fix)
     box.setStandardButtons(QMessageBox.StandardButton.Close)
@@ -201,17 +205,39 @@ def _has_key(engine: Engine) -> bool:
     return True
 
 
-def run_app(demo: bool = False) -> int:
-    """Run the window until the user quits; the process exit code."""
+def start_language(language: str | None = None) -> tuple[str, bool]:
+    """Install the window's language for this run, before any widget or text is built:
+    ``language`` (``--lang``), else Settings → Language, else the system's. Returns the
+    code and whether Chinese was wanted but no font can draw it (English is used)."""
+    try:
+        chosen = load_settings(app_paths().settings_file).language
+    except Exception:   # the folder's problem is shown by the launcher, in words
+        log.warning("could not read the language setting", exc_info=True)
+        chosen = ""
+    return install_window_language(language, chosen)
+
+
+def tell_missing_font(parent: QWidget | None) -> None:
+    """Say, once, that Chinese was chosen but no installed font can draw it."""
+    title, text = missing_font_text()
+    QMessageBox.information(parent, title, text)
+
+
+def run_app(demo: bool = False, language: str | None = None) -> int:
+    """Run the window until the user quits; the process exit code. ``language``: the
+    ``--lang`` given for this run (else Settings → Language, else the system's)."""
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     configure_application(app)
+    _code, font_missing = start_language(language)
     app.setQuitOnLastWindowClosed(False)   # the launcher quits (it may switch modes first)
     launcher = Launcher(app)
     if not launcher.open(demo):
         return 1
+    if font_missing:
+        QTimer.singleShot(0, lambda: tell_missing_font(launcher.window))
     code = app.exec()
     launcher.shutdown()
     if not launcher.clean:

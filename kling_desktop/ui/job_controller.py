@@ -31,6 +31,7 @@ from kling_desktop.engine.batch import BatchReport, JobOptions
 from kling_desktop.engine.jobs import BlockedOn, Job, JobState
 from kling_desktop.engine.runner import Engine
 from kling_desktop.engine.service import JobService, Note
+from kling_desktop.i18n import _
 from kling_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -351,8 +352,9 @@ def _as_kling_error(error: object) -> api_errors.KlingError:
     if isinstance(error, api_errors.KlingError):
         return error
     return api_errors.KlingError(
-        f"Something went wrong inside the app ({type(error).__name__}).",
-        fix="Try again. If it keeps happening, send the log file (Help ▸ Open log folder).")
+        _("Something went wrong inside the app ({kind}).").format(kind=type(error).__name__),
+        fix=_("Try again. If it keeps happening, send the log file (Help ▸ Open log "
+              "folder)."))
 
 
 __all__ = ["JOB_LIST_LIMIT", "JobController", "JobState", "OfflineInfo", "offline_info"]

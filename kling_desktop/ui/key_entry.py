@@ -14,17 +14,18 @@ from PySide6.QtWidgets import QLineEdit, QWidget
 
 from kling_desktop.engine.secrets import InvalidKeyError, check_key
 from kling_desktop.errors import error_text
+from kling_desktop.i18n import _
 from kling_desktop.ui.widgets import eye_icon, muted_color
 
 
 class KeyEntry(QLineEdit):
     """A password field for one API key, with Show/Hide the key as a trailing action."""
 
-    def __init__(self, parent: QWidget | None = None, *, name: str = "API key") -> None:
+    def __init__(self, parent: QWidget | None = None, *, name: str = "") -> None:
         super().__init__(parent)
         self.setEchoMode(QLineEdit.EchoMode.Password)
-        self.setAccessibleName(name)
-        self.show_key_action = QAction("Show the key", self)
+        self.setAccessibleName(name or _("API key"))
+        self.show_key_action = QAction(_("Show the key"), self)
         self.show_key_action.setCheckable(True)
         self.show_key_action.toggled.connect(self.on_show_key_action_toggled)
         self.addAction(self.show_key_action, QLineEdit.ActionPosition.TrailingPosition)
@@ -49,5 +50,5 @@ class KeyEntry(QLineEdit):
     def on_show_key_action_toggled(self, shown: bool) -> None:
         self.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
         self.show_key_action.setIcon(eye_icon(muted_color(self.palette()), crossed=shown))
-        self.show_key_action.setText("Hide the key" if shown else "Show the key")
+        self.show_key_action.setText(_("Hide the key") if shown else _("Show the key"))
         self.show_key_action.setToolTip(self.show_key_action.text())

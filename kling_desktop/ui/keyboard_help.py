@@ -16,37 +16,39 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
+from kling_desktop.i18n import N_, _
+
 Shortcut = tuple[str, str]          # (keys as shown, what they do)
 
 # Keys of one place, by place; the key texts are QKeySequence portable strings.
 PLACES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("New video form", (
-        ("Ctrl+Return", "Generate (from anywhere in the Create tab)"),
-        ("Ctrl+V", "Paste a picture, a clip or a link into the box under the pointer"),
-        ("Del", "Remove the selected picture or clip of a batch"),
+    (N_("New video form"), (
+        ("Ctrl+Return", N_("Generate (from anywhere in the Create tab)")),
+        ("Ctrl+V", N_("Paste a picture, a clip or a link into the box under the pointer")),
+        ("Del", N_("Remove the selected picture or clip of a batch")),
     )),
-    ("Jobs list", (
-        ("Return", "Play the selected job's video in the library"),
+    (N_("Jobs list"), (
+        ("Return", N_("Play the selected job's video in the library")),
     )),
-    ("Library", (
-        ("Return", "Compare the result with its motion clip"),
-        ("Space", "Play / pause"),
-        ("K", "Mark as keeper"),
-        ("X", "Mark as reject"),
-        ("U", "Clear the mark"),
-        ("Ctrl+O", "Open in the system player"),
-        ("Ctrl+Shift+S", "Save a copy…"),
-        ("Ctrl+E", "Export the selected results with their descriptions…"),
-        ("Del", "Move to trash…"),
+    (N_("Library"), (
+        ("Return", N_("Compare the result with its motion clip")),
+        ("Space", N_("Play / pause")),
+        ("K", N_("Mark as keeper")),
+        ("X", N_("Mark as reject")),
+        ("U", N_("Clear the mark")),
+        ("Ctrl+O", N_("Open in the system player")),
+        ("Ctrl+Shift+S", N_("Save a copy…")),
+        ("Ctrl+E", N_("Export the selected results with their descriptions…")),
+        ("Del", N_("Move to trash…")),
     )),
-    ("Player", (
-        ("Space", "Play / pause"),
-        (",", "One frame back"),
-        (".", "One frame forward"),
-        ("M", "Sound on / off"),
-        ("L", "Loop on / off"),
-        ("F", "Full screen"),
-        ("Esc", "Leave the comparison"),
+    (N_("Player"), (
+        ("Space", N_("Play / pause")),
+        (",", N_("One frame back")),
+        (".", N_("One frame forward")),
+        ("M", N_("Sound on / off")),
+        ("L", N_("Loop on / off")),
+        ("F", N_("Full screen")),
+        ("Esc", N_("Leave the comparison")),
     )),
 )
 
@@ -67,9 +69,17 @@ def menu_shortcuts(actions: Iterable[QAction]) -> list[Shortcut]:
         usual = [k for k in keys if "+" in key_text(k) or re.fullmatch(r"F\d+", key_text(k))]
         keys = usual or keys
         if keys:
-            text = action.text().replace("&&", "\0").replace("&", "").replace("\0", "&")
-            rows.append((" or ".join(key_text(k) for k in keys), text.rstrip("…").strip()))
+            rows.append((_(" or ").join(key_text(k) for k in keys),
+                         command_text(action.text())))
     return rows
+
+
+def command_text(menu_text: str) -> str:
+    """A menu item's words without its mnemonic ("&Settings…" -> "Settings",
+    "设置(&S)…" -> "设置")."""
+    text = re.sub(r"\s*\(&[^&)]\)", "", menu_text)
+    text = text.replace("&&", "\0").replace("&", "").replace("\0", "&")
+    return text.rstrip("…").strip()
 
 
 def shortcuts_html(menu: Sequence[Shortcut]) -> str:
@@ -79,22 +89,23 @@ def shortcuts_html(menu: Sequence[Shortcut]) -> str:
             f"<td style='padding: 2px 0'>{html.escape(what)}</td></tr>" for keys, what in rows)
         return f"<h4 style='margin: 10px 0 4px 0'>{html.escape(title)}</h4><table>{cells}</table>"
 
-    parts = [table("Menus (anywhere in the window)", menu)]
+    parts = [table(_("Menus (anywhere in the window)"), menu)]
     for place, rows in PLACES:
-        parts.append(table(place, ((key_text(k), what) for k, what in rows)))
-    parts.append("<p>Alt with an underlined letter opens that menu or moves to that field.</p>")
+        parts.append(table(_(place), ((key_text(k), _(what)) for k, what in rows)))
+    parts.append("<p>" + html.escape(_("Alt with an underlined letter opens that menu or "
+                                       "moves to that field.")) + "</p>")
     return "".join(parts)
 
 
 def all_shortcuts(menu: Sequence[Shortcut]) -> list[Shortcut]:
     """Every (keys, what) listed, menus first (for tests and screen readers)."""
-    return list(menu) + [(key_text(k), what) for _place, rows in PLACES for k, what in rows]
+    return list(menu) + [(key_text(k), _(what)) for _place, rows in PLACES for k, what in rows]
 
 
 def build_shortcuts_dialog(parent: QWidget | None, actions: Iterable[QAction]) -> QDialog:
     dialog = QDialog(parent)
     dialog.setObjectName("shortcutsDialog")
-    dialog.setWindowTitle("Keyboard shortcuts")
+    dialog.setWindowTitle(_("Keyboard shortcuts"))
     layout = QVBoxLayout(dialog)
     label = QLabel(shortcuts_html(menu_shortcuts(actions)))
     label.setObjectName("shortcutsText")

@@ -36,6 +36,7 @@ from kling_desktop.engine.secrets import (
     use_key_for_session,
 )
 from kling_desktop.errors import error_text
+from kling_desktop.i18n import _
 from kling_desktop.ui.key_entry import KeyEntry
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import (
@@ -98,20 +99,20 @@ class StartPanel(QWidget):
         if icon is not None and not icon.isNull():
             logo = QLabel(column)
             logo.setPixmap(icon.pixmap(64, 64))
-            logo.setAccessibleName(f"{APP_NAME} logo")
+            logo.setAccessibleName(_("{app} logo").format(app=APP_NAME))
             head.addWidget(logo, 0, Qt.AlignmentFlag.AlignTop)
         words = QVBoxLayout()
         words.setSpacing(4)
-        title = QLabel(f"Welcome to {APP_NAME}", column)
+        title = QLabel(_("Welcome to {app}").format(app=APP_NAME), column)
         font = title.font()
         font.setPointSizeF(font.pointSizeF() * 1.6)
         font.setWeight(QFont.Weight.DemiBold)
         title.setFont(font)
         title.setAccessibleName(title.text())
         words.addWidget(title)
-        intro = QLabel(
+        intro = QLabel(_(
             "Give a character picture the movement of a reference clip: pick the two, press "
-            "Generate, and Kling's motion-control models make the video.", column)
+            "Generate, and Kling's motion-control models make the video."), column)
         intro.setWordWrap(True)
         words.addWidget(intro)
         head.addLayout(words, 1)
@@ -123,13 +124,13 @@ class StartPanel(QWidget):
         key_layout = QVBoxLayout(key_card)
         key_layout.setContentsMargins(20, 18, 20, 18)
         key_layout.setSpacing(10)
-        self.key_title = QLabel("Paste your API key", key_card)
+        self.key_title = QLabel(_("Paste your API key"), key_card)
         self.key_title.setFont(self._heading_font(self.key_title))
         key_layout.addWidget(self.key_title)
-        key_help = QLabel(
+        key_help = QLabel(_(
             "Use the key from your provider's console. It is saved in your system's "
             "password store, never in a file, and used only for this provider (Settings "
-            "changes the provider).", key_card)
+            "changes the provider)."), key_card)
         key_help.setWordWrap(True)
         self._mute(key_help)
         key_layout.addWidget(key_help)
@@ -146,7 +147,7 @@ class StartPanel(QWidget):
         self.key_edit.textChanged.connect(self.on_key_edit_textChanged)
         self.key_edit.returnPressed.connect(self.on_save_button_clicked)
         row.addWidget(self.key_edit, 1)
-        self.save_button = QPushButton("Save key", key_card)
+        self.save_button = QPushButton(_("Save key"), key_card)
         self.save_button.setObjectName("startSaveKey")
         self.save_button.setDefault(True)
         self.save_button.setEnabled(False)
@@ -164,10 +165,10 @@ class StartPanel(QWidget):
         self.details.setObjectName("startKeyringDetails")
         key_layout.addWidget(self.details)
 
-        self.session_button = QPushButton("Use this key for this session only", key_card)
+        self.session_button = QPushButton(_("Use this key for this session only"), key_card)
         self.session_button.setObjectName("startSessionKey")
         self.session_button.setToolTip(
-            "Keep the key in memory until you quit; you will paste it again next time.")
+            _("Keep the key in memory until you quit; you will paste it again next time."))
         self.session_button.setVisible(False)
         self.session_button.clicked.connect(self.on_session_button_clicked)
         session_row = QHBoxLayout()
@@ -183,21 +184,21 @@ class StartPanel(QWidget):
         demo_layout.setSpacing(16)
         demo_words = QVBoxLayout()
         demo_words.setSpacing(4)
-        demo_title = QLabel("Just looking?", demo_card)
+        demo_title = QLabel(_("Just looking?"), demo_card)
         demo_title.setFont(self._heading_font(demo_title))
         demo_words.addWidget(demo_title)
-        demo_text = QLabel(
+        demo_text = QLabel(_(
             "Try the whole flow with a sample character and clip. The demo runs on this "
-            "computer: nothing is sent to a provider or billed.", demo_card)
+            "computer: nothing is sent to a provider or billed."), demo_card)
         demo_text.setWordWrap(True)
         self._mute(demo_text)
         demo_words.addWidget(demo_text)
         demo_layout.addLayout(demo_words, 1)
         # The newcomer's way in: the one filled button on the page, like Generate later.
-        self.demo_button = PrimaryButton("Try the demo", demo_card, object_name="startDemo",
+        self.demo_button = PrimaryButton(_("Try the demo"), demo_card, object_name="startDemo",
                                          min_width=150)
-        self.demo_button.setToolTip("Open the app with a sample character and clip; "
-                                    "nothing is billed.")
+        self.demo_button.setToolTip(_("Open the app with a sample character and clip; "
+                                      "nothing is billed."))
         self.demo_button.clicked.connect(self.demo_requested)
         demo_layout.addWidget(self.demo_button, 0, Qt.AlignmentFlag.AlignVCenter)
         layout.addWidget(demo_card)
@@ -239,18 +240,21 @@ class StartPanel(QWidget):
             name = provider_name(base_url) if base_url is not None else None
         except ValueError:
             name = None
-        title = f"Paste your API key for {name}" if name else "Paste your API key"
+        title = (_("Paste your API key for {provider}").format(provider=name) if name
+                 else _("Paste your API key"))
         self.key_title.setText(title)
         self.key_title.setAccessibleName(title)
-        self.key_edit.setAccessibleName(f"API key for {name}" if name else "API key")
+        self.key_edit.setAccessibleName(
+            _("API key for {provider}").format(provider=name) if name else _("API key"))
 
     def set_account_page(self, url: str | None) -> None:
         """Where this provider's keys are made (its console), shown as "Get a key" link."""
         if url:
-            self.get_key_link.set_link("No key yet? ", url, "Get a key", f" at {page_name(url)}")
+            self.get_key_link.set_link(_("No key yet? "), url, _("Get a key"),
+                                       _(" at {page}").format(page=page_name(url)))
         else:
-            self.get_key_link.set_link("", None, "", fallback="No key yet? Your provider's "
-                                       "website has a console where keys are made.")
+            self.get_key_link.set_link("", None, "", fallback=_(
+                "No key yet? Your provider's website has a console where keys are made."))
 
     def provider_text(self) -> str:
         return self.key_title.text()
@@ -277,7 +281,7 @@ class StartPanel(QWidget):
             return
         self.save_button.setEnabled(False)
         self.key_edit.setEnabled(False)
-        self._show("Saving the key…", error=False)
+        self._show(_("Saving the key…"), error=False)
         self._tasks.run(save_key, key, self._base_url,
                         on_done=self._on_saved, on_failed=self._on_save_failed)
 
@@ -285,7 +289,7 @@ class StartPanel(QWidget):
     def on_session_button_clicked(self) -> None:
         key = self.key_edit.key()
         if not key:
-            self._show("Paste the key first.", error=True)
+            self._show(_("Paste the key first."), error=True)
             return
         if self._refuse_impossible_key():
             return
@@ -328,12 +332,12 @@ class StartPanel(QWidget):
             self.details.set_text(getattr(error, "detail", ""))
             self.session_button.setVisible(True)
         elif isinstance(error, ValueError):
-            self._show("The provider address is not a web address.\n"
-                       "Correct it in Settings, then paste the key again.",
+            self._show(_("The provider address is not a web address.\n"
+                         "Correct it in Settings, then paste the key again."),
                        error=True)
         else:
-            self._show(f"The key could not be saved ({type(error).__name__}); see the log.",
-                       error=True)
+            self._show(_("The key could not be saved ({kind}); see the log.").format(
+                kind=type(error).__name__), error=True)
             self.session_button.setVisible(True)
 
     def _on_keyring_status(self, status: object) -> None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from kling_desktop.api.models import Orientation
 from kling_desktop.engine.settings import DEFAULT_CURRENCY
+from kling_desktop.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from kling_desktop.engine.checks import Problem
@@ -62,13 +63,15 @@ def muted_color(palette: QPalette) -> QColor:
 # -- plain-words formatting ------------------------------------------------------------------------
 
 def format_seconds(seconds: float) -> str:
-    return f"{seconds:.1f} s"
+    """Seconds with one decimal, in the user's language ("12.0 s", "12.0 秒")."""
+    return _("{seconds} s").format(seconds=QLocale().toString(float(seconds), "f", 1))
 
 
 CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "CNY": "¥", "EUR": "€"}
+# Translated where shown: _(CURRENCY_LABELS[code]).
 CURRENCY_LABELS: dict[str, str] = {
-    "USD": "US dollars ($)", "CNY": "Chinese yuan (¥)", "EUR": "Euros (€)",
-    "credits": "Credits (the provider's own unit)",
+    "USD": N_("US dollars ($)"), "CNY": N_("Chinese yuan (¥)"), "EUR": N_("Euros (€)"),
+    "credits": N_("Credits (the provider's own unit)"),
 }
 
 
@@ -81,25 +84,29 @@ def format_cost(amount: float, currency: str = DEFAULT_CURRENCY) -> str:
         locale = QLocale(QLocale.Language.English, QLocale.Country.UnitedStates)
     symbol = CURRENCY_SYMBOLS.get(currency)
     if symbol is None:
-        unit = "credits" if currency == "credits" else currency
+        unit = _("credits") if currency == "credits" else currency
         return f"{locale.toString(float(amount), 'f', precision)} {unit}".strip()
     return locale.toCurrencyString(float(amount), symbol, precision)
 
 
 def format_bytes(size: int) -> str:
+    """A file size in the user's language and number format ("12.3 MB")."""
     value = float(size)
+    locale = QLocale()
     for unit in ("bytes", "KB", "MB", "GB"):
         if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+            if unit == "bytes":
+                return ngettext("{n} byte", "{n} bytes", int(value)).format(
+                    n=locale.toString(int(value)))
+            return f"{locale.toString(value, 'f', 1)} {unit}"
         value /= 1024
-    return f"{value:.1f} GB"  # pragma: no cover - loop always returns
+    return f"{locale.toString(value, 'f', 1)} GB"  # pragma: no cover - loop always returns
 
 
 def orientation_label(orientation: Orientation) -> str:
-    seconds = f"{orientation.max_video_seconds:g}"
-    if orientation is Orientation.IMAGE:
-        return f"Match the picture — clip up to {seconds} s"
-    return f"Match the video — clip up to {seconds} s"
+    """The orientation's choice with its limit ("Match the picture — clip up to 10 s")."""
+    return _("{orientation} — clip up to {seconds} s").format(
+        orientation=orientation.label, seconds=f"{orientation.max_video_seconds:g}")
 
 
 def action_orientation(action: str) -> Orientation | None:
@@ -118,7 +125,7 @@ def action_label(action: str) -> str | None:
     orientation = action_orientation(action)
     if orientation is None:
         return None
-    return "Switch to “" + orientation_label(orientation).split(" — ")[0] + "”"
+    return _("Switch to “{orientation}”").format(orientation=orientation.label)
 
 
 # -- icons ---------------------------------------------------------------------------------------
@@ -229,12 +236,12 @@ class Details(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        self.button = QPushButton("Details…", self)
+        self.button = QPushButton(_("Details…"), self)
         self.button.setObjectName("detailsButton")
         self.button.setCheckable(True)
         self.button.setFlat(True)
         self.button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
-        self.button.setToolTip("The technical details, for whoever helps you set this up")
+        self.button.setToolTip(_("The technical details, for whoever helps you set this up"))
         self.button.toggled.connect(self.on_button_toggled)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
@@ -264,7 +271,7 @@ class Details(QWidget):
     @Slot(bool)
     def on_button_toggled(self, checked: bool) -> None:
         self.label.setVisible(checked)
-        self.button.setText("Hide details" if checked else "Details…")
+        self.button.setText(_("Hide details") if checked else _("Details…"))
 
 
 def page_name(url: str) -> str:

@@ -153,7 +153,7 @@ def test_start_panel_without_a_key(qtbot: QtBot, windows: WindowFactory) -> None
         # No keyring that keeps secrets: the panel says so with the fix, and offers the
         # key for this session only (in memory).
         QTest.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: panel.key_edit.isEnabled() and "keyring" in panel.message(),
+        qtbot.waitUntil(lambda: panel.key_edit.isEnabled() and "password store" in panel.message(),
                         timeout=WAIT_MS)
         assert panel.session_button.isVisible()
         status = keyring_status()

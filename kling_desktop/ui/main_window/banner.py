@@ -6,6 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from kling_desktop.i18n import _, ngettext
 from kling_desktop.ui.demo import DEMO_BANNER
 
 
@@ -26,17 +27,18 @@ class DemoBanner(QFrame):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(16, 8, 12, 8)
         layout.setSpacing(12)
-        self.label = QLabel(DEMO_BANNER, self)
+        self.label = QLabel(_(DEMO_BANNER), self)
         font = self.label.font()
         font.setWeight(QFont.Weight.DemiBold)
         self.label.setFont(font)
-        self.label.setAccessibleName(DEMO_BANNER)
+        self.label.setAccessibleName(self.label.text())
         layout.addWidget(self.label)
-        detail = QLabel("Every job gives the sample video: the sample character dancing.", self)
+        detail = QLabel(_("Every job gives the sample video: the sample character dancing."),
+                        self)
         layout.addWidget(detail, 1)
-        self.leave_button = QPushButton("Use my API key…", self)
+        self.leave_button = QPushButton(_("Use my API key…"), self)
         self.leave_button.setObjectName("leaveDemo")
-        self.leave_button.setToolTip("Leave the demo and work with your provider.")
+        self.leave_button.setToolTip(_("Leave the demo and work with your provider."))
         self.leave_button.clicked.connect(self.leave_requested)
         layout.addWidget(self.leave_button)
 
@@ -66,12 +68,12 @@ class DoneBanner(QFrame):
         self.label = QLabel(self)
         self.label.setWordWrap(True)
         layout.addWidget(self.label, 1)
-        self.open_button = QPushButton("Show", self)
+        self.open_button = QPushButton(_("Show"), self)
         self.open_button.setObjectName("doneBannerShow")
-        self.open_button.setToolTip("Select this job in the jobs list")
+        self.open_button.setToolTip(_("Select this job in the jobs list"))
         self.open_button.clicked.connect(self.on_open_button_clicked)
         layout.addWidget(self.open_button)
-        self.close_button = QPushButton("Dismiss", self)
+        self.close_button = QPushButton(_("Dismiss"), self)
         self.close_button.setObjectName("doneBannerDismiss")
         self.close_button.clicked.connect(self.clear)
         layout.addWidget(self.close_button)
@@ -85,7 +87,7 @@ class DoneBanner(QFrame):
 
     def add(self, job_id: int, title: str, body: str) -> None:
         self._jobs.pop(job_id, None)
-        self._jobs[job_id] = f"{title}: {body}"
+        self._jobs[job_id] = _("{title}: {details}").format(title=title, details=body)
         self._show()
 
     def seen(self, job_id: int) -> None:
@@ -100,12 +102,14 @@ class DoneBanner(QFrame):
     def _show(self) -> None:
         lines = list(self._jobs.values())
         if len(lines) > 1:
-            text = f"{len(lines)} jobs ended while you were away. Latest: {lines[-1]}"
+            text = ngettext("{n} job ended while you were away. Latest: {latest}",
+                            "{n} jobs ended while you were away. Latest: {latest}",
+                            len(lines)).format(n=len(lines), latest=lines[-1])
         else:
             text = lines[0] if lines else ""
         self.label.setText(text)
         self.label.setAccessibleName(text)
-        self.open_button.setText("Show latest" if len(lines) > 1 else "Show")
+        self.open_button.setText(_("Show latest") if len(lines) > 1 else _("Show"))
         self.setVisible(bool(lines))
 
     def on_open_button_clicked(self) -> None:

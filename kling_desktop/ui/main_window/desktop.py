@@ -11,13 +11,15 @@ from PySide6.QtCore import QProcess, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from kling_desktop.i18n import _
+
 
 def open_with_desktop(parent: QWidget, url: QUrl) -> bool:
     """Open a link or a file with the desktop's default application; say so, in plain
     words, when none can."""
     if QDesktopServices.openUrl(url):
         return True
-    QMessageBox.warning(parent, "Could not open", cannot_open_text(url))
+    QMessageBox.warning(parent, _("Could not open"), cannot_open_text(url))
     return False
 
 
@@ -26,15 +28,15 @@ def cannot_open_text(url: QUrl) -> str:
     if url.isLocalFile():
         path = Path(url.toLocalFile())
         if path.suffix.lower() in (".mp4", ".mov"):
-            return (f"No video player on this computer opened “{path.name}”.\n\n"
-                    "Play it in the app instead (the Library tab), or install a video "
-                    "player and make it the one for MP4 files.")
+            return _("No video player on this computer opened “{file}”.\n\n"
+                     "Play it in the app instead (the Library tab), or install a video "
+                     "player and make it the one for MP4 files.").format(file=path.name)
         if not path.suffix:
-            return (f"The folder “{path.name or path}” could not be opened: no file "
-                    "manager answered.")
-        return f"No program on this computer opened “{path.name}”."
-    return (f"No web browser on this computer opened {url.toDisplayString()}.\n\n"
-            "Copy the address into a browser yourself.")
+            return _("The folder “{folder}” could not be opened: no file manager "
+                     "answered.").format(folder=path.name or path)
+        return _("No program on this computer opened “{file}”.").format(file=path.name)
+    return _("No web browser on this computer opened {address}.\n\n"
+             "Copy the address into a browser yourself.").format(address=url.toDisplayString())
 
 
 def reveal(path: Path, open_url: Callable[[QUrl], bool]) -> None:

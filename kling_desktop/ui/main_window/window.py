@@ -37,6 +37,7 @@ from kling_desktop.engine.runner import Engine, NoApiKeyError
 from kling_desktop.engine.service import PlanRefusedError
 from kling_desktop.engine.settings import Settings, save_settings
 from kling_desktop.errors import KlingError, error_text
+from kling_desktop.i18n import _, ngettext
 from kling_desktop.ui.about import show_about
 from kling_desktop.ui.confirm import confirm_generation
 from kling_desktop.ui.demo import DemoSession
@@ -77,7 +78,9 @@ def window_title(*, demo: bool, running: int) -> str:
     """What the window adds to the app's name. Qt appends the application's display name
     itself ("Demo · 2 running — Kling Motion Studio"), except to a title that is that name
     (an empty title would leave some window managers showing "Untitled")."""
-    parts = (["Demo"] if demo else []) + ([f"{running} running"] if running else [])
+    parts = (([_("Demo")] if demo else [])
+             + ([ngettext("{n} running", "{n} running", running).format(n=running)]
+                if running else []))
     return " · ".join(parts) or APP_NAME
 
 
@@ -116,7 +119,7 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(MINIMUM_SIZE)
 
         self.controller = JobController(engine, self.tasks, self)
-        self.notifier = Notifier(self.icon, self)
+        self.notifier = Notifier(self.icon, self, tasks=self.tasks)
         self.job_actions = JobActions(self)
         self.settings_door = SettingsDoor(self, self.tasks, engine.paths.settings_file)
         self.settings_door.saved.connect(self.on_settings_saved)
@@ -128,7 +131,7 @@ class MainWindow(QMainWindow):
         moved = engine.store.moved_aside_message
         if moved:
             QTimer.singleShot(0, lambda: show_error(
-                self, "A new job list was started", KlingError(moved, fix="")))
+                self, _("A new job list was started"), KlingError(moved, fix="")))
 
     # -- construction --------------------------------------------------------------------------
 
@@ -153,7 +156,7 @@ class MainWindow(QMainWindow):
                                       base_url=None if self.demo else self.engine.base_url,
                                       account_page=self.user_settings.account_page())
         self.form = GenerateForm(self.tasks, self.user_settings, self.pages, demo=self.demo)
-        self.form.setAccessibleName("New video")
+        self.form.setAccessibleName(_("New video"))
         self.jobs_panel = JobsPanel(self.tasks, self.pages)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self.pages)
@@ -174,11 +177,12 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(central)
         self.tabs.setObjectName("mainTabs")
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.pages, "Create")
+        self.tabs.addTab(self.pages, _("Create"))
         self.library_page = LibraryTab(self.engine, self.tasks, self.tabs)
-        self.tabs.addTab(self.library_page, "Library")
-        self.tabs.setTabToolTip(0, "Make new videos and follow their progress")
-        self.tabs.setTabToolTip(1, "Review, play and compare every saved result (works offline)")
+        self.tabs.addTab(self.library_page, _("Library"))
+        self.tabs.setTabToolTip(0, _("Make new videos and follow their progress"))
+        self.tabs.setTabToolTip(
+            1, _("Review, play and compare every saved result (works offline)"))
         self.tabs.currentChanged.connect(self.on_tabs_currentChanged)
         outer.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
@@ -199,34 +203,35 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         role = QAction.MenuRole
-        file_menu = self.menuBar().addMenu("&File")
+        file_menu = self.menuBar().addMenu(_("&File"))
         self.settings_action = self._add_action(
-            file_menu, "&Settings…", self.open_settings, role=role.PreferencesRole,
+            file_menu, _("&Settings…"), self.open_settings, role=role.PreferencesRole,
             keys=_shortcuts(QKeySequence.StandardKey.Preferences, "Ctrl+,"))
         self.library_action = self._add_action(
-            file_menu, "Open &library folder", self.open_library_folder,
+            file_menu, _("Open &library folder"), self.open_library_folder,
             keys=[QKeySequence("Ctrl+L")])
         file_menu.addSeparator()
         self.quit_action = self._add_action(
-            file_menu, "&Quit", self.close, role=role.QuitRole,
+            file_menu, _("&Quit"), self.close, role=role.QuitRole,
             keys=_shortcuts(QKeySequence.StandardKey.Quit, "Ctrl+Q"))
 
-        view_menu = self.menuBar().addMenu("&View")
+        view_menu = self.menuBar().addMenu(_("&View"))
         self.form_focus_action = self._add_action(
-            view_menu, "New &video form", self.focus_form, keys=[QKeySequence("Ctrl+1")])
+            view_menu, _("New &video form"), self.focus_form, keys=[QKeySequence("Ctrl+1")])
         self.jobs_focus_action = self._add_action(
-            view_menu, "&Jobs list", self.focus_jobs, keys=[QKeySequence("Ctrl+2")])
+            view_menu, _("&Jobs list"), self.focus_jobs, keys=[QKeySequence("Ctrl+2")])
         self.gallery_action = self._add_action(
-            view_menu, "&Library of results", self.show_gallery, keys=[QKeySequence("Ctrl+3")])
+            view_menu, _("&Library of results"), self.show_gallery, keys=[QKeySequence("Ctrl+3")])
 
-        help_menu = self.menuBar().addMenu("&Help")
+        help_menu = self.menuBar().addMenu(_("&Help"))
         self.shortcuts_action = self._add_action(
-            help_menu, "&Keyboard shortcuts", self.show_shortcuts,
+            help_menu, _("&Keyboard shortcuts"), self.show_shortcuts,
             keys=_shortcuts(QKeySequence.StandardKey.HelpContents, "F1"))
-        self.log_action = self._add_action(help_menu, "Open &log folder", self.open_log_folder)
+        self.log_action = self._add_action(help_menu, _("Open &log folder"),
+                                           self.open_log_folder)
         help_menu.addSeparator()
         self.about_action = self._add_action(
-            help_menu, f"&About {APP_NAME}", self.show_about, role=role.AboutRole)
+            help_menu, _("&About {app}").format(app=APP_NAME), self.show_about, role=role.AboutRole)
 
     def _connect(self) -> None:
         c = self.controller
@@ -245,6 +250,7 @@ class MainWindow(QMainWindow):
         self.jobs_panel.action_triggered.connect(self.on_jobs_panel_action_triggered)
         self.start_panel.key_ready.connect(self.on_start_panel_key_ready)
         self.notifier.banner_requested.connect(self.on_notifier_banner_requested)
+        self.notifier.open_requested.connect(self.on_done_banner_open_requested)
         self.jobs_panel.view.selectionModel().currentChanged.connect(
             self.on_jobs_view_currentChanged)
         self.start_panel.demo_requested.connect(self.demo_requested)
@@ -319,7 +325,7 @@ class MainWindow(QMainWindow):
                 self.jobs_panel.view.setCurrentIndex(self.jobs_panel.model.index(row))
         count = len(jobs)
         self.statusBar().showMessage(
-            f"{count} jobs queued" if count > 1 else "Job queued", 5000)
+            ngettext("{n} job queued", "{n} jobs queued", count).format(n=count), 5000)
 
     @Slot(object)
     def on_controller_submit_failed(self, error: object) -> None:
@@ -329,8 +335,8 @@ class MainWindow(QMainWindow):
         if any(isinstance(cause, NoApiKeyError) for cause in causes):
             self._show_start()
             return
-        show_error(self, "Nothing was sent" if isinstance(err, PlanRefusedError)
-                   else "The job could not be queued", err)
+        show_error(self, _("Nothing was sent") if isinstance(err, PlanRefusedError)
+                   else _("The job could not be queued"), err)
 
     # -- jobs ------------------------------------------------------------------------------------
 
@@ -348,7 +354,7 @@ class MainWindow(QMainWindow):
         if not isinstance(job, Job):
             return
         if job.state is JobState.COMPLETED:
-            self.statusBar().showMessage("Video saved to the library", 5000)
+            self.statusBar().showMessage(_("Video saved to the library"), 5000)
         if self.user_settings.notify_when_done:
             self.notifier.notify_job(job, self)
 
@@ -407,7 +413,7 @@ class MainWindow(QMainWindow):
         try:
             apply_settings(self.engine, settings)
         except KlingError as exc:
-            show_error(self, "The new settings could not be used", exc)
+            show_error(self, _("The new settings could not be used"), exc)
         self.form.set_settings(settings)
         self.library_page.follow_library(
             shown=self.tabs.currentWidget() is self.library_page)
@@ -416,12 +422,13 @@ class MainWindow(QMainWindow):
         if not self.demo:
             self.start_panel.set_provider(self.engine.base_url)
         self.start_panel.set_account_page(settings.account_page())
-        self.statusBar().showMessage("Settings saved", 4000)
+        self.statusBar().showMessage(_("Settings saved"), 4000)
         if self.is_start_panel_shown():
             self.tasks.run(self.engine.require_key, on_done=lambda _r: self._show_main(True))
 
     def _on_settings_save_failed(self, error: BaseException) -> None:
-        self.statusBar().showMessage(f"Settings not saved: {error_text(error)}", 8000)
+        self.statusBar().showMessage(
+            _("Settings not saved: {problem}").format(problem=error_text(error)), 8000)
 
     @Slot()
     def open_library_folder(self) -> None:
@@ -429,9 +436,9 @@ class MainWindow(QMainWindow):
         self.tasks.run(root.mkdir, parents=True, exist_ok=True,
                        on_done=lambda _r: self._open_folder(root),
                        on_failed=lambda exc: show_error(
-                           self, "The library folder cannot be opened",
+                           self, _("The library folder cannot be opened"),
                            KlingError(f"{root}: {error_text(exc)}",
-                                      fix="Choose another library folder in Settings.")))
+                                      fix=_("Choose another library folder in Settings."))))
 
     def _open_folder(self, folder: Path) -> None:
         self.open_url(QUrl.fromLocalFile(str(folder)))
@@ -478,7 +485,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def on_start_panel_key_ready(self) -> None:
-        self.statusBar().showMessage("API key saved", 5000)
+        self.statusBar().showMessage(_("API key saved"), 5000)
         self._show_main(resume=True)
         self.controller.key_changed()
         self.focus_form()

@@ -1,4 +1,5 @@
-"""Settings: the provider (address, key, proxy), prices, library and job pacing.
+"""Settings: the provider (address, key, proxy), prices, library, job pacing and the
+window's language (applied at the next start).
 
 The dialog lays out its sections (:mod:`.provider`, :mod:`.general`), checks the
 values entered and saves them. The API key goes to the OS keyring
@@ -14,13 +15,15 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtCore import QSize, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QDialog,
     QDialogButtonBox,
-    QHBoxLayout,
+    QFrame,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -29,11 +32,18 @@ from kling_desktop.api.errors import KlingError
 from kling_desktop.api.models import DEFAULT_BASE_URL
 from kling_desktop.engine.settings import Settings
 from kling_desktop.errors import error_text
+from kling_desktop.i18n import _
 from kling_desktop.ui.settings_dialog.fields import message_label, show_message
-from kling_desktop.ui.settings_dialog.general import JobsSection, PricesSection
+from kling_desktop.ui.settings_dialog.general import JobsSection, LanguageSection, PricesSection
 from kling_desktop.ui.settings_dialog.keys import save_all
 from kling_desktop.ui.settings_dialog.provider import ProviderSection
 from kling_desktop.ui.tasks import TaskRunner
+
+# Two columns (provider | prices, jobs, language) from this width on; one scrolling
+# column below it, so the dialog fits a 1024-pixel-wide screen.
+TWO_COLUMNS_WIDTH = 1060
+PREFERRED_WIDTH = 1120
+MINIMUM_WIDTH = 560
 
 
 class SettingsDialog(QDialog):
@@ -49,26 +59,35 @@ class SettingsDialog(QDialog):
         self._tasks = tasks
         self._saving = False
         self._save_task = f"settings-save-{id(self)}"
-        self.setWindowTitle("Settings")
-        self.setMinimumWidth(1120)
+        self.setWindowTitle(_("Settings"))
+        self.setMinimumWidth(MINIMUM_WIDTH)
         self.setObjectName("settingsDialog")
         self._build()
         self._load(settings)
         self._validate()
+        self.resize(self._fitting_size())
         self.provider.start()
 
     # -- construction ----------------------------------------------------------------------
 
     def _build(self) -> None:
-        outer = QVBoxLayout(self)
+        outer = self._outer = QVBoxLayout(self)
         outer.setContentsMargins(18, 16, 18, 14)
         outer.setSpacing(14)
-        columns = QHBoxLayout()
-        columns.setSpacing(18)
-        self.provider = ProviderSection(self._tasks, self)
-        self.prices = PricesSection(self)
-        self.jobs = JobsSection(self)
-        for section in (self.provider, self.prices, self.jobs):
+        # The sections scroll (and stack in one column) when the screen is small.
+        self.scroll_area = QScrollArea(self)
+        self.scroll_area.setObjectName("settingsScroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.body = QWidget(self.scroll_area)
+        self.columns = QBoxLayout(QBoxLayout.Direction.LeftToRight, self.body)
+        self.columns.setContentsMargins(0, 0, 0, 0)
+        self.columns.setSpacing(18)
+        self.provider = ProviderSection(self._tasks, self.body)
+        self.prices = PricesSection(self.body)
+        self.jobs = JobsSection(self.body)
+        self.language = LanguageSection(self.body)
+        for section in (self.provider, self.prices, self.jobs, self.language):
             section.changed.connect(self.on_field_changed)
         self._name_fields()
         left = QVBoxLayout()
@@ -79,10 +98,12 @@ class SettingsDialog(QDialog):
         right.setSpacing(14)
         right.addWidget(self.prices)
         right.addWidget(self.jobs)
+        right.addWidget(self.language)
         right.addStretch(1)
-        columns.addLayout(left, 1)
-        columns.addLayout(right, 1)
-        outer.addLayout(columns)
+        self.columns.addLayout(left, 1)
+        self.columns.addLayout(right, 1)
+        self.scroll_area.setWidget(self.body)
+        outer.addWidget(self.scroll_area, 1)
 
         self.problems_label = message_label(self)
         outer.addWidget(self.problems_label)
@@ -114,6 +135,34 @@ class SettingsDialog(QDialog):
         self.poll_min_spin, self.poll_max_spin = j.poll_min_spin, j.poll_max_spin
         self.confirm_check, self.notify_check = j.confirm_check, j.notify_check
         self.keep_inputs_check = j.keep_inputs_check
+        self.language_combo = self.language.language_combo
+
+    def _fitting_size(self) -> QSize:
+        """As wide as two columns want (at most the screen), as tall as the content (at
+        most the screen): the rest scrolls."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry().size() if screen else QSize(1440, 900)
+        width = max(MINIMUM_WIDTH, min(PREFERRED_WIDTH, available.width() - 40))
+        self._reflow(width)
+        margins = self._outer.contentsMargins()
+        chrome = (margins.top() + margins.bottom() + self.buttons.sizeHint().height()
+                  + self.problems_label.sizeHint().height() + 2 * 14)
+        body = self.body.heightForWidth(width - margins.left() - margins.right())
+        height = max(body, self.body.sizeHint().height()) + chrome
+        return QSize(width, min(height, available.height() - 60))
+
+    def _reflow(self, width: int) -> None:
+        direction = (QBoxLayout.Direction.LeftToRight if width >= TWO_COLUMNS_WIDTH
+                     else QBoxLayout.Direction.TopToBottom)
+        if self.columns.direction() != direction:
+            self.columns.setDirection(direction)
+
+    def two_columns(self) -> bool:
+        return self.columns.direction() == QBoxLayout.Direction.LeftToRight
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._reflow(event.size().width())
+        super().resizeEvent(event)
 
     # -- values ----------------------------------------------------------------------------
 
@@ -121,6 +170,7 @@ class SettingsDialog(QDialog):
         self.provider.load(settings)
         self.prices.load(settings)
         self.jobs.load(settings)
+        self.language.load(settings)
 
     def values(self) -> Settings:
         """The settings as currently entered (not yet saved)."""
@@ -132,6 +182,7 @@ class SettingsDialog(QDialog):
             currency=self.prices.currency(),
             account_page_url=self.provider.account_page_url(),
             pricing_page_url=self.prices.pricing_page_url(),
+            language=self.language.language(),
         )
         return self.jobs.values(settings)
 
@@ -182,11 +233,12 @@ class SettingsDialog(QDialog):
             return
         key_problem = self.key_edit.key_problem()
         if key_problem:
-            show_message(self.problems_label, f"Not saved: {key_problem}")
+            show_message(self.problems_label,
+                         _("Not saved: {problem}").format(problem=key_problem))
             return
         self._saving = True
         self.save_button.setEnabled(False)
-        show_message(self.problems_label, "Saving…", "info")
+        show_message(self.problems_label, _("Saving…"), "info")
         key = self.key_edit.key() or None
         self._tasks.run(save_all, self.values(), self._path, key, key=self._save_task,
                         on_done=self._on_saved, on_failed=self._on_save_failed)
@@ -204,13 +256,14 @@ class SettingsDialog(QDialog):
     def _on_save_failed(self, error: BaseException) -> None:
         self._saving = False
         if isinstance(error, KlingError):
-            text = f"Not saved: {error_text(error)}"
+            text = _("Not saved: {problem}").format(problem=error_text(error))
         elif isinstance(error, OSError):
             reason = error.strerror or str(error)
-            text = (f"Not saved: the settings file could not be written ({reason}). "
-                    "Check that the disk has room and the folder is writable.")
+            text = _("Not saved: the settings file could not be written ({reason}). "
+                     "Check that the disk has room and the folder is writable.").format(
+                         reason=reason)
         else:
-            text = f"Not saved ({type(error).__name__}); see the log."
+            text = _("Not saved ({kind}); see the log.").format(kind=type(error).__name__)
         show_message(self.problems_label, text.strip())
         self.save_button.setEnabled(True)
 

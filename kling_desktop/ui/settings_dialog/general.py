@@ -1,4 +1,5 @@
-"""The settings dialog's general sections: prices per second, and jobs and library."""
+"""The settings dialog's general sections: prices per second, jobs and library, and the
+window's language."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from kling_desktop.engine.settings import (
     MAX_CONCURRENT_JOBS,
     Settings,
 )
+from kling_desktop.i18n import LANGUAGES, _
 from kling_desktop.paths import app_paths
 from kling_desktop.ui.notifications import CHANNEL_WORDS, Notifier
 from kling_desktop.ui.settings_dialog.fields import buddy
@@ -52,22 +54,22 @@ class PricesSection(QGroupBox):
     changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Prices per second of video", parent)
+        super().__init__(_("Prices per second of video"), parent)
         grid = QGridLayout(self)
         grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(6)
 
         self.currency_combo = QComboBox(self)
         for code in CURRENCIES:
-            self.currency_combo.addItem(CURRENCY_LABELS[code], code)
-        self.currency_combo.setAccessibleName("Currency of the prices")
-        self.currency_combo.setToolTip("What your provider's prices are in; every cost "
-                                       "estimate is shown in it.")
+            self.currency_combo.addItem(_(CURRENCY_LABELS[code]), code)
+        self.currency_combo.setAccessibleName(_("Currency of the prices"))
+        self.currency_combo.setToolTip(_("What your provider's prices are in; every cost "
+                                         "estimate is shown in it."))
         self.currency_combo.currentIndexChanged.connect(self.on_currency_combo_changed)
         currency_row = QHBoxLayout()
         currency_row.addWidget(self.currency_combo)
         currency_row.addStretch(1)
-        grid.addWidget(buddy("&Currency", self.currency_combo, self), 0, 0)
+        grid.addWidget(buddy(_("&Currency"), self.currency_combo, self), 0, 0)
         grid.addLayout(currency_row, 0, 1, 1, len(Mode))
 
         self.rate_spins: dict[str, QDoubleSpinBox] = {}
@@ -81,10 +83,11 @@ class PricesSection(QGroupBox):
                 spin.setRange(0.0, 1000.0)
                 spin.setDecimals(4)
                 spin.setSingleStep(0.01)
-                spin.setSpecialValueText("not set")
-                spin.setAccessibleName(f"Price per second, {model.label}, {mode.label}")
-                spin.setToolTip("What your provider charges per second of output. "
-                                "0 leaves it unset (no cost estimate).")
+                spin.setSpecialValueText(_("not set"))
+                spin.setAccessibleName(_("Price per second, {model}, {quality}").format(
+                    model=model.label, quality=mode.label))
+                spin.setToolTip(_("What your provider charges per second of output. "
+                                  "0 leaves it unset (no cost estimate)."))
                 spin.valueChanged.connect(self.on_field_changed)
                 grid.addWidget(spin, row, column)
                 self.rate_spins[rate_key(model, mode)] = spin
@@ -93,15 +96,15 @@ class PricesSection(QGroupBox):
         self.pricing_link.setObjectName("pricingLink")
         grid.addWidget(self.pricing_link, below, 0, 1, len(Mode) + 1)
         self.pricing_edit = QLineEdit(self)
-        self.pricing_edit.setAccessibleName("Price list page")
-        self.pricing_edit.setToolTip("The web page where your provider lists its prices "
-                                     "(https:// only). Empty: the default provider's page.")
+        self.pricing_edit.setAccessibleName(_("Price list page"))
+        self.pricing_edit.setToolTip(_("The web page where your provider lists its prices "
+                                       "(https:// only). Empty: the default provider's page."))
         self.pricing_edit.textChanged.connect(self.on_field_changed)
-        grid.addWidget(buddy("Price &list", self.pricing_edit, self), below + 1, 0)
+        grid.addWidget(buddy(_("Price &list"), self.pricing_edit, self), below + 1, 0)
         grid.addWidget(self.pricing_edit, below + 1, 1, 1, len(Mode))
-        note = QLabel("Prices differ between resellers and change: copy them from your "
-                      "provider's price list. They are used only for estimates; \u201cnot "
-                      "set\u201d shows the billable seconds alone.", self)
+        note = QLabel(_("Prices differ between resellers and change: copy them from your "
+                        "provider's price list. They are used only for estimates; \u201cnot "
+                        "set\u201d shows the billable seconds alone."), self)
         note.setWordWrap(True)
         mute(note)
         grid.addWidget(note, below + 2, 0, 1, len(Mode) + 1)
@@ -117,20 +120,21 @@ class PricesSection(QGroupBox):
         """Say where the prices of the provider at ``base_url`` are listed (a link)."""
         self.pricing_edit.setPlaceholderText(
             DEFAULT_PRICING_PAGE_URL if url == DEFAULT_PRICING_PAGE_URL
-            else "https://… (your provider's price list)")
+            else _("https://… (your provider's price list)"))
         if url:
-            self.pricing_link.set_link("Your provider's prices: ", url, page_name(url))
+            self.pricing_link.set_link(_("Your provider's prices: "), url, page_name(url))
         else:
             self.pricing_link.set_link(
-                "", None, "", fallback="Your provider's website lists its prices per second; "
-                "paste the address of that page below to keep it at hand.")
+                "", None, "", fallback=_(
+                    "Your provider's website lists its prices per second; paste the address "
+                    "of that page below to keep it at hand."))
 
     @Slot(int)
     def on_currency_combo_changed(self, _index: int) -> None:
         symbol = CURRENCY_SYMBOLS.get(self.currency(), "")
         for spin in self.rate_spins.values():
             spin.setPrefix(symbol)
-            spin.setSuffix("" if symbol else " cr")
+            spin.setSuffix("" if symbol else _(" cr"))
         self.changed.emit()
 
     def load(self, settings: Settings) -> None:
@@ -165,67 +169,68 @@ class JobsSection(QGroupBox):
     changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Jobs and library", parent)
+        super().__init__(_("Jobs and library"), parent)
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setVerticalSpacing(8)
 
         self.library_edit = QLineEdit(self)
         self.library_edit.setPlaceholderText(str(app_paths().default_library_dir))
-        self.library_edit.setAccessibleName("Library folder")
-        self.library_edit.setToolTip("Where finished videos are saved, each with a small "
-                                     "file describing how it was made. Empty: the default.")
+        self.library_edit.setAccessibleName(_("Library folder"))
+        self.library_edit.setToolTip(_("Where finished videos are saved, each with a small "
+                                       "file describing how it was made. Empty: the "
+                                       "default."))
         self.library_edit.textChanged.connect(self.on_field_changed)
-        self.browse_button = QPushButton("Browse…", self)
+        self.browse_button = QPushButton(_("Browse…"), self)
         self.browse_button.clicked.connect(self.on_browse_button_clicked)
         library_row = QHBoxLayout()
         library_row.addWidget(self.library_edit, 1)
         library_row.addWidget(self.browse_button)
-        form.addRow(buddy("&Library folder", self.library_edit, self), library_row)
+        form.addRow(buddy(_("&Library folder"), self.library_edit, self), library_row)
 
         self.jobs_spin = QSpinBox(self)
         self.jobs_spin.setRange(1, MAX_CONCURRENT_JOBS)
         self.jobs_spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.jobs_spin.setMinimumWidth(80)
-        self.jobs_spin.setAccessibleName("Tasks at the provider at once")
-        self.jobs_spin.setToolTip(
+        self.jobs_spin.setAccessibleName(_("Tasks at the provider at once"))
+        self.jobs_spin.setToolTip(_(
             "How many videos may be generating at the provider at the same time. More jobs wait "
             "in line here and are sent as soon as one finishes. Plans allow 5 (trial) to 20 "
-            "(standard) at once; going over makes the provider refuse new tasks.")
+            "(standard) at once; going over makes the provider refuse new tasks."))
         self.jobs_spin.valueChanged.connect(self.on_field_changed)
-        form.addRow("&Tasks at the provider at once", self.jobs_spin)
+        form.addRow(_("&Tasks at the provider at once"), self.jobs_spin)
 
         self.poll_min_spin = QDoubleSpinBox(self)
         self.poll_max_spin = QDoubleSpinBox(self)
-        for spin, name in ((self.poll_min_spin, "Shortest wait"),
-                           (self.poll_max_spin, "Longest wait")):
+        for spin, name in ((self.poll_min_spin, _("Shortest wait between status checks")),
+                           (self.poll_max_spin, _("Longest wait between status checks"))):
             spin.setRange(1.0, 3600.0)
             spin.setDecimals(0)
-            spin.setSuffix(" s")
+            spin.setSuffix(_(" s"))
             spin.setMinimumWidth(80)
-            spin.setAccessibleName(f"{name} between status checks")
+            spin.setAccessibleName(name)
             spin.valueChanged.connect(self.on_field_changed)
-        self.poll_min_spin.setToolTip("The shortest wait between two status checks of a video")
-        self.poll_max_spin.setToolTip("The longest wait between two status checks of a video")
+        self.poll_min_spin.setToolTip(_("The shortest wait between two status checks of a video"))
+        self.poll_max_spin.setToolTip(_("The longest wait between two status checks of a video"))
         poll_row = QHBoxLayout()
         poll_row.addWidget(self.poll_min_spin)
-        poll_row.addWidget(QLabel("to", self))
+        poll_row.addWidget(QLabel(_("to"), self))
         poll_row.addWidget(self.poll_max_spin)
         poll_row.addStretch(1)
-        form.addRow("Check status every", poll_row)
+        form.addRow(_("Check status every"), poll_row)
 
-        self.confirm_check = QCheckBox("Ask before generating (shows length and cost)", self)
-        self.notify_check = QCheckBox("Notify me when a video is done", self)
-        self.keep_inputs_check = QCheckBox("Keep the picture and clip with each result",
+        self.confirm_check = QCheckBox(_("Ask before generating (shows length and cost)"), self)
+        self.notify_check = QCheckBox(_("Notify me when a video is done"), self)
+        self.keep_inputs_check = QCheckBox(_("Keep the picture and clip with each result"),
                                            self)
-        self.keep_inputs_check.setToolTip("Saved in the library next to the video, so a result "
-                                          "can be made again later")
+        self.keep_inputs_check.setToolTip(_("Saved in the library next to the video, so a "
+                                            "result can be made again later"))
         for check in (self.confirm_check, self.notify_check, self.keep_inputs_check):
             check.toggled.connect(self.on_field_changed)
             form.addRow("", check)
             if check is self.notify_check:
                 # What this desktop can do: its own notifications, or the window's banner.
-                self.notify_channel_label = QLabel(CHANNEL_WORDS[Notifier.channel()], self)
+                self.notify_channel_label = QLabel(_(CHANNEL_WORDS[Notifier.channel()]), self)
                 self.notify_channel_label.setObjectName("notifyChannel")
                 self.notify_channel_label.setWordWrap(True)
                 mute(self.notify_channel_label)
@@ -260,6 +265,50 @@ class JobsSection(QGroupBox):
     @Slot()
     def on_browse_button_clicked(self) -> None:
         start = self.library_edit.text().strip() or self.library_edit.placeholderText()
-        folder = QFileDialog.getExistingDirectory(self, "Choose the library folder", start)
+        folder = QFileDialog.getExistingDirectory(self, _("Choose the library folder"), start)
         if folder:
             self.library_edit.setText(folder)
+
+
+class LanguageSection(QGroupBox):
+    """The window's language: the system's, or one the user picks (each named in its own
+    words); it applies the next time the app starts. ``changed()`` on a new choice."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(_("Language"), parent)
+        form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setVerticalSpacing(4)
+        self.language_combo = QComboBox(self)
+        self.language_combo.setObjectName("languageCombo")
+        # "System" in the language shown now; the others in their own words.
+        self.language_combo.addItem(_("System"), "")
+        for code, name in LANGUAGES.items():
+            self.language_combo.addItem(name, code)
+        self.language_combo.setAccessibleName(_("Language of the app"))
+        self.language_combo.setToolTip(_("The language of the window; “System” follows "
+                                         "your computer's language."))
+        self.language_combo.currentIndexChanged.connect(self.on_language_combo_changed)
+        row = QHBoxLayout()
+        row.addWidget(self.language_combo)
+        row.addStretch(1)
+        form.addRow(buddy(_("Lan&guage"), self.language_combo, self), row)
+        self.note = QLabel(_("Applies the next time the app starts."), self)
+        self.note.setObjectName("languageNote")
+        self.note.setWordWrap(True)
+        mute(self.note)
+        form.addRow("", self.note)
+
+    def load(self, settings: Settings) -> None:
+        index = self.language_combo.findData(settings.language)
+        self.language_combo.setCurrentIndex(max(0, index))
+
+    def language(self) -> str:
+        code = self.language_combo.currentData()
+        return code if isinstance(code, str) else ""
+
+    @Slot(int)
+    def on_language_combo_changed(self, _index: int) -> None:
+        self.changed.emit()

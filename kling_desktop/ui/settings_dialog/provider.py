@@ -36,6 +36,7 @@ from kling_desktop.engine.provider_checks import test_connection, test_key
 from kling_desktop.engine.secrets import ENV_KEY, delete_api_key, provider_name
 from kling_desktop.engine.settings import DEFAULT_ACCOUNT_PAGE_URL, Settings
 from kling_desktop.errors import error_text
+from kling_desktop.i18n import _
 from kling_desktop.ui.key_entry import KeyEntry
 from kling_desktop.ui.settings_dialog.fields import (
     ReservedMessage,
@@ -61,7 +62,7 @@ class ProviderSection(QGroupBox):
     changed = Signal()
 
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
-        super().__init__("Provider", parent)
+        super().__init__(_("Provider"), parent)
         self._tasks = tasks
         self._source: str | None = None
         self._origin: str | None = None
@@ -81,36 +82,36 @@ class ProviderSection(QGroupBox):
 
         self.base_url_edit = QLineEdit(self)
         self.base_url_edit.setPlaceholderText(DEFAULT_BASE_URL)
-        self.base_url_edit.setAccessibleName("Provider address")
-        self.base_url_edit.setToolTip("The web address of your provider's API. It must start "
-                                      "with https://.")
+        self.base_url_edit.setAccessibleName(_("Provider address"))
+        self.base_url_edit.setToolTip(_("The web address of your provider's API. It must "
+                                        "start with https://."))
         self.base_url_edit.textChanged.connect(self.on_field_changed)
         self.base_url_edit.textChanged.connect(self.on_base_url_edit_textChanged)
         self.base_url_label = message_label(self)
-        form.addRow(buddy("Provider &address", self.base_url_edit, self),
+        form.addRow(buddy(_("Provider &address"), self.base_url_edit, self),
                     stacked(self.base_url_edit, self.base_url_label))
 
         self.key_edit = KeyEntry(self)
         self.key_edit.setMinimumWidth(240)
-        self.key_edit.setToolTip("Your key from this provider's console. It is saved in the "
-                                 "system's password store, never in a file, and used only "
-                                 "for this provider.")
+        self.key_edit.setToolTip(_("Your key from this provider's console. It is saved in "
+                                   "the system's password store, never in a file, and used "
+                                   "only for this provider."))
         self.key_edit.textChanged.connect(self.on_key_edit_textChanged)
         self.show_key_action = self.key_edit.show_key_action
-        self.test_key_button = QPushButton("Test key", self)
-        self.test_key_button.setToolTip("Ask the provider at this address whether it accepts "
-                                        "its key (free: no video is made)")
+        self.test_key_button = QPushButton(_("Test key"), self)
+        self.test_key_button.setToolTip(_("Ask the provider at this address whether it "
+                                          "accepts its key (free: no video is made)"))
         self.test_key_button.clicked.connect(self.on_test_key_button_clicked)
         key_row = QHBoxLayout()
         key_row.addWidget(self.key_edit, 1)
         key_row.addWidget(self.test_key_button)
 
-        self.key_source_label = QLabel("Looking for a stored key…", self)
+        self.key_source_label = QLabel(_("Looking for a stored key…"), self)
         self.key_source_label.setWordWrap(True)
         mute(self.key_source_label)
-        self.forget_key_button = QPushButton("Forget stored key", self)
-        self.forget_key_button.setToolTip("Remove this provider's key from the system's "
-                                          "password store")
+        self.forget_key_button = QPushButton(_("Forget stored key"), self)
+        self.forget_key_button.setToolTip(_("Remove this provider's key from the system's "
+                                            "password store"))
         self.forget_key_button.setVisible(False)
         self.forget_key_button.clicked.connect(self.on_forget_key_button_clicked)
         source_row = QHBoxLayout()
@@ -118,33 +119,34 @@ class ProviderSection(QGroupBox):
         source_row.addWidget(self.forget_key_button, 0, Qt.AlignmentFlag.AlignTop)
         self.keyring_label = message_label(self)
         self.keyring_details = Details(self)
-        self.keyring_details.setAccessibleName("Password store details")
+        self.keyring_details.setAccessibleName(_("Password store details"))
         self.account_link = WebLink(self)
         self.account_link.setObjectName("accountLink")
         # Room kept for the result, so Test connection and the proxy choice never move
         # under the pointer when it appears.
         self.key_result_label = ReservedMessage(
-            self, lines=3, placeholder="Test key asks the provider whether it accepts the "
-            "key; it is free (no video is made).")
-        self.key_result_label.setAccessibleName("Key test result")
-        self.key_label = buddy("API &key", self.key_edit, self)
+            self, lines=3, placeholder=_("Test key asks the provider whether it accepts the "
+                                    "key; it is free (no video is made)."))
+        self.key_result_label.setAccessibleName(_("Key test result"))
+        self.key_label = buddy(_("API &key"), self.key_edit, self)
         form.addRow(self.key_label,
                     stacked(key_row, source_row, self.account_link, self.keyring_label,
                             self.keyring_details, self.key_result_label))
 
         self.account_edit = QLineEdit(self)
-        self.account_edit.setAccessibleName("Console page of this provider")
-        self.account_edit.setToolTip("The web page where this provider's keys are made "
-                                     "(https:// only). Empty: the default provider's console.")
+        self.account_edit.setAccessibleName(_("Console page of this provider"))
+        self.account_edit.setToolTip(_("The web page where this provider's keys are made "
+                                       "(https:// only). Empty: the default provider's "
+                                       "console."))
         self.account_edit.textChanged.connect(self.on_field_changed)
-        form.addRow(buddy("Con&sole page", self.account_edit, self), self.account_edit)
+        form.addRow(buddy(_("Con&sole page"), self.account_edit, self), self.account_edit)
 
         self.providers_box = QWidget(self)
-        self.providers_box.setAccessibleName("Keys kept for other providers")
+        self.providers_box.setAccessibleName(_("Keys kept for other providers"))
         providers_layout = QVBoxLayout(self.providers_box)
         providers_layout.setContentsMargins(0, 0, 0, 0)
         providers_layout.setSpacing(2)
-        providers_title = QLabel("Keys saved in the password store, one per provider:",
+        providers_title = QLabel(_("Keys saved in the password store, one per provider:"),
                                  self.providers_box)
         mute(providers_title)
         providers_layout.addWidget(providers_title)
@@ -154,19 +156,19 @@ class ProviderSection(QGroupBox):
         self.providers_box.setVisible(False)
         form.addRow("", self.providers_box)
 
-        self.proxy_system_radio = QRadioButton("The system's proxy settings", self)
-        self.proxy_custom_radio = QRadioButton("This proxy:", self)
+        self.proxy_system_radio = QRadioButton(_("The system's proxy settings"), self)
+        self.proxy_custom_radio = QRadioButton(_("This proxy:"), self)
         self.proxy_group = QButtonGroup(self)
         self.proxy_group.addButton(self.proxy_system_radio)
         self.proxy_group.addButton(self.proxy_custom_radio)
         self.proxy_edit = QLineEdit(self)
         self.proxy_edit.setPlaceholderText("http://proxy.example:8080")
-        self.proxy_edit.setAccessibleName("Proxy address")
-        self.proxy_edit.setToolTip("An http://, https:// or socks5:// proxy address")
+        self.proxy_edit.setAccessibleName(_("Proxy address"))
+        self.proxy_edit.setToolTip(_("An http://, https:// or socks5:// proxy address"))
         self.proxy_edit.textChanged.connect(self.on_field_changed)
         self.proxy_custom_radio.toggled.connect(self.on_proxy_custom_radio_toggled)
-        self.test_connection_button = QPushButton("Test connection", self)
-        self.test_connection_button.setToolTip("Try to reach the provider with these settings")
+        self.test_connection_button = QPushButton(_("Test connection"), self)
+        self.test_connection_button.setToolTip(_("Try to reach the provider with these settings"))
         self.test_connection_button.clicked.connect(self.on_test_connection_button_clicked)
         proxy_box = QVBoxLayout()
         proxy_box.setSpacing(4)
@@ -180,11 +182,11 @@ class ProviderSection(QGroupBox):
         test_row.addStretch(1)
         proxy_box.addLayout(test_row)
         self.connection_label = ReservedMessage(
-            self, lines=3, placeholder="Test connection checks that the provider can be "
-            "reached this way; no key is sent.")
-        self.connection_label.setAccessibleName("Connection test result")
+            self, lines=3, placeholder=_("Test connection checks that the provider can be "
+                                    "reached this way; no key is sent."))
+        self.connection_label.setAccessibleName(_("Connection test result"))
         proxy_box.addWidget(self.connection_label)
-        form.addRow("Connect through", proxy_box)
+        form.addRow(_("Connect through"), proxy_box)
 
     # -- for the dialog -------------------------------------------------------------------------
 
@@ -211,12 +213,12 @@ class ProviderSection(QGroupBox):
         """Say where a key for the provider shown is made (a link), when that is known."""
         self.account_edit.setPlaceholderText(
             DEFAULT_ACCOUNT_PAGE_URL if url == DEFAULT_ACCOUNT_PAGE_URL
-            else "https://… (where this provider's keys are made)")
+            else _("https://… (where this provider's keys are made)"))
         if url:
-            self.account_link.set_link("No key yet? Get one at ", url, page_name(url))
+            self.account_link.set_link(_("No key yet? Get one at "), url, page_name(url))
         else:
-            self.account_link.set_link("", None, "", fallback="Get a key from your "
-                                       "provider's console (its address can be kept below).")
+            self.account_link.set_link("", None, "", fallback=_(
+                "Get a key from your provider's console (its address can be kept below)."))
 
     def proxy(self) -> str:
         return self.proxy_edit.text().strip() if self.proxy_custom_radio.isChecked() else ""
@@ -247,11 +249,13 @@ class ProviderSection(QGroupBox):
         origin = origin_or_none(self.base_url())
         self._origin = origin
         if origin is None:
-            self.key_label.setText("API &key")
+            self.key_label.setText(_("API &key"))
             self.key_label.setToolTip("")
         else:
-            self.key_label.setText(f"&Key for {provider_name(origin)}")
-            self.key_label.setToolTip(f"The key used for {origin}, and only for it")
+            self.key_label.setText(_("&Key for {provider}").format(
+                provider=provider_name(origin)))
+            self.key_label.setToolTip(_("The key used for {address}, and only for it").format(
+                address=origin))
         self.key_edit.setAccessibleName(self.key_provider_text())
 
     def _refresh_key_state(self) -> None:
@@ -267,29 +271,34 @@ class ProviderSection(QGroupBox):
         self._source = source
         name = provider_name(result.origin) if result.origin else ""
         if result.origin is None:
-            text = "Type the provider's address above to see whether a key is kept for it."
-            placeholder = "Paste your API key"
+            text = _("Type the provider's address above to see whether a key is kept for it.")
+            placeholder = _("Paste your API key")
         elif source == "environment":
-            text = (f"Using the key in {ENV_KEY} (from the environment) for {name}; it is used "
-                    "instead of the keyring while it is set.")
-            placeholder = f"Set by {ENV_KEY}"
+            text = _("Using the key in {variable} (from the environment) for {provider}; it is "
+                     "used instead of the password store while it is set.").format(
+                         variable=ENV_KEY, provider=name)
+            placeholder = _("Set by {variable}").format(variable=ENV_KEY)
         elif source == "session":
-            text = f"Using a key given for this session only for {name} (not stored)."
-            placeholder = "Given for this session (hidden)"
+            text = _("Using a key given for this session only for {provider} (not "
+                     "stored).").format(provider=name)
+            placeholder = _("Given for this session (hidden)")
         elif source == "keyring":
-            text = (f"Your key for {name} is saved in the system's password store. "
-                    "Type here to replace it.")
-            placeholder = "Saved in the password store (hidden)"
+            text = _("Your key for {provider} is saved in the system's password store. "
+                     "Type here to replace it.").format(provider=name)
+            placeholder = _("Saved in the password store (hidden)")
         else:
-            text = f"No key yet for {name}: paste the key from this provider's console."
-            placeholder = "Paste your API key"
+            text = _("No key yet for {provider}: paste the key from this provider's "
+                     "console.").format(provider=name)
+            placeholder = _("Paste your API key")
         if result.origin is not None and source != "environment" and result.env_set:
             if result.env_origin is None:
-                text += (f" ({ENV_KEY} is set, but KLING_BASE_URL is not an address, so it "
-                         "is used for no provider.)")
+                text += " " + _("({variable} is set, but KLING_BASE_URL is not an address, so "
+                                "it is used for no provider.)").format(variable=ENV_KEY)
             else:
-                text += (f" ({ENV_KEY} is set, but it is the key for "
-                         f"{provider_name(result.env_origin)}.)")
+                text += " " + _("({variable} is set, but it is the key for "
+                                "{provider}.)").format(
+                                    variable=ENV_KEY,
+                                    provider=provider_name(result.env_origin))
         self.key_source_label.setText(text)
         self.key_edit.setPlaceholderText(placeholder)
         self.forget_key_button.setVisible(source == "keyring")
@@ -314,11 +323,13 @@ class ProviderSection(QGroupBox):
             layout = QHBoxLayout(row)
             layout.setContentsMargins(0, 0, 0, 0)
             name = provider_name(origin)
-            label = QLabel(f"{name}  (this address)" if origin == self._origin else name, row)
+            label = QLabel(_("{provider}  (this address)").format(provider=name)
+                           if origin == self._origin else name, row)
             label.setToolTip(origin)
-            button = QPushButton("Forget", row)
-            button.setAccessibleName(f"Forget the key for {name}")
-            button.setToolTip(f"Remove the key for {origin} from the system's password store")
+            button = QPushButton(_("Forget"), row)
+            button.setAccessibleName(_("Forget the key for {provider}").format(provider=name))
+            button.setToolTip(_("Remove the key for {address} from the system's password "
+                                "store").format(address=origin))
             button.clicked.connect(lambda _checked=False, o=origin: self._forget(o))
             layout.addWidget(label, 1)
             layout.addWidget(button)
@@ -328,7 +339,7 @@ class ProviderSection(QGroupBox):
 
     def _on_key_state_failed(self, error: BaseException) -> None:
         message = error_text(error) if isinstance(error, KlingError) else str(error)
-        self.key_source_label.setText("The system's password store could not be read.")
+        self.key_source_label.setText(_("The system's password store could not be read."))
         show_message(self.keyring_label, message)
         self.keyring_details.set_text(getattr(error, "detail", ""))
 
@@ -364,7 +375,7 @@ class ProviderSection(QGroupBox):
         self._source = None
         self.forget_key_button.setVisible(False)
         show_message(self.key_result_label, "")
-        self.key_source_label.setText("Looking for a stored key…")
+        self.key_source_label.setText(_("Looking for a stored key…"))
         self._follow_timer.start()
 
     @Slot()
@@ -388,30 +399,32 @@ class ProviderSection(QGroupBox):
     def on_test_key_button_clicked(self) -> None:
         typed = self.key_edit.key()
         if not typed and self._source is None:
-            show_message(self.key_result_label, "Paste a key above first, then test it.")
+            show_message(self.key_result_label, _("Paste a key above first, then test it."))
             return
         # The button stays enabled (and focused): disabling it would push the focus to
         # the next field. Pressing it again supersedes the running test.
-        show_message(self.key_result_label, "Testing the key…", "info")
+        show_message(self.key_result_label, _("Testing the key…"), "info")
         self._tasks.run(test_key, self.base_url(), typed or None,
                         self.proxy(), key=f"{self._task_prefix}-test-key",
                         on_done=self._on_key_tested, on_failed=self._on_key_test_failed)
 
     def _on_key_tested(self, _result: object) -> None:
-        show_message(self.key_result_label, "✓ Valid: the provider accepted the key.", "ok")
+        show_message(self.key_result_label, _("✓ Valid: the provider accepted the key."),
+                     "ok")
 
     def _on_key_test_failed(self, error: BaseException) -> None:
         if isinstance(error, AuthenticationError):
             # Its usual fix ("open Settings…") points where the user already is.
             hint = (error.fix if error.fix != AuthenticationError.default_fix
-                    else "Check that the whole key was copied.")
-            text = f"✗ Invalid key: {error.message}\n{hint}"
+                    else _("Check that the whole key was copied."))
+            text = _("✗ Invalid key: {problem}").format(problem=error.message) + "\n" + hint
         elif isinstance(error, NetworkError | MalformedResponseError):
-            text = f"✗ Can't reach the provider: {error_text(error)}"
+            text = _("✗ Can't reach the provider: {problem}").format(problem=error_text(error))
         elif isinstance(error, KlingError):
-            text = f"✗ Can't confirm the key: {error_text(error)}"
+            text = _("✗ Can't confirm the key: {problem}").format(problem=error_text(error))
         else:
-            text = f"✗ The key could not be tested ({type(error).__name__}); see the log."
+            text = _("✗ The key could not be tested ({kind}); see the log.").format(
+                kind=type(error).__name__)
         show_message(self.key_result_label, text.strip())
 
     def key_test_text(self) -> str:
@@ -419,20 +432,21 @@ class ProviderSection(QGroupBox):
 
     @Slot()
     def on_test_connection_button_clicked(self) -> None:
-        show_message(self.connection_label, "Connecting…", "info")
+        show_message(self.connection_label, _("Connecting…"), "info")
         self._tasks.run(test_connection, self.base_url(), self.proxy(),
                         key=f"{self._task_prefix}-test-connection",
                         on_done=self._on_connection_tested,
                         on_failed=self._on_connection_test_failed)
 
     def _on_connection_tested(self, _result: object) -> None:
-        show_message(self.connection_label, "✓ Connected: the provider answered.", "ok")
+        show_message(self.connection_label, _("✓ Connected: the provider answered."), "ok")
 
     def _on_connection_test_failed(self, error: BaseException) -> None:
         if isinstance(error, KlingError):
-            text = f"✗ Can't reach the provider: {error_text(error)}"
+            text = _("✗ Can't reach the provider: {problem}").format(problem=error_text(error))
         else:
-            text = f"✗ The connection could not be tested ({type(error).__name__}); see the log."
+            text = _("✗ The connection could not be tested ({kind}); see the log.").format(
+                kind=type(error).__name__)
         show_message(self.connection_label, text.strip())
 
     def connection_test_text(self) -> str:
