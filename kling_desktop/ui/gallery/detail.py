@@ -152,8 +152,8 @@ class DetailPane(QWidget):
         column.addWidget(self.again_button)
 
         files = QGridLayout()
-        self.open_button = self._button("Open in player", "openButton",
-                                        "Play it in the system's video player")
+        self.open_button = self._button("Open in system player", "openButton",
+                                        "Play it in your computer's own video player")
         self.open_button.clicked.connect(self.open_requested)
         self.reveal_button = self._button("Show in folder", "revealButton",
                                           "Open the library folder at this video")

@@ -67,6 +67,23 @@ _BOX_BG = QColor("#202124")
 _WHITE = QColor("white")
 
 
+def two_lines(text: str, metrics: QFontMetrics, width: int) -> list[str]:
+    """``text`` in at most two lines of ``width``: broken between words, the rest elided."""
+    if metrics.horizontalAdvance(text) <= width:
+        return [text]
+    words = text.split(" ")
+    first = words[0]
+    taken = 1
+    while taken < len(words) and metrics.horizontalAdvance(
+            f"{first} {words[taken]}") <= width:
+        first = f"{first} {words[taken]}"
+        taken += 1
+    if metrics.horizontalAdvance(first) > width:   # one very long word
+        return [metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)]
+    rest = " ".join(words[taken:])
+    return [first, metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width)]
+
+
 class GalleryDelegate(QStyledItemDelegate):
     """Paints one result; asks :class:`Thumbnails` for its poster when it is painted."""
 
@@ -250,8 +267,10 @@ class GalleryDelegate(QStyledItemDelegate):
         title, detail = self._text_lines(record, width)
         painter.setFont(self._title_font)
         painter.setPen(text_color)
-        painter.drawStaticText(QPointF(x, y), self._static(title))
-        y += self._title_metrics.height() + 1
+        for line in title.split("\n"):   # two lines at most: ten tries of one picture differ
+            painter.drawStaticText(QPointF(x, y), self._static(line))   # in their prompts
+            y += self._title_metrics.height()
+        y += 1
         painter.setFont(self._small_font)
         painter.setPen(muted)
         painter.drawStaticText(QPointF(x, y), self._static(detail))
@@ -260,8 +279,7 @@ class GalleryDelegate(QStyledItemDelegate):
         key = (record.video_rel, width)
         lines = self._lines.get(key)
         if lines is None:
-            title = self._title_metrics.elidedText(title_of(record),
-                                                   Qt.TextElideMode.ElideRight, width)
+            title = "\n".join(two_lines(title_of(record), self._title_metrics, width))
             detail = format_date(record.saved_at)   # never cut: the size goes first
             if record.width and record.height:
                 sized = f"{detail} · {record.width}×{record.height}"

@@ -3,7 +3,6 @@ on its painted buttons into actions."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
@@ -162,8 +161,6 @@ class JobDelegate(QStyledItemDelegate):
         for text, rect in geo.badges:
             self._paint_badge(painter, rect, text, palette, demo=text == "Demo")
         painter.setPen(muted)
-        painter.drawText(geo.when, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                         when_text(job))
         painter.drawText(geo.elapsed, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          elapsed_text(job))
 
@@ -176,8 +173,8 @@ class JobDelegate(QStyledItemDelegate):
             self._paint_bar(painter, geo.bar, progress, option)
         else:
             detail = detail_text(job, state)
-            if job.state is JobState.COMPLETED and detail and not state.gone:
-                detail = Path(detail).name
+            if job.state is JobState.COMPLETED:   # the file's name is a hover away
+                detail = "" if state.gone else when_text(job, short=True)
             painter.setPen(muted)
             self._draw_text(painter, geo.detail, detail, fonts.small, geo.detail_lines)
 
@@ -193,7 +190,9 @@ class JobDelegate(QStyledItemDelegate):
         every style (some draw no focus for item views at all)."""
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pen = QPen(option.palette.color(QPalette.ColorRole.Highlight), 2)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        pen = QPen(option.palette.color(QPalette.ColorRole.HighlightedText if selected
+                                        else QPalette.ColorRole.Highlight), 2)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(QRectF(option.rect).adjusted(1.5, 1.5, -1.5, -1.5), 5, 5)

@@ -18,7 +18,7 @@ from kling_desktop.engine.jobs import Job
 from kling_desktop.ui.jobs.actions import ACTION_LABELS, actions_for
 from kling_desktop.ui.jobs.row_state import RowState, needs_attention
 from kling_desktop.ui.jobs.thumbnails import THUMB_SIDE
-from kling_desktop.ui.jobs.wording import badges_for, detail_text, status_text, when_text
+from kling_desktop.ui.jobs.wording import badges_for, detail_text, status_text
 
 __all__ = ["RowFonts", "RowGeometry", "RowLayout", "row_width"]
 
@@ -46,7 +46,6 @@ class RowLayout:
     thumb: QRect
     title: QRect
     badges: list[tuple[str, QRect]]
-    when: QRect               # the date and time the job was made, right of the badges
     elapsed: QRect
     status: QRect
     status_lines: int
@@ -130,8 +129,6 @@ class RowGeometry:
             badge_w = fm_small.horizontalAdvance(text) + 14
             badges.append((text, QRect(x, y, badge_w, badge_h)))
             x += badge_w + 5
-        when_w = min(fm_small.horizontalAdvance(when_text(job)) + 2, max(0, right - x))
-        when = QRect(right - when_w + 1, y, when_w, badge_h)
         y += badge_h + 5
 
         button_h = QFontMetrics(option.font).height() + 12
@@ -147,7 +144,7 @@ class RowGeometry:
             y = (detail.bottom() + 1 + 8) if detail_lines else y + 4
             buttons = _buttons(actions, fm_base, right, y, button_h)
             bar = QRect(left, y, 0, 0)
-            return RowLayout(thumb, title, badges, when, elapsed, status, status_lines, detail,
+            return RowLayout(thumb, title, badges, elapsed, status, status_lines, detail,
                              detail_lines, bar, buttons)
 
         # line 3: status; line 4: progress bar or small print ......... buttons
@@ -157,7 +154,7 @@ class RowGeometry:
         x = buttons[0][1].left() if buttons else right + 1
         detail = QRect(left, y, max(0, x - 10 - left), button_h)
         bar = QRect(left, y + (button_h - 8) // 2, max(0, x - 16 - left), 8)
-        return RowLayout(thumb, title, badges, when, elapsed, status, 1, detail, 1, bar,
+        return RowLayout(thumb, title, badges, elapsed, status, 1, detail, 1, bar,
                          buttons)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QDateTime, QLocale, Qt
+from PySide6.QtCore import QDate, QDateTime, QLocale, Qt
 from PySide6.QtGui import QFontMetrics
 
 from kling_desktop.engine.jobs import Job, JobState
@@ -82,10 +82,14 @@ def elided_title(job: Job, fm: QFontMetrics, width: int) -> str:
     return fm.elidedText(title_text(job), Qt.TextElideMode.ElideRight, width)
 
 
-def when_text(job: Job) -> str:
-    """When the job was made, as the user's locale writes a short date and time."""
+def when_text(job: Job, *, short: bool = False) -> str:
+    """When the job was made, as the user's locale writes a date and time; ``short``
+    (for a card): the time alone for today's jobs."""
     moment = QDateTime.fromMSecsSinceEpoch(round(job.created_at * 1000))
-    return QLocale().toString(moment, QLocale.FormatType.ShortFormat)
+    locale = QLocale()
+    if short and moment.date() == QDate.currentDate():
+        return "Today " + locale.toString(moment.time(), QLocale.FormatType.ShortFormat)
+    return locale.toString(moment, QLocale.FormatType.ShortFormat)
 
 
 def badges_for(job: Job) -> list[str]:
