@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtCore import QLocale
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDialogButtonBox, QLabel
+from PySide6.QtWidgets import QDialogButtonBox, QLabel, QMenu
 from pytestqt.qtbot import QtBot
 
 from kling_desktop import APP_NAME, i18n
@@ -58,6 +58,12 @@ def _menus(window: MainWindow) -> list[QAction]:
     return [menu for menu in window.menuBar().actions() if not menu.isSeparator()]
 
 
+def _items(menu_action: QAction) -> list[QAction]:
+    menu = menu_action.menu()
+    assert isinstance(menu, QMenu)
+    return list(menu.actions())
+
+
 def _open_settings(qtbot: QtBot, window: MainWindow) -> SettingsDialog:
     window.open_settings()
     dialog = window.findChild(SettingsDialog)
@@ -96,8 +102,9 @@ def test_settings_language_applies_at_the_next_start(qtbot: QtBot,
     dialog = _open_settings(qtbot, window)
     names = [dialog.language_combo.itemText(i) for i in range(dialog.language_combo.count())]
     assert names == ["System", "English", "简体中文"]        # each in its own words
-    assert dialog.findChild(QLabel, "languageNote").text() == (
-        "Applies the next time the app starts.")
+    note = dialog.findChild(QLabel, "languageNote")
+    assert note is not None
+    assert note.text() == "Applies the next time the app starts."
     dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("zh_CN"))
     with qtbot.waitSignal(dialog.saved, timeout=WAIT_MS):
         dialog.save_button.click()
@@ -157,7 +164,7 @@ def test_pseudo_language_walk_over_the_windows_frame(qtbot: QtBot, windows: Wind
     qtbot.waitUntil(lambda: not window.start_panel.key_edit.placeholderText().startswith(
         "Looking"), timeout=WAIT_MS)
     assert untranslated(window, allowed=NOT_WORDS) == []
-    actions = [a for menu in _menus(window) for a in [menu, *menu.menu().actions()]
+    actions = [a for menu in _menus(window) for a in [menu, *_items(menu)]
                if not a.isSeparator()]
     assert [a.text() for a in actions if "⟦" not in a.text()] == []
 
@@ -180,8 +187,9 @@ def test_pseudo_language_walk_over_the_windows_frame(qtbot: QtBot, windows: Wind
     shortcuts = build_shortcuts_dialog(window, window.menu_actions())
     shortcuts.show()
     assert untranslated(shortcuts, allowed=NOT_WORDS + QT_OWN) == []
-    text = shortcuts.findChild(QLabel, "shortcutsText").text()
-    assert text.count("⟦") >= 25
+    listing = shortcuts.findChild(QLabel, "shortcutsText")
+    assert listing is not None
+    assert listing.text().count("⟦") >= 25
     shortcuts.close()
 
 
