@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
 
+from kling_desktop.i18n import _
+
 __all__ = [
     "CopyCancelledError",
     "FoundFile",
@@ -63,14 +65,16 @@ class NotARegularFileError(OSError):
     """``path`` is a link, pipe, socket, device or folder where a plain file was expected."""
 
     def __init__(self, path: Path, what: str) -> None:
-        super().__init__(errno.EINVAL, f"not a plain file ({what})", str(path))
+        super().__init__(errno.EINVAL, _("not a plain file ({what})").format(what=what),
+                         str(path))
 
 
 class TooLargeError(OSError):
     """A file is larger than the caller accepts."""
 
     def __init__(self, path: Path, size: int, limit: int) -> None:
-        super().__init__(errno.EFBIG, f"too large ({size} bytes; at most {limit})", str(path))
+        super().__init__(errno.EFBIG, _("too large ({size} bytes; at most {limit})").format(
+            size=size, limit=limit), str(path))
         self.size = size
         self.limit = limit
 
@@ -244,16 +248,16 @@ def safe_filename(text: str, *, max_bytes: int = 150) -> str:
 
 def _kind(mode: int) -> str:
     if stat.S_ISLNK(mode):
-        return "a link"
+        return _("a link")
     if stat.S_ISDIR(mode):
-        return "a folder"
+        return _("a folder")
     if stat.S_ISFIFO(mode):
-        return "a pipe"
+        return _("a pipe")
     if stat.S_ISSOCK(mode):
-        return "a socket"
+        return _("a socket")
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "a special file"
+        return _("a device")
+    return _("a special file")
 
 
 def regular_file(path: Path) -> os.stat_result | None:
@@ -283,7 +287,7 @@ def open_regular(path: Path, *, follow_links: bool = False) -> BinaryIO:
         fd = os.open(path, _BASE_FLAGS | (0 if follow_links else _NOFOLLOW))
     except OSError as exc:
         if exc.errno == errno.ELOOP and not follow_links:
-            raise NotARegularFileError(path, "a link") from exc
+            raise NotARegularFileError(path, _("a link")) from exc
         raise
     try:
         info = os.fstat(fd)
@@ -291,7 +295,7 @@ def open_regular(path: Path, *, follow_links: bool = False) -> BinaryIO:
             raise NotARegularFileError(path, _kind(info.st_mode))
         if expected is not None and (info.st_dev, info.st_ino) != (expected.st_dev,
                                                                   expected.st_ino):
-            raise NotARegularFileError(path, "it changed while being opened")
+            raise NotARegularFileError(path, _("it changed while being opened"))
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)

@@ -11,6 +11,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path, PurePath
 
+from kling_desktop.i18n import _
+
 __all__ = ["canonical", "display_name", "has_scheme", "is_link",
            "local_path", "short_name", "strip_credentials", "title_for"]
 
@@ -104,13 +106,17 @@ def short_name(name: str) -> str:
     return text
 
 
-def title_for(image_name: str, video_name: str, prompt: str = "") -> str:
+def title_for(image_name: str, video_name: str, prompt: str = "", *,
+              untitled: str | None = None) -> str:
     """The one human title of a job or a result, from what the user chose.
 
     With a prompt: the picture's name and the prompt's first words
     (``hero — waves both arms, then spins…``), so ten tries of one character read
     apart; without one: ``hero + dance``. Names are shown without their
     extension; nothing made up by the app (task ids, content hashes) ever appears.
+    A title is the user's own words: only ``untitled`` (when nothing is named; "Untitled"
+    in the user's language unless given, e.g. a fixed English word for a file name) is
+    the app's.
     """
     image, video = short_name(image_name), short_name(video_name)
     words = " ".join(prompt.split())
@@ -124,4 +130,6 @@ def title_for(image_name: str, video_name: str, prompt: str = "") -> str:
         return f"{image} — {cut}" if image else cut
     if image and video:
         return f"{image} + {video}"
-    return image or video or "Untitled"
+    if image or video:
+        return image or video
+    return _("Untitled") if untitled is None else untitled

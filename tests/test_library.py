@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from kling_desktop import i18n
+from kling_desktop.api.models import Mode, Model, Orientation
 from kling_desktop.engine.library import (
     INPUTS_DIR,
     SIDECAR_SCHEMA,
@@ -195,6 +197,29 @@ def test_target_path_is_readable_unique_and_portable(library: Library, store: Jo
 
     kept = replace(job, output_path=str(library.root / "chosen.mp4"))
     assert library.target_path(kept) == library.root / "chosen.mp4"
+
+
+@pytest.mark.parametrize(("model", "mode", "words"), [
+    (Model.V3, Mode.PRO, "(Kling V3 Pro)"), (Model.V2_6, Mode.STD, "(Kling V2.6 Standard)")])
+def test_a_result_gets_the_same_file_name_and_sidecar_in_every_language(
+        library: Library, model: Model, mode: Mode, words: str) -> None:
+    job = finished_job("/x/hero.png", "/x/dance.mp4", prompt="")
+    job = replace(job, spec=replace(job.spec, options=replace(
+        job.spec.options, model=model, mode=mode)))
+    english = library.target_path(job).name
+    try:
+        i18n.install("zh_CN")
+        assert Model.V3.label != "Kling V3" or Mode.PRO.label != "Pro (1080p)"   # translated
+        chinese = library.target_path(job).name
+        entry = library.add_result(job, download(library, job))
+    finally:
+        i18n.install("en")
+    assert chinese == english
+    assert english.endswith(f"hero + dance {words}.mp4")
+    data = json.loads(entry.sidecar_path.read_text(encoding="utf-8"))
+    # facts, not words: the sidecar keeps the codes, the window translates them
+    assert (data["model"], data["mode"], data["orientation"]) == (
+        model.value, mode.value, Orientation.VIDEO.value)
 
 
 def test_safe_filename() -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from kling_desktop.api.models import GenerationOptions
+from kling_desktop.i18n import N_, _
 from kling_desktop.sources import display_name, title_for
 
 RESULT_LINK_LIFETIME = 24 * 3600.0  # seconds a provider result link stays valid
@@ -38,7 +39,8 @@ class JobState(StrEnum):
 
     @property
     def label(self) -> str:
-        return _LABELS[self]
+        """The state in a few words, in the user's language (the window and the CLI)."""
+        return _(_LABELS[self])
 
 
 _TERMINAL = frozenset(
@@ -48,18 +50,19 @@ _ACTIVE = frozenset(
     {JobState.QUEUED, JobState.UPLOADING, JobState.SUBMITTING, JobState.SEND_WAIT,
      JobState.SUBMITTED, JobState.DOWNLOADING}
 )
+# Marked here, translated when shown (JobState.label).
 _LABELS = {
-    JobState.QUEUED: "Waiting",
-    JobState.UPLOADING: "Uploading",
-    JobState.SUBMITTING: "Sending",
-    JobState.SEND_WAIT: "Waiting to send",
-    JobState.SUBMITTED: "Generating",
-    JobState.DOWNLOADING: "Downloading",
-    JobState.COMPLETED: "Saved",
-    JobState.FAILED: "Failed",
-    JobState.EXPIRED: "Expired",
-    JobState.CANCELLED: "Cancelled",
-    JobState.UNCERTAIN: "Needs your decision",
+    JobState.QUEUED: N_("Waiting"),
+    JobState.UPLOADING: N_("Uploading"),
+    JobState.SUBMITTING: N_("Sending"),
+    JobState.SEND_WAIT: N_("Waiting to send"),
+    JobState.SUBMITTED: N_("Generating"),
+    JobState.DOWNLOADING: N_("Downloading"),
+    JobState.COMPLETED: N_("Saved"),
+    JobState.FAILED: N_("Failed"),
+    JobState.EXPIRED: N_("Expired"),
+    JobState.CANCELLED: N_("Cancelled"),
+    JobState.UNCERTAIN: N_("Needs your decision"),
 }
 
 

@@ -50,7 +50,8 @@ from kling_desktop.files import (
     safe_filename,
     write_stream,
 )
-from kling_desktop.sources import is_link, strip_credentials
+from kling_desktop.i18n import N_, _
+from kling_desktop.sources import display_name, is_link, strip_credentials, title_for
 
 __all__ = [
     "INPUTS_DIR",
@@ -63,28 +64,39 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 INPUTS_DIR: Final = ".inputs"
+# A file name is the same in every language: the model and quality in fixed English
+# words (never Model.label / Mode.label, which are the user's language).
+_FILE_MODEL: Final = {Model.V3: "Kling V3", Model.V2_6: "Kling V2.6"}
+_FILE_MODE: Final = {Mode.STD: "Standard", Mode.PRO: "Pro"}
+_FILE_UNTITLED: Final = "Untitled"
 
 
 class LibraryWriteError(KlingError):
     """The library folder could not be written (disk full, read-only, no permission)."""
 
-    default_message = "The video's description could not be saved in the library folder."
-    default_fix = "Check that the library folder exists and that your account may write to it."
+    default_message = N_("The video's description could not be saved in the library folder.")
+    default_fix = N_("Check that the library folder exists and that your account may write "
+                     "to it.")
 
     @classmethod
     def from_os_error(cls, exc: OSError, path: Path) -> LibraryWriteError:
         if exc.errno == errno.ENOSPC:
-            return cls(f"The disk holding the library is full ({path.parent}).",
-                       fix="Free some disk space, then retry the download.")
+            return cls(_("The disk holding the library is full ({folder}).").format(
+                           folder=path.parent),
+                       fix=_("Free some disk space, then retry the download."))
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            return cls(f"The library folder cannot be written to ({path.parent}).",
-                       fix="Choose another library folder in Settings, or fix its permissions.")
-        return cls(f"The library folder could not be written ({exc.strerror or exc}).")
+            return cls(_("The library folder cannot be written to ({folder}).").format(
+                           folder=path.parent),
+                       fix=_("Choose another library folder in Settings, or fix its "
+                             "permissions."))
+        return cls(_("The library folder could not be written ({reason}).").format(
+            reason=exc.strerror or exc))
 
 
 class ExportCancelled(KlingError):
-    default_message = "The export was stopped."
-    default_fix = "The files copied so far are complete; start the export again to copy the rest."
+    default_message = N_("The export was stopped.")
+    default_fix = N_("The files copied so far are complete; start the export again to copy "
+                     "the rest.")
 
 
 @dataclass
@@ -115,16 +127,20 @@ class Library(LibraryIndex):
 
         ``2026-11-25 14-03 hero — waves both arms… (Kling V3 Pro).mp4``: the date, the
         job's human title (:attr:`JobSpec.title`: never a task id or a hash) and its
-        model and quality. Call it once per job and keep the answer
-        (``job.output_path``): when it is already set, it is returned unchanged.
+        model and quality, in the same words whatever the user's language. Call it once
+        per job and keep the answer (``job.output_path``): when it is already set, it is
+        returned unchanged.
         """
         if job.output_path:
             return Path(job.output_path)
         moment = datetime.fromtimestamp(job.completed_at or job.submitted_at or time.time())
         options = job.spec.options
-        model = Model(options.model).label
-        mode = "Pro" if Mode(options.mode) is Mode.PRO else "Standard"
-        title = safe_filename(job.spec.title, max_bytes=120)
+        model = _FILE_MODEL[Model(options.model)]
+        mode = _FILE_MODE[Mode(options.mode)]
+        spec = job.spec
+        title = safe_filename(title_for(display_name(spec.image), display_name(spec.video),
+                                        options.prompt, untitled=_FILE_UNTITLED),
+                              max_bytes=120)
         stem = safe_filename(f"{moment:%Y-%m-%d %H-%M} {title} ({model} {mode})",
                              max_bytes=170)
         candidate = self.root / f"{stem}.mp4"
@@ -382,25 +398,28 @@ class Library(LibraryIndex):
                 continue
             if not is_inside(path, self.root):
                 raise LibraryWriteError(
-                    f"{path.name} is not inside the library folder; it was left alone.",
-                    fix="Only results inside the library folder can be moved to the trash here.")
+                    _("{name} is not inside the library folder; it was left alone.").format(
+                        name=path.name),
+                    fix=_("Only results inside the library folder can be moved to the trash "
+                          "here."))
             if regular_file(path) is None:
                 raise LibraryWriteError(
-                    f"{path.name} is not a plain file (a link or a special file); "
-                    "it was left alone.",
-                    fix="Remove it in your file manager if you do not want it there.")
+                    _("{name} is not a plain file (a link or a special file); it was left "
+                      "alone.").format(name=path.name),
+                    fix=_("Remove it in your file manager if you do not want it there."))
         if regular_file(video) is not None and not trash(video):
             raise LibraryWriteError(
-                f"{video.name} could not be moved to the trash.",
-                fix="Check that the file is not open in another program and that the library "
-                    "folder may be written, then try again.")
+                _("{name} could not be moved to the trash.").format(name=video.name),
+                fix=_("Check that the file is not open in another program and that the "
+                      "library folder may be written, then try again."))
         if self.store is not None:
             with contextlib.suppress(ValueError):
                 self.store.remove_result(self.relative(video))
         if regular_file(sidecar) is not None and not trash(sidecar):
             raise LibraryWriteError(
-                f"The video went to the trash, but its description {sidecar.name} stayed.",
-                fix="Delete the .json file by hand; it is no longer listed.")
+                _("The video went to the trash, but its description {name} stayed.").format(
+                    name=sidecar.name),
+                fix=_("Delete the .json file by hand; it is no longer listed."))
         log.info("library: moved %s to the trash", video.name)
 
     def set_mark(self, entry: LibraryEntry, mark: str | None) -> LibraryEntry:

@@ -21,6 +21,7 @@ from kling_desktop import APP_NAME, __version__
 from kling_desktop.engine.store import MARKS
 from kling_desktop.errors import KlingError
 from kling_desktop.files import NotARegularFileError, TooLargeError, read_capped, write_atomic
+from kling_desktop.i18n import N_, _
 from kling_desktop.sources import strip_credentials, title_for
 
 __all__ = [
@@ -50,14 +51,14 @@ MAX_SIDECAR_BYTES: Final = 1 << 20     # a sidecar is a few kB; anything above 1
 class SidecarError(KlingError):
     """A sidecar file that cannot be used; its video is left alone."""
 
-    default_message = "A library description file could not be read."
-    default_fix = (
+    default_message = N_("A library description file could not be read.")
+    default_fix = N_(
         "The video itself is kept and still listed. Restore the .json file from a backup "
         "if you have one, or delete it to list the video without its details."
     )
 
     def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"{path.name}: {reason}")
+        super().__init__(_("{name}: {reason}").format(name=path.name, reason=reason))
         self.path = path
         self.reason = reason
 
@@ -66,6 +67,10 @@ def _iso(epoch: float | None) -> str | None:
     if epoch is None:
         return None
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
+
+
+class _Worded(ValueError):
+    """An unusable sidecar, already said in the user's words (the rest are details)."""
 
 
 _LAST_EPOCH: Final = 253402300799.0    # 9999-12-31 23:59:59 UTC
@@ -338,9 +343,10 @@ def entry_from_json(data: object, sidecar: Path) -> LibraryEntry:
     if not isinstance(schema, int) or isinstance(schema, bool):
         raise ValueError("it has no format version")
     if schema > SIDECAR_SCHEMA:
-        raise ValueError(f"it was written by a newer app (format {schema})")
+        raise _Worded(_("it was written by a newer version of the app (format {schema})")
+                      .format(schema=schema))
     if schema != SIDECAR_SCHEMA:
-        raise ValueError(f"unknown format {schema}")
+        raise _Worded(_("its format {schema} is unknown").format(schema=schema))
     video_file = _get(data, "video_file", str)
     if Path(video_file).name != video_file or video_file in ("", ".", "..") or (
             "/" in video_file or "\\" in video_file or "\x00" in video_file):
@@ -395,20 +401,26 @@ def read_sidecar(path: Path) -> LibraryEntry:
     try:
         raw = read_capped(path, MAX_SIDECAR_BYTES)
     except TooLargeError as exc:
-        raise SidecarError(path, f"it is too large for a description ({exc.size} bytes)") from exc
+        raise SidecarError(path, _("it is too large for a description ({size} bytes)").format(
+            size=exc.size)) from exc
     except NotARegularFileError as exc:
-        raise SidecarError(path, f"it is {exc.strerror}") from exc
+        raise SidecarError(path, _("it is {what}").format(what=exc.strerror)) from exc
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise SidecarError(path, f"it could not be read ({reason})") from exc
+        raise SidecarError(path, _("it could not be read ({reason})").format(
+            reason=reason)) from exc
     try:
         data = _load_json(raw)
     except (ValueError, RecursionError) as exc:
-        raise SidecarError(path, "it is damaged (not valid JSON)") from exc
+        raise SidecarError(path, _("it is damaged (not valid JSON)")) from exc
     try:
         return entry_from_json(data, path)
-    except _UNUSABLE as exc:
+    except _Worded as exc:
         raise SidecarError(path, str(exc)) from exc
+    except _UNUSABLE as exc:
+        # The detail names a JSON field: kept as is, inside the user's words.
+        raise SidecarError(path, _("its contents are not usable ({detail})").format(
+            detail=exc)) from exc
 
 
 def entry_from_text(text: str, sidecar: Path) -> LibraryEntry | None:
