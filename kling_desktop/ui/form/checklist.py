@@ -57,10 +57,9 @@ def checklist_strip(parent: QWidget) -> QLabel:
     strip.setObjectName("checklistStrip")
     strip.setWordWrap(True)
     strip.setTextFormat(Qt.TextFormat.RichText)
-    # Items break between each other, never inside (non-breaking spaces within; Chinese,
-    # which has no spaces, may still break inside an item).
+    # Items break between each other, never inside.
     items = "&nbsp;&nbsp; ".join(
-        "•&nbsp;" + html.escape(_(item)).replace(" ", "&nbsp;") for item in CHECKLIST)
+        "•&nbsp;" + html.escape(_unbreakable(_(item))) for item in CHECKLIST)
     title = html.escape(_("Before you generate:"))
     strip.setText(f"<b>{title}</b>&nbsp;&nbsp; {items}")
     strip.setToolTip(_(CHECKLIST_NOTE))
@@ -70,3 +69,18 @@ def checklist_strip(parent: QWidget) -> QLabel:
     policy.setHeightForWidth(True)   # as many lines as its width needs, no more
     strip.setSizePolicy(policy)
     return strip
+
+
+_WIDE = 0x2E80   # CJK and later: a line may break between any two of these
+
+
+def _unbreakable(text: str) -> str:
+    """``text`` that never breaks across lines: non-breaking spaces, and a word joiner
+    (U+2060) beside each CJK character, which may otherwise break anywhere."""
+    out: list[str] = []
+    for index, char in enumerate(text):
+        out.append("\u00a0" if char == " " else char)
+        following = text[index + 1] if index + 1 < len(text) else ""
+        if following and following != " " and (ord(char) >= _WIDE or ord(following) >= _WIDE):
+            out.append("\u2060")
+    return "".join(out)

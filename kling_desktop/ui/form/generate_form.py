@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 CHECK_DEBOUNCE_MS = 150
 MEMORY_DEBOUNCE_MS = 700
 DEMO_NOTE = N_("The demo returns the sample result; a real key animates your own character.")
-FOOTER_MESSAGE_LINES = 3    # the footer's message area: batch and prompt problems, notes
+FOOTER_MESSAGE_LINES = 2    # the footer's message area: batch and prompt problems, notes
 
 # The checklist stands beside the slots only when each slot keeps at least this much room;
 # below, it is one wrapped line under the slots.

@@ -27,6 +27,8 @@ def slot_text(kind: MediaKind) -> dict[str, str]:
             "dialog": _("Choose character pictures"),
             "dialog_one": _("Choose a character picture"),
             "batch": _("Add more pictures (batch)"),
+            # TRANSLATORS: the batch switch when the slot is narrow (its title names the kind).
+            "batch_short": _("Add more (batch)"),
             "batch_tip": _("On: Choose…, drop and paste add pictures to a batch, one video "
                            "each.\nOff: a new picture replaces the one chosen."),
             "choose_name": _("Choose character picture files"),
@@ -53,6 +55,7 @@ def slot_text(kind: MediaKind) -> dict[str, str]:
         "dialog": _("Choose motion videos"),
         "dialog_one": _("Choose a motion video"),
         "batch": _("Add more clips (batch)"),
+        "batch_short": _("Add more (batch)"),
         "batch_tip": _("On: Choose…, drop and paste add clips to a batch, one video each.\n"
                        "Off: a new clip replaces the one chosen."),
         "choose_name": _("Choose motion video files"),

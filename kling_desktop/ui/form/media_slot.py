@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 LINK_PLACEHOLDER = N_("or paste an https:// link")
 LINK_PLACEHOLDER_SHORT = N_("or paste a link")
 BATCH_ROWS = 4          # rows of the list shown at once in a batch (more scroll)
-MESSAGE_LINES = 4.5     # text lines (plus a fix button) reserved for the slot's messages
+MESSAGE_LINES = 3.5     # text lines (plus a fix button) reserved for the slot's messages
 
 
 class MediaSlot(QFrame):
@@ -217,6 +217,20 @@ class MediaSlot(QFrame):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit_placeholder()
+        self._fit_batch_switch()
+
+    def _fit_batch_switch(self) -> None:
+        """The batch switch's full words when the header has room beside the title, else
+        the short ones ("Add more (batch)"; the tooltip says it all)."""
+        check = self.batch_check
+        text_width = check.fontMetrics().horizontalAdvance
+        box = check.sizeHint().width() - text_width(check.text())   # indicator + margins
+        room = (self.width() - self.title_label.sizeHint().width()
+                - self.count_label.sizeHint().width() - 3 * 8 - 24)
+        long_text = self._text["batch"]
+        wanted = long_text if box + text_width(long_text) <= room else self._text["batch_short"]
+        if check.text() != wanted:
+            check.setText(wanted)
 
     def _fit_placeholder(self) -> None:
         """The long link hint when it fits the field, else the short one (tooltip: https)."""

@@ -127,7 +127,7 @@ class OptionsPanel(QWidget):
         prompt_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.prompt_counter = QLabel(self)
         self.prompt_counter.setAccessibleName(_("Prompt length"))
-        self.prompt_counter.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.prompt_counter.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
         self.prompt_problems = ProblemList(self)   # the form places it (its message area)
         self.prompt_problems.setAccessibleName(_("Prompt problems"))
         self.prompt_problems.action_requested.connect(self.action_requested)
@@ -145,18 +145,21 @@ class OptionsPanel(QWidget):
         top.addStretch(1)
         self._options_top = top
 
-        prompt_box = QVBoxLayout()
-        prompt_box.setSpacing(2)
-        prompt_box.addWidget(self.prompt_edit)
-        prompt_box.addWidget(self.prompt_counter)
+        # The counter sits under the label, beside the box: no line of its own (a short
+        # window, 1024 × 700, has none to spare).
+        prompt_label_box = QVBoxLayout()
+        prompt_label_box.setSpacing(2)
+        prompt_label_box.addWidget(prompt_label)
+        prompt_label_box.addStretch(1)
+        prompt_label_box.addWidget(self.prompt_counter)
 
         grid.addWidget(model_label, 0, 0)
         grid.addLayout(top, 0, 1)
         grid.addWidget(orientation_label_widget, 1, 0)
         grid.addLayout(orientation_row, 1, 1)
         # row 2: the sound box, when the form is too narrow for it beside Quality
-        grid.addWidget(prompt_label, 3, 0)
-        grid.addLayout(prompt_box, 3, 1)
+        grid.addLayout(prompt_label_box, 3, 0)
+        grid.addWidget(self.prompt_edit, 3, 1)
         # prompt_problems: shown by the form in its footer's message area (fixed height)
         grid.setColumnStretch(1, 1)
         self._options_label_width = max(

@@ -46,6 +46,8 @@ from kling_desktop.ui.widgets import (
 
 PREVIEW_DECODE_MAX = 1280   # longest side of a decoded preview, in pixels
 INFO_SEPARATOR = " · "
+# The previews give up height first when the window is short (1024 × 700): this much stays.
+PREVIEW_MIN_HEIGHT = 48
 
 
 class PreviewCanvas(QWidget):
@@ -57,7 +59,7 @@ class PreviewCanvas(QWidget):
         self._pixmap: QPixmap | None = None
         self._placeholder = placeholder
         self._drag_over = False
-        self.setMinimumSize(160, 110)
+        self.setMinimumSize(160, PREVIEW_MIN_HEIGHT)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:
@@ -161,7 +163,7 @@ class SlotPreview(QWidget):
         self.canvas.setAccessibleName(text["preview"])
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.canvas)
-        self.stack.setMinimumHeight(110)
+        self.stack.setMinimumHeight(PREVIEW_MIN_HEIGHT)
         layout.addWidget(self.stack, 1)
 
         info_row = QHBoxLayout()
