@@ -423,17 +423,32 @@ def _deb(bundle: Path, ver: str, desktop: str) -> Path:
 # ------------------------------------------------------------------ Windows / macOS
 
 
-def windows_installer(ver: str, icons: Path) -> list[Path]:
-    iscc = shutil.which("iscc") or shutil.which("ISCC")
-    if iscc is None:
-        for base in (os.environ.get("PROGRAMFILES(X86)"), os.environ.get("PROGRAMFILES")):
-            candidate = Path(base or "C:/") / "Inno Setup 6" / "ISCC.exe"
+def find_iscc() -> str | None:
+    """Inno Setup's compiler: KLING_ISCC, then an Inno Setup 7, then PATH, then 6.
+
+    7 first: it ships the Simplified Chinese wizard pages the script needs (6 has them
+    only as an unofficial download, see windows/kling_desktop.iss).
+    """
+    if os.environ.get("KLING_ISCC"):
+        return os.environ["KLING_ISCC"]
+    bases = [os.environ.get("PROGRAMFILES"), os.environ.get("PROGRAMFILES(X86)"),
+             str(Path(os.environ.get("LOCALAPPDATA") or "C:/") / "Programs")]
+    folders = [Path(base) for base in bases if base]
+    for version in ("7", "6"):
+        for folder in folders:
+            candidate = folder / f"Inno Setup {version}" / "ISCC.exe"
             if candidate.is_file():
-                iscc = str(candidate)
-                break
+                return str(candidate)
+        if version == "7" and (on_path := shutil.which("iscc") or shutil.which("ISCC")):
+            return on_path
+    return None
+
+
+def windows_installer(ver: str, icons: Path) -> list[Path]:
+    iscc = find_iscc()
     if iscc is None:
-        raise SystemExit("Inno Setup 6 (ISCC.exe) not found: choco install innosetup, "
-                         "or install it from https://jrsoftware.org/isinfo.php")
+        raise SystemExit("Inno Setup (ISCC.exe) not found: install Inno Setup 7 from "
+                         "https://jrsoftware.org/isinfo.php, or set KLING_ISCC to its ISCC.exe")
     run([iscc, f"/DAppVersion={ver}", f"/DSourceDir={DIST / NAME}", f"/DOutputDir={DIST}",
          f"/DIconFile={icons / 'app.ico'}", HERE / "windows" / "kling_desktop.iss"])
     return sorted(DIST.glob(f"KlingMotionStudio-{ver}-setup.exe"))

@@ -74,3 +74,122 @@ def test_the_deb_recommends_a_cjk_font_once() -> None:
     recommends = next(line for line in control.splitlines() if line.startswith("Recommends:"))
     packages = [p.strip() for p in recommends.split(":", 1)[1].split(",")]
     assert packages.count("fonts-noto-cjk") == 1, recommends
+
+
+# ------------------------------------------------------------------ Windows (Inno Setup)
+
+ISS = PACKAGING / "windows" / "kling_desktop.iss"
+# Custom messages every Inno Setup language file defines (Default.isl's [CustomMessages]).
+INNO_BUILT_IN = {"NameAndVersion", "AdditionalIcons", "CreateDesktopIcon",
+                 "CreateQuickLaunchIcon", "ProgramOnTheWeb", "UninstallProgram",
+                 "LaunchProgram", "AssocFileExtension", "AssocingFileExtension",
+                 "AutoStartProgramGroupDescription", "AutoStartProgram",
+                 "AddonHostProgramNotFound"}
+
+
+def iss_text() -> str:
+    return ISS.read_bytes().decode("utf-8-sig")
+
+
+def iss_sections(text: str) -> dict[str, list[str]]:
+    """Each [Section]'s lines, without comments and blank lines (preprocessor lines kept)."""
+    sections: dict[str, list[str]] = {}
+    current = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(";"):
+            continue
+        header = re.fullmatch(r"\[(\w+)\]", line)
+        if header:
+            current = header[1]
+            sections.setdefault(current, [])
+        else:
+            sections.setdefault(current, []).append(line)
+    return sections
+
+
+def iss_languages(text: str) -> list[str]:
+    return [re.match(r'Name:\s*"(\w+)"', line)[1]  # type: ignore[index]
+            for line in iss_sections(text)["Languages"]]
+
+
+def custom_messages(text: str) -> dict[str, dict[str, str]]:
+    """{message: {language: value}} of the script's [CustomMessages]."""
+    found: dict[str, dict[str, str]] = {}
+    for line in iss_sections(text)["CustomMessages"]:
+        name, _, value = line.partition("=")
+        language, _, message = name.partition(".")
+        assert message, f"{line!r}: a message without a language applies to all of them"
+        assert language in iss_languages(text), line
+        assert message not in found.get(language, {}), f"{name} twice"
+        found.setdefault(message, {})[language] = value
+    return found
+
+
+def test_the_installer_speaks_english_and_simplified_chinese() -> None:
+    text = iss_text()
+    assert iss_languages(text) == ["english", "chinesesimplified"]
+    languages = "\n".join(iss_sections(text)["Languages"])
+    assert 'MessagesFile: "compiler:Default.isl"' in languages
+    assert 'MessagesFile: "{#ChineseMessages}"' in languages
+
+
+def test_the_installer_picks_the_language_from_the_system() -> None:
+    setup = iss_sections(iss_text())["Setup"]
+    assert "ShowLanguageDialog=auto" in setup
+    assert "LanguageDetectionMethod=uilanguage" in setup
+
+
+def test_the_chinese_wizard_pages_are_found_or_the_build_stops() -> None:
+    text = iss_text()
+    found = re.findall(r'#define ChineseMessages (.+)', text)
+    assert any("compiler:Languages\\ChineseSimplified.isl" in f for f in found)
+    assert any("SourcePath" in f for f in found)             # a copy beside the script
+    chain = text[text.index("#if FileExists"):text.index("#endif", text.index("#if FileExists"))]
+    assert "#else\n  #error " in chain                      # never silently English only
+
+
+def test_every_custom_message_exists_in_both_languages_with_the_same_placeholders() -> None:
+    text = iss_text()
+    messages = custom_messages(text)
+    assert len(messages) >= 5
+    for message, by_language in messages.items():
+        assert set(by_language) == set(iss_languages(text)), message
+        english, chinese = by_language["english"], by_language["chinesesimplified"]
+        assert chinese.strip(), message
+        assert CJK.search(chinese), f"{message}: {chinese!r} is not Chinese"
+        assert (sorted(re.findall(r"%\d", english)) == sorted(re.findall(r"%\d", chinese))), (
+            message)
+        assert english.count("%n") == chinese.count("%n"), message
+
+
+def test_every_message_the_script_uses_is_defined() -> None:
+    text = iss_text()
+    defined = set(custom_messages(text)) | INNO_BUILT_IN
+    used = set(re.findall(r"\{cm:(\w+)", text)) | set(re.findall(r"CustomMessage\('(\w+)'\)",
+                                                                  text))
+    assert used - set(INNO_BUILT_IN), "the parser found none of our own messages"
+    assert used <= defined, used - defined
+
+
+def test_the_start_menu_shortcuts_are_named_in_the_installers_language() -> None:
+    icons = iss_sections(iss_text())["Icons"]
+    assert len(icons) == 3
+    for line in icons:
+        name = re.match(r'Name:\s*"([^"]+)"', line)[1]  # type: ignore[index]
+        assert re.search(r"\\\{cm:\w+\}$", name), f"{name}: not a custom message"
+        assert "Comment:" not in line or re.search(r'Comment:\s*"\{cm:\w+\}"', line), line
+
+
+def test_the_uninstall_question_is_a_custom_message_not_english_code() -> None:
+    code = iss_text().split("[Code]", 1)[1]
+    assert "CustomMessage('RemoveUserDataQuestion')" in code
+    # No English sentence left in Pascal string literals shown to people.
+    literals = re.findall(r"'([^']*)'", code)
+    assert not [s for s in literals if re.search(r"[A-Za-z]{3,} [a-z]{2,} [a-z]{2,}", s)]
+
+
+def test_the_script_is_utf8_with_a_bom_for_inno_setup_before_6_3() -> None:
+    raw = ISS.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert "可灵动作工作室" in raw.decode("utf-8-sig")

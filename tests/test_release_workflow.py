@@ -193,3 +193,56 @@ def test_build_main_writes_the_checksums(build: ModuleType) -> None:
     source = (ROOT / "packaging" / "build.py").read_text(encoding="utf-8")
     main = source[source.index("def main("):]
     assert 'write_checksums(outputs, DIST / "SHA256SUMS")' in main
+
+
+# ------------------------------------------------------------------ Inno Setup (Windows)
+
+
+def test_inno_setup_is_one_pinned_release_checked_by_sha256() -> None:
+    """Inno Setup 7 ships the Simplified Chinese wizard pages; 6 does not install them."""
+    text = RELEASE.read_text(encoding="utf-8")
+    block = next(block for block in step_blocks(text)
+                 if any("Inno Setup" in line and "name:" in line for line in block))
+    step = "\n".join(block)
+    assert "runner.os == 'Windows'" in step
+    url = re.search(r"INNO_URL:\s*(\S+)", step)
+    digest = re.search(r"INNO_SHA256:\s*(\S+)", step)
+    assert url is not None
+    assert digest is not None
+    assert re.fullmatch(r"https://github\.com/jrsoftware/issrc/releases/download/"
+                        r"is-7_\d+_\d+/innosetup-7\.\d+\.\d+-x64\.exe", url[1])
+    assert re.fullmatch(r"[0-9a-f]{64}", digest[1])
+    assert "Get-FileHash -Algorithm SHA256" in step
+    assert step.index("Get-FileHash") < step.index("Start-Process")   # checked, then run
+    assert "choco install" not in text                                  # no unpinned installs
+    assert "ChineseSimplified.isl" in step
+    build_step = "\n".join(next(block for block in step_blocks(text)
+                                if any("packaging/build.py" in line for line in block)))
+    assert "KLING_ISCC: ${{ runner.temp }}/inno-setup-7/ISCC.exe" in build_step
+    assert "$env:RUNNER_TEMP \"inno-setup-7\"" in step
+
+
+def test_build_uses_the_iscc_it_is_given(build: ModuleType, monkeypatch: pytest.MonkeyPatch,
+                                         tmp_path: Path) -> None:
+    given = tmp_path / "ISCC.exe"
+    monkeypatch.setenv("KLING_ISCC", str(given))
+    assert build.find_iscc() == str(given)
+
+
+def test_build_prefers_inno_setup_7_to_6(build: ModuleType, monkeypatch: pytest.MonkeyPatch,
+                                         tmp_path: Path) -> None:
+    monkeypatch.delenv("KLING_ISCC", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    x86, x64 = tmp_path / "x86", tmp_path / "x64"
+    monkeypatch.setenv("PROGRAMFILES(X86)", str(x86))
+    monkeypatch.setenv("PROGRAMFILES", str(x64))
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
+    assert build.find_iscc() is None
+    six = x86 / "Inno Setup 6" / "ISCC.exe"
+    six.parent.mkdir(parents=True)
+    six.write_bytes(b"")
+    assert build.find_iscc() == str(six)
+    seven = tmp_path / "local" / "Programs" / "Inno Setup 7" / "ISCC.exe"
+    seven.parent.mkdir(parents=True)
+    seven.write_bytes(b"")
+    assert build.find_iscc() == str(seven)
