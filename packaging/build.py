@@ -31,6 +31,7 @@ Sizes are ``du -sm``-style (MiB of allocated blocks on Unix, file sizes on Windo
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import gzip
 import hashlib
@@ -454,6 +455,83 @@ def windows_installer(ver: str, icons: Path) -> list[Path]:
     return sorted(DIST.glob(f"KlingMotionStudio-{ver}-setup.exe"))
 
 
+_STRINGS_TOKEN = re.compile(r"""
+    \s+ | /\*.*?\*/ | //[^\n]*                                  # space, comments
+  | (?P<key>"(?:[^"\\]|\\.)*"|[A-Za-z0-9_.-]+) \s*=\s*
+    (?P<value>"(?:[^"\\]|\\.)*") \s*;                          # "key" = "value";
+""", re.VERBOSE | re.DOTALL)
+_STRINGS_ESCAPES = {"\\": "\\", '"': '"', "n": "\n", "t": "\t", "r": "\r"}
+
+
+def parse_strings(text: str) -> dict[str, str]:
+    """The entries of an Apple ``.strings`` file; ValueError where macOS would give up.
+
+    macOS ignores a whole InfoPlist.strings it cannot parse, silently: the app would
+    just keep its English name. So the build refuses one instead.
+    """
+    entries: dict[str, str] = {}
+    position = 0
+    while position < len(text):
+        match = _STRINGS_TOKEN.match(text, position)
+        if match is None:
+            line = text.count("\n", 0, position) + 1
+            raise ValueError(f"line {line}: not a \"key\" = \"value\"; entry or a comment")
+        position = match.end()
+        if match["key"] is None:
+            continue
+        key, value = (_unquote(match[group]) for group in ("key", "value"))
+        if key in entries:
+            raise ValueError(f"{key} is given twice")
+        entries[key] = value
+    return entries
+
+
+def _unquote(token: str) -> str:
+    if not token.startswith('"'):
+        return token
+    return re.sub(r"\\(.)", lambda m: _STRINGS_ESCAPES.get(m[1], m[0]), token[1:-1])
+
+
+def localize_macos_app(app: Path) -> list[Path]:
+    """Copy ``macos/<lang>.lproj/InfoPlist.strings`` into the app's Contents/Resources.
+
+    Written as UTF-16 with a byte-order mark, the encoding Apple documents for strings
+    files (Xcode converts the UTF-8 sources the same way). Info.plist's
+    CFBundleLocalizations lists the same languages.
+    """
+    written = []
+    for source in sorted((HERE / "macos").glob("*.lproj/InfoPlist.strings")):
+        text = source.read_text(encoding="utf-8")
+        try:
+            entries = parse_strings(text)
+        except ValueError as problem:
+            raise SystemExit(f"{source.relative_to(ROOT)}: {problem}") from None
+        if not entries.get("CFBundleDisplayName"):
+            raise SystemExit(f"{source.relative_to(ROOT)}: no CFBundleDisplayName")
+        target = app / "Contents" / "Resources" / source.parent.name / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+        written.append(target)
+    return written
+
+
+def reseal_macos_app(app: Path) -> None:
+    """Sign the app's outer bundle again after files were added to Contents/Resources.
+
+    PyInstaller signed it (ad hoc without KLING_CODESIGN_IDENTITY) before the .lproj
+    folders were there; an unsealed file makes macOS call a downloaded app "damaged".
+    The code inside keeps PyInstaller's signatures.
+    """
+    identity = os.environ.get("KLING_CODESIGN_IDENTITY") or "-"
+    argv: list[str | Path] = ["codesign", "--force", "--sign", identity]
+    if identity != "-":
+        entitlements = (os.environ.get("KLING_ENTITLEMENTS")
+                        or str(HERE / "macos" / "entitlements.plist"))
+        argv += ["--options", "runtime", "--timestamp", "--entitlements", entitlements]
+    run([*argv, app])
+    run(["codesign", "--verify", "--deep", "--strict", app])
+
+
 def macos_dmg(ver: str) -> list[Path]:
     app = DIST / f"{APP_NAME}.app"
     arch = "arm64" if platform_module.machine() == "arm64" else "x86_64"
@@ -572,6 +650,11 @@ def main(argv: list[str] | None = None) -> int:
     with step("PyInstaller (app)"):
         pyinstaller(NAME, dist=DIST, work=BUILD / "pyinstaller", icons=icons)
     bundle = bundle_root(platform, DIST)
+    if platform == "macos":
+        with step("macOS localisations (InfoPlist.strings)"):
+            for written in localize_macos_app(bundle):
+                log(f"    {written.relative_to(DIST)}")
+            reseal_macos_app(bundle)
     sizes["bundle"] = size_mib(bundle)
     log(f"    bundle {bundle}: {sizes['bundle']:.1f} MiB")
 

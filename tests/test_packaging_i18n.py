@@ -7,11 +7,16 @@ macOS helpers run on a folder standing in for the .app.
 
 from __future__ import annotations
 
+import codecs
 import configparser
+import importlib.util
+import plistlib
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -193,3 +198,102 @@ def test_the_script_is_utf8_with_a_bom_for_inno_setup_before_6_3() -> None:
     raw = ISS.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     assert "可灵动作工作室" in raw.decode("utf-8-sig")
+
+
+# ------------------------------------------------------------------ macOS
+
+
+MACOS = PACKAGING / "macos"
+
+
+@pytest.fixture(scope="module")
+def build() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("kling_packaging_build_i18n",
+                                                  PACKAGING / "build.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[spec.name]
+    return module
+
+
+def info_plist() -> dict[str, object]:
+    text = (MACOS / "Info.plist").read_text(encoding="utf-8")
+    return plistlib.loads(text.encode("utf-8"))  # type: ignore[no-any-return]
+
+
+def test_info_plist_declares_english_and_simplified_chinese() -> None:
+    info = info_plist()
+    assert info["CFBundleDevelopmentRegion"] == "en"
+    assert info["CFBundleLocalizations"] == ["en", "zh-Hans"]
+    assert info["LSHasLocalizedDisplayName"] is True
+    folders = sorted(p.name.removesuffix(".lproj") for p in MACOS.glob("*.lproj"))
+    assert folders == ["en", "zh-Hans"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh-Hans"])
+def test_infoplist_strings_parse_and_name_the_app(build: ModuleType, language: str) -> None:
+    text = (MACOS / f"{language}.lproj" / "InfoPlist.strings").read_text(encoding="utf-8")
+    entries = build.parse_strings(text)
+    assert set(entries) == {"CFBundleDisplayName", "CFBundleName"}
+    if language == "zh-Hans":
+        assert entries["CFBundleDisplayName"] == "可灵动作工作室"
+    else:   # the same name the spec puts into Info.plist for @NAME@
+        assert entries["CFBundleDisplayName"] == "Kling Motion Studio"
+    assert len(entries["CFBundleName"]) <= 19
+
+
+def test_the_strings_parser_reads_what_macos_reads(build: ModuleType) -> None:
+    text = '/* a\n comment */ "a" = "x\\"y\\n"; // line comment\nb_key="\\\\" ;\n'
+    assert build.parse_strings(text) == {"a": 'x"y\n', "b_key": "\\"}
+
+
+@pytest.mark.parametrize("broken", [
+    '"CFBundleName" = "no semicolon"',
+    '"CFBundleName" = unquoted;',
+    '"CFBundleName" = "x"; "CFBundleName" = "y";',
+    '/* never closed',
+    '"CFBundleName" = "“curly quotes close nothing;',
+])
+def test_the_strings_parser_refuses_what_macos_would_ignore(build: ModuleType,
+                                                            broken: str) -> None:
+    with pytest.raises(ValueError):
+        build.parse_strings(broken)
+
+
+def test_the_build_writes_the_names_into_the_app_as_utf16(build: ModuleType,
+                                                         tmp_path: Path) -> None:
+    app = tmp_path / "Kling Motion Studio.app"
+    (app / "Contents" / "Resources").mkdir(parents=True)
+    written = build.localize_macos_app(app)
+    resources = app / "Contents" / "Resources"
+    assert sorted(p.relative_to(resources).as_posix() for p in written) == [
+        "en.lproj/InfoPlist.strings", "zh-Hans.lproj/InfoPlist.strings"]
+    raw = (resources / "zh-Hans.lproj" / "InfoPlist.strings").read_bytes()
+    assert raw.startswith(codecs.BOM_UTF16_LE)
+    text = raw.decode("utf-16")
+    assert build.parse_strings(text)["CFBundleDisplayName"] == "可灵动作工作室"
+
+
+def test_the_build_refuses_a_strings_file_without_a_display_name(
+        build: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    here = tmp_path / "packaging"
+    (here / "macos" / "fr.lproj").mkdir(parents=True)
+    (here / "macos" / "fr.lproj" / "InfoPlist.strings").write_text(
+        '"CFBundleName" = "Studio";\n', encoding="utf-8")
+    monkeypatch.setattr(build, "HERE", here)
+    monkeypatch.setattr(build, "ROOT", tmp_path)
+    with pytest.raises(SystemExit, match="CFBundleDisplayName"):
+        build.localize_macos_app(tmp_path / "x.app")
+
+
+def test_the_build_localises_the_app_before_it_is_tested_and_packed() -> None:
+    source = (PACKAGING / "build.py").read_text(encoding="utf-8")
+    main = source[source.index("def main("):]
+    localise = main.index("localize_macos_app(bundle)")
+    assert localise < main.index("reseal_macos_app(bundle)") < main.index("self_test(")
+    assert main.index("pyinstaller(NAME") < localise
