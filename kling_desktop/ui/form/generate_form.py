@@ -54,6 +54,8 @@ FOOTER_MESSAGE_LINES = 2    # the footer's message area: batch and prompt proble
 # The checklist stands beside the slots only when each slot keeps at least this much room;
 # below, it is one wrapped line under the slots.
 SLOT_ROOM_FOR_SIDE_CHECKLIST = 400
+# Below this height (a 1024 × 700 window) the slots keep less room for their messages.
+SHORT_FORM_HEIGHT = 640
 INPUTS_SPACING = 16
 FORM_MARGIN = 16
 
@@ -119,6 +121,7 @@ class GenerateForm(QWidget):
 
     def _build(self) -> None:
         self._checklist_beside = True     # the box beside the slots (else the strip below)
+        self._short = False               # a short window: less room for slot messages
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
@@ -187,6 +190,11 @@ class GenerateForm(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit_to_width(event.size().width())
+        short = event.size().height() < SHORT_FORM_HEIGHT
+        if short != self._short:
+            self._short = short
+            for slot in (self.image_slot, self.video_slot):
+                slot.set_short(short)
 
     def _fit_to_width(self, width: int) -> None:
         inner = width - 2 * FORM_MARGIN

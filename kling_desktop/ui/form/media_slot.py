@@ -67,7 +67,8 @@ if TYPE_CHECKING:
 LINK_PLACEHOLDER = N_("or paste an https:// link")
 LINK_PLACEHOLDER_SHORT = N_("or paste a link")
 BATCH_ROWS = 4          # rows of the list shown at once in a batch (more scroll)
-MESSAGE_LINES = 3.5     # text lines (plus a fix button) reserved for the slot's messages
+MESSAGE_LINES = 4.5     # text lines (plus a fix button) reserved for the slot's messages
+MESSAGE_LINES_SHORT = 3.5   # ... in a short window (1024 × 700); a longer one scrolls
 
 
 class MediaSlot(QFrame):
@@ -218,6 +219,10 @@ class MediaSlot(QFrame):
         super().resizeEvent(event)
         self._fit_placeholder()
         self._fit_batch_switch()
+
+    def set_short(self, short: bool) -> None:
+        """A short window: less room kept for messages (a longer one scrolls inside)."""
+        self.messages.set_lines(MESSAGE_LINES_SHORT if short else MESSAGE_LINES)
 
     def _fit_batch_switch(self) -> None:
         """The batch switch's full words when the header has room beside the title, else

@@ -34,9 +34,13 @@ class MessageArea(QScrollArea):
         self._layout.addStretch(1)
         self.setWidget(inner)
         self.viewport().setBackgroundRole(QPalette.ColorRole.Window)
+        self.set_lines(lines)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_lines(self, lines: float) -> None:
+        """Room for ``lines`` text lines plus one button row (whatever is shown)."""
         button_row = self.fontMetrics().height() + 14
         self.setFixedHeight(int(lines * self.fontMetrics().lineSpacing()) + button_row)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def add(self, widget: QWidget) -> QWidget:
         """Show ``widget`` in the area (above the ones added before the stretch)."""
