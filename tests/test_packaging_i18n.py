@@ -297,3 +297,64 @@ def test_the_build_localises_the_app_before_it_is_tested_and_packed() -> None:
     localise = main.index("localize_macos_app(bundle)")
     assert localise < main.index("reseal_macos_app(bundle)") < main.index("self_test(")
     assert main.index("pyinstaller(NAME") < localise
+
+
+# ------------------------------------------------------------------ README in Chinese
+
+README = ROOT / "README.md"
+README_ZH = ROOT / "README.zh-CN.md"
+
+
+def marked_command(marker: str) -> str:
+    """The one command README.md holds between <!-- marker --> and <!-- /marker -->."""
+    text = README.read_text(encoding="utf-8")
+    block = text.split(f"<!-- {marker} -->", 1)[1].split(f"<!-- /{marker} -->", 1)[0]
+    lines = [line for line in block.strip().splitlines() if not line.startswith("```")]
+    assert len(lines) == 1, block
+    return lines[0]
+
+
+def section(text: str, title: str) -> str:
+    return text.split(f"\n## {title}", 1)[1].split("\n## ", 1)[0]
+
+
+@pytest.mark.parametrize("marker", ["demo-command", "test-command"])
+def test_the_chinese_readme_has_the_set_up_commands_exactly(marker: str) -> None:
+    command = marked_command(marker)
+    assert command.startswith("python3 -m venv .venv")
+    fenced = re.findall(r"```bash\n(.*?)\n```", README_ZH.read_text(encoding="utf-8"), re.S)
+    assert command in fenced
+
+
+def test_the_readmes_link_to_each_other_at_the_top() -> None:
+    assert README.read_text(encoding="utf-8").splitlines()[0] == "[简体中文](README.zh-CN.md)"
+    assert "[English](README.md)" in README_ZH.read_text(encoding="utf-8").splitlines()[0]
+
+
+def test_the_chinese_install_section_names_the_same_files_and_steps() -> None:
+    english = section(README.read_text(encoding="utf-8"), "Install")
+    chinese = section(README_ZH.read_text(encoding="utf-8"), "安装")
+    for name in re.findall(r"`([^`]+)`", english):
+        assert name.replace("<version>", "<版本>") in chinese, name
+    for words in ("更多信息 → 仍要运行", "**打开** → **打开**", "隐私与安全性", "仍要打开"):
+        assert words in chinese, words
+
+
+@pytest.mark.parametrize(("title", "words"), [
+    ("第一次启动", ["欢迎面板", "试用演示模式", "保存密钥", "不产生费用"]),
+    ("生成的视频保存在哪里", ["作品库", "~/Videos/Kling Motion Studio",
+                              "~/Movies/Kling Motion Studio", "设置 → 作品库文件夹"]),
+    ("界面语言", ["设置 → 语言", "跟随系统", "简体中文", "--lang zh_CN", "LC_MESSAGES"]),
+])
+def test_the_chinese_readme_covers_first_run_results_and_language(title: str,
+                                                                  words: list[str]) -> None:
+    text = section(README_ZH.read_text(encoding="utf-8"), title)
+    for word in words:
+        assert word in text, word
+
+
+def test_the_chinese_readme_uses_the_glossary_words() -> None:
+    text = README_ZH.read_text(encoding="utf-8")
+    assert "角色图片" not in text          # the glossary: always 人物图片
+    for term in ("人物图片", "动作参考视频", "作品库", "演示模式", "API 密钥", "系统密码库"):
+        assert term in text, term
