@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
+import hashlib
 import logging
 import os
 import re
@@ -47,6 +49,7 @@ __all__ = [
     "read_capped",
     "regular_file",
     "safe_filename",
+    "same_bytes",
     "walk_files",
     "write_atomic",
     "write_stream",
@@ -407,3 +410,22 @@ def walk_files(root: Path, *, max_depth: int = MAX_DEPTH) -> Iterator[FoundFile]
             seen.add((info.st_dev, info.st_ino))
             folders.append(Path(item.path))
         stack.extend((sub, depth + 1) for sub in reversed(folders))
+
+
+@functools.lru_cache(maxsize=16)
+def _digest(path: str, size: int, mtime_ns: int) -> bytes:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").digest()
+
+
+def same_bytes(one: Path, other: Path) -> bool:
+    """Whether two files hold the same bytes (sizes compared first: a file of another
+    size is never read; digests are remembered while a file is unchanged)."""
+    try:
+        a, b = one.stat(), other.stat()
+        if a.st_size != b.st_size:
+            return False
+        return _digest(str(one), a.st_size, a.st_mtime_ns) == _digest(
+            str(other), b.st_size, b.st_mtime_ns)
+    except OSError:
+        return False

@@ -9,8 +9,6 @@ puts it on a socket. Answers follow ``shared/API.md``.
 from __future__ import annotations
 
 import contextlib
-import functools
-import hashlib
 import json
 import logging
 import re
@@ -25,6 +23,7 @@ from urllib.parse import quote, urlsplit
 
 from kling_desktop import paths
 from kling_desktop.api.models import MAX_PROMPT_CHARS, Mode, Model, Orientation, TaskStatus
+from kling_desktop.files import same_bytes
 from kling_desktop.simulator.config import (
     FAIL_FIELDS,
     RESULT_SHAPES,
@@ -93,24 +92,6 @@ class Task:
     completed_at: int | None = None
     result: Path | None = None  # served instead of the clip: the sample result
     result_facts: VideoFacts | None = None
-
-
-@functools.lru_cache(maxsize=8)
-def _digest(path: str, size: int, mtime_ns: int) -> bytes:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").digest()
-
-
-def _same_bytes(upload: Path, sample: Path) -> bool:
-    """Whether an upload is byte for byte a bundled sample (sizes first: cheap)."""
-    try:
-        mine, theirs = upload.stat(), sample.stat()
-        if mine.st_size != theirs.st_size:
-            return False
-        return _digest(str(upload), mine.st_size, mine.st_mtime_ns) == _digest(
-            str(sample), theirs.st_size, theirs.st_mtime_ns)
-    except OSError:
-        return False
 
 
 def _format_seconds(value: float) -> str:
@@ -361,7 +342,7 @@ class Provider:
         video = self._uploaded(params["video_url"])
         if image is None or video is None:
             return None
-        if _same_bytes(image.path, paths.sample_character()) and _same_bytes(
+        if same_bytes(image.path, paths.sample_character()) and same_bytes(
                 video.path, paths.sample_motion()):
             return result
         return None

@@ -6,6 +6,7 @@ Real widgets, real files (ffmpeg), a real form.json in the test's data folder.
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,6 +106,19 @@ def test_the_demo_starts_clean_and_says_what_it_returns(qtbot: QtBot, tasks: Tas
     assert demo.form_note.text() == DEMO_NOTE
     assert demo.form_note.isVisible()
     demo.set_inputs([str(paths.sample_character())], demo.videos())
+    assert not demo.form_note.isVisible()
+    demo.shutdown()
+
+
+def test_the_demo_knows_its_sample_by_its_bytes_under_another_name(
+        qtbot: QtBot, tasks: TaskRunner, tmp_path: Path) -> None:
+    # "Use these settings again" gives the sample back as a kept copy elsewhere.
+    kept_copy = tmp_path / "kept" / "character.png"
+    kept_copy.parent.mkdir()
+    shutil.copyfile(paths.sample_character(), kept_copy)
+    demo, _host = build(qtbot, tasks, demo=True)
+    demo.set_inputs([str(kept_copy)], [str(paths.sample_motion())])
+    wait_checked(qtbot, demo)
     assert not demo.form_note.isVisible()
     demo.shutdown()
 

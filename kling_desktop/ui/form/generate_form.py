@@ -18,6 +18,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -28,6 +29,7 @@ from kling_desktop import paths
 from kling_desktop.api.models import Orientation
 from kling_desktop.engine.batch import BatchReport, JobOptions, check_batch
 from kling_desktop.engine.settings import DEFAULT_CURRENCY
+from kling_desktop.files import same_bytes
 from kling_desktop.i18n import N_, _, ngettext
 from kling_desktop.sources import canonical
 from kling_desktop.ui.form.checklist import CHECKLIST_SIDE_WIDTH, checklist_box, checklist_strip
@@ -485,12 +487,15 @@ class GenerateForm(QWidget):
         self.form_note.setVisible(bool(notes))
 
     def _own_picture_chosen(self) -> bool:
-        sample = canonical(str(paths.sample_character()))
+        """A picture other than the bundled sample (by its bytes: "Use these settings
+        again" gives the sample back as a kept copy under another path)."""
+        sample = paths.sample_character()
         for source in self.images():
             try:
-                if canonical(source) != sample:
-                    return True
+                path = Path(canonical(source))
             except (OSError, RuntimeError, ValueError):   # "~nobody/a.png"
+                return True
+            if path != sample and not same_bytes(path, sample):
                 return True
         return False
 
