@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kling_desktop.api import errors as api_errors
+from kling_desktop.engine.following import CLEARED_ERROR, CLEARED_TASK
 from kling_desktop.engine.jobs import FailureKind, Job, JobState
-from kling_desktop.engine.steps import CLEARED_ERROR, CLEARED_TASK
 from kling_desktop.i18n import N_, _
 
 __all__ = ["JobNotRetryableError", "RetryMove", "retry_move"]

@@ -46,21 +46,21 @@ from kling_desktop.engine import planning
 from kling_desktop.engine.batch import BatchReport
 from kling_desktop.engine.checks import Problem
 from kling_desktop.engine.decisions import JobNotRetryableError, retry_move
-from kling_desktop.engine.jobs import BlockedOn, FailureKind, Job, JobState
-from kling_desktop.engine.ownership import JobLocks
-from kling_desktop.engine.planning import Plan, PlanRefusedError
-from kling_desktop.engine.runner import Engine
-from kling_desktop.engine.steps import (
+from kling_desktop.engine.following import (
     BLOCKED_RECHECK,
     SEND_BACKOFF,
     Followed,
     JobCallback,
-    JobSteps,
     Note,
     Step,
     classify,
     needs_upload,
 )
+from kling_desktop.engine.jobs import BlockedOn, FailureKind, Job, JobState
+from kling_desktop.engine.ownership import JobLocks
+from kling_desktop.engine.planning import Plan, PlanRefusedError
+from kling_desktop.engine.runner import Engine
+from kling_desktop.engine.steps import JobSteps
 from kling_desktop.engine.store import JobConflictError, JobNotFoundError
 from kling_desktop.i18n import _
 

@@ -11,18 +11,26 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from enum import Enum
+from dataclasses import replace
 from pathlib import Path
 
 from kling_desktop.api import errors as api_errors
 from kling_desktop.api.client import KlingClient
 from kling_desktop.api.models import GenerationRequest, Task, TaskStatus
+from kling_desktop.engine.following import (
+    BLOCKED_KINDS,
+    BLOCKED_RECHECK,
+    CLEARED_ERROR,
+    SEND_BACKOFF,
+    UPLOAD_REUSE_SECONDS,
+    Followed,
+    JobCallback,
+    backoff,
+    classify,
+)
 from kling_desktop.engine.jobs import (
     RESULT_LINK_LIFETIME,
     BlockedOn,
@@ -40,58 +48,12 @@ from kling_desktop.sources import is_link
 
 log = logging.getLogger(__name__)
 
-UPLOAD_REUSE_SECONDS = 3600.0     # an upload URL is reused by a later send try this long
-BLOCKED_RECHECK = 300.0           # a job blocked on a key/balance/permission is looked at again
 NETWORK_BACKOFF = (30.0, 300.0)   # first and longest wait after the provider was unreachable
 LINK_BACKOFF = (2.0, 300.0)       # first and longest wait before a fresh link is fetched
-SEND_BACKOFF = (2.0, 300.0)       # after a definite "not now" to a create call
 ODD_POLLS_BEFORE_TELLING = 3      # polls of an unusable answer before the user is told
 MAX_RESULT_BYTES = 2 * 1024**3    # no 30 s video comes near this
 PROGRESS_WRITE_INTERVAL = 1.0     # seconds between transfer-progress writes to SQLite
 PROGRESS_EMIT_INTERVAL = 0.1      # seconds between transfer-progress reports
-
-JobCallback = Callable[[Job], None]
-
-
-@dataclass(frozen=True)
-class Note:
-    """What the service knows about a job that is not stored: its place in line, its holder."""
-
-    job_id: int
-    kind: str           # "in_line" | "held" | "" (nothing to say any more)
-    text: str
-    position: int = 0
-
-
-class Step(Enum):
-    SEND = "send"
-    POLL = "poll"
-    DOWNLOAD = "download"
-
-
-@dataclass(eq=False)
-class Followed:
-    """A job the service follows, as its steps and its scheduler see it."""
-
-    job: Job
-    until_submitted: bool = False
-    due: float = 0.0                  # time.monotonic() of its next step
-    busy: bool = False
-    held: bool = False                # this process holds its lock
-    cancel: threading.Event = field(default_factory=threading.Event)
-    user_cancelled: bool = False
-    odd_polls: int = 0
-    note: Note | None = None
-    transfer: bool = False            # the running step holds a transfer place
-
-
-def backoff(attempt: int, bounds: tuple[float, float], retry_after: float | None = None) -> float:
-    first, longest = bounds
-    if retry_after is not None and math.isfinite(retry_after) and retry_after > 0:
-        return min(retry_after, longest)
-    delay = first * 2.0 ** max(0, min(attempt - 1, 16))
-    return min(longest, delay * random.uniform(0.85, 1.0))
-
 
 def _clock(epoch: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(epoch))
@@ -516,45 +478,3 @@ class JobSteps:
                     self._emit(followed.job)
 
         return progress
-
-
-CLEARED_ERROR: dict[str, object] = dict(
-    error_kind=None, error_code=None, error_message=None, error_fix=None, blocked_on=None)
-CLEARED_TASK: dict[str, object] = dict(
-    task_id=None, provider_status=None, progress=0, transfer_done=0, transfer_total=0,
-    submitted_at=None, completed_at=None, result_url=None, result_expires_at=None,
-    next_poll_at=None, download_attempts=0, image_url=None, video_url=None, uploaded_at=None)
-
-BLOCKED_KINDS: dict[BlockedOn, FailureKind] = {
-    BlockedOn.KEY: FailureKind.AUTH,
-    BlockedOn.BALANCE: FailureKind.BALANCE,
-    BlockedOn.PERMISSION: FailureKind.AUTH,
-    BlockedOn.NETWORK: FailureKind.RETRYABLE,
-    BlockedOn.LINK: FailureKind.RETRYABLE,
-    BlockedOn.PROVIDER: FailureKind.PROVIDER,
-    BlockedOn.DISK: FailureKind.UNKNOWN,
-}
-
-
-def needs_upload(job: Job) -> bool:
-    fresh = job.uploaded_at is not None and time.time() - job.uploaded_at < UPLOAD_REUSE_SECONDS
-    return any(not is_link(source) and not (fresh and known)
-               for source, known in ((job.spec.image, job.image_url),
-                                     (job.spec.video, job.video_url)))
-
-
-def classify(exc: api_errors.KlingError) -> FailureKind:
-    """What the user can do about an error, in one word."""
-    if isinstance(exc, api_errors.AuthenticationError):
-        return FailureKind.AUTH
-    if isinstance(exc, api_errors.InsufficientBalanceError):
-        return FailureKind.BALANCE
-    if isinstance(exc, api_errors.UploadRefusedError):
-        return FailureKind.UPLOAD_REFUSED
-    if isinstance(exc, api_errors.InvalidRequestError):
-        return FailureKind.INVALID
-    if exc.retryable:
-        return FailureKind.RETRYABLE
-    if isinstance(exc, api_errors.NotFoundError):
-        return FailureKind.PROVIDER
-    return FailureKind.UNKNOWN
