@@ -8,6 +8,10 @@
 Language: the terminal's (``--lang``, else the environment) is installed for what is
 printed here: the headless commands, ``--help``, ``--version``, argparse's errors and the
 self-test. The window chooses its own in :func:`_window` (the one place for it).
+
+Start-up: ``kling-desktop`` and ``kling-desktop --demo`` (what a desktop launcher runs)
+open the window without loading the command line (its commands import the whole engine:
+the network client, the keyring); any other word goes through the full parser.
 """
 
 from __future__ import annotations
@@ -18,14 +22,18 @@ import logging.handlers
 import sys
 from collections.abc import Sequence
 
-from kling_desktop import APP_NAME, cli, i18n
+from kling_desktop import APP_NAME, i18n
 from kling_desktop.i18n import _
 from kling_desktop.logging_setup import PrivateRotatingFileHandler
 from kling_desktop.paths import app_paths
 
+WINDOW_FLAGS = frozenset({"--demo", "--debug"})
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The program's parser, in the language installed now (see :func:`main`)."""
+    from kling_desktop import cli
+
     parser = argparse.ArgumentParser(
         prog="kling-desktop",
         description=_("{app}: animate a character picture with the motion of a video.").format(
@@ -69,6 +77,11 @@ def setup_logging(*, debug: bool = False) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
+    if set(words) <= WINDOW_FLAGS:   # the window, nothing to parse: start it at once
+        setup_logging(debug="--debug" in words)
+        return _window(argparse.Namespace(demo="--demo" in words, debug="--debug" in words))
+    from kling_desktop import cli
+
     language, words = cli.split_language(words)
     if _prints_in_the_terminal(words):
         cli.speak(language or i18n.language_from_environment())
@@ -86,8 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _prints_in_the_terminal(words: Sequence[str]) -> bool:
     """A headless command, ``--help``, ``--version``, ``--self-test`` or a mistake the
     parser will refuse: anything but opening the window."""
-    window_flags = {"--demo", "--debug"}
-    return any(word not in window_flags for word in words)
+    return any(word not in WINDOW_FLAGS for word in words)
 
 
 def _window(args: argparse.Namespace, language: str | None = None) -> int:

@@ -13,23 +13,21 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from kling_desktop.api import errors as api_errors
-from kling_desktop.api.client import KlingClient, RetryPolicy, make_http_client, validate_base_url
+from kling_desktop.api.links import validate_base_url
 from kling_desktop.engine.jobs import Job, JobState
 from kling_desktop.engine.library import Library, LibraryWriteError
-from kling_desktop.engine.secrets import (
-    get_api_key,
-    migrate_legacy_key,
-    provider_name,
-    provider_origin,
-)
 from kling_desktop.engine.settings import Settings, load_settings
 from kling_desktop.engine.store import JobStore, owner_id
 from kling_desktop.i18n import N_, _
 from kling_desktop.paths import AppPaths, app_paths
+
+if TYPE_CHECKING:
+    import httpx
+
+    from kling_desktop.api.client import KlingClient, RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +187,9 @@ class Engine:
         with self._lock:
             client = self._clients.get(base_url)
             if client is None:
+                # Made when a job first needs it: the window opens without the network stack.
+                from kling_desktop.api.client import KlingClient, make_http_client
+
                 key = self._key_for(base_url)
                 if self._http is None:
                     self._http = make_http_client(proxy=self.settings.proxy or None)
@@ -224,6 +225,8 @@ class Engine:
             return self._explicit_key or "demo-key"
         if self._explicit_key is not None and _same_origin(base_url, self.base_url):
             return self._explicit_key
+        from kling_desktop.engine.secrets import get_api_key  # the keyring: when asked
+
         self._migrate_legacy_key()
         key = get_api_key(base_url=base_url)
         if not key:
@@ -241,6 +244,8 @@ class Engine:
         if self._legacy_checked or self.demo:
             return
         self._legacy_checked = True
+        from kling_desktop.engine.secrets import migrate_legacy_key
+
         try:
             if migrate_legacy_key(self.base_url):
                 log.info("moved the stored API key to %s", provider_host(self.base_url))
@@ -256,6 +261,8 @@ def provider_host(base_url: str) -> str:
     """The provider's name for messages ("api.foxapi.cc"; "the demo" for demo jobs)."""
     if base_url == DEMO_BASE_URL:
         return _("the demo")
+    from kling_desktop.engine.secrets import provider_name
+
     try:
         return provider_name(base_url)
     except ValueError:
@@ -263,6 +270,8 @@ def provider_host(base_url: str) -> str:
 
 
 def _same_origin(a: str, b: str) -> bool:
+    from kling_desktop.engine.secrets import provider_origin
+
     try:
         return provider_origin(a) == provider_origin(b)
     except ValueError:

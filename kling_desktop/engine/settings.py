@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from kling_desktop.api.client import validate_base_url
+from kling_desktop.api.links import validate_base_url
 from kling_desktop.api.models import DEFAULT_BASE_URL
 from kling_desktop.errors import KlingError, error_text
 from kling_desktop.files import aside_path, write_atomic

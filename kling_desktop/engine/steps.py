@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kling_desktop.api import errors as api_errors
-from kling_desktop.api.client import KlingClient
 from kling_desktop.api.models import GenerationRequest, Task, TaskStatus
 from kling_desktop.engine.following import (
     BLOCKED_KINDS,
@@ -45,6 +45,9 @@ from kling_desktop.engine.runner import Engine, provider_host
 from kling_desktop.engine.store import JobNotFoundError
 from kling_desktop.i18n import _, format_datetime
 from kling_desktop.sources import is_link
+
+if TYPE_CHECKING:
+    from kling_desktop.api.client import KlingClient  # imported by the engine when needed
 
 log = logging.getLogger(__name__)
 

@@ -5,6 +5,11 @@
 app does, for tests. Start-up problems the user can fix (a job database from a
 newer version, a data folder that cannot be written, a bad provider address)
 are shown in a message box with the fix, never as a traceback.
+
+Paint first, then load: the window is built from the settings alone and shown; the
+keyring lookup, the job list and the library load on the window's workers right after
+its first paint (see ``MainWindow``). This module imports only what that first paint
+needs: the demo's simulator is imported in demo mode only.
 """
 
 from __future__ import annotations
@@ -13,20 +18,23 @@ import gc
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from kling_desktop import APP_ID, APP_NAME, __version__
-from kling_desktop.engine.runner import Engine, NoApiKeyError
+from kling_desktop.engine.runner import Engine
 from kling_desktop.engine.settings import Settings, load_settings
 from kling_desktop.errors import KlingError
 from kling_desktop.i18n import _
 from kling_desktop.paths import app_paths, resources_dir
-from kling_desktop.ui.demo import DemoSession
 from kling_desktop.ui.language import install_window_language, missing_font_text
 from kling_desktop.ui.main_window import SHUTDOWN_TIMEOUT_MS, MainWindow
+
+if TYPE_CHECKING:
+    from kling_desktop.ui.demo import DemoSession
 
 log = logging.getLogger(__name__)
 
@@ -141,12 +149,14 @@ class Launcher(QObject):
             paths = app_paths().ensure()
             user_settings = load_settings(paths.settings_file)
             if demo:
+                from kling_desktop.ui.demo import DemoSession  # its simulator: demo only
+
                 session = DemoSession().start()
                 engine = session.create_engine(paths=paths, settings=user_settings)
-                has_key = True
+                has_key: bool | None = True
             else:
                 engine = Engine(paths=paths, settings=user_settings)
-                has_key = _has_key(engine)
+                has_key = None   # the keyring is asked on a worker after the first paint
         except Exception as exc:  # shown to the user instead of a traceback
             if engine is not None:
                 engine.close()
@@ -191,18 +201,6 @@ class Launcher(QObject):
 
     def shutdown(self) -> None:
         self._dispose()
-
-
-def _has_key(engine: Engine) -> bool:
-    """Before the first paint: is a key set up? (The keyring answers quickly or not at all.)"""
-    try:
-        engine.require_key()
-    except NoApiKeyError:
-        return False
-    except Exception:  # a broken keyring: the window explains it on the start panel
-        log.warning("could not read the API key", exc_info=True)
-        return False
-    return True
 
 
 def start_language(language: str | None = None) -> tuple[str, bool]:

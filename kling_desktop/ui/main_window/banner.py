@@ -7,7 +7,6 @@ from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from kling_desktop.i18n import _, ngettext
-from kling_desktop.ui.demo import DEMO_BANNER
 
 
 class DemoBanner(QFrame):
@@ -27,6 +26,8 @@ class DemoBanner(QFrame):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(16, 8, 12, 8)
         layout.setSpacing(12)
+        from kling_desktop.ui.demo import DEMO_BANNER  # ui.demo imports the simulator
+
         self.label = QLabel(_(DEMO_BANNER), self)
         font = self.label.font()
         font.setWeight(QFont.Weight.DemiBold)

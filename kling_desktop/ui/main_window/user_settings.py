@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from kling_desktop.engine.runner import Engine
 from kling_desktop.engine.settings import Settings
-from kling_desktop.ui.settings_dialog import SettingsDialog
 from kling_desktop.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from kling_desktop.ui.settings_dialog import SettingsDialog
 
 
 def apply_settings(engine: Engine, settings: Settings) -> None:
@@ -44,6 +47,8 @@ class SettingsDoor(QObject):
             self._dialog.raise_()
             self._dialog.activateWindow()
             return
+        from kling_desktop.ui.settings_dialog import SettingsDialog  # imported when opened
+
         dialog = SettingsDialog(settings, self._settings_file, self._parent, tasks=self._tasks)
         dialog.saved.connect(self.saved)
         dialog.finished.connect(self._on_dialog_finished)

@@ -7,6 +7,12 @@ runs them. The rest of the window lives next door: what a job's button does in
 ``job_actions``, the message boxes in ``dialogs``, geometry and the divider in
 ``state``, the settings dialog in ``user_settings``, the gallery's page in
 ``library_tab``, opening files and links in ``desktop``.
+
+Paint first, then load: the window is built from the settings alone (the form takes a
+drop at once); right after its first paint it asks the keyring whether a key is set up
+and loads the job list, both on the window's workers, and fills in. What only a click
+opens (Settings, About, the keyboard help, the gallery, the demo's simulator) is
+imported when it is opened.
 """
 
 from __future__ import annotations
@@ -16,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QMainWindow,
@@ -33,19 +39,16 @@ from kling_desktop import APP_NAME
 from kling_desktop.engine.batch import BatchReport, JobOptions
 from kling_desktop.engine.jobs import Job, JobState
 from kling_desktop.engine.library import LibraryEntry
+from kling_desktop.engine.planning import PlanRefusedError
 from kling_desktop.engine.runner import Engine, NoApiKeyError
-from kling_desktop.engine.service import PlanRefusedError
 from kling_desktop.engine.settings import Settings, save_settings
 from kling_desktop.errors import KlingError, error_text
 from kling_desktop.i18n import _, ngettext
-from kling_desktop.ui.about import show_about
 from kling_desktop.ui.confirm import confirm_generation
-from kling_desktop.ui.demo import DemoSession
 from kling_desktop.ui.form import GenerateForm
 from kling_desktop.ui.job_controller import JobController
 from kling_desktop.ui.jobs import JobsPanel
 from kling_desktop.ui.jobs.model import JobRole
-from kling_desktop.ui.keyboard_help import build_shortcuts_dialog
 from kling_desktop.ui.main_window.banner import DemoBanner, DoneBanner
 from kling_desktop.ui.main_window.desktop import open_with_desktop
 from kling_desktop.ui.main_window.dialogs import QuitChoice, ask_about_running_jobs, show_error
@@ -58,11 +61,14 @@ from kling_desktop.ui.start_panel import StartPanel
 from kling_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
+    from kling_desktop.ui.demo import DemoSession
     from kling_desktop.ui.gallery import GalleryWidget
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_MS = 8000
+#: A window shown but never painted (started minimized, on a hidden desktop) loads anyway.
+FIRST_PAINT_FALLBACK_MS = 1500
 
 
 def _shortcuts(standard: QKeySequence.StandardKey, fallback: str) -> list[QKeySequence]:
@@ -110,6 +116,8 @@ class MainWindow(QMainWindow):
         self._closing_done = False
         self._workers_clean = True
         self._started = False
+        self._loading = False          # the keyring and the job list: after the first paint
+        self._has_key = has_key
         self._shortcuts_dialog: QDialog | None = None
 
         self.setObjectName("mainWindow")
@@ -127,7 +135,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self.window_state.restore()
-        self._start(has_key)
+        if self.demo:   # the sample inputs are part of the demo's first form
+            self._set_demo_inputs()
+        self.installEventFilter(self)
         moved = engine.store.moved_aside_message
         if moved:
             QTimer.singleShot(0, lambda: show_error(
@@ -257,12 +267,40 @@ class MainWindow(QMainWindow):
         self.library_page.use_settings_again.connect(self.on_library_page_use_settings_again)
         self.library_page.status_message.connect(self.on_library_page_status_message)
 
+    # -- after the first paint -----------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self and event.type() == QEvent.Type.Paint and not self._loading:
+            self.removeEventFilter(self)
+            QTimer.singleShot(0, self.start_loading)
+        return super().eventFilter(watched, event)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._loading:
+            QTimer.singleShot(FIRST_PAINT_FALLBACK_MS, self.start_loading)
+
+    @Slot()
+    def start_loading(self) -> None:
+        """Ask the keyring and load the job list, on workers (once; after the first paint,
+        or a little later for a window that was shown but not painted)."""
+        if self._loading or self._closing_done:
+            return
+        self._loading = True
+        self.removeEventFilter(self)
+        self._start(self._has_key)
+
+    def is_loading_started(self) -> bool:
+        return self._loading
+
+    def _set_demo_inputs(self) -> None:
+        from kling_desktop.ui.demo import DemoSession  # imports the simulator: demo only
+
+        images, videos = DemoSession.sample_inputs()
+        self.form.set_inputs(images, videos)
+
     def _start(self, has_key: bool | None) -> None:
-        if self.demo:
-            images, videos = DemoSession.sample_inputs()
-            self.form.set_inputs(images, videos)
-            self._show_main(resume=True)
-        elif has_key is True:
+        if self.demo or has_key is True:
             self._show_main(resume=True)
         elif has_key is False:
             self._show_start()
@@ -271,10 +309,9 @@ class MainWindow(QMainWindow):
                            on_failed=self._on_key_check_failed)
 
     def _on_key_check_failed(self, error: BaseException) -> None:
-        if isinstance(error, NoApiKeyError):
-            self._show_start()
-        else:
-            self._show_main(resume=True)
+        if not isinstance(error, NoApiKeyError):   # a broken keyring: the panel explains it
+            log.warning("could not read the API key: %s", type(error).__name__)
+        self._show_start()
 
     def _show_main(self, resume: bool) -> None:
         self.pages.setCurrentWidget(self.splitter)
@@ -449,6 +486,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_about(self) -> None:
+        from kling_desktop.ui.about import show_about
+
         show_about(self, self.icon, self.engine.paths)
 
     def menu_actions(self) -> list[QAction]:
@@ -464,6 +503,8 @@ class MainWindow(QMainWindow):
             self._shortcuts_dialog.raise_()
             self._shortcuts_dialog.activateWindow()
             return
+        from kling_desktop.ui.keyboard_help import build_shortcuts_dialog
+
         self._shortcuts_dialog = build_shortcuts_dialog(self, self.menu_actions())
         self._shortcuts_dialog.finished.connect(self._on_shortcuts_dialog_finished)
         self._shortcuts_dialog.show()
