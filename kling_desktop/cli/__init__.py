@@ -170,6 +170,13 @@ def add_subcommands(parser: argparse.ArgumentParser) -> None:
                      help=_("image: clip up to 10 s; video: clip up to 30 s"))
     gen.add_argument("--keep-audio", choices=["yes", "no"], default="yes",
                      help=_("keep the clip's original sound"))
+    gen.add_argument("--trim", metavar="START-END", default=None,
+                     help=_("keep only this part of the clip(s), in seconds, e.g. 2.5-9.5 "
+                            "(a trimmed copy is sent; the original is not changed)"))
+    gen.add_argument("--fix", action="store_true",
+                     help=_("convert what the provider would refuse but can be fixed (format, "
+                            "size, shape by padding, length by trimming from the start) and "
+                            "say what was done"))
     gen.add_argument("--wait", action="store_true",
                      help=_("follow the job(s) to the end and print the saved file"))
     gen.add_argument("--json", action="store_true",

@@ -28,6 +28,7 @@ from kling_desktop.cli.output import (
     print_problem_list,
     worst,
 )
+from kling_desktop.engine.fixes import parse_trim
 from kling_desktop.engine.jobs import BlockedOn, Job, JobState
 from kling_desktop.engine.runner import Engine
 from kling_desktop.engine.service import JobService
@@ -44,10 +45,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
     options = GenerationOptions(
         model=Model(args.model), mode=Mode(args.mode), prompt=args.prompt,
         orientation=Orientation(args.orientation), keep_original_sound=args.keep_audio == "yes")
+    trim = parse_trim(args.trim) if args.trim else None
     with Engine() as engine:
+        images, videos = list(args.image), list(args.video)
+        if trim is not None or args.fix:
+            from kling_desktop.cli.fixing import fix_inputs
+
+            images, videos = fix_inputs(engine, images, videos, options, trim=trim,
+                                        auto=args.fix)
         printer = ProgressPrinter()
         service = _service(engine, printer)
-        plan = service.plan(args.image, args.video, options)
+        plan = service.plan(images, videos, options)
         if not plan.ok:
             problems = plan.problems or plan.batch.problems
             eprint(_("Nothing was sent: this needs attention.") if len(problems) == 1

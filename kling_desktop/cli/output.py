@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from kling_desktop.api import errors as api_errors
+from kling_desktop.engine.fixes import ConversionCancelled, ConversionError, TrimError
 from kling_desktop.engine.jobs import BlockedOn, FailureKind, Job, JobState
 from kling_desktop.engine.library import LibraryWriteError
 from kling_desktop.engine.service import Note
@@ -91,7 +92,9 @@ def job_record(job: Job) -> dict[str, Any]:
 
 
 def exit_code_for_error(exc: api_errors.KlingError) -> int:
-    if isinstance(exc, UnknownJobError | JobNotFoundError):
+    if isinstance(exc, ConversionCancelled):
+        return EXIT_OTHER
+    if isinstance(exc, UnknownJobError | JobNotFoundError | TrimError | ConversionError):
         return EXIT_REFUSED_LOCALLY
     if isinstance(exc, api_errors.NetworkError | api_errors.RateLimitedError |
                   api_errors.ServiceUnavailableError):
