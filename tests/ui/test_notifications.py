@@ -36,8 +36,11 @@ from kling_desktop.ui.notifications import (
     Notifier,
     channel_words,
     job_title,
+    notification_text,
 )
+from kling_desktop.ui.notify_dbus import ServerSignal
 from tests.ui.conftest import QT_LOG_IGNORES, WAIT_MS, WindowFactory
+from tests.ui.i18n_support import MARK, language
 
 jeepney = pytest.importorskip("jeepney")
 from jeepney import (  # type: ignore[import-untyped]  # noqa: E402
@@ -370,3 +373,37 @@ def test_no_notification_when_the_person_turned_notifications_off(
     assert not window.done_banner.isVisible()
     assert window.notifier.shown == []
     assert server.calls == []
+
+
+def test_a_click_that_overtakes_the_notifications_id_still_opens_the_job(
+        qtbot: QtBot, server: FakeNotificationServer, windows: WindowFactory) -> None:
+    """The service's signals and the worker's report of the id travel on different
+    threads: a click may reach the window before it knows which job the id is."""
+    window = started_window(qtbot, windows)
+    window.jobs_panel.set_jobs([finished(1), finished(2, prompt="a second try")])
+    in_background(qtbot, window)
+    # The fake service numbers its notifications from 41: the click on 41 comes first
+    # (with one for another app's notification), the job's notification after it.
+    window.notifier.on_relay_received(ServerSignal("ActionInvoked", 41, "default"))
+    window.notifier.on_relay_received(ServerSignal("ActionInvoked", 7, "default"))
+    assert window.jobs_panel.view.currentIndex().row() == -1
+    assert not window.isActiveWindow()
+    opened: list[int] = []
+    window.notifier.open_requested.connect(opened.append)
+
+    window.on_controller_job_finished(finished(2, prompt="a second try"))
+    qtbot.waitUntil(lambda: opened == [2], timeout=WAIT_MS)
+    assert server.calls[0].notification_id == 41
+    assert window.isActiveWindow()
+    assert window.jobs_panel.view.currentIndex().row() == window.jobs_panel.model.row_of(2)
+
+
+def test_the_words_go_through_translation(qapp: object) -> None:
+    with language("pseudo"):
+        title, body, _bad = notification_text(finished(9, JobState.FAILED))
+        assert title.startswith(MARK)
+        assert body.startswith(MARK)                      # "could not make this video"
+        assert notification_text(finished(9))[1].startswith(MARK)
+        for channel in Channel:
+            assert channel_words(channel).startswith(MARK)
+    assert notification_text(finished(9))[0] == "Video saved"
