@@ -14,6 +14,7 @@ import pytest
 import kling_desktop.convert
 from kling_desktop.api.models import Orientation
 from kling_desktop.convert import convert
+from kling_desktop.convert.clips import read_facts
 from kling_desktop.engine.checks import check_image, check_video
 from kling_desktop.engine.fixes import (
     ConversionCancelled,
@@ -131,6 +132,9 @@ def test_trim_keeps_the_span_with_the_sound_in_step(qapp: object, tmp_path: Path
     assert source.read_bytes() == before                 # the original is never changed
     assert [p.name for p in (tmp_path / "out").iterdir()] == [result.path.name]
     assert "7.5 s" in describe(result)
+    played = read_facts(result.path)            # QMediaPlayer loads it: picture and sound
+    assert played.has_audio
+    assert played.duration == pytest.approx(7.5, abs=0.1)
 
 
 @needs_ffmpeg
