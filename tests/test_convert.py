@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import threading
 from pathlib import Path
@@ -22,6 +23,7 @@ from kling_desktop.engine.fixes import (
     FitLength,
     FitSize,
     Pad,
+    ScaleDown,
     ToPng,
     Transcode,
     Trim,
@@ -217,3 +219,34 @@ def test_the_conversion_step_never_imports_widgets() -> None:
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not any("QtWidgets" in n or n.startswith("kling_desktop.ui") for n in names), \
                 path
+
+
+@needs_ffmpeg
+def test_a_large_fast_clip_is_scaled_down_to_a_standard_rate(qapp: object,
+                                                               tmp_path: Path) -> None:
+    # A smaller side limit injected in place of 3,850 px; 60 fps as a screen recording.
+    source = make_video(tmp_path, seconds=3.5, width=640, height=480, fps=60, audio=False)
+    plan = ConversionPlan("video", source, (Transcode(), ScaleDown(400)), keep_audio=False)
+    result = convert(plan, output_dir=tmp_path / "out")
+    assert (result.width, result.height) == (400, 300)
+    assert read_facts(result.path).fps == pytest.approx(30.0, abs=0.5)
+    assert result.duration == pytest.approx(3.5, abs=1 / 30)
+
+
+@needs_ffmpeg
+def test_a_picture_too_heavy_for_png_becomes_a_jpeg_under_the_limit(tmp_path: Path) -> None:
+    # A smaller byte limit injected in place of 10 MB: the PNG would pass it.
+    from PySide6.QtGui import QImage
+
+    pixels = os.urandom(900 * 1200 * 3)      # noise: PNG cannot squeeze it, JPEG can
+    noisy = tmp_path / "noise.png"
+    assert QImage(pixels, 900, 1200, 900 * 3, QImage.Format.Format_RGB888).save(str(noisy))
+    limit = noisy.stat().st_size * 2 // 3
+    plan = ConversionPlan("image", noisy, (FitSize(limit),), limit_bytes=limit)
+    result = convert(plan, output_dir=tmp_path / "out")
+    assert result.path.suffix == ".jpg"
+    assert result.size_bytes <= limit
+    info, problems = check_image(str(result.path))
+    assert problems == []
+    assert info is not None
+    assert info.format == "jpeg"

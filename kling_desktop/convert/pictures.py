@@ -112,7 +112,8 @@ def _bytes(image: QImage, fmt: str) -> bytes:
     array = QByteArray()
     buffer = QBuffer(array)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, fmt.encode("ascii"), _JPEG_QUALITY if fmt == "jpeg" else -1)
+    # PySide6 takes the format as str at run time (its stubs say bytes, which it refuses).
+    image.save(buffer, fmt, _JPEG_QUALITY if fmt == "jpeg" else -1)  # type: ignore[call-overload]
     buffer.close()
     return bytes(array.data())
 
