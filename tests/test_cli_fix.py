@@ -57,6 +57,7 @@ def test_fix_converts_a_webm_and_a_banner_and_says_what_was_done(
     webm = make_video(tmp_path, seconds=12, width=480, height=360, fmt="webm", name="m.webm")
     refused = run_cli(["generate", "--image", str(banner), "--video", str(webm)], env)
     assert refused.code == 2
+    assert "Add --fix" in refused.stderr
     assert sim.count("create") == 0
     result = run_cli(["generate", "--image", str(banner), "--video", str(webm), "--fix",
                       "--json"], env)

@@ -63,6 +63,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
                                  "Nothing was sent: {n} things need attention.",
                                  len(problems)).format(n=len(problems)))
             print_problem_list(problems)
+            if not args.fix and any(p.field in ("image", "video") for p in problems):
+                from kling_desktop.cli.fixing import fixable
+
+                if fixable(images, videos, options):
+                    eprint(_("Add --fix to convert what can be converted (format, size, shape, "
+                             "length), or --trim START-END to send part of the clip."))
             return EXIT_REFUSED_LOCALLY
         batch = plan.batch
         seconds = batch.total_billable_seconds

@@ -15,7 +15,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -37,7 +37,7 @@ from kling_desktop.engine.runner import Engine
 from kling_desktop.i18n import _
 from kling_desktop.sources import is_link, local_path
 
-__all__ = ["CONVERTED_DIR", "fix_inputs"]
+__all__ = ["CONVERTED_DIR", "fix_inputs", "fixable"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,28 @@ def fix_inputs(engine: Engine, images: Sequence[str], videos: Sequence[str],
             path, orientation=options.orientation,
             keep_audio=options.keep_original_sound, trim=trim, auto=auto)))
     return new_images, new_videos
+
+
+def fixable(images: Sequence[str], videos: Sequence[str], options: GenerationOptions) -> bool:
+    """Would ``--fix`` convert any of these local inputs? (Probes headers only.)"""
+    def local(source: str) -> Path | None:
+        if is_link(source):
+            return None
+        try:
+            return local_path(source)
+        except (OSError, RuntimeError, ValueError):
+            return None
+
+    def needs(path: Path | None, planner: Callable[[Path], ConversionPlan | None]) -> bool:
+        try:
+            return path is not None and planner(path) is not None
+        except MediaError:
+            return False            # missing or broken: no conversion helps
+
+    return any(needs(local(source), plan_picture) for source in images) or any(
+        needs(local(source), lambda path: plan_video(
+            path, orientation=options.orientation, keep_audio=options.keep_original_sound))
+        for source in videos)
 
 
 def _fixed(source: str, done: dict[str, str], output_dir: Path,
