@@ -68,3 +68,15 @@ def test_upload_and_download_beyond_100_mb_in_bounded_memory(
     assert dest.stat().st_size == SIZE
     assert sha256_of(dest) == expected
     assert sorted(p.name for p in dest.parent.iterdir()) == ["big.mp4"]
+
+
+def test_downloads_read_the_socket_in_large_pieces() -> None:
+    # httpcore reads 64 KiB per socket call by default; its receive buffer then copies
+    # every piece twice. 1 MiB reads took a 1 GiB loopback download from 0.84x curl's
+    # throughput to 1.16x (benchmarks/bench_download.py).
+    from httpcore._sync.http11 import HTTP11Connection
+
+    from kling_desktop.api.client import make_http_client
+
+    make_http_client().close()
+    assert HTTP11Connection.READ_NUM_BYTES >= 1024 * 1024
