@@ -80,9 +80,11 @@ def test_fitting_a_size_lowers_the_bit_rate_to_the_injected_limit() -> None:
                           has_audio=True)
     assert target.fps == 30.0
     assert target.estimated_bytes() <= 8 * 2**20
+    assert (target.width, target.height) == (1920, 1080)   # starved of bits: 1080p
     roomy = video_target(ConversionPlan("video", Path("big.mp4"), (Transcode(),)),
                          width=3840, height=2160, fps=60, duration=10.0, has_audio=True)
     assert roomy.video_bits_per_second > target.video_bits_per_second
+    assert (roomy.width, roomy.height) == (3840, 2160)
 
 
 def test_a_clip_over_the_limit_is_trimmed_from_the_start_and_scaled(tmp_path: Path) -> None:

@@ -26,8 +26,10 @@ The encoder decision (measured on this 2-core Linux machine, 2026-12, PySide6 6.
   30 s; 1.03× the 10 s kept: with sound the player must run at 1×, since Qt's
   pitch-corrected playback at 2× hands over half the samples), 3.6 s without sound (at
   4×, 300 of 300 frames, none dropped); a 10 s 720p WebM → MP4 with sound 10.3 s. Peak
-  RSS 225–244 MB for 1080p, 123 MB for 720p (frames are streamed: at most 8 wait for the
-  encoder, the player is paused while they do; nothing grows with the clip's length).
+  RSS 225–254 MB for 1080p (the same for 10 s and 30 s kept: frames are streamed, at most
+  8 wait for the encoder and the player is paused while they do), 123 MB for 720p. 4K is
+  the weak case: 6 s of 3840 × 2160 with sound took 8.8 s (1.46×) and ~660 MB (FFmpeg's
+  own frame pools at 4K; 2 frames queued).
   Works under a QCoreApplication (no display needed: the CLI). The output is an MP4 the
   app's checks accept and QMediaPlayer plays. Its one weakness: on Linux the bundled
   FFmpeg has no H.264 encoder (``supportedVideoCodecs(Encode)`` = MPEG-1/2, MPEG-4 Part 2,

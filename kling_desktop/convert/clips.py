@@ -5,7 +5,7 @@ The bundled FFmpeg decodes through a :class:`QMediaPlayer` into a :class:`QVideo
 (and a :class:`QAudioBufferOutput` for the sound); each frame and sound buffer inside the
 span is re-stamped from the span's start and handed to a :class:`QMediaRecorder` through
 :class:`QVideoFrameInput` / :class:`QAudioBufferInput`. Memory stays bounded: at most
-:data:`_QUEUE` frames wait for the encoder, the player is paused while they do. The
+8 frames (2 at 4K) wait for the encoder, the player is paused while they do. The
 player runs at 1× when the sound is kept (Qt time-stretches the sound at other rates)
 and at 4× otherwise. See the package's docstring for the measurements.
 """
@@ -60,7 +60,8 @@ from kling_desktop.i18n import _
 
 __all__ = ["ClipFacts", "convert_clip", "read_facts", "video_codec"]
 
-_QUEUE = 8                 # frames waiting for the encoder before the player pauses
+_QUEUE = 8                 # 1080p frames waiting for the encoder before the player pauses
+_QUEUE_PIXELS = _QUEUE * 1920 * 1080   # fewer of larger frames (2 at 4K)
 _STALL_SECONDS = 60.0      # no frame for this long: the conversion has stalled
 _LOAD_SECONDS = 30.0
 _SLACK_US = 1000           # a frame stamped within 1 ms of a cut point counts as on it
@@ -220,6 +221,7 @@ class _Recording:
         self.start_us = round(target.start * 1e6)
         self.end_us = round(target.end * 1e6)
         self.period_us = 1e6 / target.fps
+        self.queue = max(2, min(_QUEUE, _QUEUE_PIXELS // max(1, target.width * target.height)))
         self.frames: collections.deque[QVideoFrame] = collections.deque()
         self.sounds: collections.deque[QAudioBuffer] = collections.deque()
         self.last_frame_us = -1
@@ -330,7 +332,7 @@ class _Recording:
         if callable(self.progress):
             self.progress(relative // 1000, (self.end_us - self.start_us) // 1000)
         self._drain()
-        if len(self.frames) >= _QUEUE and not self.paused_by_us:
+        if len(self.frames) >= self.queue and not self.paused_by_us:
             self.paused_by_us = True
             self.player.pause()
 
@@ -364,7 +366,7 @@ class _Recording:
         while self.sounds and self.audio_in is not None and \
                 self.audio_in.sendAudioBuffer(self.sounds[0]):
             self.sounds.popleft()
-        if self.paused_by_us and len(self.frames) <= 2 and not self.finishing:
+        if self.paused_by_us and len(self.frames) <= self.queue // 4 and not self.finishing:
             self.paused_by_us = False
             self.player.play()
         if self.finishing and not self.frames and not self.sounds and \

@@ -78,6 +78,9 @@ MB = 1024 * 1024
 AUDIO_BITS_PER_SECOND = 128_000
 #: A clip is encoded at about this many bits per pixel and frame unless it must fit a size.
 _BITS_PER_PIXEL = 0.15
+#: Below this many bits per pixel and frame a fitted clip is scaled to 1080p.
+_STARVED_BITS_PER_PIXEL = 0.05
+_FITTED_SIDE = 1920
 #: What a fitted clip aims at, under the limit: the container's own bytes and the
 #: encoder's overshoot (it is rate-controlled, not exact).
 _FIT_MARGIN = 0.85
@@ -407,6 +410,12 @@ def video_target(plan: ConversionPlan, *, width: int, height: int, fps: float,
     budget = limit * 8 * _FIT_MARGIN * size_factor / max(end - start, 0.001)
     budget -= AUDIO_BITS_PER_SECOND if keep_audio else 0
     bits = int(max(100_000, min(bits * size_factor, budget)))
+    if bits < w * h * rate * _STARVED_BITS_PER_PIXEL and max(w, h) > _FITTED_SIDE:
+        # Too few bits for this many pixels (a 4K clip fitted into 100 MB): 1080p, which
+        # is the most the provider makes anyway, looks better at the same size.
+        factor = _FITTED_SIDE / max(w, h)
+        w, h = int(w * factor), int(h * factor)
+        w, h = max(2, w - w % 2), max(2, h - h % 2)
     return VideoTarget(start, end, w, h, rate, bits, keep_audio)
 
 
