@@ -19,7 +19,9 @@ from kling_desktop.convert.clips import read_facts
 from kling_desktop.engine.checks import check_image, check_video
 from kling_desktop.engine.fixes import (
     ConversionCancelled,
+    ConversionError,
     ConversionPlan,
+    Crop,
     FitLength,
     FitSize,
     Pad,
@@ -252,3 +254,25 @@ def test_a_picture_too_heavy_for_png_becomes_a_jpeg_under_the_limit(tmp_path: Pa
     assert problems == []
     assert info is not None
     assert info.format == "jpeg"
+
+
+@needs_ffmpeg
+def test_a_banner_can_be_cropped_instead_of_padded(tmp_path: Path) -> None:
+    banner = make_image(tmp_path, width=1600, height=400, fmt="png")
+    plan = plan_picture(banner, shape=Crop(300, 0, 1000, 400))
+    assert plan is not None
+    result = convert(plan, output_dir=tmp_path / "out")
+    assert (result.width, result.height) == (1000, 400)
+    assert check_image(str(result.path))[1] == []
+
+
+@needs_ffmpeg
+def test_a_span_past_the_clip_is_refused_and_nothing_written(qapp: object,
+                                                             tmp_path: Path) -> None:
+    source = make_video(tmp_path / "in", seconds=4, width=360, height=360, audio=False)
+    plan = plan_video(source, orientation=Orientation.IMAGE, trim=Trim(3.0, 9.0))
+    assert plan is not None
+    out = tmp_path / "out"
+    with pytest.raises(ConversionError, match="only 1.0 s are left"):
+        convert(plan, output_dir=out)
+    assert list(out.iterdir()) == []
