@@ -273,6 +273,6 @@ def test_a_span_past_the_clip_is_refused_and_nothing_written(qapp: object,
     plan = plan_video(source, orientation=Orientation.IMAGE, trim=Trim(3.0, 9.0))
     assert plan is not None
     out = tmp_path / "out"
-    with pytest.raises(ConversionError, match="only 1.0 s are left"):
+    with pytest.raises(ConversionError, match=r"only 1\.0 s are left"):
         convert(plan, output_dir=out)
     assert list(out.iterdir()) == []
