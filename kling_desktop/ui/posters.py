@@ -37,6 +37,7 @@ from PySide6.QtCore import QEventLoop, QObject, QSize, Qt, QThread, QTimer, QUrl
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoSink
 
+from kling_desktop.i18n import _
 from kling_desktop.ui.images import decode_picture
 from kling_desktop.ui.tasks import TaskRunner
 
@@ -157,14 +158,14 @@ class PosterGrabber(QObject):
         if source is None or error == QMediaPlayer.Error.NoError:
             return
         self.cancel()
-        self.failed.emit(source, text or "the clip could not be decoded")
+        self.failed.emit(source, text or _("the clip could not be decoded"))
 
     @Slot()
     def on_timer_timeout(self) -> None:
         source = self._source
         if source is not None:
             self.cancel()
-            self.failed.emit(source, "no frame arrived in time")
+            self.failed.emit(source, _("no frame arrived in time"))
 
 
 class _PosterWorker(QObject):

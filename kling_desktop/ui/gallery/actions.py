@@ -26,6 +26,7 @@ from kling_desktop.engine.library import ExportReport, Library, LibraryEntry
 from kling_desktop.engine.store import JobStore, ResultRecord
 from kling_desktop.errors import KlingError, error_text
 from kling_desktop.files import copy_file
+from kling_desktop.i18n import _, ngettext
 from kling_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -79,8 +80,10 @@ def ask_folder(parent: QWidget, title: str) -> Path | None:
 
 
 def ask_save_path(parent: QWidget, title: str, suggested: Path) -> Path | None:
-    name, _ = QFileDialog.getSaveFileName(parent, title, str(suggested),
-                                          "Videos (*.mp4 *.mov);;All files (*)")
+    name, _filter = QFileDialog.getSaveFileName(
+        parent, title, str(suggested),
+        _("Videos ({patterns})").format(patterns="*.mp4 *.mov") + ";;"
+        + _("All files ({patterns})").format(patterns="*"))
     return Path(name) if name else None
 
 
@@ -88,16 +91,18 @@ def confirm_delete(parent: QWidget, count: int, name: str) -> bool:
     box = QMessageBox(parent)
     box.setObjectName("confirmDeleteBox")
     box.setIcon(QMessageBox.Icon.Question)
-    box.setWindowTitle("Move to the trash")
+    box.setWindowTitle(_("Move to the trash"))
     if count == 1:
-        box.setText(f"Move “{name}” to the trash?")
+        box.setText(_("Move “{name}” to the trash?").format(name=name))
     else:
-        box.setText(f"Move these {count} results to the trash?")
-    box.setInformativeText("The video and its description go to the system trash, where you "
-                           "can restore them. The kept input copies stay in the library.")
-    delete = box.addButton("Move to trash", QMessageBox.ButtonRole.DestructiveRole)
+        box.setText(ngettext("Move this {n} result to the trash?",
+                             "Move these {n} results to the trash?", count).format(n=count))
+    box.setInformativeText(_("The video and its description go to the system trash, where "
+                             "you can restore them. The kept input copies stay in the "
+                             "library."))
+    delete = box.addButton(_("Move to trash"), QMessageBox.ButtonRole.DestructiveRole)
     delete.setObjectName("confirmDelete")
-    keep = box.addButton("Keep", QMessageBox.ButtonRole.RejectRole)
+    keep = box.addButton(_("Keep"), QMessageBox.ButtonRole.RejectRole)
     keep.setObjectName("keepResult")
     box.setDefaultButton(keep)
     box.exec()
@@ -159,15 +164,13 @@ class GalleryActions(QObject):
             self._end()
             if isinstance(keys, list):
                 self.changed.emit(keys)
-                word = {"keeper": "a keeper", "reject": "a reject", None: "unmarked"}[mark]
-                count = len(keys)
-                self.status_message.emit(
-                    f"Marked {'it' if count == 1 else f'{count} results'} as {word}.")
+                self.status_message.emit(_mark_said(mark, len(keys)))
 
         def failed(error: BaseException) -> None:
             self._end()
             self.changed.emit([t.key for t in targets])
-            self.failed.emit(f"The mark could not be saved. {error_text(error)}")
+            self.failed.emit(_("The mark could not be saved. {reason}").format(
+                reason=error_text(error)))
 
         self._begin()
         self.tasks.run(work, on_done=finished, on_failed=failed)
@@ -176,21 +179,23 @@ class GalleryActions(QObject):
 
     def open_in_player(self, target: Target) -> None:
         if not open_in_system_player(target.video):
-            self.failed.emit(f"No program is set up to play {target.video.name}.")
+            self.failed.emit(_("No program is set up to play {name}.").format(
+                name=target.video.name))
 
     def reveal(self, target: Target) -> None:
         if not reveal_in_file_manager(target.video):
-            self.failed.emit(f"The folder of {target.video.name} could not be opened.")
+            self.failed.emit(_("The folder of {name} could not be opened.").format(
+                name=target.video.name))
 
     # -- copies -----------------------------------------------------------------------------
 
     def save_copy(self, target: Target) -> None:
         suggested = Path.home() / target.video.name
-        dest = ask_save_path(self.parent_widget, "Save a copy of the video", suggested)
+        dest = ask_save_path(self.parent_widget, _("Save a copy of the video"), suggested)
         if dest is None:
             return
         if dest.resolve() == target.video.resolve():
-            self.failed.emit("That is the video itself; choose another place for the copy.")
+            self.failed.emit(_("That is the video itself; choose another place for the copy."))
             return
 
         def work() -> Path:
@@ -202,11 +207,12 @@ class GalleryActions(QObject):
         def finished(path: object) -> None:
             self._end()
             if isinstance(path, Path):
-                self.status_message.emit(f"Saved a copy as {path}.")
+                self.status_message.emit(_("Saved a copy as {path}.").format(path=path))
 
         def failed(error: BaseException) -> None:
             self._end()
-            self.failed.emit(f"The copy could not be saved. {_os_text(error)}")
+            self.failed.emit(_("The copy could not be saved. {reason}").format(
+                reason=_os_text(error)))
 
         self._begin()
         self.tasks.run(work, on_done=finished, on_failed=failed)
@@ -216,7 +222,7 @@ class GalleryActions(QObject):
         if not targets:
             return
         if folder is None:
-            folder = ask_folder(self.parent_widget, "Export the selected results to…")
+            folder = ask_folder(self.parent_widget, _("Export the selected results to…"))
             if folder is None:
                 return
         items: list[LibraryEntry | Path] = [
@@ -227,16 +233,23 @@ class GalleryActions(QObject):
             if not isinstance(report, ExportReport):
                 return
             count = len(report.videos)
-            text = (f"Exported {count} result{'s' if count != 1 else ''} to {folder}"
-                    f" ({len(report.inputs)} input files).")
+            inputs = ngettext("{n} input file", "{n} input files", len(report.inputs)).format(
+                n=len(report.inputs))
+            text = ngettext("Exported {n} result to {folder} ({inputs}).",
+                            "Exported {n} results to {folder} ({inputs}).", count).format(
+                n=count, folder=folder, inputs=inputs)
             if report.without_description:
-                text += (f" {len(report.without_description)} went without a description "
-                         "(theirs could not be read).")
+                lone = len(report.without_description)
+                text = _("{message} {fix}").format(message=text, fix=ngettext(
+                    "{n} went without a description (it could not be read).",
+                    "{n} went without a description (theirs could not be read).",
+                    lone).format(n=lone))
             self.status_message.emit(text)
 
         def failed(error: BaseException) -> None:
             self._end()
-            self.failed.emit(f"The export did not finish. {_os_text(error)}")
+            self.failed.emit(_("The export did not finish. {reason}").format(
+                reason=_os_text(error)))
 
         self._begin()
         self.tasks.run(self.library.export_results, items, folder,
@@ -264,10 +277,26 @@ class GalleryActions(QObject):
         if gone:
             self.removed.emit(gone)
             count = len(gone)
-            self.status_message.emit(
-                f"Moved {'1 result' if count == 1 else f'{count} results'} to the trash.")
+            self.status_message.emit(ngettext("Moved {n} result to the trash.",
+                                              "Moved {n} results to the trash.",
+                                              count).format(n=count))
         if problems:
             self.failed.emit(" ".join(dict.fromkeys(problems)))
+
+
+def _mark_said(mark: str | None, count: int) -> str:
+    """"Marked it as a keeper.", "Marked 3 results as rejects."…"""
+    if count == 1:
+        return {"keeper": _("Marked it as a keeper."), "reject": _("Marked it as a reject."),
+                None: _("Cleared its mark.")}[mark]
+    if mark == "keeper":
+        return ngettext("Marked {n} result as a keeper.", "Marked {n} results as keepers.",
+                        count).format(n=count)
+    if mark == "reject":
+        return ngettext("Marked {n} result as a reject.", "Marked {n} results as rejects.",
+                        count).format(n=count)
+    return ngettext("Cleared the mark of {n} result.", "Cleared the marks of {n} results.",
+                    count).format(n=count)
 
 
 def _os_text(error: BaseException) -> str:

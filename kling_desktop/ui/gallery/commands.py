@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
+from kling_desktop.i18n import _
 from kling_desktop.ui.gallery.actions import GalleryActions, Target
 from kling_desktop.ui.gallery.detail import DetailPane
 from kling_desktop.ui.gallery.view import GalleryView
@@ -51,26 +52,26 @@ class ResultCommands(QObject):
             self.view.addAction(act)
             return act
 
-        self.act_keeper = action("★ Mark as keeper", "actKeeper", "K",
+        self.act_keeper = action(_("★ Mark as keeper"), "actKeeper", "K",
                                  lambda: self.set_mark("keeper"))
-        self.act_reject = action("✕ Mark as reject", "actReject", "X",
+        self.act_reject = action(_("✕ Mark as reject"), "actReject", "X",
                                  lambda: self.set_mark("reject"))
-        self.act_unmark = action("Clear the mark", "actUnmark", "U", lambda: self.set_mark(None))
-        self.act_compare = action("Compare with the motion clip", "actCompare", "Return",
+        self.act_unmark = action(_("Clear the mark"), "actUnmark", "U", lambda: self.set_mark(None))
+        self.act_compare = action(_("Compare with the motion clip"), "actCompare", "Return",
                                   self.compare_wanted.emit)
-        self.act_play = action("Play / pause", "actPlay", "Space",
+        self.act_play = action(_("Play / pause"), "actPlay", "Space",
                                self.detail.toggle_play)
-        self.act_again = action("Use these settings again", "actAgain", None,
+        self.act_again = action(_("Use these settings again"), "actAgain", None,
                                 self.on_detail_use_settings_requested)
-        self.act_open = action("Open in the system player", "actOpen", "Ctrl+O",
+        self.act_open = action(_("Open in the system player"), "actOpen", "Ctrl+O",
                                self.on_detail_open_requested)
-        self.act_reveal = action("Show in folder", "actReveal", None,
+        self.act_reveal = action(_("Show in folder"), "actReveal", None,
                                  self.on_detail_reveal_requested)
-        self.act_save = action("Save a copy…", "actSaveCopy", "Ctrl+Shift+S",
+        self.act_save = action(_("Save a copy…"), "actSaveCopy", "Ctrl+Shift+S",
                                self.on_detail_save_copy_requested)
-        self.act_export = action("Export selected with descriptions…", "actExport", "Ctrl+E",
+        self.act_export = action(_("Export selected with descriptions…"), "actExport", "Ctrl+E",
                                  self.on_detail_export_requested)
-        self.act_delete = action("Move to trash…", "actDelete",
+        self.act_delete = action(_("Move to trash…"), "actDelete",
                                  QKeySequence(QKeySequence.StandardKey.Delete),
                                  self.on_detail_delete_requested)
 

@@ -15,17 +15,18 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtMultimedia import QMediaPlayer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStyle, QVBoxLayout, QWidget
 
+from kling_desktop.i18n import N_, _
 from kling_desktop.ui.gallery.playback import BarTexts, PlaybackBar
 from kling_desktop.ui.gallery.player import VideoPlayer
 
 MAX_DRIFT_MS = 80
 
 COMPARE_TEXTS = BarTexts(
-    play_name="comparePlayButton", play_tip="Play both (Space)",
-    pause_tip="Pause both (Space)",
-    slider_name="compareSlider", slider_accessible="Position of both",
-    loop_name="compareLoopButton", loop_tip="Loop both",
-    mute_name="compareMuteButton", mute_tip="Mute the result",
+    play_name="comparePlayButton", play_tip=N_("Play both (Space)"),
+    pause_tip=N_("Pause both (Space)"),
+    slider_name="compareSlider", slider_accessible=N_("Position of both"),
+    loop_name="compareLoopButton", loop_tip=N_("Loop both"),
+    mute_name="compareMuteButton", mute_tip=N_("Mute the result"),
 )
 
 
@@ -51,7 +52,7 @@ class CompareView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         header = QHBoxLayout()
-        self.back_button = QPushButton("← Back to the gallery", self)
+        self.back_button = QPushButton(_("← Back to the gallery"), self)
         self.back_button.setObjectName("compareBackButton")
         self.back_button.clicked.connect(self.on_back_button_clicked)
         self.title = QLabel(self)
@@ -62,8 +63,8 @@ class CompareView(QWidget):
         layout.addLayout(header)
 
         panes = QHBoxLayout()
-        for caption, player in (("Motion clip (reference)", self.reference),
-                                ("Result", self.result)):
+        for caption, player in ((_("Motion clip (reference)"), self.reference),
+                                (_("Result"), self.result)):
             column = QVBoxLayout()
             label = QLabel(caption, self)
             label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
@@ -85,7 +86,7 @@ class CompareView(QWidget):
         self.play_button.clicked.connect(self.toggle_play)
         self.restart_button = self.bar.add_button(
             "compareRestartButton", QStyle.StandardPixmap.SP_MediaSkipBackward,
-            "Both from the start")
+            _("Both from the start"))
         self.restart_button.clicked.connect(self.restart)
         self.slider = self.bar.slider
         self.bar.seek_requested.connect(self.seek)
@@ -117,9 +118,9 @@ class CompareView(QWidget):
         self.reference.set_source(reference)
         self.result.set_source(result)
         if reference is None:
-            self.note.setText("No copy of the motion clip was kept for this result (it was "
-                              "given as a link, or keeping inputs was off), so only the "
-                              "result is shown.")
+            self.note.setText(_("No copy of the motion clip was kept for this result (it "
+                                "was given as a link, or keeping inputs was off), so only "
+                                "the result is shown."))
             self.note.show()
         else:
             self.note.hide()

@@ -8,6 +8,7 @@ the file and how to fix it, and never touches the video.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -31,7 +32,9 @@ from PySide6.QtWidgets import (
 
 from kling_desktop.api.models import Mode, Model
 from kling_desktop.engine.library import InputRef, Library, SidecarError, read_sidecar
+from kling_desktop.engine.runner import DEMO_BASE_URL
 from kling_desktop.errors import error_text
+from kling_desktop.i18n import _, ngettext
 from kling_desktop.ui.gallery.actions import Target
 from kling_desktop.ui.gallery.labels import (
     describe_orientation,
@@ -85,8 +88,8 @@ class DetailPane(QWidget):
         self.pages = QStackedWidget(self)
         outer.addWidget(self.pages)
 
-        self.empty = QLabel("Select a result to review it here.\n\nTip: K marks a keeper, "
-                            "X a reject, Enter compares with the motion clip.", self)
+        self.empty = QLabel(_("Select a result to review it here.\n\nTip: K marks a keeper, "
+                              "X a reject, Enter compares with the motion clip."), self)
         self.empty.setObjectName("detailEmpty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
@@ -131,39 +134,39 @@ class DetailPane(QWidget):
         column.addWidget(self.warning)
 
         marks = QHBoxLayout()
-        self.keeper_button = self._button("★ Keeper", "keeperButton", "Mark as a keeper (K)",
-                                          checkable=True)
-        self.reject_button = self._button("✕ Reject", "rejectButton", "Mark as a reject (X)",
-                                          checkable=True)
+        self.keeper_button = self._button(_("★ Keeper"), "keeperButton",
+                                          _("Mark as a keeper (K)"), checkable=True)
+        self.reject_button = self._button(_("✕ Reject"), "rejectButton",
+                                          _("Mark as a reject (X)"), checkable=True)
         self.keeper_button.clicked.connect(self.on_keeper_button_clicked)
         self.reject_button.clicked.connect(self.on_reject_button_clicked)
-        self.compare_button = self._button("Compare with the clip", "compareButton",
-                                           "The motion clip and the result side by side "
-                                           "(Enter)")
+        self.compare_button = self._button(_("Compare with the clip"), "compareButton",
+                                           _("The motion clip and the result side by side "
+                                             "(Enter)"))
         self.compare_button.clicked.connect(self.compare_requested)
         for widget in (self.keeper_button, self.reject_button, self.compare_button):
             marks.addWidget(widget)
         column.addLayout(marks)
 
-        self.again_button = self._button("Use these settings again", "useAgainButton",
-                                         "Fill the form with this result's inputs and "
-                                         "settings")
+        self.again_button = self._button(_("Use these settings again"), "useAgainButton",
+                                         _("Fill the form with this result's inputs and "
+                                           "settings"))
         self.again_button.clicked.connect(self.use_settings_requested)
         column.addWidget(self.again_button)
 
         files = QGridLayout()
-        self.open_button = self._button("Open in system player", "openButton",
-                                        "Play it in your computer's own video player")
+        self.open_button = self._button(_("Open in system player"), "openButton",
+                                        _("Play it in your computer's own video player"))
         self.open_button.clicked.connect(self.open_requested)
-        self.reveal_button = self._button("Show in folder", "revealButton",
-                                          "Open the library folder at this video")
+        self.reveal_button = self._button(_("Show in folder"), "revealButton",
+                                          _("Open the library folder at this video"))
         self.reveal_button.clicked.connect(self.reveal_requested)
-        self.save_button = self._button("Save a copy…", "saveCopyButton",
-                                        "Copy the video somewhere else")
+        self.save_button = self._button(_("Save a copy…"), "saveCopyButton",
+                                        _("Copy the video somewhere else"))
         self.save_button.clicked.connect(self.save_copy_requested)
-        self.delete_button = self._button("Move to trash…", "deleteButton",
-                                          "Move the video and its description to the "
-                                          "system trash (Delete)")
+        self.delete_button = self._button(_("Move to trash…"), "deleteButton",
+                                          _("Move the video and its description to the "
+                                            "system trash (Delete)"))
         self.delete_button.clicked.connect(self.delete_requested)
         files.addWidget(self.open_button, 0, 0)
         files.addWidget(self.reveal_button, 0, 1)
@@ -175,12 +178,13 @@ class DetailPane(QWidget):
         self.params.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.params.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         self.values: dict[str, _Value] = {}
-        for key, caption in (("prompt", "Prompt"), ("model", "Model"), ("mode", "Quality"),
-                             ("orientation", "Orientation"), ("sound", "Original sound"),
-                             ("length", "Length"), ("resolution", "Resolution"),
-                             ("size", "File size"), ("made", "Finished"),
-                             ("saved", "Saved"), ("kind", "Kind"), ("batch", "Batch"),
-                             ("provider", "Provider"), ("file", "File")):
+        for key, caption in (("prompt", _("Prompt")), ("model", _("Model")),
+                             ("mode", _("Quality")), ("orientation", _("Orientation")),
+                             ("sound", _("Original sound")), ("length", _("Length")),
+                             ("resolution", _("Resolution")), ("size", _("File size")),
+                             ("made", _("Finished")), ("saved", _("Saved on")),
+                             ("kind", _("Kind")), ("batch", _("Batch")),
+                             ("provider", _("Provider")), ("file", _("File"))):
             value = _Value(body)
             value.setObjectName(f"detail_{key}")
             self.values[key] = value
@@ -190,22 +194,22 @@ class DetailPane(QWidget):
         self.task_value.setObjectName("detail_task")
         self.copy_task_button = QToolButton(body)
         self.copy_task_button.setObjectName("copyTaskId")
-        self.copy_task_button.setText("Copy")
-        self.copy_task_button.setToolTip("Copy the task id (for the provider's support)")
+        self.copy_task_button.setText(_("Copy"))
+        self.copy_task_button.setToolTip(_("Copy the task id (for the provider's support)"))
         self.copy_task_button.clicked.connect(self.on_copy_task_button_clicked)
         task_row.addWidget(self.task_value, 1)
         task_row.addWidget(self.copy_task_button)
-        self.params.insertRow(1, "Task id", task_row)
+        self.params.insertRow(1, _("Task id"), task_row)
         column.addLayout(self.params)
 
         inputs = QHBoxLayout()
-        self.image_preview, self.image_caption = self._input_box(body, "Character picture",
+        self.image_preview, self.image_caption = self._input_box(body, _("Character picture"),
                                                                  "inputImage")
-        self.clip_preview, self.clip_caption = self._input_box(body, "Motion clip",
+        self.clip_preview, self.clip_caption = self._input_box(body, _("Motion clip"),
                                                                "inputClip")
         inputs.addLayout(self._stack(self.image_preview, self.image_caption))
         inputs.addLayout(self._stack(self.clip_preview, self.clip_caption))
-        self.inputs_title = QLabel("Inputs", body)
+        self.inputs_title = QLabel(_("Inputs"), body)
         self.inputs_title.setFont(font)
         column.addWidget(self.inputs_title)
         column.addLayout(inputs)
@@ -220,13 +224,13 @@ class DetailPane(QWidget):
         self.multi_label.setFont(font)
         multi.addWidget(self.multi_label)
         for text, name, slot in (
-                ("★ Mark all as keepers", "multiKeeper", lambda: self.mark_requested.emit(
+                (_("★ Mark all as keepers"), "multiKeeper", lambda: self.mark_requested.emit(
                     "keeper")),
-                ("✕ Mark all as rejects", "multiReject", lambda: self.mark_requested.emit(
+                (_("✕ Mark all as rejects"), "multiReject", lambda: self.mark_requested.emit(
                     "reject")),
-                ("Clear their marks", "multiClear", lambda: self.mark_requested.emit(None)),
-                ("Export with descriptions…", "multiExport", self.export_requested.emit),
-                ("Move all to trash…", "multiDelete", self.delete_requested.emit)):
+                (_("Clear their marks"), "multiClear", lambda: self.mark_requested.emit(None)),
+                (_("Export with descriptions…"), "multiExport", self.export_requested.emit),
+                (_("Move all to trash…"), "multiDelete", self.delete_requested.emit)):
             button = self._button(text, name, "")
             button.clicked.connect(slot)
             multi.addWidget(button)
@@ -294,7 +298,8 @@ class DetailPane(QWidget):
         if len(targets) > 1:
             if self._player is not None:
                 self._player.pause()
-            self.multi_label.setText(f"{len(targets)} results selected")
+            self.multi_label.setText(ngettext("{n} result selected", "{n} results selected",
+                                              len(targets)).format(n=len(targets)))
             self.pages.setCurrentWidget(self.multi)
             return
         self.pages.setCurrentWidget(self.body_scroll)
@@ -314,7 +319,8 @@ class DetailPane(QWidget):
         v = self.values
         v["length"].setText(format_duration(record.duration) or "—")
         if record.width and record.height:
-            v["resolution"].setText(f"{record.width} × {record.height}")
+            v["resolution"].setText(_("{width} × {height}").format(width=record.width,
+                                                                   height=record.height))
         else:
             v["resolution"].setText("—")
         v["size"].setText(format_bytes(record.file_size))
@@ -336,23 +342,25 @@ class DetailPane(QWidget):
         self.inputs_title.show()
         self._set_inputs_visible(True)
         self.warning.hide()
-        v["prompt"].setText(entry.prompt or "(no prompt)")
+        v["prompt"].setText(entry.prompt or _("(no prompt)"))
         v["model"].setText(label_of(Model, entry.model))
         v["mode"].setText(label_of(Mode, entry.mode))
         v["orientation"].setText(describe_orientation(entry.orientation))
-        v["sound"].setText("Kept from the clip" if entry.keep_original_sound else "Removed")
+        v["sound"].setText(_("Kept from the clip") if entry.keep_original_sound
+                           else _("Removed"))
         v["made"].setText(format_moment(entry.completed_at))
-        v["kind"].setText("Demo (made by the built-in simulator, not billed)" if entry.demo
-                          else "Real (made by the provider)")
+        v["kind"].setText(_("Demo (made by the built-in simulator, not billed)") if entry.demo
+                          else _("Real (made by the provider)"))
         v["batch"].setText(entry.batch_id or "—")
-        v["provider"].setText(entry.base_url or "—")
+        v["provider"].setText(_("The built-in simulator") if entry.base_url == DEMO_BASE_URL
+                              else entry.base_url or "—")
         self.task_value.setText(entry.task_id or "—")
         self.copy_task_button.setEnabled(bool(entry.task_id))
         clip = self.library.input_path(entry.video)
         self.compare_button.setEnabled(True)
         self.compare_button.setToolTip(
-            "The motion clip and the result side by side (Enter)" if clip is not None else
-            "No copy of the motion clip was kept; the compare view shows the result alone")
+            _("The motion clip and the result side by side (Enter)") if clip is not None else
+            _("No copy of the motion clip was kept; the compare view shows the result alone"))
         self._show_inputs(entry.image, entry.video)
         self._hide_unknown_rows()
 
@@ -364,15 +372,16 @@ class DetailPane(QWidget):
     def _show_problem(self, target: Target) -> None:
         color = warning_color(self.palette()).name()
         if target.record.sidecar_rel is None:
-            self.warning.setText(
-                f"<b style='color:{color}'>No description file.</b> This video has no "
-                ".json file next to it, so its settings are unknown. It can still be "
-                "played, kept, exported or moved to the trash.")
+            self.warning.setText(_bold_head(
+                color, _("No description file."),
+                _("This video has no .json file next to it, so its settings are unknown. It "
+                  "can still be played, kept, exported or moved to the trash.")))
             self.warning.show()
             return
         sidecar = self.library.path_of(target.record.sidecar_rel)
-        self.warning.setText(f"<b style='color:{color}'>The description file cannot be "
-                             f"read.</b> Checking {sidecar.name}…")
+        unreadable = _("The description file cannot be read.")
+        self.warning.setText(_bold_head(color, unreadable, _("Checking {name}…").format(
+            name=sidecar.name)))
         self.warning.show()
         key = target.key
 
@@ -382,10 +391,9 @@ class DetailPane(QWidget):
             if isinstance(error, SidecarError):
                 text = error_text(error)
             else:
-                text = ("It reads fine now; the list will catch up on its next check of "
-                        "the folder.")
-            self.warning.setText(f"<b style='color:{color}'>The description file cannot be "
-                                 f"read.</b> {text}")
+                text = _("It reads fine now; the list will catch up on its next check of "
+                         "the folder.")
+            self.warning.setText(_bold_head(color, unreadable, text))
 
         def check() -> object:
             try:
@@ -404,20 +412,21 @@ class DetailPane(QWidget):
         self._image_key: str | None = None
         self._clip_key: str | None = None
         for preview, caption, ref, kind in (
-                (self.image_preview, self.image_caption, image, "Character picture"),
-                (self.clip_preview, self.clip_caption, clip, "Motion clip")):
+                (self.image_preview, self.image_caption, image, _("Character picture")),
+                (self.clip_preview, self.clip_caption, clip, _("Motion clip"))):
             preview.clear()
             if ref is None:
                 preview.setText("—")
                 caption.setText(kind)
                 continue
             path = self.library.input_path(ref)
-            where = ("kept in the library" if path is not None else
-                     "given as a link, not kept" if ref.url else "no copy kept")
-            caption.setText(f"<b>{kind}</b><br>{ref.name}<br><i>{where}</i>")
+            where = (_("kept in the library") if path is not None else
+                     _("given as a link, not kept") if ref.url else _("no copy kept"))
+            caption.setText(f"<b>{html.escape(kind)}</b><br>{html.escape(ref.name)}<br>"
+                            f"<i>{html.escape(where)}</i>")
             caption.setToolTip(ref.url or (str(path) if path else ref.name))
             if path is None:
-                preview.setText("No copy")
+                preview.setText(_("No copy"))
                 continue
             preview.setText("…")
             if ref is image:
@@ -434,8 +443,9 @@ class DetailPane(QWidget):
         if key != getattr(self, "_image_key", None):
             return
         if picture.image is None:
-            self.image_preview.setText("No preview")
-            self.image_preview.setToolTip(f"No preview: {picture.error}")
+            self.image_preview.setText(_("No preview"))
+            self.image_preview.setToolTip(_("No preview: {reason}").format(
+                reason=picture.error))
             return
         self._set_preview(self.image_preview, QPixmap.fromImage(picture.image))
 
@@ -481,3 +491,10 @@ class DetailPane(QWidget):
 
     def muted_color(self) -> str:
         return muted_color(self.palette()).name()
+
+
+def _bold_head(color: str, head: str, text: str) -> str:
+    """A warning's rich text: its first sentence in bold and ``color``, then the rest."""
+    # Two sentences, joined as the language joins them (no space in Chinese).
+    return _("{message} {fix}").format(
+        message=f"<b style='color:{color}'>{html.escape(head)}</b>", fix=html.escape(text))

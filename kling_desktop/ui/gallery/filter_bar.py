@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from datetime import date, datetime, timedelta
 
-from PySide6.QtCore import QDate, QTimer, Signal, Slot
+from PySide6.QtCore import QDate, QLocale, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -23,16 +23,18 @@ from PySide6.QtWidgets import (
 
 from kling_desktop.api.models import Mode, Model, Orientation
 from kling_desktop.engine.store import UNMARKED, ResultFilter
+from kling_desktop.i18n import N_, _, ngettext
 from kling_desktop.ui.gallery.labels import plain_label
 from kling_desktop.ui.gallery.model import GalleryQuery
 
+# Marked here, translated where shown.
 DATE_CHOICES = (
-    ("any", "Any time"),
-    ("today", "Today"),
-    ("week", "Last 7 days"),
-    ("month", "Last 30 days"),
-    ("year", "This year"),
-    ("custom", "Between…"),
+    ("any", N_("Any time")),
+    ("today", N_("Today")),
+    ("week", N_("Last 7 days")),
+    ("month", N_("Last 30 days")),
+    ("year", N_("This year")),
+    ("custom", N_("Between…")),
 )
 
 
@@ -73,11 +75,11 @@ class FilterBar(QWidget):
         row.setSpacing(6)
         self.search = QLineEdit(self)
         self.search.setObjectName("gallerySearch")
-        self.search.setPlaceholderText("Search titles, pictures, clips, prompts…")
+        self.search.setPlaceholderText(_("Search titles, pictures, clips, prompts…"))
         self.search.setClearButtonEnabled(True)
-        self.search.setAccessibleName("Search")
-        self.search.setToolTip("Finds results whose title, picture or clip name, prompt or "
-                               "task id holds every word typed")
+        self.search.setAccessibleName(_("Search"))
+        self.search.setToolTip(_("Finds results whose title, picture or clip name, prompt or "
+                                 "task id holds every word typed"))
         self.search.setMinimumWidth(180)
         row.addWidget(self.search, 2)
         self._debounce = QTimer(self)
@@ -87,21 +89,22 @@ class FilterBar(QWidget):
         self.search.textChanged.connect(self._debounce.start)
         self.search.returnPressed.connect(self.emit_query)
 
-        self.model_box = self._combo("modelFilter", "Model", [
-            (None, "All models"), *((str(m), m.label) for m in Model)])
-        self.mode_box = self._combo("modeFilter", "Quality", [
-            (None, "Any quality"), *((str(m), plain_label(m.label)) for m in Mode)])
-        self.orientation_box = self._combo("orientationFilter", "Orientation", [
-            (None, "Any orientation"), *((str(o), o.label) for o in Orientation)])
-        self.date_box = self._combo("dateFilter", "Date", list(DATE_CHOICES))
-        self.demo_box = self._combo("demoFilter", "Demo or real", [
-            (None, "Real and demo"), (False, "Real only"), (True, "Demo only")])
-        self.mark_box = self._combo("markFilter", "Mark", [
-            (None, "All marks"), ("keeper", "Keepers"), ("reject", "Rejects"),
-            (UNMARKED, "Not marked yet")])
-        self.sort_box = self._combo("sortBox", "Sort", [
-            ("newest", "Newest first"), ("oldest", "Oldest first"),
-            ("longest", "Longest first"), ("shortest", "Shortest first")])
+        self.model_box = self._combo("modelFilter", _("Model"), [
+            (None, _("All models")), *((str(m), m.label) for m in Model)])
+        self.mode_box = self._combo("modeFilter", _("Quality"), [
+            (None, _("Any quality")), *((str(m), plain_label(m.label)) for m in Mode)])
+        self.orientation_box = self._combo("orientationFilter", _("Orientation"), [
+            (None, _("Any orientation")), *((str(o), o.label) for o in Orientation)])
+        self.date_box = self._combo("dateFilter", _("Date"),
+                                    [(value, _(text)) for value, text in DATE_CHOICES])
+        self.demo_box = self._combo("demoFilter", _("Demo or real"), [
+            (None, _("Real and demo")), (False, _("Real only")), (True, _("Demo only"))])
+        self.mark_box = self._combo("markFilter", _("Mark"), [
+            (None, _("All marks")), ("keeper", _("Keepers")), ("reject", _("Rejects")),
+            (UNMARKED, _("Not marked yet"))])
+        self.sort_box = self._combo("sortBox", _("Sort"), [
+            ("newest", _("Newest first")), ("oldest", _("Oldest first")),
+            ("longest", _("Longest first")), ("shortest", _("Shortest first"))])
         self.since_edit = QDateEdit(self)
         self.until_edit = QDateEdit(self)
         today = QDate.currentDate()
@@ -109,7 +112,7 @@ class FilterBar(QWidget):
                                   (self.until_edit, "untilDate", today)):
             edit.setObjectName(name)
             edit.setCalendarPopup(True)
-            edit.setDisplayFormat("d MMM yyyy")
+            edit.setDisplayFormat(QLocale().dateFormat(QLocale.FormatType.ShortFormat))
             edit.setDate(value)
             edit.setVisible(False)
             edit.dateChanged.connect(self.emit_query)
@@ -119,7 +122,7 @@ class FilterBar(QWidget):
             row.addWidget(widget)
         self.reset_button = QToolButton(self)
         self.reset_button.setObjectName("resetFilters")
-        self.reset_button.setText("Clear filters")
+        self.reset_button.setText(_("Clear filters"))
         self.reset_button.setAutoRaise(True)
         self.reset_button.clicked.connect(self.reset)
         self.reset_button.setVisible(False)
@@ -183,7 +186,10 @@ class FilterBar(QWidget):
         self.emit_query()
 
     def set_count(self, shown: int, total: int) -> None:
+        locale = QLocale()
         if shown == total:
-            self.count_label.setText(f"{total:,} result{'s' if total != 1 else ''}")
+            self.count_label.setText(ngettext("{n} result", "{n} results", total).format(
+                n=locale.toString(total)))
         else:
-            self.count_label.setText(f"{shown:,} of {total:,}")
+            self.count_label.setText(_("{shown} of {total}").format(
+                shown=locale.toString(shown), total=locale.toString(total)))

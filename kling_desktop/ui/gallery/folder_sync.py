@@ -24,6 +24,7 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal, Slot
 
 from kling_desktop.engine.library import Library, RebuildReport, SyncReport
 from kling_desktop.errors import error_text
+from kling_desktop.i18n import _, ngettext
 from kling_desktop.ui.tasks import TaskRunner
 
 SYNC_DEBOUNCE_MS = 400
@@ -179,9 +180,12 @@ class FolderSync(QObject):
                 state, report = result
                 self._state = state
                 if isinstance(report, RebuildReport) and report.unreadable:
-                    self.note.emit(
-                        f"{len(report.unreadable)} description file(s) could not be read; "
-                        "their videos are listed and marked.")
+                    count = len(report.unreadable)
+                    self.note.emit(ngettext(
+                        "{n} description file could not be read; its video is listed and "
+                        "marked.",
+                        "{n} description files could not be read; their videos are listed "
+                        "and marked.", count).format(n=count))
             self._finish()
 
         self.tasks.run(_rebuild, self.library, on_progress=progress, on_done=finished,
@@ -230,7 +234,8 @@ class FolderSync(QObject):
                        on_failed=self._on_failed, key="gallery-sync")
 
     def _on_failed(self, error: BaseException) -> None:
-        self.failed.emit(f"The library folder could not be checked. {error_text(error)}")
+        self.failed.emit(_("The library folder could not be checked. {reason}").format(
+            reason=error_text(error)))
         self._finish()
 
     def _finish(self) -> None:

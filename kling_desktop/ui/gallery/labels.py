@@ -7,13 +7,17 @@ and the detail pane only shorten or extend them here, so they never drift apart.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QDateTime, QLocale
 
 from kling_desktop.api.models import Mode, Model, Orientation
 from kling_desktop.engine.store import ResultRecord
+from kling_desktop.i18n import _
+from kling_desktop.ui.widgets import format_seconds
+
+# A model's version as a badge shows it: a name, the same in every language.
+_MODEL_BADGES = {Model.V3: "V3", Model.V2_6: "V2.6"}
 
 
 def label_of(kind: type[Model] | type[Mode] | type[Orientation], value: str | None) -> str:
@@ -27,8 +31,9 @@ def label_of(kind: type[Model] | type[Mode] | type[Orientation], value: str | No
 
 
 def plain_label(label: str) -> str:
-    """A label without its detail in brackets: "Standard (720p)" -> "Standard"."""
-    return label.partition(" (")[0]
+    """A label without its detail in brackets: "Standard (720p)" -> "Standard" (Chinese
+    brackets too)."""
+    return label.partition(" (")[0].partition("（")[0].strip()
 
 
 def model_badge(model: str | None) -> str:
@@ -36,19 +41,20 @@ def model_badge(model: str | None) -> str:
     if model is None:
         return ""
     try:
-        return Model(model).label.removeprefix("Kling ")
+        return _MODEL_BADGES[Model(model)]
     except ValueError:
         return model
 
 
 def mode_badge(mode: str | None) -> str:
-    """Short label for a mode id: the id itself, capitalised ("Std", "Pro")."""
+    """Short label for a mode id: "Std", "Pro" (in the user's language)."""
     if mode is None:
         return ""
     try:
-        return Mode(mode).value.capitalize()
+        known = Mode(mode)
     except ValueError:
         return mode
+    return _("Std") if known is Mode.STD else _("Pro")
 
 
 def describe_orientation(value: str | None) -> str:
@@ -57,15 +63,18 @@ def describe_orientation(value: str | None) -> str:
         orientation = Orientation(value or "")
     except ValueError:
         return value or "—"
-    return f"{orientation.label} (clips up to {orientation.max_video_seconds:g} s)"
+    return _("{orientation} (clips up to {seconds} s)").format(
+        orientation=orientation.label, seconds=f"{orientation.max_video_seconds:g}")
 
 
 def format_duration(seconds: float | None) -> str:
+    """A video's length: "5.2 s" (the window's one way to write seconds), a clock from a
+    minute on ("1:05")."""
     if seconds is None or seconds < 0:
         return ""
     whole = round(seconds)
     if seconds < 60:
-        return f"{seconds:.1f} s" if abs(seconds - whole) >= 0.05 else f"{whole} s"
+        return format_seconds(seconds)
     return f"{whole // 60}:{whole % 60:02d}"
 
 
@@ -84,11 +93,20 @@ def format_date(epoch: float | None) -> str:
 
 
 def format_moment(epoch: float | None) -> str:
-    """Long, for the detail pane: "3 March 2025 at 14:05:09"."""
+    """Long, for the detail pane, as the user's locale writes it: "Monday, March 3, 2025
+    at 2:05 PM", "2025年3月3日星期一 14:05"."""
     if epoch is None:
         return "—"
-    moment = datetime.fromtimestamp(epoch)
-    return f"{moment.day} {moment:%B %Y at %H:%M:%S}"
+    try:
+        moment = QDateTime.fromMSecsSinceEpoch(round(epoch * 1000))
+    except (OverflowError, ValueError):
+        return "—"
+    if not moment.isValid():
+        return "—"
+    locale = QLocale()
+    return _("{date} at {time}").format(
+        date=locale.toString(moment.date(), QLocale.FormatType.LongFormat),
+        time=locale.toString(moment.time(), QLocale.FormatType.ShortFormat))
 
 
 def title_of(record: ResultRecord) -> str:
@@ -109,7 +127,7 @@ def tooltip(record: ResultRecord) -> str:
     if inputs_of(record):
         lines.append(inputs_of(record))
     if not record.sidecar_ok:
-        lines.append("Its description file is missing or unreadable; the video is kept.")
+        lines.append(_("Its description file is missing or unreadable; the video is kept."))
     details = " · ".join(part for part in (
         model_badge(record.model), mode_badge(record.mode), format_duration(record.duration),
         format_date(record.saved_at)) if part)
@@ -122,10 +140,11 @@ def tooltip(record: ResultRecord) -> str:
 def accessible_text(record: ResultRecord) -> str:
     parts = [title_of(record)]
     if record.mark:
-        parts.append("keeper" if record.mark == "keeper" else "rejected")
+        parts.append(_("keeper") if record.mark == "keeper" else _("rejected"))
     if record.demo:
-        parts.append("demo")
+        parts.append(_("demo"))
     if not record.sidecar_ok:
-        parts.append("description unreadable")
+        parts.append(_("description unreadable"))
     parts.append(format_duration(record.duration))
-    return ", ".join(p for p in parts if p)
+    # TRANSLATORS: joins the facts a screen reader says of one result.
+    return _(", ").join(p for p in parts if p)

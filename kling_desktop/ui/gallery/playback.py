@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
 
+from kling_desktop.i18n import _
+
 ZERO_TIME = "0:00.0 / 0:00.0"
 
 
@@ -29,8 +31,8 @@ def format_clock(ms: int) -> str:
 @dataclass(frozen=True)
 class BarTexts:
     """What one bar's controls are called (object names: tests and style sheets find
-    them by these) and what they say (tooltips; a button's accessible name is its
-    tooltip without the key in brackets)."""
+    them by these) and what they say (tooltips, marked with ``N_()`` and translated by the
+    bar; a button's accessible name is its tooltip without the key in brackets)."""
 
     play_name: str
     play_tip: str                 # e.g. "Play (Space)"
@@ -61,10 +63,10 @@ class PlaybackBar(QWidget):
         self._row.setContentsMargins(0, 0, 0, 0)
         self._row.setSpacing(2)
         sp = QStyle.StandardPixmap
-        self.play_button = self.tool(texts.play_name, sp.SP_MediaPlay, texts.play_tip)
+        self.play_button = self.tool(texts.play_name, sp.SP_MediaPlay, _(texts.play_tip))
         self.slider = QSlider(Qt.Orientation.Horizontal, self)
         self.slider.setObjectName(texts.slider_name)
-        self.slider.setAccessibleName(texts.slider_accessible)
+        self.slider.setAccessibleName(_(texts.slider_accessible))
         self.slider.setRange(0, 0)
         self.slider.sliderPressed.connect(self.on_slider_sliderPressed)
         self.slider.sliderReleased.connect(self.on_slider_sliderReleased)
@@ -72,10 +74,10 @@ class PlaybackBar(QWidget):
         self.time_label = QLabel(ZERO_TIME, self)
         if texts.time_name:
             self.time_label.setObjectName(texts.time_name)
-        self.loop_button = self.tool(texts.loop_name, sp.SP_BrowserReload, texts.loop_tip,
+        self.loop_button = self.tool(texts.loop_name, sp.SP_BrowserReload, _(texts.loop_tip),
                                      checkable=True)
         self.loop_button.setChecked(True)
-        self.mute_button = self.tool(texts.mute_name, sp.SP_MediaVolume, texts.mute_tip,
+        self.mute_button = self.tool(texts.mute_name, sp.SP_MediaVolume, _(texts.mute_tip),
                                      checkable=True)
         self.mute_button.toggled.connect(self._show_mute_icon)
         self.mute_button.setChecked(muted)
@@ -87,12 +89,13 @@ class PlaybackBar(QWidget):
 
     def tool(self, name: str, icon: QStyle.StandardPixmap, tip: str, *,
              checkable: bool = False) -> QToolButton:
-        """A button in this bar's style (not yet placed: see :meth:`add_button`)."""
+        """A button in this bar's style (not yet placed: see :meth:`add_button`); ``tip``
+        in the user's language."""
         button = QToolButton(self)
         button.setObjectName(name)
         button.setIcon(self.style().standardIcon(icon))
         button.setToolTip(tip)
-        button.setAccessibleName(tip.split(" (")[0])
+        button.setAccessibleName(tip.split(" (")[0].split("（")[0].strip())
         button.setCheckable(checkable)
         button.setAutoRaise(self._auto_raise)
         return button
@@ -114,7 +117,8 @@ class PlaybackBar(QWidget):
         sp = QStyle.StandardPixmap
         self.play_button.setIcon(self.style().standardIcon(
             sp.SP_MediaPause if playing else sp.SP_MediaPlay))
-        self.play_button.setToolTip(self._texts.pause_tip if playing else self._texts.play_tip)
+        self.play_button.setToolTip(_(self._texts.pause_tip if playing
+                                      else self._texts.play_tip))
 
     def show_position(self, position: int, length: int) -> None:
         """Playback moved: the slider follows (unless held) and so does the time."""

@@ -18,15 +18,16 @@ from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QStyle, QVBoxLayout, QWidget
 
+from kling_desktop.i18n import N_, _
 from kling_desktop.ui.gallery.playback import BarTexts, PlaybackBar
 
 DEFAULT_FPS = 24.0
 
 PLAYER_TEXTS = BarTexts(
-    play_name="playButton", play_tip="Play (Space)", pause_tip="Pause (Space)",
-    slider_name="positionSlider", slider_accessible="Position",
-    loop_name="loopButton", loop_tip="Loop (L)",
-    mute_name="muteButton", mute_tip="Mute (M)",
+    play_name="playButton", play_tip=N_("Play (Space)"), pause_tip=N_("Pause (Space)"),
+    slider_name="positionSlider", slider_accessible=N_("Position"),
+    loop_name="loopButton", loop_tip=N_("Loop (L)"),
+    mute_name="muteButton", mute_tip=N_("Mute (M)"),
     time_name="timeLabel",
 )
 
@@ -96,10 +97,10 @@ class VideoPlayer(QWidget):
         self.play_button = bar.play_button
         self.play_button.clicked.connect(self.toggle_play)
         self.back_button = bar.add_button("frameBackButton", sp.SP_MediaSeekBackward,
-                                          "One frame back (,)")
+                                          _("One frame back (,)"))
         self.back_button.clicked.connect(lambda: self.step(-1))
         self.forward_button = bar.add_button("frameForwardButton", sp.SP_MediaSeekForward,
-                                             "One frame forward (.)")
+                                             _("One frame forward (.)"))
         self.forward_button.clicked.connect(lambda: self.step(1))
         self.slider = bar.slider
         bar.seek_requested.connect(self.on_bar_seek_requested)
@@ -109,7 +110,7 @@ class VideoPlayer(QWidget):
         self.mute_button = bar.mute_button
         self.mute_button.toggled.connect(self.set_muted)
         self.full_button = bar.add_button("fullScreenButton", sp.SP_TitleBarMaxButton,
-                                          "Full screen (F; Esc to leave)", checkable=True,
+                                          _("Full screen (F; Esc to leave)"), checkable=True,
                                           trailing=True)
         self.full_button.toggled.connect(self.set_full_screen)
 
@@ -285,7 +286,7 @@ class VideoPlayer(QWidget):
     @Slot(QMediaPlayer.Error, str)
     def on_player_errorOccurred(self, error: QMediaPlayer.Error, text: str) -> None:
         if error != QMediaPlayer.Error.NoError:
-            self.time_label.setText("This video cannot be played here")
+            self.time_label.setText(_("This video cannot be played here"))
             self.time_label.setToolTip(text)
 
     def _update_time(self, position: int) -> None:

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 
 from kling_desktop.engine.library import Library, LibraryEntry
 from kling_desktop.engine.store import ResultRecord
+from kling_desktop.i18n import _
 from kling_desktop.ui.gallery.labels import (
     format_date,
     format_duration,
@@ -68,7 +69,9 @@ _WHITE = QColor("white")
 
 
 def two_lines(text: str, metrics: QFontMetrics, width: int) -> list[str]:
-    """``text`` in at most two lines of ``width``: broken between words, the rest elided."""
+    """``text`` in at most two lines of ``width``: broken between words (or between
+    characters for a word too long for a line, as Chinese and Japanese titles are), the
+    rest elided."""
     if metrics.horizontalAdvance(text) <= width:
         return [text]
     words = text.split(" ")
@@ -78,8 +81,12 @@ def two_lines(text: str, metrics: QFontMetrics, width: int) -> list[str]:
             f"{first} {words[taken]}") <= width:
         first = f"{first} {words[taken]}"
         taken += 1
-    if metrics.horizontalAdvance(first) > width:   # one very long word
-        return [metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)]
+    if metrics.horizontalAdvance(first) > width:   # one very long word: cut it where it ends
+        cut = len(first)
+        while cut > 1 and metrics.horizontalAdvance(first[:cut]) > width:
+            cut -= 1
+        return [first[:cut], metrics.elidedText(text[cut:].lstrip(),
+                                                Qt.TextElideMode.ElideRight, width)]
     rest = " ".join(words[taken:])
     return [first, metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width)]
 
@@ -194,8 +201,8 @@ class GalleryDelegate(QStyledItemDelegate):
         else:
             painter.setPen(QColor(255, 255, 255, 90))
             painter.setFont(self._small_font)
-            text = self._static("No preview" if self.thumbnails.has_failed(record.video_rel)
-                                else "Loading preview…")
+            text = self._static(_("No preview") if self.thumbnails.has_failed(record.video_rel)
+                                else _("Loading preview…"))
             text_size = text.size()
             painter.drawStaticText(QPointF(box.center().x() - text_size.width() / 2,
                                            box.center().y() - text_size.height() / 2), text)
@@ -224,9 +231,10 @@ class GalleryDelegate(QStyledItemDelegate):
         # top left: the mark
         left = float(box.x() + 6)
         if record.mark == "keeper":
-            left += self._chip(painter, "★ Keeper", left, top, _KEEPER, QColor("#1d1d1d")) + 4
+            left += self._chip(painter, _("★ Keeper"), left, top, _KEEPER,
+                               QColor("#1d1d1d")) + 4
         elif record.mark == "reject":
-            left += self._chip(painter, "✕ Reject", left, top, _REJECT) + 4
+            left += self._chip(painter, _("✕ Reject"), left, top, _REJECT) + 4
         # top right: model and mode
         right = float(box.right() - 5)
         mode = mode_badge(record.mode)
@@ -238,7 +246,7 @@ class GalleryDelegate(QStyledItemDelegate):
         # bottom: demo, length
         bottom = box.bottom() - height - 5
         if record.demo:
-            self._chip(painter, "Demo", box.x() + 6, bottom, _DEMO)
+            self._chip(painter, _("Demo"), box.x() + 6, bottom, _DEMO)
         duration = format_duration(record.duration)
         if duration:
             self._chip(painter, duration, box.right() - 5, bottom, _BADGE_BG, right=True)
@@ -249,8 +257,8 @@ class GalleryDelegate(QStyledItemDelegate):
             painter.drawRect(band)
             painter.setPen(_WARN)
             painter.setFont(self._badge_font)
-            label = self._static("⚠ Description unreadable" if record.sidecar_rel
-                                 else "⚠ No description file")
+            label = self._static(_("⚠ Description unreadable") if record.sidecar_rel
+                                 else _("⚠ No description file"))
             size = label.size()
             painter.drawStaticText(QPointF(band.center().x() - size.width() / 2,
                                            band.center().y() - size.height() / 2), label)
@@ -282,7 +290,8 @@ class GalleryDelegate(QStyledItemDelegate):
             title = "\n".join(two_lines(title_of(record), self._title_metrics, width))
             detail = format_date(record.saved_at)   # never cut: the size goes first
             if record.width and record.height:
-                sized = f"{detail} · {record.width}×{record.height}"
+                sized = _("{date} · {width}×{height}").format(
+                    date=detail, width=record.width, height=record.height)
                 if self._small_metrics.horizontalAdvance(sized) <= width:
                     detail = sized
             detail = self._small_metrics.elidedText(detail, Qt.TextElideMode.ElideRight, width)
@@ -306,7 +315,7 @@ class GalleryView(QListView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("galleryGrid")
-        self.setAccessibleName("Results")
+        self.setAccessibleName(_("Results"))
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setMovement(QListView.Movement.Static)
         self.setResizeMode(QListView.ResizeMode.Adjust)

@@ -20,6 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import (
     QItemSelection,
     QItemSelectionModel,
+    QLocale,
     QModelIndex,
     Qt,
     QTimer,
@@ -44,6 +45,7 @@ from PySide6.QtWidgets import (
 from kling_desktop.engine.library import Library
 from kling_desktop.engine.store import JobStore, StoreError
 from kling_desktop.errors import error_text
+from kling_desktop.i18n import _, ngettext
 from kling_desktop.paths import app_paths
 from kling_desktop.ui.gallery.actions import GalleryActions, Target
 from kling_desktop.ui.gallery.commands import ResultCommands
@@ -125,11 +127,12 @@ class GalleryWidget(QWidget):
         self.more_button = QToolButton(browse)
         self.more_button.setObjectName("galleryMore")
         self.more_button.setText("⋯")
-        self.more_button.setToolTip("More")
+        self.more_button.setToolTip(_("More"))
+        self.more_button.setAccessibleName(_("More"))
         self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         more = QMenu(self.more_button)
-        more.addAction("Check the library folder now", self.check_folder_fully)
-        more.addAction("Rebuild the list from the folder", self.rebuild_index)
+        more.addAction(_("Check the library folder now"), self.check_folder_fully)
+        more.addAction(_("Rebuild the list from the folder"), self.rebuild_index)
         self.more_button.setMenu(more)
         top.addWidget(self.more_button)
         column.addLayout(top)
@@ -138,7 +141,7 @@ class GalleryWidget(QWidget):
         self.rebuild_bar.setObjectName("rebuildBar")
         bar = QHBoxLayout(self.rebuild_bar)
         bar.setContentsMargins(10, 4, 10, 4)
-        self.rebuild_label = QLabel("Rebuilding the list from the library folder…",
+        self.rebuild_label = QLabel(_("Rebuilding the list from the library folder…"),
                                     self.rebuild_bar)
         self.rebuild_progress = QProgressBar(self.rebuild_bar)
         self.rebuild_progress.setObjectName("rebuildProgress")
@@ -248,7 +251,7 @@ class GalleryWidget(QWidget):
     @Slot()
     def on_folder_sync_rebuild_started(self) -> None:
         self.rebuild_progress.setRange(0, 0)
-        self.rebuild_label.setText("Rebuilding the list from the library folder…")
+        self.rebuild_label.setText(_("Rebuilding the list from the library folder…"))
         if self.library.root.is_dir():
             self.rebuild_bar.show()
 
@@ -257,8 +260,11 @@ class GalleryWidget(QWidget):
         self.rebuild_bar.show()
         self.rebuild_progress.setRange(0, total)
         self.rebuild_progress.setValue(done)
-        self.rebuild_label.setText(
-            f"Rebuilding the list from the library folder… {done:,} of {total:,} files")
+        locale = QLocale()
+        self.rebuild_label.setText(ngettext(
+            "Rebuilding the list from the library folder… {done} of {n} file",
+            "Rebuilding the list from the library folder… {done} of {n} files", total).format(
+            done=locale.toString(done), n=locale.toString(total)))
 
     @Slot(list)
     def on_folder_sync_changed_keys(self, keys: list[str]) -> None:
@@ -355,7 +361,8 @@ class GalleryWidget(QWidget):
     @Slot(object)
     def on_model_failed(self, error: object) -> None:
         text = error_text(error) if isinstance(error, BaseException) else str(error)
-        self.show_problem(f"The list of results could not be read. {text}")
+        self.show_problem(_("The list of results could not be read. {reason}").format(
+            reason=text))
 
     @Slot(object)
     def on_filter_bar_query_changed(self, query: object) -> None:
@@ -371,10 +378,11 @@ class GalleryWidget(QWidget):
         shown, total = self.model.rowCount(), self.model.total
         self.filter_bar.set_count(shown, total)
         if total == 0:
-            self.view.empty_text = ("No results yet. Every video you make is saved in the "
-                                    f"library folder ({self.library.root}) and shows up here.")
+            self.view.empty_text = _("No results yet. Every video you make is saved in the "
+                                     "library folder ({folder}) and shows up here.").format(
+                folder=self.library.root)
         elif shown == 0:
-            self.view.empty_text = "Nothing matches these filters."
+            self.view.empty_text = _("Nothing matches these filters.")
         else:
             self.view.empty_text = ""
         self.view.viewport().update()

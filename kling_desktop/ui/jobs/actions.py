@@ -4,10 +4,11 @@ ones a job offers in its state (its buttons, then its context menu)."""
 from __future__ import annotations
 
 from kling_desktop.engine.jobs import BlockedOn, FailureKind, Job, JobState
+from kling_desktop.i18n import N_, _
 from kling_desktop.ui.jobs.row_state import RowState
 
-__all__ = ["ACTION_LABELS", "FAILURE_ACTIONS", "Action", "action_tip", "actions_for",
-           "menu_actions_for"]
+__all__ = ["ACTION_LABELS", "FAILURE_ACTIONS", "Action", "action_label", "action_tip",
+           "actions_for", "menu_actions_for"]
 
 
 class Action:
@@ -28,20 +29,21 @@ class Action:
     COPY_DETAILS = "copy_details"
 
 
+# Marked here, translated where shown: action_label().
 ACTION_LABELS = {
-    Action.RETRY: "Retry",
-    Action.TRY_NOW: "Try now",
-    Action.CANCEL: "Cancel",
-    Action.OPEN_SETTINGS: "Open settings",
-    Action.TOP_UP: "Top up",
-    Action.CHOOSE_INPUTS: "Choose other inputs",
-    Action.USE_LINK: "Use a link instead",
-    Action.SEND_AGAIN: "Send again…",
-    Action.PLAY: "Play",
-    Action.OPEN_EXTERNALLY: "Open in system player",
-    Action.SHOW_IN_FOLDER: "Show in folder",
-    Action.REUSE: "Use these inputs again",
-    Action.COPY_DETAILS: "Copy details",
+    Action.RETRY: N_("Retry"),
+    Action.TRY_NOW: N_("Try now"),
+    Action.CANCEL: N_("Cancel"),
+    Action.OPEN_SETTINGS: N_("Open settings"),
+    Action.TOP_UP: N_("Top up"),
+    Action.CHOOSE_INPUTS: N_("Choose other inputs"),
+    Action.USE_LINK: N_("Use a link instead"),
+    Action.SEND_AGAIN: N_("Send again…"),
+    Action.PLAY: N_("Play"),
+    Action.OPEN_EXTERNALLY: N_("Open in system player"),
+    Action.SHOW_IN_FOLDER: N_("Show in folder"),
+    Action.REUSE: N_("Use these inputs again"),
+    Action.COPY_DETAILS: N_("Copy details"),
 }
 
 FAILURE_ACTIONS = {
@@ -55,6 +57,11 @@ FAILURE_ACTIONS = {
     FailureKind.UNKNOWN: Action.RETRY,
 }
 """A failed job's first button, by why it failed."""
+
+
+def action_label(action: str) -> str:
+    """A row action's label in the user's language."""
+    return _(ACTION_LABELS[action])
 
 
 def actions_for(job: Job, state: RowState | None = None) -> list[str]:
@@ -100,19 +107,20 @@ def menu_actions_for(job: Job, state: RowState | None = None) -> list[str]:
 def action_tip(action: str, job: Job) -> str:
     """The tooltip of a row's button: what pressing it will do for this job."""
     tips = {
-        Action.RETRY: "Send this job again with the same inputs.",
-        Action.TRY_NOW: "Try to reach the provider now instead of waiting.",
-        Action.CANCEL: ("Stop following this job. A video the provider already started "
-                        "may still be billed." if job.task_id else "Stop this job."),
-        Action.OPEN_SETTINGS: "Check or replace your API key.",
-        Action.TOP_UP: "Open your provider's website to add credit.",
-        Action.CHOOSE_INPUTS: "Put this job's options in the form and pick another picture "
-                              "or clip.",
-        Action.USE_LINK: "Paste a public https:// link to the clip instead of uploading it.",
-        Action.SEND_AGAIN: "The provider may already have this job; sending it again could "
-                           "charge you twice.",
-        Action.PLAY: "Play the video here, in the Library tab (Enter).",
-        Action.OPEN_EXTERNALLY: "Play the video in your computer's own video player.",
-        Action.SHOW_IN_FOLDER: "Open the folder that holds the video.",
+        Action.RETRY: _("Send this job again with the same inputs."),
+        Action.TRY_NOW: _("Try to reach the provider now instead of waiting."),
+        Action.CANCEL: (_("Stop following this job. A video the provider already started "
+                          "may still be billed.") if job.task_id else _("Stop this job.")),
+        Action.OPEN_SETTINGS: _("Check or replace your API key."),
+        Action.TOP_UP: _("Open your provider's website to add credit."),
+        Action.CHOOSE_INPUTS: _("Put this job's options in the form and pick another "
+                                "picture or clip."),
+        Action.USE_LINK: _("Paste a public https:// link to the clip instead of uploading "
+                           "it."),
+        Action.SEND_AGAIN: _("The provider may already have this job; sending it again "
+                             "could charge you twice."),
+        Action.PLAY: _("Play the video here, in the Library tab (Enter)."),
+        Action.OPEN_EXTERNALLY: _("Play the video in your computer's own video player."),
+        Action.SHOW_IN_FOLDER: _("Open the folder that holds the video."),
     }
-    return tips.get(action, ACTION_LABELS.get(action, action))
+    return tips.get(action) or (action_label(action) if action in ACTION_LABELS else action)

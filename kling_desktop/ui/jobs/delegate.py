@@ -42,8 +42,9 @@ from PySide6.QtWidgets import (
 )
 
 from kling_desktop.engine.jobs import Job, JobState
+from kling_desktop.i18n import _
 from kling_desktop.sources import is_link
-from kling_desktop.ui.jobs.actions import ACTION_LABELS, action_tip
+from kling_desktop.ui.jobs.actions import action_label, action_tip
 from kling_desktop.ui.jobs.layout import RowGeometry, row_width
 from kling_desktop.ui.jobs.model import JobListModel, JobRole
 from kling_desktop.ui.jobs.row_state import RowState
@@ -159,7 +160,7 @@ class JobDelegate(QStyledItemDelegate):
 
         painter.setFont(fonts.small)
         for text, rect in geo.badges:
-            self._paint_badge(painter, rect, text, palette, demo=text == "Demo")
+            self._paint_badge(painter, rect, text, palette, demo=text == _("Demo"))
         painter.setPen(muted)
         painter.drawText(geo.elapsed, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                          elapsed_text(job))
@@ -263,7 +264,7 @@ class JobDelegate(QStyledItemDelegate):
             painter.fillRect(rect, palette.color(QPalette.ColorRole.Midlight))
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter,
-                             "link" if is_link(job.spec.image) else "…")
+                             _("link") if is_link(job.spec.image) else "…")
         painter.restore()
 
     @staticmethod
@@ -302,7 +303,7 @@ class JobDelegate(QStyledItemDelegate):
                       option: QStyleOptionViewItem) -> None:
         button = QStyleOptionButton()
         button.rect = rect
-        button.text = ACTION_LABELS[action]
+        button.text = action_label(action)
         button.palette = option.palette
         button.fontMetrics = QFontMetrics(option.font)
         state = QStyle.StateFlag.State_Enabled

@@ -15,7 +15,7 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QListView, QStyleOptionViewItem
 
 from kling_desktop.engine.jobs import Job
-from kling_desktop.ui.jobs.actions import ACTION_LABELS, actions_for
+from kling_desktop.ui.jobs.actions import action_label, actions_for
 from kling_desktop.ui.jobs.row_state import RowState, needs_attention
 from kling_desktop.ui.jobs.thumbnails import THUMB_SIDE
 from kling_desktop.ui.jobs.wording import badges_for, detail_text, status_text
@@ -171,7 +171,7 @@ def _buttons(actions: Sequence[str], fm: QFontMetrics, right: int, y: int,
     buttons: list[tuple[str, QRect]] = []
     x = right + 1
     for action in reversed(actions):
-        label = ACTION_LABELS[action]
+        label = action_label(action)
         width = fm.horizontalAdvance(label) + 28
         button = QRect(x - width, y, width, height)
         buttons.insert(0, (action, button))

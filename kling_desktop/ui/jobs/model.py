@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistent
 
 from kling_desktop.engine.jobs import Job
 from kling_desktop.errors import KlingError
+from kling_desktop.i18n import _
 from kling_desktop.ui.job_controller import OfflineInfo
 from kling_desktop.ui.jobs.row_state import RowState
 from kling_desktop.ui.jobs.wording import detail_text, status_text, title_text, tooltip_text
@@ -51,7 +52,8 @@ class JobListModel(QAbstractListModel):
         if role == RowStateRole:
             return self.row_state(job.id)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return f"{title_text(job)}: {status_text(job, self.row_state(job.id))}"
+            return _("{title}: {status}").format(
+                title=title_text(job), status=status_text(job, self.row_state(job.id)))
         if role == Qt.ItemDataRole.ToolTipRole:
             return tooltip_text(job, self.row_state(job.id))
         if role == Qt.ItemDataRole.AccessibleDescriptionRole:

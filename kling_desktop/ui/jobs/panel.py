@@ -30,8 +30,9 @@ from PySide6.QtWidgets import (
 
 from kling_desktop.engine.jobs import Job, JobState
 from kling_desktop.errors import KlingError, error_text
+from kling_desktop.i18n import _, ngettext
 from kling_desktop.ui.job_controller import OfflineInfo
-from kling_desktop.ui.jobs.actions import ACTION_LABELS, actions_for, menu_actions_for
+from kling_desktop.ui.jobs.actions import action_label, actions_for, menu_actions_for
 from kling_desktop.ui.jobs.delegate import JobDelegate
 from kling_desktop.ui.jobs.layout import row_width
 from kling_desktop.ui.jobs.model import JobListModel, JobRole, RowStateRole
@@ -90,7 +91,7 @@ class JobsPanel(QWidget):
         layout.setSpacing(8)
 
         header = QHBoxLayout()
-        self.title_label = QLabel("Jobs", self)
+        self.title_label = QLabel(_("Jobs"), self)
         font = self.title_label.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         font.setWeight(QFont.Weight.DemiBold)
@@ -104,23 +105,23 @@ class JobsPanel(QWidget):
 
         self.stack = QStackedWidget(self)
         self.empty_label = QLabel(
-            "Your videos will appear here.\n\nAdd a character picture and a motion clip "
-            "on the left, then press Generate.", self)
+            _("Your videos will appear here.\n\nAdd a character picture and a motion clip "
+              "on the left, then press Generate."), self)
         self.empty_label.setObjectName("jobsEmpty")
         self.empty_label.setWordWrap(True)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self._mute(self.empty_label)
-        self.loading_label = QLabel("Loading your jobs…", self)
+        self.loading_label = QLabel(_("Loading your jobs…"), self)
         self.loading_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._mute(self.loading_label)
 
         self.view = JobListView(self)
         self.view.setObjectName("jobsList")
-        self.view.setAccessibleName("Jobs")
+        self.view.setAccessibleName(_("Jobs"))
         self.view.setAccessibleDescription(
-            "Every video job, newest first. Enter runs the job's main action; the context "
-            "menu lists all of them.")
+            _("Every video job, newest first. Enter runs the job's main action; the context "
+              "menu lists all of them."))
         self.view.setModel(self.model)
         self.delegate = JobDelegate(self.view, self.model, self.thumbnails)
         self.view.setItemDelegate(self.delegate)
@@ -324,7 +325,7 @@ class JobsPanel(QWidget):
             return
         menu = QMenu(self)
         for action in menu_actions_for(job, index.data(RowStateRole)):
-            item = menu.addAction(ACTION_LABELS[action])
+            item = menu.addAction(action_label(action))
             item.setData(action)
         chosen = menu.exec(self.view.viewport().mapToGlobal(pos))
         menu.deleteLater()
@@ -357,11 +358,12 @@ class JobsPanel(QWidget):
         attention = sum(1 for j in jobs if j.state in (JobState.FAILED, JobState.UNCERTAIN))
         parts = []
         if running:
-            parts.append(f"{running} running")
+            parts.append(ngettext("{n} running", "{n} running", running).format(n=running))
         if saved:
-            parts.append(f"{saved} saved")
+            parts.append(ngettext("{n} saved", "{n} saved", saved).format(n=saved))
         if attention:
-            parts.append(f"{attention} need{'s' if attention == 1 else ''} attention")
+            parts.append(ngettext("{n} needs attention", "{n} need attention",
+                                  attention).format(n=attention))
         self.summary_label.setText(" · ".join(parts))
         if running and not self._tick.isActive():
             self._tick.start()

@@ -14,6 +14,7 @@ from PySide6.QtGui import QFontMetrics
 
 from kling_desktop.engine.jobs import Job, JobState
 from kling_desktop.engine.status import describe, percent, provider_reports
+from kling_desktop.i18n import N_, _
 from kling_desktop.sources import display_name
 from kling_desktop.ui.jobs.row_state import RowState
 
@@ -21,9 +22,10 @@ __all__ = ["badges_for", "detail_text", "elapsed_text", "elided_title", "inputs_
            "phase_progress", "status_text", "title_text", "tooltip_text", "when_text"]
 
 TITLE_JOINER = " + "
-GONE_STATUS = "Moved to the trash"
-GONE_DETAIL = ("The video is no longer in the library folder. Its settings can still be "
-               "used again (right-click).")
+# Marked here, translated where shown.
+GONE_STATUS = N_("Moved to the trash")
+GONE_DETAIL = N_("The video is no longer in the library folder. Its settings can still be "
+                 "used again (right-click).")
 
 
 def status_text(job: Job, state: RowState | None = None, *, now: float | None = None,
@@ -32,12 +34,14 @@ def status_text(job: Job, state: RowState | None = None, *, now: float | None = 
     state = state or RowState()
     if job.state.is_active and state.offline is not None:
         seconds = state.offline.seconds_left(monotonic_now)
-        head = "Offline" if state.offline.reason == "offline" else "Provider busy"
-        return f"{head} — retrying in {seconds} s" if seconds > 0 else f"{head} — retrying now"
+        head = _("Offline") if state.offline.reason == "offline" else _("Provider busy")
+        if seconds > 0:
+            return _("{status} — retrying in {seconds} s").format(status=head, seconds=seconds)
+        return _("{status} — retrying now").format(status=head)
     if job.state.is_active and state.note is not None:
-        return "Stopped — " + state.note.message
+        return _("Stopped — {message}").format(message=state.note.message)
     if job.state is JobState.COMPLETED and state.gone:
-        return GONE_STATUS
+        return _(GONE_STATUS)
     return describe(job, note=state.service_note, now=now).headline
 
 
@@ -50,7 +54,7 @@ def detail_text(job: Job, state: RowState | None = None) -> str:
         if state.note is not None:
             return state.note.fix
     if job.state is JobState.COMPLETED and state.gone:
-        return GONE_DETAIL
+        return _(GONE_DETAIL)
     return describe(job, note=state.service_note).detail
 
 
@@ -88,7 +92,8 @@ def when_text(job: Job, *, short: bool = False) -> str:
     moment = QDateTime.fromMSecsSinceEpoch(round(job.created_at * 1000))
     locale = QLocale()
     if short and moment.date() == QDate.currentDate():
-        return "Today " + locale.toString(moment.time(), QLocale.FormatType.ShortFormat)
+        return _("Today {time}").format(
+            time=locale.toString(moment.time(), QLocale.FormatType.ShortFormat))
     return locale.toString(moment, QLocale.FormatType.ShortFormat)
 
 
@@ -97,7 +102,7 @@ def badges_for(job: Job) -> list[str]:
     options = job.spec.options
     badges = [options.model.label, options.mode.short_label]
     if job.demo:
-        badges.insert(0, "Demo")
+        badges.insert(0, _("Demo"))
     return badges
 
 
@@ -117,17 +122,17 @@ def tooltip_text(job: Job, state: RowState | None = None) -> str:
     lines = [title_text(job), inputs_text(job)]
     prompt = " ".join(job.spec.options.prompt.split())
     if prompt and prompt not in lines[0]:
-        lines.append(f"Prompt: {prompt[:300]}")
+        lines.append(_("Prompt: {prompt}").format(prompt=prompt[:300]))
     status = status_text(job, state)
-    lines += [f"Made {when_text(job)}", status]
+    lines += [_("Made {when}").format(when=when_text(job)), status]
     detail = detail_text(job, state)
     if detail and detail not in status:
         lines.append(detail)
     if job.error_fix and job.error_fix not in "\n".join(lines):
         lines.append(job.error_fix)
     if job.task_id:
-        lines.append(f"Provider task: {job.task_id}")
+        lines.append(_("Provider task: {task_id}").format(task_id=job.task_id))
     lines.extend(provider_reports(job))
     if job.demo:
-        lines.append("Demo job: made by the built-in simulator, nothing was billed.")
+        lines.append(_("Demo job: made by the built-in simulator, nothing was billed."))
     return "\n".join(lines)

@@ -17,6 +17,7 @@ from kling_desktop.api.models import Mode, Model, Orientation
 from kling_desktop.engine.batch import JobOptions
 from kling_desktop.engine.jobs import Job
 from kling_desktop.engine.library import LibraryEntry
+from kling_desktop.i18n import _
 from kling_desktop.ui.jobs import Action
 from kling_desktop.ui.main_window.desktop import reveal
 from kling_desktop.ui.main_window.dialogs import confirm_send_again, confirm_stop_following
@@ -60,16 +61,17 @@ class JobActions:
             Action.OPEN_SETTINGS: self.window.open_settings,
             Action.TOP_UP: lambda: self.top_up(job),
             Action.CHOOSE_INPUTS: lambda: self.reuse_job(job, keep_video=True,
-                                                          message="Choose another picture or "
-                                                          "clip, then press Generate."),
+                                                          message=_(
+                                                              "Choose another picture or clip, "
+                                                              "then press Generate.")),
             Action.USE_LINK: lambda: self.use_link(job),
             Action.SEND_AGAIN: lambda: self.send_again(job),
             Action.PLAY: lambda: self.play(job),
             Action.OPEN_EXTERNALLY: lambda: self.open_externally(job),
             Action.SHOW_IN_FOLDER: lambda: self.show_in_folder(job),
             Action.REUSE: lambda: self.reuse_job(job, keep_video=True,
-                                                 message="The job's inputs and options are in "
-                                                 "the form."),
+                                                 message=_("The job's inputs and options "
+                                                           "are in the form.")),
             Action.COPY_DETAILS: lambda: self.window.jobs_panel.copy_details(job),
         }
         handler = handlers.get(action)
@@ -90,18 +92,19 @@ class JobActions:
         site = None if job.demo else provider_site(job.base_url or window.engine.base_url)
         if site is None:
             QMessageBox.information(
-                window, "Top up",
-                "This job ran in the demo (or on a provider on this computer): nothing was "
-                "billed and there is no balance to top up.")
+                window, _("Top up"),
+                _("This job ran in the demo (or on a provider on this computer): nothing was "
+                  "billed and there is no balance to top up."))
             return
         if window.open_url(QUrl(site)):
             window.statusBar().showMessage(
-                f"Opened {site}: add credit there, then press Retry.", 10000)
+                _("Opened {site}: add credit there, then press Retry.").format(site=site),
+                10000)
 
     def use_link(self, job: Job) -> None:
         self.reuse_job(job, keep_video=False,
-                       message="Paste a public https:// link to the clip in the motion box, "
-                               "then press Generate.")
+                       message=_("Paste a public https:// link to the clip in the motion "
+                                 "box, then press Generate."))
         self.window.form.video_slot.url_edit.setFocus()
 
     def reuse_job(self, job: Job, *, keep_video: bool, message: str) -> None:
@@ -129,16 +132,24 @@ class JobActions:
                 keep_original_sound=entry.keep_original_sound)
         except ValueError:
             window.statusBar().showMessage(
-                "These settings come from a newer or unknown model; pick them by hand.", 8000)
+                _("These settings come from a newer or unknown model; pick them by hand."),
+                8000)
             return
         window.form.apply_options(options)
         window.form.set_inputs([image] if image else [], [video] if video else [])
         window.tabs.setCurrentWidget(window.pages)
-        missing = [name for name, value in (("picture", image), ("clip", video)) if not value]
-        note = (f" The {' and '.join(missing)} was not kept with this result; add it again."
-                if missing else "")
-        window.statusBar().showMessage("Settings of the saved result are in the form." + note,
-                                       8000)
+        if not image and not video:
+            note = _("The picture and the clip were not kept with this result; add them again.")
+        elif not image:
+            note = _("The picture was not kept with this result; add it again.")
+        elif not video:
+            note = _("The clip was not kept with this result; add it again.")
+        else:
+            note = ""
+        said = _("Settings of the saved result are in the form.")
+        if note:
+            said = _("{message} {fix}").format(message=said, fix=note)
+        window.statusBar().showMessage(said, 8000)
 
     def play(self, job: Job) -> None:
         """Play a saved job's video in the app: the Library tab, the result selected, its
@@ -163,8 +174,8 @@ class JobActions:
         if not found:
             window.jobs_panel.set_gone(job.id)
             window.statusBar().showMessage(
-                "This video is no longer in the library: it was moved to the trash, deleted "
-                "or the library folder changed.", 10000)
+                _("This video is no longer in the library: it was moved to the trash, deleted "
+                  "or the library folder changed."), 10000)
             return
         gallery.detail.player.play()
 
