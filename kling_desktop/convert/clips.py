@@ -65,6 +65,7 @@ _QUEUE_PIXELS = _QUEUE * 1920 * 1080   # fewer of larger frames (2 at 4K)
 _STALL_SECONDS = 60.0      # no frame for this long: the conversion has stalled
 _LOAD_SECONDS = 30.0
 _SLACK_US = 1000           # a frame stamped within 1 ms of a cut point counts as on it
+_END_MARGIN_US = 2000      # the span's end, moved in (see _Job.__init__)
 _app: QCoreApplication | None = None
 
 
@@ -219,7 +220,9 @@ class _Recording:
         self.progress = progress if callable(progress) else None
         self.cancel = cancel
         self.start_us = round(target.start * 1e6)
-        self.end_us = round(target.end * 1e6)
+        # The sound stops a hair early: the MP4 muxer rounds the movie's length up to the
+        # next millisecond, so a clip cut at exactly 10 s read 10.001 s and was refused.
+        self.end_us = round(target.end * 1e6) - _END_MARGIN_US
         self.period_us = 1e6 / target.fps
         self.queue = max(2, min(_QUEUE, _QUEUE_PIXELS // max(1, target.width * target.height)))
         self.frames: collections.deque[QVideoFrame] = collections.deque()
@@ -330,7 +333,7 @@ class _Recording:
             self.recorder.record()
         self.frames.append(frame)
         if callable(self.progress):
-            self.progress(relative // 1000, (self.end_us - self.start_us) // 1000)
+            self.progress(relative // 1000, (self.end_us + _END_MARGIN_US - self.start_us) // 1000)
         self._drain()
         if len(self.frames) >= self.queue and not self.paused_by_us:
             self.paused_by_us = True
