@@ -23,20 +23,25 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kling_desktop import paths
 from kling_desktop.api.models import Orientation
 from kling_desktop.engine.batch import BatchReport, JobOptions, check_batch
+from kling_desktop.engine.fixes import describe
 from kling_desktop.engine.settings import DEFAULT_CURRENCY
 from kling_desktop.files import same_bytes
 from kling_desktop.i18n import N_, _, ngettext
 from kling_desktop.sources import canonical
 from kling_desktop.ui.form.checklist import CHECKLIST_SIDE_WIDTH, checklist_box, checklist_strip
+from kling_desktop.ui.form.conversion import Finished, FixRequest, Origin, run_fix
+from kling_desktop.ui.form.drop import source_name
+from kling_desktop.ui.form.fix_actions import FixActions
 from kling_desktop.ui.form.kinds import MediaKind
 from kling_desktop.ui.form.media_slot import MediaSlot
 from kling_desktop.ui.form.memory import FormMemory, load_memory, save_memory
 from kling_desktop.ui.form.messages import MessageArea
+from kling_desktop.ui.form.offers import converted_dir, find_offers, parse_action
 from kling_desktop.ui.form.options import OptionsPanel
 from kling_desktop.ui.form.summary import summary_text
 from kling_desktop.ui.tasks import TaskRunner
@@ -99,6 +104,11 @@ class GenerateForm(QWidget):
         self._awaiting_parent = False                 # generate emitted, not yet acknowledged
         self._generate_when_checked = False           # clicked while a check was running
         self._check_key = f"form-check-{id(self)}"
+        self._offers_key = f"form-offers-{id(self)}"
+        self._conversion_dir: Path | None = None
+        # A running conversion per slot kind: (the slot, the input being converted).
+        self._conversions: dict[str, tuple[MediaSlot, str]] = {}
+        self.trim_dialog: QDialog | None = None      # the editor or pad/crop dialog open
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -111,6 +121,7 @@ class GenerateForm(QWidget):
         self._memory_timer.timeout.connect(self.on_memory_timer_timeout)
 
         self._build()
+        self._fixes = FixActions(self)
         self._update_summary()
         self._update_generate_button()
         self._schedule_check()
@@ -144,6 +155,8 @@ class GenerateForm(QWidget):
             slot.inputs_changed.connect(self.on_slot_inputs_changed)
             slot.batch_changed.connect(self.on_slot_batch_changed)
             slot.action_requested.connect(self.apply_action)
+            slot.conversion_cancel_requested.connect(
+                partial(self.cancel_conversion, slot.kind.value))
             self._inputs_row.addWidget(slot, 1)
         self._body_layout.addLayout(self._inputs_row, 1)
         self.checklist = checklist_box(body)
@@ -313,8 +326,80 @@ class GenerateForm(QWidget):
 
     @Slot(str)
     def apply_action(self, action: str) -> bool:
-        """Apply a Problem's one-click fix, e.g. ``orientation=video``. False if unknown."""
+        """Apply a Problem's one-click fix, e.g. ``orientation=video``, or a conversion
+        offered beside it (``fix:trim:<source>``, see :mod:`.offers`). False if unknown."""
+        fix = parse_action(action)
+        if fix is not None:
+            return self._fixes.start(*fix)
         return self.options_panel.apply_action(action)
+
+    # -- conversions -----------------------------------------------------------------------------
+
+    def set_conversion_dir(self, folder: Path) -> None:
+        """Where converted inputs are written (default: ``<library>/.inputs/converted``)."""
+        self._conversion_dir = folder
+
+    def conversion_dir(self) -> Path:
+        if self._conversion_dir is not None:
+            return self._conversion_dir
+        app = paths.app_paths()
+        root = (self._settings.library_path(app) if self._settings is not None
+                else app.default_library_dir)
+        return converted_dir(root)
+
+    def is_converting(self) -> bool:
+        return bool(self._conversions)
+
+    def convert(self, slot: MediaSlot, source: str, request: FixRequest) -> None:
+        """Run ``request`` on the TaskRunner; its result replaces ``source`` in ``slot``."""
+        key = f"form-convert-{slot.kind.value}-{id(self)}"
+        self._conversions[slot.kind.value] = (slot, source)
+        slot.show_note("")
+        origin = slot.origin(source)
+        slot.start_conversion(source_name(origin.source if origin else source))
+        self._tasks.run(run_fix, request, self.conversion_dir(), key=key, pass_cancel=True,
+                        on_progress=slot.conversion_progress,
+                        on_done=partial(self._on_converted, slot, source, request),
+                        on_failed=partial(self._on_conversion_failed, slot))
+        self._update_generate_button()
+        self._update_note()
+
+    @Slot(str)
+    def cancel_conversion(self, kind: str) -> None:
+        """Stop the slot's conversion: nothing is left of it and the input stays."""
+        running = self._conversions.pop(kind, None)
+        if running is None:
+            return
+        slot, source = running
+        self._tasks.cancel(f"form-convert-{kind}-{id(self)}")
+        slot.stop_conversion()
+        slot.show_note(_("The conversion was stopped; {name} is unchanged.").format(
+            name=source_name(source)))
+        self._update_generate_button()
+        self._update_note()
+
+    def _on_converted(self, slot: MediaSlot, source: str, request: FixRequest,
+                      finished: object) -> None:
+        self._conversions.pop(slot.kind.value, None)
+        slot.stop_conversion()
+        if isinstance(finished, Finished):
+            converted = finished.converted
+            trim = converted.trim if request.trim is not None else None
+            slot.replace_input(source, str(converted.path),
+                               Origin(str(request.source), finished.note, trim))
+            slot.show_note(describe(converted))
+        self._update_generate_button()
+        self._update_note()
+
+    def _on_conversion_failed(self, slot: MediaSlot, error: BaseException) -> None:
+        self._conversions.pop(slot.kind.value, None)
+        slot.stop_conversion()
+        message = getattr(error, "message", None) or str(error) or type(error).__name__
+        fix = getattr(error, "fix", None)
+        slot.show_note(f"{message} {fix}" if fix else message)
+        log.info("conversion failed: %s", message)
+        self._update_generate_button()
+        self._update_note()
 
     def shutdown(self) -> None:
         if self._memory_timer.isActive():   # the last change, kept before the window goes
@@ -416,10 +501,30 @@ class GenerateForm(QWidget):
         self._show_problems(report)
         self._update_summary()
         self._update_generate_button()
+        self._find_offers(snapshot, report)
         self.checked.emit(report)
         if self._generate_when_checked:
             self._generate_when_checked = False
             self._request_generate()
+
+    def _find_offers(self, snapshot: _Snapshot, report: BatchReport) -> None:
+        """The conversions that fix this check's refusals, found on the TaskRunner."""
+        if not any(p.field in ("image", "video") for p in report.problems):
+            self._tasks.cancel(self._offers_key)
+            self.image_slot.set_offers([])
+            self.video_slot.set_offers([])
+            return
+        images, videos, options = snapshot
+        self._tasks.run(find_offers, list(images), list(videos), options,
+                        key=self._offers_key,
+                        on_done=partial(self._on_offers_found, snapshot),
+                        on_failed=lambda error: log.warning("fixes not offered: %r", error))
+
+    def _on_offers_found(self, snapshot: _Snapshot, offers: object) -> None:
+        if snapshot != self._snapshot() or not isinstance(offers, tuple):
+            return
+        self.image_slot.set_offers(offers)
+        self.video_slot.set_offers(offers)
 
     def _on_check_failed(self, error: BaseException) -> None:
         # A bug in a check must not leave the button enabled on unchecked inputs.
@@ -462,7 +567,7 @@ class GenerateForm(QWidget):
                 self._debounce.stop()
                 self.on_debounce_timeout()
             return
-        if not report.ok:
+        if not report.ok or self._conversions:
             return
         self._awaiting_parent = True
         self._update_generate_button()
@@ -471,7 +576,7 @@ class GenerateForm(QWidget):
     # -- display ---------------------------------------------------------------------------------
 
     def _update_generate_button(self) -> None:
-        enabled = self._last_ok and not self._awaiting_parent
+        enabled = self._last_ok and not self._awaiting_parent and not self._conversions
         self.generate_button.setEnabled(enabled)
         report = self._report
         count = report.job_count if report is not None and report.ok else 1
@@ -481,6 +586,10 @@ class GenerateForm(QWidget):
 
     def _update_note(self) -> None:
         notes = [self._gone_note] if self._gone_note else []
+        for slot, source in self._conversions.values():
+            origin = slot.origin(source)
+            notes.append(_("Waiting for the conversion of {name}…").format(
+                name=source_name(origin.source if origin else source)))
         if self._demo and self._own_picture_chosen():
             notes.append(_(DEMO_NOTE))
         self.form_note.setText("\n".join(notes))

@@ -54,12 +54,14 @@ from PySide6.QtWidgets import (
 from kling_desktop.engine.checks import ImageInfo, VideoInfo
 from kling_desktop.i18n import N_, _
 from kling_desktop.sources import is_link
+from kling_desktop.ui.form.conversion import ConversionBar, FixableProblemList, Origin
 from kling_desktop.ui.form.drop import source_from_typed_text, source_name, sources_from_mime
 from kling_desktop.ui.form.kinds import MediaKind, count_text, slot_text
 from kling_desktop.ui.form.messages import MessageArea
+from kling_desktop.ui.form.offers import ACTION_PREFIX, FixOffer
 from kling_desktop.ui.form.preview import SlotPreview
 from kling_desktop.ui.tasks import TaskRunner
-from kling_desktop.ui.widgets import ElidedLabel, ProblemList, format_seconds, mute
+from kling_desktop.ui.widgets import ElidedLabel, format_seconds, mute
 
 if TYPE_CHECKING:
     from kling_desktop.engine.checks import Problem
@@ -76,15 +78,18 @@ class MediaSlot(QFrame):
 
     Signals: ``inputs_changed(list[str])`` whenever the chosen inputs change;
     ``action_requested(str)`` when the user clicks a problem's fix button;
-    ``preview_shown(str)`` when the preview of a source is on screen.
+    ``preview_shown(str)`` when the preview of a source is on screen;
+    ``conversion_cancel_requested()`` when Cancel under a running conversion is clicked.
+
+    A converted input (:meth:`replace_input`) is listed under its original's name with a
+    short note ("trimmed 2.0–9.5 s", "converted from WebM").
     """
 
     inputs_changed = Signal(list)
     action_requested = Signal(str)
-    inputs_changed = Signal(list)
-    action_requested = Signal(str)
     preview_shown = Signal(str)
     batch_changed = Signal(bool)
+    conversion_cancel_requested = Signal()
 
     def __init__(self, kind: MediaKind | str, tasks: TaskRunner,
                  parent: QWidget | None = None) -> None:
@@ -96,6 +101,7 @@ class MediaSlot(QFrame):
         self._infos: dict[str, ImageInfo | VideoInfo | None] = {}
         self._last_dir = ""
         self._batch = False
+        self._origins: dict[str, Origin] = {}
 
         self.setObjectName("mediaSlot")
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -198,7 +204,10 @@ class MediaSlot(QFrame):
         # Problems and notes in a box of fixed height (a long one scrolls inside it).
         self.messages = MessageArea(MESSAGE_LINES, self)
         self.messages.setAccessibleName(text["messages"])
-        self.problem_list = ProblemList(self.messages.widget())
+        self.conversion_bar = ConversionBar(self.messages.widget())
+        self.conversion_bar.cancel_requested.connect(self.conversion_cancel_requested)
+        self.messages.add(self.conversion_bar)
+        self.problem_list = FixableProblemList(self.messages.widget())
         self.problem_list.setAccessibleName(text["problems"])
         self.problem_list.action_requested.connect(self.action_requested)
         self.messages.add(self.problem_list)
@@ -317,6 +326,7 @@ class MediaSlot(QFrame):
         if source not in self._inputs:
             return
         self._inputs.remove(source)
+        self._origins.pop(source, None)
         self.view.forget(source)
         self._refresh()
         self.inputs_changed.emit(self.inputs())
@@ -327,11 +337,64 @@ class MediaSlot(QFrame):
     def set_problems(self, problems: Sequence[Problem]) -> None:
         """Show the engine's problems about this slot's inputs (empty: none)."""
         self.problem_list.set_problems(problems)
+        self._order_fix_buttons()
+
+    def set_offers(self, offers: Sequence[FixOffer]) -> None:
+        """The conversions that fix this slot's refusals (:mod:`.offers`), beside them."""
+        self.problem_list.set_offers([o for o in offers if o.source in self._inputs])
+        self._order_fix_buttons()
+
+    def offer_button(self, label: str) -> QPushButton | None:
+        return self.problem_list.offer_button(label)
+
+    def _order_fix_buttons(self) -> None:
         # A fix is reached by Tab right after the inputs it is about, not at the window's end.
         previous: QWidget = self.list_widget
-        for button in self.problem_list.fix_buttons():
-            QWidget.setTabOrder(previous, button)
-            previous = button
+        buttons = self.problem_list.findChildren(QPushButton)
+        for button in buttons:
+            if button.objectName() in ("fixButton", "offerButton"):
+                QWidget.setTabOrder(previous, button)
+                previous = button
+
+    # -- conversions ----------------------------------------------------------------------------
+
+    def origin(self, source: str) -> Origin | None:
+        """Where a converted input came from (None: the user's own file)."""
+        return self._origins.get(source)
+
+    def replace_input(self, old: str, new: str, origin: Origin) -> None:
+        """A conversion's result takes the place of ``old`` (listed under the original's
+        name with ``origin.note``)."""
+        if old not in self._inputs:
+            return
+        first = self._origins.pop(old, None)
+        if first is not None:        # converted again: it still comes from the first file
+            origin = Origin(first.source, origin.note, origin.trim or first.trim)
+        self._origins[new] = origin
+        index = self._inputs.index(old)
+        self._inputs[index:index + 1] = [new] if new not in self._inputs else []
+        self.view.forget(old)
+        self._refresh(select=new)
+        self.inputs_changed.emit(self.inputs())
+
+    def start_conversion(self, name: str) -> None:
+        self.conversion_bar.start(name)
+
+    def conversion_progress(self, done: int, total: int) -> None:
+        self.conversion_bar.set_progress(done, total)
+
+    def stop_conversion(self) -> None:
+        self.conversion_bar.stop()
+
+    def is_converting(self) -> bool:
+        return not self.conversion_bar.isHidden()
+
+    def info(self, source: str) -> ImageInfo | VideoInfo | None:
+        """The checks' probe of ``source`` (None: not known yet, or a link)."""
+        return self._infos.get(source)
+
+    def show_note(self, text: str) -> None:
+        self._show_note(text)
 
     def problems_text(self) -> str:
         return self.problem_list.text()
@@ -496,9 +559,13 @@ class MediaSlot(QFrame):
         layout.setContentsMargins(6, 1, 2, 1)
         layout.setSpacing(6)
         # Shortened in the middle, so the extension (and the start) stay readable.
-        name = ElidedLabel(source_name(source), row, mode=Qt.TextElideMode.ElideMiddle)
+        origin = self._origins.get(source)
+        shown = source_name(origin.source) if origin is not None else source_name(source)
+        name = ElidedLabel(shown, row, mode=Qt.TextElideMode.ElideMiddle)
         name.setObjectName("name")
-        name.setToolTip(source)
+        name.setToolTip(source if origin is None else _(
+            "{path}\n{note}, from {original}").format(path=source, note=origin.note,
+                                                     original=origin.source))
         detail = QLabel(row)
         detail.setObjectName("detail")
         mute(detail)
@@ -510,7 +577,26 @@ class MediaSlot(QFrame):
         remove.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         remove.clicked.connect(lambda _checked=False, s=source: self.remove_input(s))
         layout.addWidget(name, 1)
+        if origin is not None:
+            note = ElidedLabel(origin.note, row)
+            note.setObjectName("conversionNote")
+            note.setToolTip(origin.note)
+            mute(note)
+            layout.addWidget(note, 1)
         layout.addWidget(detail)
+        if self.kind is MediaKind.VIDEO and not is_link(source):
+            trim = QToolButton(row)
+            trim.setObjectName("trimButton")
+            trim.setText(_("Trim…"))
+            trim.setAutoRaise(True)
+            trim.setToolTip(_("Choose which seconds of {name} to send (the clip's length is "
+                              "the bill)").format(name=shown))
+            trim.setAccessibleName(_("Trim {name}").format(name=shown))
+            trim.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            trim.clicked.connect(
+                lambda _checked=False, s=source: self.action_requested.emit(
+                    f"{ACTION_PREFIX}trim:{s}"))
+            layout.addWidget(trim)
         layout.addWidget(remove)
         return row
 
@@ -519,7 +605,16 @@ class MediaSlot(QFrame):
         for index in range(self.list_widget.count()):
             row = self.list_widget.itemWidget(self.list_widget.item(index))
             if row is not None:
-                buttons.extend(row.findChildren(QToolButton))
+                buttons.extend(b for b in row.findChildren(QToolButton)
+                               if b.objectName() != "trimButton")
+        return buttons
+
+    def trim_buttons(self) -> list[QToolButton]:
+        buttons: list[QToolButton] = []
+        for index in range(self.list_widget.count()):
+            row = self.list_widget.itemWidget(self.list_widget.item(index))
+            if row is not None:
+                buttons.extend(row.findChildren(QToolButton, "trimButton"))
         return buttons
 
     def _update_list_details(self) -> None:
