@@ -33,6 +33,7 @@ from kling_desktop.engine.fixes import (
     ConversionPlan,
     Converted,
     Crop,
+    FitLength,
     FitSize,
     Pad,
     Transcode,
@@ -43,7 +44,7 @@ from kling_desktop.engine.fixes import (
 from kling_desktop.engine.media import MediaError, probe_image, probe_video, sniff
 from kling_desktop.i18n import _, format_number
 from kling_desktop.ui.form.offers import FixOffer
-from kling_desktop.ui.widgets import ElidedLabel, ProblemList, mute
+from kling_desktop.ui.widgets import ProblemList, mute
 
 __all__ = ["ConversionBar", "Finished", "FixRequest", "FixableProblemList", "Origin", "plan_fix",
            "run_conversion", "run_fix"]
@@ -138,9 +139,12 @@ def conversion_note(plan: ConversionPlan, converted: Converted, kind: str | None
                     facts: tuple[int, int, float] | None = None) -> str:
     """"trimmed 2.0–9.5 s", "converted from WebM", "padded" … joined."""
     notes: list[str] = []
+    fit = plan.find(FitLength)
     cut = isinstance(plan.find(Trim), Trim) or (
-        facts is not None and converted.duration is not None
-        and converted.duration < facts[2] - 0.1)
+        converted.duration is not None and (
+            converted.duration < facts[2] - 0.1 if facts is not None
+            # (another container: its length was read while converting)
+            else isinstance(fit, FitLength) and converted.duration >= fit.seconds - 0.1))
     if converted.trim is not None and cut:
         start, end = converted.trim
         notes.append(_("trimmed {start}–{end} s").format(
@@ -175,8 +179,10 @@ class ConversionBar(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        self.label = ElidedLabel("", self)
+        # A plain label: an elided one measured while hidden came out empty.
+        self.label = QLabel(self)
         self.label.setObjectName("conversionText")
+        self.label.setWordWrap(True)
         layout.addWidget(self.label)
         row = QHBoxLayout()
         row.setSpacing(8)

@@ -337,6 +337,8 @@ class MediaSlot(QFrame):
     def set_problems(self, problems: Sequence[Problem]) -> None:
         """Show the engine's problems about this slot's inputs (empty: none)."""
         self.problem_list.set_problems(problems)
+        if self.is_converting():
+            self.problem_list.setVisible(False)
         self._order_fix_buttons()
 
     def set_offers(self, offers: Sequence[FixOffer]) -> None:
@@ -378,13 +380,16 @@ class MediaSlot(QFrame):
         self.inputs_changed.emit(self.inputs())
 
     def start_conversion(self, name: str) -> None:
+        """The progress bar and Cancel take the refusal's place while it runs."""
         self.conversion_bar.start(name)
+        self.problem_list.setVisible(False)
 
     def conversion_progress(self, done: int, total: int) -> None:
         self.conversion_bar.set_progress(done, total)
 
     def stop_conversion(self) -> None:
         self.conversion_bar.stop()
+        self.problem_list.setVisible(bool(self.problem_list.problems()))
 
     def is_converting(self) -> bool:
         return not self.conversion_bar.isHidden()

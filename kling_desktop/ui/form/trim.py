@@ -221,6 +221,7 @@ class TrimDialog(QDialog):
         self._end = 0.0
         self._active = "end"
         self._playing_selection = False
+        self._shown_first_frame = False
         self.setObjectName("trimDialog")
         self.setWindowTitle(_("Trim {name}").format(name=name or source.name))
         self.setModal(True)
@@ -447,6 +448,13 @@ class TrimDialog(QDialog):
     def on_player_mediaStatusChanged(self, status: QMediaPlayer.MediaStatus) -> None:
         if status is not QMediaPlayer.MediaStatus.LoadedMedia:
             return
+        if not self._shown_first_frame:
+            # A paused player shows nothing until it has played: one step, silently (no
+            # audio output yet), so the frame at the playhead is on screen.
+            self._shown_first_frame = True
+            self.player.play()
+            self.player.pause()
+            self.player.setPosition(int(self.timeline.position * 1000))
         meta = self.player.metaData()
         fps = meta.value(QMediaMetaData.Key.VideoFrameRate)
         if isinstance(fps, int | float) and math.isfinite(fps) and fps > 0:
