@@ -232,3 +232,49 @@ def test_nothing_in_the_jobs_list_escapes_translation(
                 text = panel.model.index(jobs.index(job)).data(role)
                 assert "⟦" in text, text
         assert panel.shutdown(5000)
+
+
+# ------------------------------------------------------------------------------- layout
+
+
+def _overlaps(bar: QWidget) -> list[str]:
+    """Visible controls of the filter bar that stick out of it or overlap each other."""
+    shown = [w for w in bar.findChildren(QWidget)
+             if w.parent() is bar and w.isVisibleTo(bar)]
+    found = [f"{w.objectName()} sticks out" for w in shown
+             if not bar.rect().contains(w.geometry())]
+    for number, first in enumerate(shown):
+        for second in shown[number + 1:]:
+            if first.geometry().intersects(second.geometry()):
+                found.append(f"{first.objectName()} overlaps {second.objectName()}")
+    return found
+
+
+@pytest.mark.parametrize("code", ["en", "zh_CN"])
+def test_the_filters_fit_a_small_screen_in_both_languages(
+        qtbot: QtBot, tmp_path: Path, library: Library, store: JobStore, media: Path,
+        code: str) -> None:
+    with language(code):
+        add_results(library, store, media, RESULTS[:1])
+        widget = _gallery(qtbot, tmp_path, library, store, width=1000, height=660)
+        bar = widget.filter_bar
+        qtbot.waitUntil(lambda: widget.width() == 1000, timeout=WAIT_MS)
+        assert widget.minimumSizeHint().width() <= 1000     # a 1024 px screen holds it
+        qtbot.waitUntil(lambda: _overlaps(bar) == [], timeout=WAIT_MS)
+        assert bar.search.width() >= 180
+        if code == "en":      # the English filters need the row: the search goes above
+            assert bar.search_on_own_row()
+        widget.resize(1440, 820)
+        qtbot.waitUntil(lambda: not bar.search_on_own_row(), timeout=WAIT_MS)
+        assert _overlaps(bar) == []
+        assert widget.shutdown(10_000)
+
+
+def test_a_narrow_card_shows_the_time_alone(media: Path) -> None:
+    job = _job(make_image(media / "in"), make_video(media / "in", seconds=1),
+               JobState.COMPLETED)
+    with language("zh_CN"):
+        short, shortest = when_text(job, short=True), when_text(job, shortest=True)
+    assert short == "今天 " + shortest
+    assert shortest
+    assert "今天" not in shortest

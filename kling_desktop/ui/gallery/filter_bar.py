@@ -10,14 +10,17 @@ from __future__ import annotations
 import time
 from datetime import date, datetime, timedelta
 
-from PySide6.QtCore import QDate, QLocale, QTimer, Signal, Slot
+from PySide6.QtCore import QDate, QLocale, QSize, QTimer, Signal, Slot
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -62,17 +65,32 @@ def date_range(choice: str, start: QDate, end: QDate, *,
     return None, None
 
 
+SEARCH_MIN_WIDTH = 180
+
+
 class FilterBar(QWidget):
-    """Search box, filters and sort. ``query_changed(GalleryQuery)`` (search debounced)."""
+    """Search box, filters and sort. ``query_changed(GalleryQuery)`` (search debounced).
+
+    One row when it fits; when the filters' words need the room (English at 1024 px),
+    the search box moves to a row of its own above them instead of squeezing them."""
 
     query_changed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("galleryFilterBar")
-        row = QHBoxLayout(self)
-        row.setContentsMargins(8, 6, 8, 6)
+        outer = QVBoxLayout(self)
+        self._outer = outer
+        outer.setContentsMargins(8, 6, 8, 6)
+        outer.setSpacing(6)
+        # The bar's narrowest is its filters alone (minimumSizeHint), not search + filters.
+        outer.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self._search_row = QHBoxLayout()
+        outer.addLayout(self._search_row)
+        row = QHBoxLayout()
         row.setSpacing(6)
+        outer.addLayout(row)
+        self._row = row
         self.search = QLineEdit(self)
         self.search.setObjectName("gallerySearch")
         self.search.setPlaceholderText(_("Search titles, pictures, clips, prompts…"))
@@ -80,7 +98,7 @@ class FilterBar(QWidget):
         self.search.setAccessibleName(_("Search"))
         self.search.setToolTip(_("Finds results whose title, picture or clip name, prompt or "
                                  "task id holds every word typed"))
-        self.search.setMinimumWidth(180)
+        self.search.setMinimumWidth(SEARCH_MIN_WIDTH)
         row.addWidget(self.search, 2)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -132,6 +150,45 @@ class FilterBar(QWidget):
         row.addWidget(self.count_label)
         self.date_box.currentIndexChanged.connect(self.on_date_box_currentIndexChanged)
 
+    # -- one row or two ---------------------------------------------------------------------
+
+    def _filters_width(self) -> int:
+        """The width the filters' row needs without the search box."""
+        items = [self._row.itemAt(i) for i in range(self._row.count())]
+        shown = [item.widget() for item in items if item is not None]
+        widgets = [w for w in shown if w is not None and w is not self.search
+                   and not w.isHidden()]
+        margins = self._outer.contentsMargins()
+        spacing = self._row.spacing() * max(0, len(widgets) - 1)
+        return (sum(w.sizeHint().width() for w in widgets) + spacing + margins.left()
+                + margins.right())
+
+    def search_on_own_row(self) -> bool:
+        return self._search_row.indexOf(self.search) >= 0
+
+    def _fit(self) -> None:
+        wide = self._filters_width() + SEARCH_MIN_WIDTH + self._row.spacing()
+        if not self.search_on_own_row() and self.width() < wide:
+            self._row.removeWidget(self.search)
+            self._search_row.addWidget(self.search)
+            self.updateGeometry()
+        elif self.search_on_own_row() and self.width() >= wide + 24:   # no flicker at the edge
+            self._search_row.removeWidget(self.search)
+            self._row.insertWidget(0, self.search, 2)
+            self.updateGeometry()
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(self._filters_width(), hint.height())
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(max(hint.width(), self._filters_width()), hint.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
     def _combo(self, name: str, accessible: str,
                items: list[tuple[object, str]]) -> QComboBox:
         box = QComboBox(self)
@@ -148,6 +205,7 @@ class FilterBar(QWidget):
         custom = self.date_box.currentData() == "custom"
         self.since_edit.setVisible(custom)
         self.until_edit.setVisible(custom)
+        self._fit()
 
     def query(self) -> GalleryQuery:
         since, until = date_range(str(self.date_box.currentData()), self.since_edit.date(),
@@ -170,6 +228,7 @@ class FilterBar(QWidget):
         self._debounce.stop()
         query = self.query()
         self.reset_button.setVisible(query.filtered)
+        self._fit()
         self.query_changed.emit(query)
 
     @Slot()
@@ -193,3 +252,4 @@ class FilterBar(QWidget):
         else:
             self.count_label.setText(_("{shown} of {total}").format(
                 shown=locale.toString(shown), total=locale.toString(total)))
+        self._fit()

@@ -176,6 +176,9 @@ class JobDelegate(QStyledItemDelegate):
             detail = detail_text(job, state)
             if job.state is JobState.COMPLETED:   # the file's name is a hover away
                 detail = "" if state.gone else when_text(job, short=True)
+                if detail and QFontMetrics(fonts.small).horizontalAdvance(
+                        detail) > geo.detail.width():    # a narrow card: the time alone
+                    detail = when_text(job, shortest=True)
             painter.setPen(muted)
             self._draw_text(painter, geo.detail, detail, fonts.small, geo.detail_lines)
 

@@ -86,12 +86,18 @@ def elided_title(job: Job, fm: QFontMetrics, width: int) -> str:
     return fm.elidedText(title_text(job), Qt.TextElideMode.ElideRight, width)
 
 
-def when_text(job: Job, *, short: bool = False) -> str:
+def when_text(job: Job, *, short: bool = False, shortest: bool = False) -> str:
     """When the job was made, as the user's locale writes a date and time; ``short``
-    (for a card): the time alone for today's jobs."""
+    (for a card): "Today 14:05" for today's jobs; ``shortest`` (a narrow card): the time
+    alone for today's jobs, the date alone for older ones."""
     moment = QDateTime.fromMSecsSinceEpoch(round(job.created_at * 1000))
     locale = QLocale()
-    if short and moment.date() == QDate.currentDate():
+    today = moment.date() == QDate.currentDate()
+    if shortest:
+        if today:
+            return locale.toString(moment.time(), QLocale.FormatType.ShortFormat)
+        return locale.toString(moment.date(), QLocale.FormatType.ShortFormat)
+    if short and today:
         return _("Today {time}").format(
             time=locale.toString(moment.time(), QLocale.FormatType.ShortFormat))
     return locale.toString(moment, QLocale.FormatType.ShortFormat)
