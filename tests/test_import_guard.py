@@ -39,10 +39,6 @@ DEFERRED = (
 #: Still imported eagerly through modules outside the start-up work's files; each is a
 #: strict xfail, so the test fails (XPASS) the day the chain is cut and the mark must go.
 STILL_EAGER: dict[str, str] = {
-    "httpx": "kling_desktop.api/__init__ -> api.retry (and api.links, engine.secrets) "
-             "import httpx at module level",
-    "keyring": "ui.start_panel (and ui.key_entry) -> engine.keys_cli / engine.secrets, "
-               "which imports keyring at module level",
     "PySide6.QtMultimedia": "ui.jobs.thumbnails and ui.form -> ui.posters, and "
                             "ui.form.preview, import QtMultimedia at module level",
 }

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
-
-import httpx
+from typing import TYPE_CHECKING
 
 from kling_desktop.api.errors import InsecureBaseURLError
 from kling_desktop.i18n import _
+
+if TYPE_CHECKING:
+    import httpx
+
+# httpx parses the addresses (the same parser the client sends with), imported on the
+# first check: the window starts without it.
 
 __all__ = ["is_secure", "join_url", "origin", "parse_url", "validate_base_url"]
 
@@ -29,6 +34,8 @@ def validate_base_url(url: str) -> str:
 
 
 def parse_url(url: str) -> httpx.URL | None:
+    import httpx
+
     try:
         parsed = httpx.URL(url.strip())
     except (httpx.InvalidURL, TypeError, ValueError):
@@ -58,6 +65,8 @@ def origin(url: httpx.URL) -> tuple[str, str, int | None]:
 def join_url(base: httpx.URL, location: str) -> httpx.URL | None:
     if not location.strip():
         return None
+    import httpx
+
     try:
         joined = base.join(location.strip())
     except (httpx.InvalidURL, TypeError, ValueError):

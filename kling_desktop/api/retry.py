@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import Enum
-
-import httpx
+from typing import TYPE_CHECKING
 
 from kling_desktop.api.errors import (
     AuthenticationError,
@@ -34,6 +33,12 @@ from kling_desktop.api.errors import (
     UploadRefusedError,
 )
 from kling_desktop.i18n import _
+
+if TYPE_CHECKING:
+    import httpx
+
+    NOT_SENT: tuple[type[httpx.TransportError], ...]
+    """Transport errors raised before any byte of the request left this computer."""
 
 __all__ = [
     "NOT_SENT",
@@ -55,8 +60,22 @@ _NO_PERMISSION_CODES = frozenset({"1103"})
 _MAX_PROVIDER_TEXT = 300
 _UPLOAD_REFUSAL_STATUSES = frozenset({400, 404, 405, 413, 415, 422})
 _LINK_GONE_STATUSES = frozenset({401, 403, 404, 410})
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError, httpx.PoolTimeout)
-"""Transport errors raised before any byte of the request left this computer."""
+
+
+def _not_sent() -> tuple[type[httpx.TransportError], ...]:
+    """Transport errors raised before any byte of the request left this computer.
+
+    Built on first use: httpx (~0.15 s of imports) is not needed to start the window."""
+    import httpx
+
+    return (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError, httpx.PoolTimeout)
+
+
+def __getattr__(name: str) -> object:
+    # ``NOT_SENT`` stays importable by name without importing httpx with this module.
+    if name == "NOT_SENT":
+        return _not_sent()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -202,13 +221,16 @@ def compose(cls: type[KlingError], status: int | None, provider_text: str | None
 
 
 def transport_failure(exc: httpx.TransportError) -> AttemptFailed:
+    import httpx  # loaded already: the caller caught one of its errors
+
+    not_sent = _not_sent()
     if isinstance(exc, httpx.ProxyError):
         error = NetworkError(_("Could not connect through the proxy."))
-    elif isinstance(exc, httpx.TimeoutException) and not isinstance(exc, NOT_SENT):
+    elif isinstance(exc, httpx.TimeoutException) and not isinstance(exc, not_sent):
         error = NetworkError(_("The video service did not answer in time."))
     else:
         error = NetworkError()
-    return AttemptFailed(error, sent=not isinstance(exc, NOT_SENT))
+    return AttemptFailed(error, sent=not isinstance(exc, not_sent))
 
 
 def final_error(kind: CallKind, failed: AttemptFailed) -> KlingError:

@@ -79,15 +79,21 @@ class Engine:
         demo_base_url: str | None = None,
         http: httpx.Client | None = None,
         retry: RetryPolicy | None = None,
+        check_address: bool = True,
     ) -> None:
+        """``check_address=False`` checks the provider address on first use instead of
+        now (the window starts without the URL parser, httpx; the first use is the key
+        check on a worker after the first paint)."""
         self.paths = (paths or app_paths()).ensure()
         self.settings = settings if settings is not None else load_settings(
             self.paths.settings_file)
         self.demo_base_url = demo_base_url
-        self.base_url = validate_base_url(
-            demo_base_url or base_url or os.environ.get(ENV_BASE_URL, "").strip()
-            or self.settings.base_url
-        )
+        #: The provider address as configured, not checked yet (see :attr:`base_url`).
+        self.address = (demo_base_url or base_url or os.environ.get(ENV_BASE_URL, "").strip()
+                        or self.settings.base_url)
+        self._base_url: str | None = None
+        if check_address:
+            self._base_url = validate_base_url(self.address)
         self._explicit_key = api_key
         self._http = http
         self._owns_http = http is None
@@ -119,6 +125,14 @@ class Engine:
         self.close()
 
     @property
+    def base_url(self) -> str:
+        """The provider address, checked (https, or http on this computer only); raises
+        InsecureBaseURLError otherwise."""
+        if self._base_url is None:
+            self._base_url = validate_base_url(self.address)
+        return self._base_url
+
+    @property
     def demo(self) -> bool:
         return self.demo_base_url is not None
 
@@ -133,8 +147,9 @@ class Engine:
         proxy_changed = settings.proxy != self.settings.proxy
         self.settings = settings
         if not self.demo:
-            self.base_url = validate_base_url(
-                os.environ.get(ENV_BASE_URL, "").strip() or settings.base_url)
+            address = os.environ.get(ENV_BASE_URL, "").strip() or settings.base_url
+            self._base_url = validate_base_url(address)
+            self.address = address
         self.library = Library(settings.library_path(self.paths), self.store)
         with self._lock:
             # New clients pick up a new key, address or proxy; running calls finish on the old.

@@ -155,7 +155,9 @@ class Launcher(QObject):
                 engine = session.create_engine(paths=paths, settings=user_settings)
                 has_key: bool | None = True
             else:
-                engine = Engine(paths=paths, settings=user_settings)
+                # The address is checked on first use (the key check, after the first
+                # paint): its parser, httpx, is not needed to show the window.
+                engine = Engine(paths=paths, settings=user_settings, check_address=False)
                 has_key = None   # the keyring is asked on a worker after the first paint
         except Exception as exc:  # shown to the user instead of a traceback
             if engine is not None:

@@ -12,9 +12,9 @@ from PySide6.QtCore import Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLineEdit, QWidget
 
-from kling_desktop.engine.secrets import InvalidKeyError, check_key
 from kling_desktop.errors import error_text
 from kling_desktop.i18n import _
+from kling_desktop.keys import InvalidKeyError, check_key
 from kling_desktop.ui.widgets import eye_icon, muted_color
 
 

@@ -12,8 +12,10 @@ provider, never written anywhere, not in the environment either).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QIcon, QPalette
+from PySide6.QtGui import QColor, QFont, QIcon, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -26,17 +28,9 @@ from PySide6.QtWidgets import (
 
 from kling_desktop import APP_NAME
 from kling_desktop.api.errors import KlingError
-from kling_desktop.engine.keys_cli import default_provider
-from kling_desktop.engine.secrets import (
-    InvalidKeyError,
-    KeyringStatus,
-    keyring_status,
-    provider_name,
-    store_api_key,
-    use_key_for_session,
-)
 from kling_desktop.errors import error_text
 from kling_desktop.i18n import _
+from kling_desktop.keys import InvalidKeyError
 from kling_desktop.ui.key_entry import KeyEntry
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import (
@@ -48,15 +42,34 @@ from kling_desktop.ui.widgets import (
     page_name,
 )
 
+if TYPE_CHECKING:
+    from kling_desktop.engine.secrets import KeyringStatus
+
+# engine.secrets brings the keyring and httpx (its address parser): imported by the
+# workers and when the panel is first shown, never before the window's first paint.
+
 
 def save_key(key: str, base_url: str | None = None) -> None:
     """Worker: keep the key in the keyring for the provider at ``base_url`` (None: the one
     in use). Raises InvalidKeyError / KeyringUnavailableError, each with a fix."""
+    from kling_desktop.engine.keys_cli import default_provider
+    from kling_desktop.engine.secrets import store_api_key
+
     store_api_key(key, base_url if base_url is not None else default_provider())
+
+
+def read_keyring_status() -> KeyringStatus:
+    """Worker: whether the keyring can keep a key here (see ``secrets.keyring_status``)."""
+    from kling_desktop.engine.secrets import keyring_status
+
+    return keyring_status()
 
 
 def session_key(key: str, base_url: str | None = None) -> None:
     """Worker: use the key for this session only, for the provider at ``base_url``."""
+    from kling_desktop.engine.keys_cli import default_provider
+    from kling_desktop.engine.secrets import use_key_for_session
+
     use_key_for_session(key, base_url if base_url is not None else default_provider())
 
 
@@ -236,6 +249,23 @@ class StartPanel(QWidget):
     def set_provider(self, base_url: str | None) -> None:
         """The provider whose key is pasted here (None: ``KLING_BASE_URL``'s or the settings')."""
         self._base_url = base_url
+        self._named = False
+        if self.isVisible():
+            self._name_provider()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self._name_provider()
+        super().showEvent(event)
+
+    def _name_provider(self) -> None:
+        """The provider's name in the title, worked out when the panel is first shown (the
+        address parser is not needed before)."""
+        if self._named:
+            return
+        self._named = True
+        base_url = self._base_url
+        from kling_desktop.engine.secrets import provider_name
+
         try:
             name = provider_name(base_url) if base_url is not None else None
         except ValueError:
@@ -257,11 +287,12 @@ class StartPanel(QWidget):
                 "No key yet? Your provider's website has a console where keys are made."))
 
     def provider_text(self) -> str:
+        self._name_provider()
         return self.key_title.text()
 
     def check_keyring(self) -> None:
         """Find out (on a worker) whether the keyring can keep a key, and say so early."""
-        self._tasks.run(keyring_status, on_done=self._on_keyring_status)
+        self._tasks.run(read_keyring_status, on_done=self._on_keyring_status)
 
     def message(self) -> str:
         return self.message_label.text() if self.message_label.isVisible() else ""
@@ -341,6 +372,8 @@ class StartPanel(QWidget):
             self.session_button.setVisible(True)
 
     def _on_keyring_status(self, status: object) -> None:
+        from kling_desktop.engine.secrets import KeyringStatus
+
         if not isinstance(status, KeyringStatus):
             return
         self._keyring = status

@@ -165,6 +165,30 @@ def test_start_panel_without_a_key(qtbot: QtBot, windows: WindowFactory) -> None
     window.engine.require_key()   # no NoApiKeyError any more
 
 
+def test_a_bad_provider_address_is_told_after_the_window_opens(
+        qtbot: QtBot, windows: WindowFactory) -> None:
+    # The window starts without checking the address (its parser, httpx, waits until after
+    # the first paint): a plain-http address elsewhere than this computer opens the window
+    # on the start panel, then says why the address cannot be used.
+    engine = Engine(settings=fast_settings(base_url="http://video.example.org"),
+                    check_address=False)
+    assert engine.address == "http://video.example.org"
+    window = windows.window(engine)
+
+    def told() -> QMessageBox | None:
+        for box in window.findChildren(QMessageBox):
+            if box.isVisible() and box.windowTitle() == "The provider address cannot be used":
+                return box
+        return None
+
+    qtbot.waitUntil(lambda: told() is not None, timeout=WAIT_MS)
+    assert window.is_start_panel_shown()
+    box = told()
+    assert box is not None and "https" in (box.text() + box.informativeText()).lower()
+    box.accept()
+    assert window.start_panel.provider_text() == "Paste your API key for video.example.org"
+
+
 def test_window_fits_1280x800_and_is_labelled(qtbot: QtBot, windows: WindowFactory,
                                              sim: Simulator) -> None:
     window = windows.window(windows.engine(sim, key=TEST_KEY))

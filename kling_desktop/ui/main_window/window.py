@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from kling_desktop import APP_NAME
+from kling_desktop.api.errors import InsecureBaseURLError
 from kling_desktop.engine.batch import BatchReport, JobOptions
 from kling_desktop.engine.jobs import Job, JobState
 from kling_desktop.engine.library import LibraryEntry
@@ -163,7 +164,7 @@ class MainWindow(QMainWindow):
 
         self.pages = QStackedWidget(central)
         self.start_panel = StartPanel(self.tasks, self.icon, self.pages,
-                                      base_url=None if self.demo else self.engine.base_url,
+                                      base_url=None if self.demo else self.engine.address,
                                       account_page=self.user_settings.account_page())
         self.form = GenerateForm(self.tasks, self.user_settings, self.pages, demo=self.demo)
         self.form.setAccessibleName(_("New video"))
@@ -312,6 +313,9 @@ class MainWindow(QMainWindow):
         if not isinstance(error, NoApiKeyError):   # a broken keyring: the panel explains it
             log.warning("could not read the API key: %s", type(error).__name__)
         self._show_start()
+        if isinstance(error, InsecureBaseURLError):
+            # The address is checked here, after the first paint, not before the window.
+            show_error(self, _("The provider address cannot be used"), error)
 
     def _show_main(self, resume: bool) -> None:
         self.pages.setCurrentWidget(self.splitter)
