@@ -31,26 +31,22 @@ from kling_desktop.engine.fixes import (
     plan_picture,
     plan_video,
 )
-from kling_desktop.engine.library import INPUTS_DIR
+from kling_desktop.engine.library import converted_dir
 from kling_desktop.engine.media import MediaError
 from kling_desktop.engine.runner import Engine
 from kling_desktop.i18n import _
 from kling_desktop.sources import is_link, local_path
 
-__all__ = ["CONVERTED_DIR", "fix_inputs", "fixable"]
+__all__ = ["fix_inputs", "fixable"]
 
 log = logging.getLogger(__name__)
-
-#: Converted inputs live next to the kept ones: ``<library>/.inputs/converted/``.
-CONVERTED_DIR = "converted"
-
 
 def fix_inputs(engine: Engine, images: Sequence[str], videos: Sequence[str],
                options: GenerationOptions, *, trim: Trim | None, auto: bool
                ) -> tuple[list[str], list[str]]:
     """The inputs to plan with: each one that needs (or was asked for) a fix is converted
     and replaced by its result; the others are kept as given."""
-    output_dir = engine.library.root / INPUTS_DIR / CONVERTED_DIR
+    output_dir = converted_dir(engine.library.root)
     done: dict[str, str] = {}    # a file named twice is converted once
     new_images = [_fixed(source, done, output_dir, lambda path: plan_picture(
         path, auto=auto)) for source in images]

@@ -9,11 +9,13 @@ write), :mod:`.folder` the actions on the folder (add, export, trash, mark) and
 from __future__ import annotations
 
 from kling_desktop.engine.library.folder import (
+    CONVERTED_DIR,
     INPUTS_DIR,
     ExportCancelled,
     ExportReport,
     Library,
     LibraryWriteError,
+    converted_dir,
 )
 from kling_desktop.engine.library.index import RebuildReport, SyncReport
 from kling_desktop.engine.library.sidecar import (
@@ -27,6 +29,7 @@ from kling_desktop.engine.library.sidecar import (
 )
 
 __all__ = [
+    "CONVERTED_DIR",
     "INPUTS_DIR",
     "MAX_SIDECAR_BYTES",
     "SIDECAR_SCHEMA",
@@ -40,5 +43,6 @@ __all__ = [
     "RebuildReport",
     "SidecarError",
     "SyncReport",
+    "converted_dir",
     "read_sidecar",
 ]

@@ -64,6 +64,13 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 INPUTS_DIR: Final = ".inputs"
+CONVERTED_DIR: Final = "converted"   # trimmed/converted inputs, for the window and --fix
+
+
+def converted_dir(library_root: Path) -> Path:
+    """``<library>/.inputs/converted/``: where the window and ``generate --fix`` put the
+    inputs they trimmed or converted (next to the kept ones)."""
+    return library_root / INPUTS_DIR / CONVERTED_DIR
 # A file name is the same in every language: the model and quality in fixed English
 # words (never Model.label / Mode.label, which are the user's language).
 _FILE_MODEL: Final = {Model.V3: "Kling V3", Model.V2_6: "Kling V2.6"}

@@ -32,14 +32,13 @@ from kling_desktop.engine.fixes import (
     plan_video,
     video_target,
 )
-from kling_desktop.engine.library import INPUTS_DIR
+from kling_desktop.engine.library import converted_dir
 from kling_desktop.engine.media import MediaError, probe_image, probe_video, sniff
 from kling_desktop.i18n import _, format_number
 from kling_desktop.sources import is_link, local_path
 
 __all__ = [
     "ACTION_PREFIX",
-    "CONVERTED_DIR",
     "FixOffer",
     "converted_dir",
     "find_offers",
@@ -49,7 +48,6 @@ __all__ = [
 
 ACTION_PREFIX = "fix:"
 #: Converted inputs live next to the kept ones, where the command line puts them.
-CONVERTED_DIR = "converted"
 #: The frame rate assumed for an estimate before the clip is opened (most are 24–30).
 _ASSUMED_FPS = 30.0
 
@@ -79,10 +77,6 @@ def parse_action(action: str) -> tuple[str, str] | None:
     kind, sep, source = action[len(ACTION_PREFIX):].partition(":")
     return (kind, source) if sep and kind in (TRIM, CONVERT, PAD, CROP) and source else None
 
-
-def converted_dir(library_root: Path) -> Path:
-    """``<library>/.inputs/converted/``: the same folder as ``generate --fix``'s."""
-    return library_root / INPUTS_DIR / CONVERTED_DIR
 
 
 def size_text(size: int) -> str:
