@@ -287,16 +287,19 @@ class ElidedLabel(QLabel):
 
     ``separator`` (e.g. ``" · "``): drop whole trailing parts first ("5.0 s · 640 × 480 · …"),
     so a detail is shown whole or not at all. Without it, ``mode`` elides (e.g. in the middle,
-    keeping a file's extension). ``full_text()`` is the whole text; callers set the tooltip.
+    keeping a file's extension). ``whole``: the text is shown whole or not at all (a hint
+    cut to "JPG or …" reads as broken). ``full_text()`` is the whole text; callers set the
+    tooltip.
     """
 
     def __init__(self, text: str = "", parent: QWidget | None = None, *,
                  mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
-                 separator: str | None = None) -> None:
+                 separator: str | None = None, whole: bool = False) -> None:
         super().__init__(parent)
         self._full = ""
         self._mode = mode
         self._separator = separator
+        self._whole = whole
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setWordWrap(False)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -334,6 +337,12 @@ class ElidedLabel(QLabel):
 
     def _fit(self) -> None:
         width = self.contentsRect().width() - 2 * self.margin()
+        if self._whole:
+            fits = self.fontMetrics().horizontalAdvance(self._full) <= width
+            shown = self._full if fits else ""
+            if shown != self.text():
+                super().setText(shown)
+            return
         shown = elide_text(self._full, self.fontMetrics().horizontalAdvance, width,
                            mode=self._mode, separator=self._separator,
                            fallback=lambda t, w: self.fontMetrics().elidedText(t, self._mode, w))

@@ -62,7 +62,7 @@ def need(tool: str) -> str:
     return exe
 
 
-def shoot(out: Path, display: int | None, size: str) -> int:
+def shoot(out: Path, display: int | None, size: str, lang: str | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     number = display if display is not None else free_display()
     env = {k: v for k, v in os.environ.items()
@@ -93,6 +93,7 @@ def shoot(out: Path, display: int | None, size: str) -> int:
                        KLING_KEYRING_SERVICE=f"kling-look-{os.getpid()}",
                        QT_QPA_PLATFORM="xcb")
             driver = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--drive",
+                                     *(["--lang", lang] if lang else []),
                                      str(out.resolve())], env=env, check=False)
             return driver.returncode
         finally:
@@ -203,14 +204,16 @@ class Wait:
     until: float = 0.0
 
 
-def drive(out: Path) -> int:
+def drive(out: Path, lang: str | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from kling_desktop.ui.app import Launcher, configure_application
+    from kling_desktop.ui.language import install_window_language
 
     app = QApplication(sys.argv[:1])
     configure_application(app)
+    install_window_language(lang, "")      # as the app does: --lang, else the system
     app.setQuitOnLastWindowClosed(False)
     launcher = Launcher(app)
     if not launcher.open(False):
@@ -279,11 +282,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="folder for the PNGs")
     parser.add_argument("--display", type=int, help="X display number (default: a free one)")
     parser.add_argument("--size", default="1440x900", help="screen size (default 1440x900)")
+    parser.add_argument("--lang", help="the window's language (en, zh_CN; default: the system's)")
     parser.add_argument("--drive", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.drive:
-        return drive(args.out)
-    return shoot(args.out, args.display, args.size)
+        return drive(args.out, args.lang)
+    return shoot(args.out, args.display, args.size, args.lang)
 
 
 if __name__ == "__main__":

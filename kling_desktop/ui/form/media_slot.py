@@ -127,7 +127,7 @@ class MediaSlot(QFrame):
         font.setPointSizeF(font.pointSizeF() * 1.1)
         self.title_label.setFont(font)
         # The formats give way (shortened) before the title does.
-        self.hint_label = ElidedLabel(text["formats"], self)
+        self.hint_label = ElidedLabel(text["formats"], self, whole=True)
         self.hint_label.setToolTip(text["formats"])
         mute(self.hint_label)
         self.count_label = QLabel(self)
