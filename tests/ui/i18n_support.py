@@ -29,6 +29,10 @@ from PySide6.QtWidgets import (
 from kling_desktop import i18n
 
 MARK = "⟦"
+# Qt's own words: its standard buttons come from its catalog (qtbase_zh_CN.qm), which has
+# no pseudo-language; they are allowed in a pseudo walk.
+QT_OWN = frozenset({"OK", "&OK", "Cancel", "&Cancel", "Save", "&Save", "Close", "&Close",
+                    "Apply", "&Apply", "Yes", "&Yes", "No", "&No"})
 
 
 @contextlib.contextmanager

@@ -155,3 +155,33 @@ def test_a_trimmed_clip_replaces_the_input_and_is_what_the_simulator_receives(
                if p.is_file() and not p.name.startswith(".")]
     assert any(p.read_bytes() == trimmed.read_bytes() for p in uploads)
     assert not any(p.read_bytes() == original for p in uploads)
+
+
+def test_the_editor_and_the_picture_dialogs_speak_only_through_translation(
+        qtbot: QtBot, media: Path) -> None:
+    from kling_desktop.ui.form.shape import CropDialog, PadDialog, load_preview
+    from kling_desktop.ui.form.trim import TrimDialog
+    from tests.ui.i18n_support import QT_OWN, language, untranslated
+
+    clip = make_video(media, seconds=5, width=360, height=360, fps=24)
+    banner = make_image(media, width=200, height=800, name="banner.png")
+    with language("pseudo"):
+        editor = TrimDialog(clip, orientation=Orientation.IMAGE, duration=5.0,
+                            size=(360, 360), name=clip.name)
+        qtbot.addWidget(editor)
+        editor.show()
+        qtbot.waitExposed(editor)
+        loaded = load_preview(banner)
+        pad = PadDialog(banner, loaded)
+        crop = CropDialog(banner, loaded)
+        for dialog in (pad, crop):
+            qtbot.addWidget(dialog)
+            dialog.show()
+            qtbot.waitExposed(dialog)
+        user_data = {clip.name, banner.name, *QT_OWN}
+        found = [*untranslated(editor, allowed=user_data), *untranslated(pad, allowed=user_data),
+                 *untranslated(crop, allowed=user_data)]
+        editor.reject()
+        pad.reject()
+        crop.reject()
+    assert found == []
