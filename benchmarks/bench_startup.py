@@ -3,7 +3,8 @@
 Each sample is a fresh ``python`` process (offscreen). The parent notes the time just
 before launching it and the time each line of the child arrives: ``PAINTED`` when the
 window receives its first paint event, ``USABLE`` when the form is on screen and its
-picture slot takes a drop, ``LISTED`` when the jobs list shows its first page of the store's jobs (the newest 500).
+picture slot takes a drop, ``LISTED`` when the jobs list shows its first page of the
+store's jobs (the newest 500).
 The floor is a bare PySide6 ``QMainWindow`` launched the same way in the same run, so
 the difference between the medians is what the app itself costs. The data folder holds
 a 1,000-job store and a 1,000-result library (as a user's after months of work).

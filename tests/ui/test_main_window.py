@@ -184,7 +184,8 @@ def test_a_bad_provider_address_is_told_after_the_window_opens(
     qtbot.waitUntil(lambda: told() is not None, timeout=WAIT_MS)
     assert window.is_start_panel_shown()
     box = told()
-    assert box is not None and "https" in (box.text() + box.informativeText()).lower()
+    assert box is not None
+    assert "https" in (box.text() + box.informativeText()).lower()
     box.accept()
     assert window.start_panel.provider_text() == "Paste your API key for video.example.org"
 
