@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QImage, QImageReader, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QButtonGroup,
     QColorDialog,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from kling_desktop.engine.checks import IMAGE_MAX_ASPECT
 from kling_desktop.engine.fixes import ConversionPlan, Crop, Pad, picture_target
 from kling_desktop.i18n import _
+from kling_desktop.ui.images import decode_picture
 from kling_desktop.ui.widgets import mute
 
 __all__ = ["CropDialog", "Loaded", "PadDialog", "load_preview"]
@@ -46,21 +47,13 @@ class Loaded:
 
 
 def load_preview(path: Path) -> Loaded:
-    """On a worker: the picture decoded at most PREVIEW_SIDE px on its longest side."""
-    reader = QImageReader(str(path))
-    reader.setAutoTransform(True)
-    size = reader.size()
-    if size.isValid() and max(size.width(), size.height()) > PREVIEW_SIDE:
-        reader.setScaledSize(size.scaled(PREVIEW_SIDE, PREVIEW_SIDE,
-                                         Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
-    if image.isNull():
-        raise OSError(reader.errorString())
-    if not size.isValid():
-        size = image.size()
-    if (image.width() > image.height()) != (size.width() > size.height()):
-        size = size.transposed()      # turned upright by its orientation tag
-    return Loaded(image, size.width(), size.height())
+    """On a worker: the picture decoded at most PREVIEW_SIDE px on its longest side (by the
+    window's one picture decoder), with its own upright size."""
+    picture = decode_picture(path, QSize(PREVIEW_SIDE, PREVIEW_SIDE))
+    if picture.image is None:
+        raise OSError(picture.error)
+    size = picture.source_size if picture.source_size.isValid() else picture.image.size()
+    return Loaded(picture.image, size.width(), size.height())
 
 
 def edge_colour(image: QImage) -> QColor:
