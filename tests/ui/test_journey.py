@@ -85,9 +85,14 @@ def test_drop_refusal_fix_generate_and_find_it_again(
     # The 12 s clip is refused inline for orientation "image", with a one-click fix.
     qtbot.waitUntil(lambda: "10 s" in window.form.video_slot.problems_text(), timeout=WAIT_MS)
     assert not window.form.generate_button.isEnabled()
-    fixes = [b for b in window.form.findChildren(QPushButton, "fixButton") if b.isVisible()]
-    assert fixes, "the refusal offers no fix"
-    QTest.mouseClick(fixes[0], Qt.MouseButton.LeftButton)
+    def visible_fixes() -> list[QPushButton]:
+        return [b for b in window.form.findChildren(QPushButton, "fixButton") if b.isVisible()]
+
+    # The row is laid out again once the fixes the converter could make are known.
+    qtbot.waitUntil(lambda: bool(visible_fixes()), timeout=WAIT_MS)
+    switch = [b for b in visible_fixes() if "Match the video" in b.text()]
+    assert switch, "the refusal offers no switch to “Match the video”"
+    QTest.mouseClick(switch[0], Qt.MouseButton.LeftButton)
     assert window.form.orientation() is Orientation.VIDEO
     qtbot.waitUntil(lambda: window.form.video_slot.problems_text() == "", timeout=WAIT_MS)
 
