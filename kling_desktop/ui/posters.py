@@ -1,6 +1,7 @@
 """Poster frames (a clip's first frame): the window's one way to grab them.
 
-:class:`PosterGrabber` grabs one clip's first frame with Qt's own player
+:class:`PosterGrabber` (in :mod:`kling_desktop.ui.poster_grabber`, loaded on first use
+with QtMultimedia) grabs one clip's first frame with Qt's own player
 (``QMediaPlayer`` + ``QVideoSink``); the form's clip preview uses it as it is.
 
 :class:`Thumbnails` (the library's tiles, the jobs list's cards) answers
@@ -14,6 +15,10 @@ is being made; the delegate paints a placeholder). Behind it:
 2. on a miss, the first frame grabbed by a :class:`PosterGrabber` living in a
    worker ``QThread`` (the main thread never converts frames), or the
    kept character picture when the clip cannot be decoded.
+
+The limits are at the top: the pixmaps in memory are bounded by bytes
+(:data:`MEMORY_BYTES`, least recently painted dropped first) and the disk cache is
+pruned by age and size (:func:`prune_disk_cache`, on a worker).
 
 Only what is painted asks for a picture: a request not repeated by a paint
 within :data:`STALE_AFTER` seconds (the item scrolled away) is dropped before any
@@ -32,23 +37,76 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEventLoop, QObject, QSize, Qt, QThread, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, QSize, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoSink
 
-from kling_desktop.i18n import _
 from kling_desktop.ui.images import decode_picture
 from kling_desktop.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:   # handed out by name on first use (see __getattr__)
+    from kling_desktop.ui.poster_grabber import POSTER_TIMEOUT_MS as POSTER_TIMEOUT_MS
+    from kling_desktop.ui.poster_grabber import PosterGrabber as PosterGrabber
 
 log = logging.getLogger(__name__)
 
 THUMB_MAX = 360            # longest side of a cached poster, in pixels
 DECODE_TIMEOUT_MS = 6000   # the tiles give up on a clip's first frame after this long
-POSTER_TIMEOUT_MS = 8000   # the form's preview waits this long
 STALE_AFTER = 1.0          # seconds: a request no paint repeated is dropped
-MEMORY_ITEMS = 400         # pixmaps kept in memory (each at most box-sized)
 DISK_READS_AT_ONCE = 3
+
+# The posters' limits, all here:
+MEMORY_BYTES = 64 * 1024 * 1024      # pixmaps kept in memory, by their pixels' bytes
+DISK_BYTES = 256 * 1024 * 1024       # the disk cache is cut back to this, oldest first
+DISK_MAX_AGE = 90 * 24 * 3600        # seconds: a poster not read for this long is removed
+
+
+def __getattr__(name: str) -> object:
+    # The grabber brings QtMultimedia (~30 ms and the FFmpeg plug-in): loaded when a clip
+    # is first decoded or previewed, never with the window.
+    if name in ("PosterGrabber", "POSTER_TIMEOUT_MS"):
+        from kling_desktop.ui import poster_grabber
+
+        return getattr(poster_grabber, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def pixmap_bytes(pixmap: QPixmap) -> int:
+    """What a pixmap's pixels take in memory."""
+    return pixmap.width() * pixmap.height() * max(1, pixmap.depth()) // 8
+
+
+def prune_disk_cache(folder: Path, *, max_bytes: int = DISK_BYTES,
+                     max_age: float = DISK_MAX_AGE, now: float | None = None) -> int:
+    """Remove the posters in ``folder`` (its own ``*.jpg`` files, nothing else) older than
+    ``max_age`` seconds, then the oldest until the rest fit in ``max_bytes``. Age is the
+    last use (a read touches the file). Runs on a worker; returns how many were removed."""
+    now = time.time() if now is None else now
+    entries: list[tuple[float, int, Path]] = []
+    try:
+        with os.scandir(folder) as found:
+            for entry in found:
+                if not entry.name.endswith(".jpg") or not entry.is_file(follow_symlinks=False):
+                    continue
+                with contextlib.suppress(OSError):
+                    info = entry.stat(follow_symlinks=False)
+                    entries.append((info.st_mtime, info.st_size, Path(entry.path)))
+    except OSError:
+        return 0
+    entries.sort()   # oldest first
+    total = sum(size for _used, size, _path in entries)
+    removed = 0
+    for used, size, path in entries:
+        if now - used <= max_age and total <= max_bytes:
+            break
+        try:
+            path.unlink()
+        except OSError:
+            continue
+        total -= size
+        removed += 1
+    return removed
 
 
 def cache_name(path: Path) -> str | None:
@@ -95,77 +153,9 @@ def _read_cached(cache: Path, video: Path, box: QSize) -> tuple[str | None, QIma
     target = cache / name
     if not target.is_file():
         return name, None
+    with contextlib.suppress(OSError):
+        os.utime(target)   # used now: pruning removes the least recently used first
     return name, decode_picture(target, box).image
-
-
-class PosterGrabber(QObject):
-    """Fetches a clip's first frame with QMediaPlayer + QVideoSink (decoding is Qt's own
-    threads; only the frame's conversion runs in the grabber's thread).
-
-    One clip at a time; a newer ``grab`` replaces the older one.
-    """
-
-    grabbed = Signal(str, QImage, int)   # source, first frame, duration in ms (-1: unknown)
-    failed = Signal(str, str)            # source, reason
-
-    def __init__(self, parent: QObject | None = None, *,
-                 timeout_ms: int = POSTER_TIMEOUT_MS) -> None:
-        super().__init__(parent)
-        self._player: QMediaPlayer | None = None
-        self._sink: QVideoSink | None = None
-        self._source: str | None = None
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(timeout_ms)
-        self._timer.timeout.connect(self.on_timer_timeout)
-
-    def source(self) -> str | None:
-        return self._source
-
-    def grab(self, source: str) -> None:
-        if self._player is None:
-            self._player = QMediaPlayer(self)
-            self._sink = QVideoSink(self)
-            self._player.setVideoSink(self._sink)
-            self._sink.videoFrameChanged.connect(self.on_sink_videoFrameChanged)
-            self._player.errorOccurred.connect(self.on_player_errorOccurred)
-        self._source = source
-        self._player.setSource(QUrl.fromLocalFile(source))
-        self._player.play()
-        self._timer.start()
-
-    def cancel(self) -> None:
-        self._timer.stop()
-        self._source = None
-        if self._player is not None:
-            self._player.stop()
-            self._player.setSource(QUrl())
-
-    @Slot(QVideoFrame)
-    def on_sink_videoFrameChanged(self, frame: QVideoFrame) -> None:
-        if self._source is None or self._player is None or not frame.isValid():
-            return
-        image = frame.toImage()
-        if image.isNull():   # stopping sends an empty frame: not a poster
-            return
-        source, duration = self._source, int(self._player.duration())
-        self.cancel()
-        self.grabbed.emit(source, image, duration if duration > 0 else -1)
-
-    @Slot(QMediaPlayer.Error, str)
-    def on_player_errorOccurred(self, error: QMediaPlayer.Error, text: str) -> None:
-        source = self._source
-        if source is None or error == QMediaPlayer.Error.NoError:
-            return
-        self.cancel()
-        self.failed.emit(source, text or _("the clip could not be decoded"))
-
-    @Slot()
-    def on_timer_timeout(self) -> None:
-        source = self._source
-        if source is not None:
-            self.cancel()
-            self.failed.emit(source, _("no frame arrived in time"))
 
 
 class _PosterWorker(QObject):
@@ -183,6 +173,8 @@ class _PosterWorker(QObject):
 
     def _ensure(self) -> PosterGrabber:
         if self._grabber is None:   # made here, in the poster thread
+            from kling_desktop.ui.poster_grabber import PosterGrabber
+
             self._grabber = PosterGrabber(self, timeout_ms=DECODE_TIMEOUT_MS)
             self._grabber.grabbed.connect(self.on_grabber_grabbed)
             self._grabber.failed.connect(self.on_grabber_failed)
@@ -249,6 +241,8 @@ class Thumbnails(QObject):
         self._tasks = tasks
         self._box = QSize(box)
         self._memory: OrderedDict[str, QPixmap] = OrderedDict()
+        self._memory_bytes = 0
+        self.memory_limit = MEMORY_BYTES
         self._failed: set[str] = set()
         self._pending: OrderedDict[str, _Request] = OrderedDict()   # not started yet
         self._reading: dict[str, _Request] = {}                     # disk lookups running
@@ -257,6 +251,7 @@ class Thumbnails(QObject):
         self._thread: QThread | None = None
         self._worker: _PosterWorker | None = None
         self._closed = False
+        self._pruned = False
         self._worker_idle: Callable[[], None] | None = None
         self._hold_until = 0.0
         self._pump_timer = QTimer(self)
@@ -311,8 +306,18 @@ class Thumbnails(QObject):
 
     def forget(self, key: str) -> None:
         """Drop what is known about ``key`` (its file changed or went away)."""
-        self._memory.pop(key, None)
+        pixmap = self._memory.pop(key, None)
+        if pixmap is not None:
+            self._memory_bytes -= pixmap_bytes(pixmap)
         self._failed.discard(key)
+
+    def memory_bytes(self) -> int:
+        """What the posters kept in memory take (at most :attr:`memory_limit`)."""
+        return self._memory_bytes
+
+    def prune_disk(self) -> None:
+        """Cut the disk cache back to its limits, on a worker (once per start is plenty)."""
+        self._tasks.run(prune_disk_cache, self._cache)
 
     def idle(self) -> bool:
         return not (self._pending or self._reading or self._decode_queue or self._decoding)
@@ -327,6 +332,9 @@ class Thumbnails(QObject):
     def _pump(self) -> None:
         if self._closed:
             return
+        if not self._pruned:   # on the first request, long after the first paint
+            self._pruned = True
+            self.prune_disk()
         now = time.monotonic()
         dropped = self._drop_stale(now)
         while self._pending and len(self._reading) < DISK_READS_AT_ONCE:
@@ -414,10 +422,15 @@ class Thumbnails(QObject):
             self._pump_timer.start()
 
     def _remember(self, key: str, image: QImage) -> None:
-        self._memory[key] = QPixmap.fromImage(image)
-        self._memory.move_to_end(key)
-        while len(self._memory) > MEMORY_ITEMS:
-            self._memory.popitem(last=False)
+        pixmap = QPixmap.fromImage(image)
+        old = self._memory.pop(key, None)
+        if old is not None:
+            self._memory_bytes -= pixmap_bytes(old)
+        self._memory[key] = pixmap
+        self._memory_bytes += pixmap_bytes(pixmap)
+        while self._memory_bytes > self.memory_limit and len(self._memory) > 1:
+            _key, evicted = self._memory.popitem(last=False)   # least recently painted
+            self._memory_bytes -= pixmap_bytes(evicted)
         self.ready.emit(key)
 
     # -- stopping ---------------------------------------------------------------------------
