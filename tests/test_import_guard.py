@@ -38,11 +38,7 @@ DEFERRED = (
 
 #: Still imported eagerly through modules outside the start-up work's files; each is a
 #: strict xfail, so the test fails (XPASS) the day the chain is cut and the mark must go.
-STILL_EAGER: dict[str, str] = {
-    "PySide6.QtMultimedia": "ui.form.generate_form -> ui.form.media_slot -> ui.form.preview "
-                            "imports QtMultimedia at module level (and ui.form/__init__ "
-                            "asks ui.posters for PosterGrabber, which brings it)",
-}
+STILL_EAGER: dict[str, str] = {}
 
 CHILD = r"""
 import json, os, sys

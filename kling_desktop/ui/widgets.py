@@ -449,7 +449,10 @@ class ProblemList(QWidget):
         return "\n".join(f"{p.message} {p.fix}".strip() for p in self._problems)
 
     def fix_buttons(self) -> list[QPushButton]:
-        return self.findChildren(QPushButton, "fixButton")
+        """The fix buttons of the problems shown now (rows taken out by a new list are
+        hidden at once but deleted later: they are left out)."""
+        return [button for button in self.findChildren(QPushButton, "fixButton")
+                if button.isVisibleTo(self)]
 
     def set_problems(self, problems: Sequence[Problem]) -> None:
         problems = tuple(problems)

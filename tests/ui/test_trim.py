@@ -85,7 +85,12 @@ def test_the_long_clip_refusal_offers_trim_beside_the_switch(
     drop_files(form.video_slot, [clip])
     button = offer(qtbot, form, TRIM_10)
     assert "14 s" in form.video_slot.problems_text()
-    switch = [b for b in form.video_slot.problem_list.fix_buttons() if not b.isHidden()]
+    def shown() -> list[QPushButton]:
+        return [b for b in form.video_slot.problem_list.fix_buttons() if not b.isHidden()]
+
+    # A row laid out again leaves its old buttons to deleteLater(): let them go.
+    qtbot.waitUntil(lambda: len(shown()) == 1, timeout=WAIT_MS)
+    switch = shown()
     assert [b.text() for b in switch] == ["Switch to “Match the video”"]
     assert button.parent() is switch[0].parent()          # side by side, in the same row
     assert "10.0 s" in button.toolTip()                    # what will come out, before

@@ -2,7 +2,7 @@
 
 A picture is decoded on the TaskRunner through :mod:`kling_desktop.ui.images`
 (the window's one picture decoder); a clip shows its first frame
-(:class:`~kling_desktop.ui.posters.PosterGrabber`) with its length and size,
+(:class:`~kling_desktop.ui.poster_grabber.PosterGrabber`) with its length and size,
 and plays inline, muted unless the user turns the preview's speaker on (a preview
 control only: whether the *result* keeps the clip's sound is an option of the form).
 
@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette, QPen, QPixmap
-from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
-from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QSizePolicy,
@@ -34,7 +33,6 @@ from kling_desktop.i18n import _
 from kling_desktop.sources import is_link
 from kling_desktop.ui.form.kinds import MediaKind, slot_text
 from kling_desktop.ui.images import Picture, load_picture
-from kling_desktop.ui.posters import PosterGrabber
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import (
     ElidedLabel,
@@ -43,6 +41,12 @@ from kling_desktop.ui.widgets import (
     mute,
     muted_color,
 )
+
+if TYPE_CHECKING:   # Qt Multimedia loads when a clip is first previewed, not at start-up
+    from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+    from PySide6.QtMultimediaWidgets import QVideoWidget
+
+    from kling_desktop.ui.poster_grabber import PosterGrabber
 
 PREVIEW_DECODE_MAX = 1280   # longest side of a decoded preview, in pixels
 INFO_SEPARATOR = " · "
@@ -230,8 +234,10 @@ class SlotPreview(QWidget):
         return self.info_label.full_text()
 
     def is_playing(self) -> bool:
-        return (self._player is not None
-                and self._player.playbackState() == QMediaPlayer.PlaybackState.PlayingState)
+        if self._player is None:
+            return False
+        from PySide6.QtMultimedia import QMediaPlayer
+        return self._player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
 
     def stop_playback(self) -> None:
         if self._player is not None:
@@ -294,6 +300,7 @@ class SlotPreview(QWidget):
                          key=self._preview_key)
         else:
             if self._poster is None:
+                from kling_desktop.ui.poster_grabber import PosterGrabber
                 self._poster = PosterGrabber(self)
                 self._poster.grabbed.connect(self.on_poster_grabbed)
                 self._poster.failed.connect(self.on_poster_failed)
@@ -380,6 +387,8 @@ class SlotPreview(QWidget):
             self.play_button.setText(_("▶ Play"))
             return
         if self._player is None:
+            from PySide6.QtMultimedia import QMediaPlayer
+            from PySide6.QtMultimediaWidgets import QVideoWidget
             self._player = QMediaPlayer(self)
             self._player.setLoops(QMediaPlayer.Loops.Infinite)
             self._video_widget = QVideoWidget(self.stack)
@@ -417,14 +426,15 @@ class SlotPreview(QWidget):
         if self.sound_button.isChecked():
             # The audio output (and the audio device behind it) exists only once asked for.
             if self._audio is None:
+                from PySide6.QtMultimedia import QAudioOutput
                 self._audio = QAudioOutput(self)
                 self._player.setAudioOutput(self._audio)
             self._audio.setMuted(False)
         elif self._audio is not None:
             self._audio.setMuted(True)
 
-    @Slot(QMediaPlayer.Error, str)
     def on_player_errorOccurred(self, error: QMediaPlayer.Error, text: str) -> None:
+        from PySide6.QtMultimedia import QMediaPlayer
         if error != QMediaPlayer.Error.NoError:
             self.stop_playback()
             self.note.emit(_("This clip cannot be played here: {reason}").format(reason=text))
