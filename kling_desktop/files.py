@@ -46,8 +46,10 @@ __all__ = [
     "fsync_folder",
     "is_inside",
     "open_regular",
+    "partial_path",
     "read_capped",
     "regular_file",
+    "reserve_download",
     "safe_filename",
     "same_bytes",
     "walk_files",
@@ -429,3 +431,24 @@ def same_bytes(one: Path, other: Path) -> bool:
             str(other), b.st_size, b.st_mtime_ns)
     except OSError:
         return False
+
+
+def partial_path(dest: Path) -> Path:
+    """Where an unfinished download of ``dest`` lives, across calls and processes."""
+    return dest.parent / f".{dest.name}.part"
+
+
+def reserve_download(dest: Path) -> bool:
+    """Claim ``dest`` for one download by creating its (empty) partial file exclusively:
+    False when another download already holds that name. The claim is atomic across
+    threads and processes; the download itself then resumes into that partial."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(partial_path(dest), os.O_CREAT | os.O_EXCL | os.O_WRONLY
+                     | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0), 0o644)
+    except FileExistsError:
+        return False
+    except OSError:
+        return True     # an unwritable folder: the download says so, with its fix
+    os.close(fd)
+    return True

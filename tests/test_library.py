@@ -24,7 +24,7 @@ from kling_desktop.engine.library import (
     read_sidecar,
 )
 from kling_desktop.engine.store import JobStore
-from kling_desktop.files import safe_filename, write_atomic
+from kling_desktop.files import partial_path, safe_filename, write_atomic
 from tests.conftest import TEST_KEY
 from tests.library_support import BASE, download, finished_job
 
@@ -170,6 +170,18 @@ def test_unwritable_sidecar_is_a_known_error_and_keeps_the_video(
 # --------------------------------------------------------------------------- naming
 
 
+def test_two_jobs_with_the_same_title_never_share_a_file(library: Library) -> None:
+    # Both are downloading at once: neither file exists yet, so the name must be
+    # reserved when it is given, or the second download overwrites the first's video.
+    first = finished_job("/x/hero.png", "/x/dance.mp4", prompt="")
+    second = finished_job("/x/hero.png", "/x/dance.mp4", prompt="",
+                          completed_at=first.completed_at)
+    one, two = library.target_path(first), library.target_path(second)
+    assert one != two
+    assert not one.exists()
+    assert not two.exists()
+
+
 def test_target_path_is_readable_unique_and_portable(library: Library, store: JobStore) -> None:
     job = finished_job("/x/hero shot.png", "/x/clip.mp4",
                        prompt='She spins: "left/right" <fast>? * | and\nthen bows ' * 20)
@@ -185,7 +197,7 @@ def test_target_path_is_readable_unique_and_portable(library: Library, store: Jo
     assert len(name.encode("utf-8")) <= 200
     assert path.parent == library.root
 
-    path.parent.mkdir(parents=True)
+    path.parent.mkdir(parents=True, exist_ok=True)   # reserving the name made it
     path.write_bytes(b"taken")
     second = library.target_path(job)
     assert second.name == path.name.replace(".mp4", " (2).mp4")
@@ -207,6 +219,7 @@ def test_a_result_gets_the_same_file_name_and_sidecar_in_every_language(
     job = replace(job, spec=replace(job.spec, options=replace(
         job.spec.options, model=model, mode=mode)))
     english = library.target_path(job).name
+    partial_path(library.root / english).unlink()    # give the claimed name back
     try:
         i18n.install("zh_CN")
         assert Model.V3.label != "Kling V3" or Mode.PRO.label != "Pro (1080p)"   # translated

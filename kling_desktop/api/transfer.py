@@ -44,6 +44,7 @@ from kling_desktop.api.errors import (
 )
 from kling_desktop.api.links import join_url, origin
 from kling_desktop.api.retry import AttemptFailed, transport_failure
+from kling_desktop.files import partial_path
 from kling_desktop.i18n import _, ngettext
 from kling_desktop.sniff import looks_like_html
 
@@ -370,11 +371,6 @@ def _content_length(response: httpx.Response) -> int | None:
     except ValueError:
         return None
     return length if length >= 0 else None
-
-
-def partial_path(dest: Path) -> Path:
-    """Where an unfinished download of ``dest`` lives, across calls and processes."""
-    return dest.parent / f".{dest.name}.part"
 
 
 def _file_size(path: Path) -> int:

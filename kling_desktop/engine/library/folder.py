@@ -47,6 +47,7 @@ from kling_desktop.files import (
     is_inside,
     open_regular,
     regular_file,
+    reserve_download,
     safe_filename,
     write_stream,
 )
@@ -150,12 +151,15 @@ class Library(LibraryIndex):
                               max_bytes=120)
         stem = safe_filename(f"{moment:%Y-%m-%d %H-%M} {title} ({model} {mode})",
                              max_bytes=170)
-        candidate = self.root / f"{stem}.mp4"
-        counter = 2
-        while candidate.exists() or candidate.with_suffix(".json").exists():
-            candidate = self.root / f"{stem} ({counter}).mp4"
+        counter = 1
+        while True:
+            candidate = self.root / (f"{stem}.mp4" if counter == 1 else f"{stem} ({counter}).mp4")
             counter += 1
-        return candidate
+            taken = candidate.exists() or candidate.with_suffix(".json").exists()
+            # Jobs with the same title finish at the same minute: the name is claimed now
+            # (its partial download file, created exclusively), not when the file appears.
+            if not taken and reserve_download(candidate):
+                return candidate
 
     # -- adding --------------------------------------------------------------
 
