@@ -482,3 +482,13 @@ def test_the_title_names_the_app_once(qtbot: QtBot, windows: WindowFactory) -> N
     assert window.windowTitle() == "Kling Motion Studio"
     assert window_title(demo=True, running=0) == "Demo"
     assert window_title(demo=True, running=3) == "Demo · 3 running"
+
+
+def test_a_shut_down_window_no_longer_reacts_to_its_tabs(
+        qtbot: QtBot, windows: WindowFactory) -> None:
+    # Teardown deletes the tabs' pages, which changes the current tab: a slot of a window
+    # being destroyed ran then ("'MainWindow' object has no attribute 'tabs'", a crash).
+    window = windows.window(windows.engine())
+    assert window.shutdown(10_000)
+    window.tabs.setCurrentWidget(window.library_page)
+    assert window.gallery is None            # the slot that builds it did not run

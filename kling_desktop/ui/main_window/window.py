@@ -589,6 +589,9 @@ class MainWindow(QMainWindow):
         if self._closing_done:
             return self._workers_clean
         self._closing_done = True
+        # Deleting the tabs' pages later changes the current tab: no slot of a window
+        # being torn down may run then.
+        self.tabs.currentChanged.disconnect(self.on_tabs_currentChanged)
         self.settings_door.close()
         gallery_done = self.library_page.shutdown(timeout_ms)
         gallery_done = self.jobs_panel.shutdown(timeout_ms) and gallery_done   # its posters
