@@ -177,7 +177,7 @@ def test_key_bytes_appear_in_no_file_of_the_data_folder(
         job = store.transition(job.id, JobState.DOWNLOADING, task_id="task-1")
         library = Library(Settings().library_path(paths), store)
         video = library.target_path(job)
-        video.parent.mkdir(parents=True)
+        video.parent.mkdir(parents=True, exist_ok=True)
         video.write_bytes(b"result")
         library.add_result(job, video)
     assert get_api_key() == TEST_KEY
