@@ -22,7 +22,9 @@ from pytestqt.qtbot import QtBot
 from kling_desktop.engine.runner import Engine
 from kling_desktop.engine.settings import Settings
 from kling_desktop.ui.app import create_main_window
+from kling_desktop.ui.form import GenerateForm
 from kling_desktop.ui.main_window import MainWindow
+from kling_desktop.ui.tasks import TaskRunner
 
 # PySide6 6.12.0 on Python 3.11 drops a reference to None on every void call; a long
 # Qt test run would abort ("deallocating None"). Same guard as the app (see run_app).
@@ -117,3 +119,24 @@ def answer_box() -> Callable[[str], None]:
 @pytest.fixture
 def data_dir() -> Path:
     return Path(os.environ["KLING_DATA_DIR"])
+
+
+@pytest.fixture
+def tasks(qtbot: QtBot) -> Iterator[TaskRunner]:
+    """The window's background mechanism, shut down (bounded) after the test."""
+    runner = TaskRunner()
+    yield runner
+    assert runner.shutdown(10_000), "background work outlived the test"
+
+
+@pytest.fixture
+def form(qtbot: QtBot, tasks: TaskRunner, tmp_path: Path) -> Iterator[GenerateForm]:
+    """A form on its own (no window), remembering nothing, converting into the test's folder."""
+    from tests.ui.test_generate_form import hosted
+
+    widget = GenerateForm(tasks, Settings(), remember=False)
+    widget.set_conversion_dir(tmp_path / "converted")
+    host = hosted(qtbot, widget)
+    yield widget
+    widget.shutdown()
+    host.close()

@@ -6,7 +6,6 @@ Real media made by ffmpeg, the real form, the real conversion step on the TaskRu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,10 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from kling_desktop.engine.checks import check_image
-from kling_desktop.engine.settings import Settings
 from kling_desktop.ui.form import GenerateForm
-from kling_desktop.ui.tasks import TaskRunner
 from tests.media import ffmpeg_available, make_image, make_video
 from tests.ui.conftest import QT_LOG_IGNORES, WAIT_MS
-from tests.ui.test_generate_form import drop_files, hosted
+from tests.ui.test_generate_form import drop_files
 from tests.ui.test_trim import CONVERT_MS, offer
 
 pytestmark = [
@@ -29,21 +26,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def tasks(qtbot: QtBot) -> Iterator[TaskRunner]:
-    runner = TaskRunner()
-    yield runner
-    assert runner.shutdown(10_000), "background work outlived the test"
-
-
-@pytest.fixture
-def form(qtbot: QtBot, tasks: TaskRunner, tmp_path: Path) -> Iterator[GenerateForm]:
-    widget = GenerateForm(tasks, Settings(), remember=False)
-    widget.set_conversion_dir(tmp_path / "converted")
-    host = hosted(qtbot, widget)
-    yield widget
-    widget.shutdown()
-    host.close()
 
 
 def accepted(form: GenerateForm, field: str) -> bool:

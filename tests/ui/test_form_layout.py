@@ -5,7 +5,6 @@ Real widgets in a 1280×800 host, real files (ffmpeg), the engine's real checks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,11 +13,9 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from kling_desktop.api.models import MAX_PROMPT_CHARS
-from kling_desktop.engine.settings import Settings
 from kling_desktop.ui.form import GenerateForm
-from kling_desktop.ui.tasks import TaskRunner
 from tests.media import ffmpeg_available, make_image, make_truncated_png, make_video
-from tests.ui.test_generate_form import WAIT_MS, hosted, wait_checked
+from tests.ui.test_generate_form import WAIT_MS, wait_checked
 
 pytestmark = [
     pytest.mark.skipif(not ffmpeg_available(), reason="ffmpeg makes the test media"),
@@ -26,20 +23,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def tasks(qtbot: QtBot) -> Iterator[TaskRunner]:
-    runner = TaskRunner()
-    yield runner
-    assert runner.shutdown(5000), "background work outlived the test"
-
-
-@pytest.fixture
-def form(qtbot: QtBot, tasks: TaskRunner) -> Iterator[GenerateForm]:
-    widget = GenerateForm(tasks, Settings())
-    host = hosted(qtbot, widget)
-    yield widget
-    widget.shutdown()
-    host.close()
 
 
 def place(form: GenerateForm, widget: QWidget) -> QRect:

@@ -7,7 +7,6 @@ TaskRunner; tests wait on conditions, never sleep.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,15 +18,13 @@ from pytestqt.qtbot import QtBot
 
 from kling_desktop.api.models import Orientation
 from kling_desktop.engine.checks import check_video
-from kling_desktop.engine.settings import Settings
 from kling_desktop.simulator import Simulator
 from kling_desktop.ui.form import GenerateForm
-from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import ElidedLabel
 from tests.conftest import TEST_KEY
 from tests.media import ffmpeg_available, make_image, make_video
 from tests.ui.conftest import QT_LOG_IGNORES, WAIT_MS, WindowFactory
-from tests.ui.test_generate_form import drop_files, hosted
+from tests.ui.test_generate_form import drop_files
 
 if TYPE_CHECKING:
     from kling_desktop.ui.form.trim import TrimDialog
@@ -44,21 +41,6 @@ CONVERT_MS = 60_000
 TRIM_10 = "Trim to 10 s…"
 
 
-@pytest.fixture
-def tasks(qtbot: QtBot) -> Iterator[TaskRunner]:
-    runner = TaskRunner()
-    yield runner
-    assert runner.shutdown(10_000), "background work outlived the test"
-
-
-@pytest.fixture
-def form(qtbot: QtBot, tasks: TaskRunner, tmp_path: Path) -> Iterator[GenerateForm]:
-    widget = GenerateForm(tasks, Settings(), remember=False)
-    widget.set_conversion_dir(tmp_path / "converted")
-    host = hosted(qtbot, widget)
-    yield widget
-    widget.shutdown()
-    host.close()
 
 
 def offer(qtbot: QtBot, form: GenerateForm, label: str, *, video: bool = True) -> QPushButton:
