@@ -461,7 +461,9 @@ class ProblemList(QWidget):
         self._problems = problems
         clear_layout(self._layout)
         for problem in problems:
-            self._layout.addWidget(self._row(problem))
+            row = self._row(problem)
+            self._layout.addWidget(row)
+            row.show()       # now, not one event later: its fix is reachable at once
         self.setVisible(bool(problems))
         self.setAccessibleDescription(self.text())
 
