@@ -9,7 +9,8 @@
 # (pip install -e '.[test]').
 #
 # On Linux without a session bus, the script re-runs itself under
-# dbus-run-session and starts a throwaway, unlocked GNOME keyring (its files in
+# dbus-run-session (a bus that starts nothing on demand: tests/session-bus.conf)
+# and starts a throwaway, unlocked GNOME keyring (its files in
 # a temporary folder), so the real-keyring tests run without touching yours.
 # With a session bus already present (a desktop), your own keyring is used;
 # the tests only ever write entries under unique test service names.
@@ -25,7 +26,8 @@ if [[ "$(uname -s)" == Linux && -z "${DBUS_SESSION_BUS_ADDRESS:-}" \
     if command -v dbus-run-session >/dev/null 2>&1; then
         echo "==> no session bus: re-running under dbus-run-session"
         export KLING_TEST_PRIVATE_BUS=1
-        exec dbus-run-session -- bash "$SELF" "$@"
+        # tests/session-bus.conf: a bus that starts nothing on demand (see there).
+        exec dbus-run-session --config-file="$ROOT/tests/session-bus.conf" -- bash "$SELF" "$@"
     fi
     echo "warning: no D-Bus session bus and no dbus-run-session (apt install dbus);" \
          "keyring tests will not find a Secret Service" >&2
@@ -58,6 +60,16 @@ if [[ -n "${KLING_TEST_PRIVATE_BUS:-}" && -n "${DBUS_SESSION_BUS_ADDRESS:-}" ]];
         while IFS= read -r line; do
             if [[ "$line" =~ ^[A-Z_][A-Z0-9_]*= ]]; then export "${line?}"; fi
         done <<<"$keyring_env"
+        # The daemon returns before it owns its name; the bus starts nothing on
+        # demand, so wait (at most 10 s) until the Secret Service is there.
+        for _ in $(seq 100); do
+            if dbus-send --session --print-reply --dest=org.freedesktop.DBus / \
+                   org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets \
+                   2>/dev/null | grep -q "boolean true"; then
+                break
+            fi
+            sleep 0.1
+        done
         echo "==> started a throwaway GNOME keyring (Secret Service) on the private bus"
     else
         echo "warning: gnome-keyring-daemon not found (apt install gnome-keyring);" \

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,7 +101,9 @@ def desktop_not_asked_yet(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def start_bus(daemon: str) -> tuple[str, int]:
     """A new session bus daemon (in the background): its address and process id."""
-    out = subprocess.run([daemon, "--session", "--fork", "--print-address=1", "--print-pid=1"],
+    config = Path(__file__).parents[1] / "session-bus.conf"    # starts nothing on demand
+    out = subprocess.run([daemon, f"--config-file={config}", "--fork", "--print-address=1",
+                          "--print-pid=1"],
                          capture_output=True, text=True, timeout=30, check=True).stdout
     address, pid = out.split()[:2]
     return address, int(pid)
