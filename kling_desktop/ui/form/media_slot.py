@@ -1,8 +1,9 @@
 """One input of the form: the character picture(s) or the motion clip(s).
 
 A ``MediaSlot`` takes files by drag-and-drop, by "Choose…", by pasting, or as
-https links typed into its link field; it lists what was chosen (each removable)
-and previews the selected one (:class:`~kling_desktop.ui.form.preview.SlotPreview`).
+https links typed into its link field; it lists what was chosen, each removable
+(:class:`~kling_desktop.ui.form.input_list.InputList`), and previews the selected
+one (:class:`~kling_desktop.ui.form.preview.SlotPreview`).
 
 One input by default: a new pick *replaces* the slot's input. The switch "Add more
 pictures (batch)" makes picks *add*, and shows the rows of the batch; dropping or
@@ -22,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragLeaveEvent,
@@ -31,7 +32,6 @@ from PySide6.QtGui import (
     QGuiApplication,
     QImage,
     QKeySequence,
-    QPalette,
     QResizeEvent,
     QShortcut,
 )
@@ -42,8 +42,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QSizePolicy,
     QToolButton,
@@ -53,22 +51,21 @@ from PySide6.QtWidgets import (
 
 from kling_desktop.engine.checks import ImageInfo, VideoInfo
 from kling_desktop.i18n import N_, _
-from kling_desktop.sources import is_link
 from kling_desktop.ui.form.conversion import ConversionBar, FixableProblemList, Origin
-from kling_desktop.ui.form.drop import source_from_typed_text, source_name, sources_from_mime
+from kling_desktop.ui.form.drop import source_from_typed_text, sources_from_mime
+from kling_desktop.ui.form.input_list import InputList
 from kling_desktop.ui.form.kinds import MediaKind, count_text, slot_text
 from kling_desktop.ui.form.messages import MessageArea
 from kling_desktop.ui.form.offers import ACTION_PREFIX, FixOffer
 from kling_desktop.ui.form.preview import SlotPreview
 from kling_desktop.ui.tasks import TaskRunner
-from kling_desktop.ui.widgets import ElidedLabel, format_seconds, mute
+from kling_desktop.ui.widgets import ElidedLabel, mute
 
 if TYPE_CHECKING:
     from kling_desktop.engine.checks import Problem
 
 LINK_PLACEHOLDER = N_("or paste an https:// link")
 LINK_PLACEHOLDER_SHORT = N_("or paste a link")
-BATCH_ROWS = 4          # rows of the list shown at once in a batch (more scroll)
 MESSAGE_LINES = 4.5     # text lines (plus a fix button) reserved for the slot's messages
 MESSAGE_LINES_SHORT = 3.5   # ... in a short window (1024 × 700); a longer one scrolls
 
@@ -177,28 +174,10 @@ class MediaSlot(QFrame):
         pick_row.addWidget(self.add_button)
         layout.addLayout(pick_row)
 
-        self.list_widget = QListWidget(self)
-        self.list_widget.setAccessibleName(text["list_name"])
-        self.list_widget.setToolTip(text["list_tip"])
-        self.list_widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        # Rows fit the width (long names are shortened, the full path is in the tooltip).
-        self.list_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.list_widget.setHorizontalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
-        self.list_widget.setResizeMode(QListWidget.ResizeMode.Adjust)
-        self.list_widget.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.list_widget.viewport().installEventFilter(self)
-        self.list_widget.currentRowChanged.connect(self.on_list_widget_currentRowChanged)
-        highlight = self.palette().color(QPalette.ColorRole.Highlight)
-        self.list_widget.setStyleSheet(
-            "QListWidget::item:selected { background: rgba("
-            f"{highlight.red()}, {highlight.green()}, {highlight.blue()}, 70); }}")
-        # Hidden while empty, its room kept: the preview above never changes height.
-        policy = self.list_widget.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        self.list_widget.setSizePolicy(policy)
-        sample = self._list_row("sample.png")
-        self._row_height = sample.sizeHint().height()
-        sample.deleteLater()
+        self.list_widget = InputList(self.kind, text["list_name"], text["list_tip"], self)
+        self.list_widget.remove_requested.connect(self.remove_input)
+        self.list_widget.trim_requested.connect(self._request_trim)
+        self.list_widget.source_selected.connect(self.view.show_source)
         layout.addWidget(self.list_widget)
 
         # Problems and notes in a box of fixed height (a long one scrolls inside it).
@@ -214,9 +193,6 @@ class MediaSlot(QFrame):
         self.note_label = self.messages.add_note("slotNote")   # e.g. the clip cannot play
         layout.addWidget(self.messages)
 
-        delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list_widget)
-        delete.setContext(Qt.ShortcutContext.WidgetShortcut)
-        delete.activated.connect(self.on_delete_shortcut_activated)
         paste = QShortcut(QKeySequence(QKeySequence.StandardKey.Paste), self)
         paste.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         paste.activated.connect(self.on_paste_shortcut_activated)
@@ -407,7 +383,7 @@ class MediaSlot(QFrame):
     def set_infos(self, infos: Mapping[str, ImageInfo | VideoInfo | None]) -> None:
         """Probe results from the engine's checks, by source; they win over the player's guess."""
         self._infos = {s: infos[s] for s in self._inputs if s in infos}
-        self._update_list_details()
+        self.list_widget.set_details(self._infos)
         self.view.set_infos(self._infos)
 
     def previewed_source(self) -> str | None:
@@ -498,17 +474,6 @@ class MediaSlot(QFrame):
         self.url_edit.clear()
         self.take([source_from_typed_text(text)])
 
-    @Slot()
-    def on_delete_shortcut_activated(self) -> None:
-        row = self.list_widget.currentRow()
-        if 0 <= row < len(self._inputs):
-            self.remove_input(self._inputs[row])
-
-    @Slot(int)
-    def on_list_widget_currentRowChanged(self, row: int) -> None:
-        if 0 <= row < len(self._inputs):
-            self.view.show_source(self._inputs[row])
-
     # -- list ---------------------------------------------------------------------------------
 
     def _refresh(self, select: str | None = None) -> None:
@@ -516,129 +481,24 @@ class MediaSlot(QFrame):
         current = select or self.view.previewed_source()
         if current not in self._inputs:
             current = self._inputs[0] if self._inputs else None
-        self.list_widget.blockSignals(True)
-        self.list_widget.clear()
-        for source in self._inputs:
-            item = QListWidgetItem(self.list_widget)
-            item.setData(Qt.ItemDataRole.UserRole, source)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, source_name(source))
-            item.setToolTip(source)
-            row = self._list_row(source)
-            item.setSizeHint(self._row_size(row))
-            self.list_widget.setItemWidget(item, row)
-        if current is not None:
-            self.list_widget.setCurrentRow(self._inputs.index(current))
-        if len(self._inputs) < 2:   # nothing to choose between: no highlight
-            self.list_widget.clearSelection()
-        self.list_widget.blockSignals(False)
+        self.list_widget.show_inputs(self._inputs, self._origins, self._infos,
+                                     batch=self._batch, current=current)
         rows = len(self._inputs)
-        self.list_widget.setVisible(rows > 0)
-        # A fixed height for the mode, whatever the rows: one row, or a batch's rows.
-        frame = 2 * self.list_widget.frameWidth()
-        shown = BATCH_ROWS if self._batch else 1
-        self.list_widget.setFixedHeight(shown * self._row_height + frame + 2)
         self.count_label.setText(count_text(self.kind, rows) if rows > 1 else "")
-        self._update_list_details()
         if current is None:
             self.view.clear()
         else:
             self.view.show_source(current)
 
-    def _row_size(self, row: QWidget) -> QSize:
-        """Exactly the list's width: the row shortens its name rather than overflow."""
-        width = max(row.minimumSizeHint().width(), self.list_widget.viewport().width())
-        return QSize(width, row.sizeHint().height())
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize and watched is self.list_widget.viewport():
-            for index in range(self.list_widget.count()):
-                item = self.list_widget.item(index)
-                row = self.list_widget.itemWidget(item)
-                if row is not None:
-                    item.setSizeHint(self._row_size(row))
-        return super().eventFilter(watched, event)
-
-    def _list_row(self, source: str) -> QWidget:
-        row = QWidget(self.list_widget)
-        layout = QHBoxLayout(row)
-        layout.setContentsMargins(6, 1, 2, 1)
-        layout.setSpacing(6)
-        # Shortened in the middle, so the extension (and the start) stay readable.
-        origin = self._origins.get(source)
-        shown = source_name(origin.source) if origin is not None else source_name(source)
-        name = ElidedLabel(shown, row, mode=Qt.TextElideMode.ElideMiddle)
-        name.setObjectName("name")
-        name.setToolTip(source if origin is None else _(
-            "{path}\n{note}, from {original}").format(path=source, note=origin.note,
-                                                     original=origin.source))
-        detail = QLabel(row)
-        detail.setObjectName("detail")
-        mute(detail)
-        remove = QToolButton(row)
-        remove.setText("✕")
-        remove.setAutoRaise(True)
-        remove.setToolTip(_("Remove {name}").format(name=source_name(source)))
-        remove.setAccessibleName(_("Remove {name}").format(name=source_name(source)))
-        remove.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-        remove.clicked.connect(lambda _checked=False, s=source: self.remove_input(s))
-        layout.addWidget(name, 1)
-        if origin is not None:
-            note = ElidedLabel(origin.note, row)
-            note.setObjectName("conversionNote")
-            note.setToolTip(origin.note)
-            mute(note)
-            layout.addWidget(note, 1)
-        layout.addWidget(detail)
-        if self.kind is MediaKind.VIDEO and not is_link(source):
-            trim = QToolButton(row)
-            trim.setObjectName("trimButton")
-            trim.setText(_("Trim…"))
-            trim.setAutoRaise(True)
-            trim.setToolTip(_("Choose which seconds of {name} to send (the clip's length is "
-                              "the bill)").format(name=shown))
-            trim.setAccessibleName(_("Trim {name}").format(name=shown))
-            trim.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-            trim.clicked.connect(
-                lambda _checked=False, s=source: self.action_requested.emit(
-                    f"{ACTION_PREFIX}trim:{s}"))
-            layout.addWidget(trim)
-        layout.addWidget(remove)
-        return row
-
     def remove_buttons(self) -> list[QToolButton]:
-        buttons: list[QToolButton] = []
-        for index in range(self.list_widget.count()):
-            row = self.list_widget.itemWidget(self.list_widget.item(index))
-            if row is not None:
-                buttons.extend(b for b in row.findChildren(QToolButton)
-                               if b.objectName() != "trimButton")
-        return buttons
+        return self.list_widget.remove_buttons()
 
     def trim_buttons(self) -> list[QToolButton]:
-        buttons: list[QToolButton] = []
-        for index in range(self.list_widget.count()):
-            row = self.list_widget.itemWidget(self.list_widget.item(index))
-            if row is not None:
-                buttons.extend(row.findChildren(QToolButton, "trimButton"))
-        return buttons
+        return self.list_widget.trim_buttons()
 
-    def _update_list_details(self) -> None:
-        for index, source in enumerate(self._inputs):
-            item = self.list_widget.item(index)
-            row = self.list_widget.itemWidget(item) if item is not None else None
-            detail = row.findChild(QLabel, "detail") if row is not None else None
-            if isinstance(detail, QLabel):
-                detail.setText(self._short_detail(source))
-
-    def _short_detail(self, source: str) -> str:
-        info = self._infos.get(source)
-        if isinstance(info, VideoInfo):
-            return format_seconds(info.duration)
-        if info is not None:
-            return f"{info.width} × {info.height}"
-        if is_link(source):
-            return _("link")
-        return ""
+    @Slot(str)
+    def _request_trim(self, source: str) -> None:
+        self.action_requested.emit(f"{ACTION_PREFIX}trim:{source}")
 
     def _show_note(self, text: str) -> None:
         self.note_label.setText(text)
