@@ -1,21 +1,27 @@
-"""What a fix button does: open the trim editor or the pad/crop dialog, or convert.
+"""What a fix button does: open the trim editor or the pad/crop dialog, then convert.
 
 The form's :meth:`~.generate_form.GenerateForm.apply_action` hands ``fix:<kind>:<source>``
 here. Dialogs open window-modal (``open()``, no nested event loop); what they return
-goes to the form's :meth:`convert`, which runs it on the TaskRunner. The trim editor's
-module (Qt Multimedia) is imported only when it first opens.
+is converted on the TaskRunner (:meth:`FixActions.convert`, one conversion per slot at
+a time, with progress and Cancel), and the result takes the input's place in its slot.
+The trim editor's module (Qt Multimedia) is imported only when it first opens.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from PySide6.QtWidgets import QDialog
 
 from kling_desktop.engine.checks import VideoInfo
+from kling_desktop.engine.fixes import describe
+from kling_desktop.i18n import _
 from kling_desktop.sources import canonical
-from kling_desktop.ui.form.conversion import FixRequest
+from kling_desktop.ui.form.conversion import Finished, FixRequest, Origin, run_fix
 from kling_desktop.ui.form.drop import source_name
 from kling_desktop.ui.form.kinds import MediaKind
 from kling_desktop.ui.form.offers import CONVERT, CROP, PAD, TRIM
@@ -23,15 +29,28 @@ from kling_desktop.ui.form.offers import CONVERT, CROP, PAD, TRIM
 if TYPE_CHECKING:
     from kling_desktop.ui.form.generate_form import GenerateForm
     from kling_desktop.ui.form.media_slot import MediaSlot
+    from kling_desktop.ui.tasks import TaskRunner
 
 __all__ = ["FixActions"]
 
+log = logging.getLogger(__name__)
+
 
 class FixActions:
-    """The form's fix buttons, by kind."""
+    """The form's fix buttons, by kind, and the conversions they start.
 
-    def __init__(self, form: GenerateForm) -> None:
+    ``changed`` is called whenever a conversion starts or ends (the form then updates
+    Generate and its note); ``folder`` gives where converted inputs are written.
+    """
+
+    def __init__(self, form: GenerateForm, tasks: TaskRunner, *,
+                 changed: Callable[[], None], folder: Callable[[], Path]) -> None:
         self.form = form
+        self._tasks = tasks
+        self._changed = changed
+        self._folder = folder
+        # A running conversion per slot kind: (the slot, the input being converted).
+        self._running: dict[str, tuple[MediaSlot, str]] = {}
 
     def start(self, kind: str, source: str) -> bool:
         form = self.form
@@ -46,7 +65,7 @@ class FixActions:
         options = form.options()
         field: Literal["image", "video"] = "video" if slot.kind is MediaKind.VIDEO else "image"
         if kind == CONVERT:
-            form.convert(slot, source, FixRequest(field, path, options.orientation,
+            self.convert(slot, source, FixRequest(field, path, options.orientation,
                                                   options.keep_original_sound))
             return True
         if kind == TRIM and field == "video":
@@ -55,7 +74,7 @@ class FixActions:
         if kind in (PAD, CROP) and field == "image":
             from kling_desktop.ui.form.shape import load_preview
 
-            form._tasks.run(load_preview, path, key=f"form-shape-{id(form)}",
+            self._tasks.run(load_preview, path, key=f"form-shape-{id(form)}",
                             on_done=lambda loaded: self._shape(kind, slot, source, path,
                                                                loaded),
                             on_failed=lambda error: slot.show_note(str(error)))
@@ -79,7 +98,7 @@ class FixActions:
         dialog = TrimDialog(target, orientation=options.orientation,
                             keep_audio=options.keep_original_sound, selection=selection,
                             duration=duration, size=size, name=name, parent=form)
-        self._open(dialog, lambda: form.convert(slot, source, FixRequest(
+        self._open(dialog, lambda: self.convert(slot, source, FixRequest(
             "video", target, options.orientation, options.keep_original_sound,
             trim=dialog.trim())))
 
@@ -92,11 +111,11 @@ class FixActions:
             return
         if kind == PAD:
             pad = PadDialog(path, loaded, form)
-            self._open(pad, lambda: form.convert(slot, source, FixRequest(
+            self._open(pad, lambda: self.convert(slot, source, FixRequest(
                 "image", path, shape=pad.pad())))
         else:
             crop = CropDialog(path, loaded, form)
-            self._open(crop, lambda: form.convert(slot, source, FixRequest(
+            self._open(crop, lambda: self.convert(slot, source, FixRequest(
                 "image", path, shape=crop.crop())))
 
     def _open(self, dialog: QDialog, on_accepted: object) -> None:
@@ -110,3 +129,64 @@ class FixActions:
 
         dialog.finished.connect(closed)
         dialog.open()
+
+    # -- converting ---------------------------------------------------------------------------
+
+    def is_converting(self) -> bool:
+        return bool(self._running)
+
+    def waiting_for(self) -> list[str]:
+        """The names of the inputs being converted (Generate waits for them)."""
+        names = []
+        for slot, source in self._running.values():
+            origin = slot.origin(source)
+            names.append(source_name(origin.source if origin else source))
+        return names
+
+    def convert(self, slot: MediaSlot, source: str, request: FixRequest) -> None:
+        """Run ``request`` on the TaskRunner; its result replaces ``source`` in ``slot``."""
+        self._running[slot.kind.value] = (slot, source)
+        slot.show_note("")
+        origin = slot.origin(source)
+        slot.start_conversion(source_name(origin.source if origin else source))
+        self._tasks.run(run_fix, request, self._folder(), key=self._key(slot.kind.value),
+                        pass_cancel=True, on_progress=slot.conversion_progress,
+                        on_done=partial(self._on_converted, slot, source, request),
+                        on_failed=partial(self._on_failed, slot))
+        self._changed()
+
+    def cancel(self, kind: str) -> None:
+        """Stop the slot's conversion: nothing is left of it and the input stays."""
+        running = self._running.pop(kind, None)
+        if running is None:
+            return
+        slot, source = running
+        self._tasks.cancel(self._key(kind))
+        slot.stop_conversion()
+        slot.show_note(_("The conversion was stopped; {name} is unchanged.").format(
+            name=source_name(source)))
+        self._changed()
+
+    def _key(self, kind: str) -> str:
+        return f"form-convert-{kind}-{id(self)}"
+
+    def _on_converted(self, slot: MediaSlot, source: str, request: FixRequest,
+                      finished: object) -> None:
+        self._running.pop(slot.kind.value, None)
+        slot.stop_conversion()
+        if isinstance(finished, Finished):
+            converted = finished.converted
+            trim = converted.trim if request.trim is not None else None
+            slot.replace_input(source, str(converted.path),
+                               Origin(str(request.source), finished.note, trim))
+            slot.show_note(describe(converted))
+        self._changed()
+
+    def _on_failed(self, slot: MediaSlot, error: BaseException) -> None:
+        self._running.pop(slot.kind.value, None)
+        slot.stop_conversion()
+        message = getattr(error, "message", None) or str(error) or type(error).__name__
+        fix = getattr(error, "fix", None)
+        slot.show_note(f"{message} {fix}" if fix else message)
+        log.info("conversion failed: %s", message)
+        self._changed()

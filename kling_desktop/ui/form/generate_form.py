@@ -5,7 +5,9 @@ this form runs that check on the TaskRunner whenever something changes
 (debounced), shows its problems next to the input they are about, offers a
 problem's one-click fix, and enables Generate only for a batch without problems.
 The slots (:mod:`.media_slot`), the options (:mod:`.options`), the checklist
-(:mod:`.checklist`) and the summary's words (:mod:`.summary`) are rooms of their own.
+(:mod:`.checklist`), the footer with Generate (:mod:`.footer`) and its words
+(:mod:`.summary`), and the fixes with the conversions they run (:mod:`.fix_actions`)
+are rooms of their own.
 
 The form remembers what it held for the next start (:mod:`.memory`), except in the
 demo, which starts with the samples; there, picking one's own picture brings a note
@@ -23,29 +25,25 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
-from PySide6.QtWidgets import QDialog, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QVBoxLayout, QWidget
 
 from kling_desktop import paths
 from kling_desktop.api.models import Orientation
 from kling_desktop.engine.batch import BatchReport, JobOptions, check_batch
-from kling_desktop.engine.fixes import describe
 from kling_desktop.engine.settings import DEFAULT_CURRENCY
 from kling_desktop.files import same_bytes
 from kling_desktop.i18n import N_, _, ngettext
 from kling_desktop.sources import canonical
 from kling_desktop.ui.form.checklist import CHECKLIST_SIDE_WIDTH, checklist_box, checklist_strip
-from kling_desktop.ui.form.conversion import Finished, FixRequest, Origin, run_fix
-from kling_desktop.ui.form.drop import source_name
 from kling_desktop.ui.form.fix_actions import FixActions
+from kling_desktop.ui.form.footer import FORM_MARGIN, FormFooter, separator
 from kling_desktop.ui.form.kinds import MediaKind
 from kling_desktop.ui.form.media_slot import MediaSlot
 from kling_desktop.ui.form.memory import FormMemory, load_memory, save_memory
-from kling_desktop.ui.form.messages import MessageArea
 from kling_desktop.ui.form.offers import converted_dir, find_offers, parse_action
 from kling_desktop.ui.form.options import OptionsPanel
 from kling_desktop.ui.form.summary import summary_text
 from kling_desktop.ui.tasks import TaskRunner
-from kling_desktop.ui.widgets import PrimaryButton, ProblemList, mute
 
 if TYPE_CHECKING:
     from kling_desktop.engine.checks import Problem
@@ -56,7 +54,6 @@ log = logging.getLogger(__name__)
 CHECK_DEBOUNCE_MS = 150
 MEMORY_DEBOUNCE_MS = 700
 DEMO_NOTE = N_("The demo returns the sample result; a real key animates your own character.")
-FOOTER_MESSAGE_LINES = 2    # the footer's message area: batch and prompt problems, notes
 
 # The checklist stands beside the slots only when each slot keeps at least this much room;
 # below, it is one wrapped line under the slots.
@@ -64,7 +61,6 @@ SLOT_ROOM_FOR_SIDE_CHECKLIST = 400
 # Below this height (a 1024 × 700 window) the slots keep less room for their messages.
 SHORT_FORM_HEIGHT = 640
 INPUTS_SPACING = 16
-FORM_MARGIN = 16
 
 _Snapshot = tuple[tuple[str, ...], tuple[str, ...], JobOptions]
 
@@ -106,8 +102,6 @@ class GenerateForm(QWidget):
         self._check_key = f"form-check-{id(self)}"
         self._offers_key = f"form-offers-{id(self)}"
         self._conversion_dir: Path | None = None
-        # A running conversion per slot kind: (the slot, the input being converted).
-        self._conversions: dict[str, tuple[MediaSlot, str]] = {}
         self.trim_dialog: QDialog | None = None      # the editor or pad/crop dialog open
 
         self._debounce = QTimer(self)
@@ -121,7 +115,8 @@ class GenerateForm(QWidget):
         self._memory_timer.timeout.connect(self.on_memory_timer_timeout)
 
         self._build()
-        self._fixes = FixActions(self)
+        self._fixes = FixActions(self, tasks, changed=self._on_conversions_changed,
+                                 folder=self.conversion_dir)
         self._update_summary()
         self._update_generate_button()
         self._schedule_check()
@@ -164,17 +159,21 @@ class GenerateForm(QWidget):
         self._body_layout.addWidget(self.checklist_strip)
         self._inputs_row.addWidget(self.checklist, 0, Qt.AlignmentFlag.AlignTop)
 
-        self._body_layout.addWidget(self._separator(body))
+        self._body_layout.addWidget(separator(body))
         self._body_layout.addWidget(self._build_options(body))
         outer.addWidget(body, 1)
 
-        footer = QWidget(self)
-        footer.setObjectName("formFooter")
-        footer_layout = QVBoxLayout(footer)
-        footer_layout.setContentsMargins(FORM_MARGIN, 0, FORM_MARGIN, 12)
-        footer_layout.setSpacing(10)
-        footer_layout.addWidget(self._separator(footer))
-        footer_layout.addLayout(self._build_footer(footer))
+        footer = FormFooter(self.prompt_problems, self)
+        # The footer's parts, by the names the window and the tests know them.
+        self.footer_messages = footer.messages
+        self.options_problems = footer.problems
+        self.options_problems.action_requested.connect(self.apply_action)
+        self.form_note = footer.note
+        self.summary_label = footer.summary_label
+        self.cost_label = footer.cost_label
+        self.generate_button = footer.generate_button
+        self.generate_button.clicked.connect(self.on_generate_button_clicked)
+        self.footer = footer
         outer.addWidget(footer)
         self._place_checklist(beside=False)
 
@@ -188,12 +187,6 @@ class GenerateForm(QWidget):
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(self.on_generate_shortcut_activated)
             self._shortcuts.append(shortcut)
-
-    def _separator(self, parent: QWidget) -> QFrame:
-        line = QFrame(parent)
-        line.setFrameShape(QFrame.Shape.HLine)
-        line.setFrameShadow(QFrame.Shadow.Sunken)
-        return line
 
     def _place_checklist(self, *, beside: bool) -> None:
         if beside == self._checklist_beside:
@@ -233,50 +226,6 @@ class GenerateForm(QWidget):
         self.prompt_counter = panel.prompt_counter
         self.prompt_problems = panel.prompt_problems
         return panel
-
-    def _build_footer(self, parent: QWidget) -> QHBoxLayout:
-        footer = QHBoxLayout()
-        footer.setSpacing(12)
-        # What the form says about the whole batch and the prompt, in a box of fixed
-        # height: Generate stays where it is whatever is said.
-        self.footer_messages = MessageArea(FOOTER_MESSAGE_LINES, parent)
-        self.footer_messages.setAccessibleName(_("Messages"))
-        self.options_problems = ProblemList(self.footer_messages.widget())
-        self.options_problems.setAccessibleName(_("Batch problems"))
-        self.options_problems.action_requested.connect(self.apply_action)
-        self.footer_messages.add(self.options_problems)
-        self.footer_messages.add(self.prompt_problems)
-        self.form_note = self.footer_messages.add_note("formNote")
-        self.form_note.setAccessibleName(_("Note"))
-        self.summary_label = QLabel(parent)
-        self.summary_label.setAccessibleName(_("Billable length"))
-        self.summary_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.summary_label.setToolTip(
-            _("The result is as long as the motion clip, and the provider bills per second "
-              "of it."))
-        self.cost_label = QLabel(parent)
-        self.cost_label.setAccessibleName(_("Estimated cost"))
-        self.cost_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        mute(self.cost_label)
-        policy = self.cost_label.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)   # the summary does not hop when a cost appears
-        self.cost_label.setSizePolicy(policy)
-        summary = QVBoxLayout()
-        summary.setSpacing(0)
-        summary.addWidget(self.summary_label)
-        summary.addWidget(self.cost_label)
-        self.generate_button = PrimaryButton(_("Generate"), parent,
-                                             object_name="generateButton")
-        self.generate_button.setDefault(True)
-        self.generate_button.setToolTip(_("Send the job(s) to the provider (Ctrl+Enter)"))
-        self.generate_button.setAccessibleName(_("Generate"))
-        self.generate_button.clicked.connect(self.on_generate_button_clicked)
-        footer.addWidget(self.footer_messages, 1)
-        footer.addStretch(0)
-        footer.addSpacing(12)
-        footer.addLayout(summary)
-        footer.addWidget(self.generate_button, 0, Qt.AlignmentFlag.AlignVCenter)
-        return footer
 
     # -- public API ------------------------------------------------------------------------------
 
@@ -348,56 +297,14 @@ class GenerateForm(QWidget):
         return converted_dir(root)
 
     def is_converting(self) -> bool:
-        return bool(self._conversions)
-
-    def convert(self, slot: MediaSlot, source: str, request: FixRequest) -> None:
-        """Run ``request`` on the TaskRunner; its result replaces ``source`` in ``slot``."""
-        key = f"form-convert-{slot.kind.value}-{id(self)}"
-        self._conversions[slot.kind.value] = (slot, source)
-        slot.show_note("")
-        origin = slot.origin(source)
-        slot.start_conversion(source_name(origin.source if origin else source))
-        self._tasks.run(run_fix, request, self.conversion_dir(), key=key, pass_cancel=True,
-                        on_progress=slot.conversion_progress,
-                        on_done=partial(self._on_converted, slot, source, request),
-                        on_failed=partial(self._on_conversion_failed, slot))
-        self._update_generate_button()
-        self._update_note()
+        return self._fixes.is_converting()
 
     @Slot(str)
     def cancel_conversion(self, kind: str) -> None:
         """Stop the slot's conversion: nothing is left of it and the input stays."""
-        running = self._conversions.pop(kind, None)
-        if running is None:
-            return
-        slot, source = running
-        self._tasks.cancel(f"form-convert-{kind}-{id(self)}")
-        slot.stop_conversion()
-        slot.show_note(_("The conversion was stopped; {name} is unchanged.").format(
-            name=source_name(source)))
-        self._update_generate_button()
-        self._update_note()
+        self._fixes.cancel(kind)
 
-    def _on_converted(self, slot: MediaSlot, source: str, request: FixRequest,
-                      finished: object) -> None:
-        self._conversions.pop(slot.kind.value, None)
-        slot.stop_conversion()
-        if isinstance(finished, Finished):
-            converted = finished.converted
-            trim = converted.trim if request.trim is not None else None
-            slot.replace_input(source, str(converted.path),
-                               Origin(str(request.source), finished.note, trim))
-            slot.show_note(describe(converted))
-        self._update_generate_button()
-        self._update_note()
-
-    def _on_conversion_failed(self, slot: MediaSlot, error: BaseException) -> None:
-        self._conversions.pop(slot.kind.value, None)
-        slot.stop_conversion()
-        message = getattr(error, "message", None) or str(error) or type(error).__name__
-        fix = getattr(error, "fix", None)
-        slot.show_note(f"{message} {fix}" if fix else message)
-        log.info("conversion failed: %s", message)
+    def _on_conversions_changed(self) -> None:
         self._update_generate_button()
         self._update_note()
 
@@ -567,7 +474,7 @@ class GenerateForm(QWidget):
                 self._debounce.stop()
                 self.on_debounce_timeout()
             return
-        if not report.ok or self._conversions:
+        if not report.ok or self.is_converting():
             return
         self._awaiting_parent = True
         self._update_generate_button()
@@ -576,7 +483,7 @@ class GenerateForm(QWidget):
     # -- display ---------------------------------------------------------------------------------
 
     def _update_generate_button(self) -> None:
-        enabled = self._last_ok and not self._awaiting_parent and not self._conversions
+        enabled = self._last_ok and not self._awaiting_parent and not self.is_converting()
         self.generate_button.setEnabled(enabled)
         report = self._report
         count = report.job_count if report is not None and report.ok else 1
@@ -586,14 +493,11 @@ class GenerateForm(QWidget):
 
     def _update_note(self) -> None:
         notes = [self._gone_note] if self._gone_note else []
-        for slot, source in self._conversions.values():
-            origin = slot.origin(source)
-            notes.append(_("Waiting for the conversion of {name}…").format(
-                name=source_name(origin.source if origin else source)))
+        notes.extend(_("Waiting for the conversion of {name}…").format(name=name)
+                     for name in self._fixes.waiting_for())
         if self._demo and self._own_picture_chosen():
             notes.append(_(DEMO_NOTE))
-        self.form_note.setText("\n".join(notes))
-        self.form_note.setVisible(bool(notes))
+        self.footer.show_notes(notes)
 
     def _own_picture_chosen(self) -> bool:
         """A picture other than the bundled sample (by its bytes: "Use these settings
@@ -614,9 +518,7 @@ class GenerateForm(QWidget):
         currency = self._settings.currency if self._settings is not None else DEFAULT_CURRENCY
         text, cost_text = summary_text(self._report, self.images(), self.videos(), options,
                                        rates, currency)
-        self.summary_label.setText(text)
-        self.cost_label.setText(cost_text)
-        self.cost_label.setVisible(bool(cost_text))
+        self.footer.show_summary(text, cost_text)
 
 
 def _bug_problem(error: BaseException) -> Problem:
