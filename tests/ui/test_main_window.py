@@ -200,7 +200,7 @@ def test_window_fits_1280x800_and_is_labelled(qtbot: QtBot, windows: WindowFacto
     assert window.jobs_panel.view.accessibleName() == "Jobs"
     menus = [a.text().replace("&", "") for a in window.menuBar().actions()]
     assert menus == ["File", "View", "Help"]
-    assert window.settings_action.shortcut().toString()
+    assert window.menus.settings_action.shortcut().toString()
     qtbot.waitUntil(lambda: window.jobs_panel.stack.currentWidget()
                     is window.jobs_panel.empty_label, timeout=WAIT_MS)
     assert not Notifier.available() or QApplication.platformName() != "offscreen"
@@ -443,8 +443,8 @@ def test_a_result_moved_to_the_trash_no_longer_offers_play(
 
 def test_f1_opens_the_keyboard_shortcuts_not_about(qtbot: QtBot, windows: WindowFactory) -> None:
     window = windows.window(windows.engine(), has_key=True)
-    assert QKeySequence("F1") in window.shortcuts_action.shortcuts()
-    assert not window.about_action.shortcuts()            # About stays in the Help menu
+    assert QKeySequence("F1") in window.menus.shortcuts_action.shortcuts()
+    assert not window.menus.about_action.shortcuts()            # About stays in the Help menu
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
     QTest.keyClick(window, Qt.Key.Key_F1)
@@ -460,12 +460,12 @@ def test_f1_opens_the_keyboard_shortcuts_not_about(qtbot: QtBot, windows: Window
     assert isinstance(label, QLabel)
     text = label.text()
     listed = dict((what, keys) for keys, what in all_shortcuts(
-        menu_shortcuts(window.menu_actions())))
+        menu_shortcuts(window.menus.actions())))
     # Every menu command with keys, the form's Generate and the places' own keys.
     for command in ("Settings", "Quit", "Keyboard shortcuts", "Jobs list"):
         assert command in listed
     assert listed["Generate (from anywhere in the Create tab)"] == key_text("Ctrl+Return")
-    for keys, what in all_shortcuts(menu_shortcuts(window.menu_actions())):
+    for keys, what in all_shortcuts(menu_shortcuts(window.menus.actions())):
         assert html.escape(what) in text
         assert html.escape(keys) in text
     dialog.reject()

@@ -184,7 +184,7 @@ def test_pseudo_language_walk_over_the_windows_frame(qtbot: QtBot, windows: Wind
     assert "⟦" in about_text.text()
     about.close()
 
-    shortcuts = build_shortcuts_dialog(window, window.menu_actions())
+    shortcuts = build_shortcuts_dialog(window, window.menus.actions())
     shortcuts.show()
     assert untranslated(shortcuts, allowed=NOT_WORDS + QT_OWN) == []
     listing = shortcuts.findChild(QLabel, "shortcutsText")

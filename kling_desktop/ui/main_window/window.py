@@ -4,9 +4,10 @@ the menus, and wires the form, the jobs panel and the job controller together.
 The window makes the user's decisions (confirm before spending, what to do with
 running jobs on quit); the form checks inputs, the panel shows jobs, the controller
 runs them. The rest of the window lives next door: what a job's button does in
-``job_actions``, the message boxes in ``dialogs``, geometry and the divider in
-``state``, the settings dialog in ``user_settings``, the gallery's page in
-``library_tab``, opening files and links in ``desktop``.
+``job_actions``, the message boxes in ``dialogs``, the menus and what they open in
+``menus``, geometry and the divider in ``state``, the settings dialog in
+``user_settings``, the gallery's page in ``library_tab``, opening files and links in
+``desktop``.
 
 Paint first, then load: the window is built from the settings alone (the form takes a
 drop at once); right after its first paint it asks the keyring whether a key is set up
@@ -18,16 +19,12 @@ imported when it is opened.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence, QShowEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon, QShowEvent
 from PySide6.QtWidgets import (
-    QDialog,
     QMainWindow,
-    QMenu,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -55,6 +52,7 @@ from kling_desktop.ui.main_window.desktop import open_with_desktop
 from kling_desktop.ui.main_window.dialogs import QuitChoice, ask_about_running_jobs, show_error
 from kling_desktop.ui.main_window.job_actions import JobActions
 from kling_desktop.ui.main_window.library_tab import LibraryTab
+from kling_desktop.ui.main_window.menus import WindowMenus
 from kling_desktop.ui.main_window.state import MINIMUM_SIZE, WindowState
 from kling_desktop.ui.main_window.user_settings import SettingsDoor, apply_settings
 from kling_desktop.ui.notifications import Notifier, notification_text
@@ -70,15 +68,6 @@ log = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT_MS = 8000
 #: A window shown but never painted (started minimized, on a hidden desktop) loads anyway.
 FIRST_PAINT_FALLBACK_MS = 1500
-
-
-def _shortcuts(standard: QKeySequence.StandardKey, fallback: str) -> list[QKeySequence]:
-    """The platform's keys for ``standard`` (some platforms have none), then ``fallback``."""
-    keys = [k for k in QKeySequence.keyBindings(standard) if not k.isEmpty()]
-    extra = QKeySequence(fallback)
-    if all(k != extra for k in keys):
-        keys.append(extra)
-    return keys
 
 
 def window_title(*, demo: bool, running: int) -> str:
@@ -119,7 +108,6 @@ class MainWindow(QMainWindow):
         self._started = False
         self._loading = False          # the keyring and the job list: after the first paint
         self._has_key = has_key
-        self._shortcuts_dialog: QDialog | None = None
 
         self.setObjectName("mainWindow")
         self.setWindowTitle(window_title(demo=self.demo, running=0))
@@ -133,7 +121,7 @@ class MainWindow(QMainWindow):
         self.settings_door = SettingsDoor(self, self.tasks, engine.paths.settings_file)
         self.settings_door.saved.connect(self.on_settings_saved)
         self._build()
-        self._build_menus()
+        self.menus = WindowMenus(self)
         self._connect()
         self.window_state.restore()
         if self.demo:   # the sample inputs are part of the demo's first form
@@ -199,50 +187,6 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.statusBar().setSizeGripEnabled(True)
-
-    def _add_action(self, menu: QMenu, text: str, slot: Callable[[], object], *,
-                    keys: list[QKeySequence] | None = None,
-                    role: QAction.MenuRole | None = None) -> QAction:
-        action = QAction(text, self)
-        if keys:
-            action.setShortcuts(keys)
-        if role is not None:
-            action.setMenuRole(role)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _build_menus(self) -> None:
-        role = QAction.MenuRole
-        file_menu = self.menuBar().addMenu(_("&File"))
-        self.settings_action = self._add_action(
-            file_menu, _("&Settings…"), self.open_settings, role=role.PreferencesRole,
-            keys=_shortcuts(QKeySequence.StandardKey.Preferences, "Ctrl+,"))
-        self.library_action = self._add_action(
-            file_menu, _("Open &library folder"), self.open_library_folder,
-            keys=[QKeySequence("Ctrl+L")])
-        file_menu.addSeparator()
-        self.quit_action = self._add_action(
-            file_menu, _("&Quit"), self.close, role=role.QuitRole,
-            keys=_shortcuts(QKeySequence.StandardKey.Quit, "Ctrl+Q"))
-
-        view_menu = self.menuBar().addMenu(_("&View"))
-        self.form_focus_action = self._add_action(
-            view_menu, _("New &video form"), self.focus_form, keys=[QKeySequence("Ctrl+1")])
-        self.jobs_focus_action = self._add_action(
-            view_menu, _("&Jobs list"), self.focus_jobs, keys=[QKeySequence("Ctrl+2")])
-        self.gallery_action = self._add_action(
-            view_menu, _("&Library of results"), self.show_gallery, keys=[QKeySequence("Ctrl+3")])
-
-        help_menu = self.menuBar().addMenu(_("&Help"))
-        self.shortcuts_action = self._add_action(
-            help_menu, _("&Keyboard shortcuts"), self.show_shortcuts,
-            keys=_shortcuts(QKeySequence.StandardKey.HelpContents, "F1"))
-        self.log_action = self._add_action(help_menu, _("Open &log folder"),
-                                           self.open_log_folder)
-        help_menu.addSeparator()
-        self.about_action = self._add_action(
-            help_menu, _("&About {app}").format(app=APP_NAME), self.show_about, role=role.AboutRole)
 
     def _connect(self) -> None:
         c = self.controller
@@ -470,53 +414,6 @@ class MainWindow(QMainWindow):
     def _on_settings_save_failed(self, error: BaseException) -> None:
         self.statusBar().showMessage(
             _("Settings not saved: {problem}").format(problem=error_text(error)), 8000)
-
-    @Slot()
-    def open_library_folder(self) -> None:
-        root = self.engine.library.root
-        self.tasks.run(root.mkdir, parents=True, exist_ok=True,
-                       on_done=lambda _r: self._open_folder(root),
-                       on_failed=lambda exc: show_error(
-                           self, _("The library folder cannot be opened"),
-                           KlingError(f"{root}: {error_text(exc)}",
-                                      fix=_("Choose another library folder in Settings."))))
-
-    def _open_folder(self, folder: Path) -> None:
-        self.open_url(QUrl.fromLocalFile(str(folder)))
-
-    @Slot()
-    def open_log_folder(self) -> None:
-        self._open_folder(self.engine.paths.logs_dir)
-
-    @Slot()
-    def show_about(self) -> None:
-        from kling_desktop.ui.about import show_about
-
-        show_about(self, self.icon, self.engine.paths)
-
-    def menu_actions(self) -> list[QAction]:
-        """Every command of the menus (the keyboard help lists their keys)."""
-        menus = [m for m in self.menuBar().findChildren(QMenu) if m.menuAction().isVisible()]
-        return [action for menu in menus for action in menu.actions()
-                if not action.isSeparator()]
-
-    @Slot()
-    def show_shortcuts(self) -> None:
-        """The keyboard help (one at a time; it does not block the window)."""
-        if self._shortcuts_dialog is not None:      # already open: bring it to the front
-            self._shortcuts_dialog.raise_()
-            self._shortcuts_dialog.activateWindow()
-            return
-        from kling_desktop.ui.keyboard_help import build_shortcuts_dialog
-
-        self._shortcuts_dialog = build_shortcuts_dialog(self, self.menu_actions())
-        self._shortcuts_dialog.finished.connect(self._on_shortcuts_dialog_finished)
-        self._shortcuts_dialog.show()
-
-    def _on_shortcuts_dialog_finished(self, _result: int) -> None:
-        if self._shortcuts_dialog is not None:
-            self._shortcuts_dialog.deleteLater()
-            self._shortcuts_dialog = None
 
     @Slot()
     def focus_form(self) -> None:
