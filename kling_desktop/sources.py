@@ -8,7 +8,6 @@ quotes, surrounding spaces or a ``~`` mean the same thing everywhere.
 from __future__ import annotations
 
 import urllib.parse
-import urllib.request
 from pathlib import Path, PurePath
 
 from kling_desktop.i18n import _
@@ -36,8 +35,10 @@ def local_path(source: str) -> Path:
     "Copy as path"), surrounding spaces and ``~`` are understood."""
     text = source
     if text.strip().lower().startswith("file://"):
+        from urllib.request import url2pathname  # (http.client, ssl: not at start-up)
+
         parsed = urllib.parse.urlsplit(text.strip())
-        return Path(urllib.request.url2pathname(parsed.path))
+        return Path(url2pathname(parsed.path))
     path = Path(text).expanduser()
     try:
         found = path.exists() or path.is_symlink()

@@ -24,12 +24,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: Loaded only when needed: the network (httpx, the client), the keyring, the demo's
+#: Loaded only when needed: the network (httpx, the client, the standard library's
+#: HTTP stack with ssl and email, the answer parsers), the keyring, the demo's
 #: simulator, playing video, the Library tab, the Settings dialog.
 DEFERRED = (
     "httpx",
     "keyring",
     "kling_desktop.api.client",
+    "urllib.request",
+    "kling_desktop.api.parse",
     "kling_desktop.simulator",
     "PySide6.QtMultimedia",
     "kling_desktop.ui.gallery",

@@ -13,7 +13,6 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -130,6 +129,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 
 def _seconds_until(http_date: str, now: datetime | None) -> float | None:
     try:
+        from email.utils import parsedate_to_datetime  # (rare: not at start-up)
+
         when = parsedate_to_datetime(http_date)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None

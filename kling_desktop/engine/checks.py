@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
