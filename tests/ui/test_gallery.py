@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -416,6 +417,34 @@ def test_delete_moves_to_the_trash_and_the_index_follows(
     assert library.input_path(gone.image) is not None
     # the next one is selected, as when reviewing one by one
     assert widget.selected_rows() == [0]
+
+
+def test_the_trash_is_done_on_a_worker(
+        qtbot: QtBot, gallery: GalleryFactory, library: Library, store: JobStore,
+        media: Path, trash: Path, answer_box: Callable[[str], None],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Moving to the trash may be a copy (another disk) or a slow network folder: the
+    window goes on while it runs, and says so when it is done."""
+    from kling_desktop.ui.gallery import actions
+
+    threads: list[str] = []
+
+    def recorded(path: Path) -> bool:
+        threads.append(threading.current_thread().name)
+        return actions.move_to_trash(path)
+
+    monkeypatch.setattr(actions, "system_trash", recorded)
+    entries = add_results(library, store, media, VARIETY[:3])
+    widget = gallery()
+    widget.view.selectAll()
+    answer_box("confirmDelete")
+    with qtbot.waitSignal(widget.status_message, timeout=WAIT_MS) as said:
+        widget.act_delete.trigger()
+    assert said.args[0] == "Moved 3 results to the trash."
+    assert len(threads) == 6          # each video and its description
+    assert threading.main_thread().name not in threads
+    assert widget.model.keys() == []
+    assert not any(entry.video_path.exists() for entry in entries)
 
 
 def test_save_copy_and_export_run_on_workers(

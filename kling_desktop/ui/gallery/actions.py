@@ -54,6 +54,10 @@ def move_to_trash(path: Path) -> bool:
     return bool(ok)
 
 
+#: What moves a file to the trash (looked up when used: tests put theirs here).
+system_trash = move_to_trash
+
+
 def open_in_system_player(path: Path) -> bool:
     return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
@@ -120,14 +124,15 @@ class GalleryActions(QObject):
 
     def __init__(self, library: Library, store: JobStore, tasks: TaskRunner,
                  parent_widget: QWidget, *,
-                 trash: Callable[[Path], bool] = move_to_trash) -> None:
+                 trash: Callable[[Path], bool] | None = None) -> None:
         super().__init__(parent_widget)
         self.library = library
         self.store = store
         self.tasks = tasks
         self.parent_widget = parent_widget
-        self.trash = trash
+        self._trash = trash
         self._busy = 0
+        self._trashing: set[str] = set()   # keys on their way to the trash
 
     def _begin(self) -> None:
         self._busy += 1
@@ -259,29 +264,52 @@ class GalleryActions(QObject):
 
     def delete(self, targets: Sequence[Target], *, confirm: bool = True) -> None:
         """Move results to the system trash after asking; the index follows."""
+        targets = [t for t in targets if t.key not in self._trashing]   # (asked twice)
         if not targets:
             return
         if confirm and not confirm_delete(self.parent_widget, len(targets),
                                           targets[0].video.name):
             return
-        gone: list[str] = []
-        problems: list[str] = []
-        # QFile.moveToTrash is a rename on the same disk: quick, so done here in order.
-        for target in targets:
-            try:
-                self.library.delete_result(target.entry or target.video, self.trash)
-            except (KlingError, OSError) as exc:
-                problems.append(_os_text(exc))
-            else:
-                gone.append(target.key)
-        if gone:
-            self.removed.emit(gone)
-            count = len(gone)
-            self.status_message.emit(ngettext("Moved {n} result to the trash.",
-                                              "Moved {n} results to the trash.",
-                                              count).format(n=count))
-        if problems:
-            self.failed.emit(" ".join(dict.fromkeys(problems)))
+        library, trash = self.library, self._trash or system_trash
+        items = [(target.key, target.entry or target.video) for target in targets]
+        keys = {key for key, _item in items}
+        self._trashing |= keys
+
+        # On a worker: the trash may be on another disk (a copy) or a slow network folder.
+        def work() -> tuple[list[str], list[str]]:
+            gone: list[str] = []
+            problems: list[str] = []
+            for key, item in items:      # in order: a problem stops nothing else
+                try:
+                    library.delete_result(item, trash)
+                except (KlingError, OSError) as exc:
+                    problems.append(_os_text(exc))
+                else:
+                    gone.append(key)
+            return gone, problems
+
+        def finished(outcome: object) -> None:
+            self._end()
+            self._trashing -= keys
+            if not isinstance(outcome, tuple):
+                return
+            gone, problems = outcome
+            if gone:
+                self.removed.emit(gone)
+                count = len(gone)
+                self.status_message.emit(ngettext("Moved {n} result to the trash.",
+                                                  "Moved {n} results to the trash.",
+                                                  count).format(n=count))
+            if problems:
+                self.failed.emit(" ".join(dict.fromkeys(problems)))
+
+        def failed(error: BaseException) -> None:
+            self._end()
+            self._trashing -= keys
+            self.failed.emit(_os_text(error))
+
+        self._begin()
+        self.tasks.run(work, on_done=finished, on_failed=failed)
 
 
 def _mark_said(mark: str | None, count: int) -> str:
