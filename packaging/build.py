@@ -14,10 +14,11 @@ Next to the installers it writes ``dist/SHA256SUMS`` (``sha256sum --check`` form
 Between the bundle and the installers the frozen app runs ``--self-test``
 (offscreen): a build that cannot start Qt, decode the sample clip, find
 keyring's backends, load the CA bundle or do a simulated job never becomes an
-installer.
+installer. Then it prints the frozen app's start-up (launch -> first painted window,
+median of 5) next to the same app's run from source.
 
 Options:
-  --skip-self-test       do not run the frozen self-test
+  --skip-self-test       do not run the frozen self-test (nor the start-up measure)
   --floor                also freeze a minimal PySide6 Widgets + Multimedia window the
                          same way, and print its size next to the app's (the floor)
   --measure              build once per trimming group (see the spec) and print what
@@ -46,6 +47,7 @@ import sys
 import tarfile
 import tempfile
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -211,6 +213,51 @@ def self_test(executable: Path) -> None:
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KLING_DATA_DIR=data)
         env.pop("KLING_API_KEY", None)
         run([executable, "--self-test"], env=env, timeout=SELF_TEST_TIMEOUT_S)
+
+
+STARTUP_RUNS = 5
+STARTUP_TIMEOUT_S = 60
+
+
+def first_paint_ms(argv: list[str | Path], data: str) -> float:
+    """Launch -> "first paint" (see kling_desktop.ui.app.FIRST_PAINT_PROBE_ENV), in ms."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", KLING_DATA_DIR=data,
+               KLING_FIRST_PAINT_PROBE="1", KLING_API_KEY="build-probe-not-a-key",
+               KLING_BASE_URL="http://127.0.0.1:9")     # opens on the form; nothing is sent
+    started = time.perf_counter()
+    proc = subprocess.Popen([str(a) for a in argv], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    watchdog = threading.Timer(STARTUP_TIMEOUT_S, proc.kill)   # a window that never paints
+    watchdog.start()
+    painted = None
+    try:
+        for line in proc.stdout:
+            if line.strip() == "first paint" and painted is None:
+                painted = (time.perf_counter() - started) * 1000
+        proc.wait(STARTUP_TIMEOUT_S)
+    finally:
+        watchdog.cancel()
+    if painted is None:
+        raise RuntimeError(f"{argv[0]} never painted its window (exit {proc.returncode})")
+    return painted
+
+
+def startup(executable: Path) -> tuple[float, float]:
+    """Median first paint of the frozen app and of the same app run from source,
+    launched alternately (one warm-up each, then STARTUP_RUNS each)."""
+    source = [sys.executable, "-m", "kling_desktop"]
+    frozen_runs: list[float] = []
+    source_runs: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="kling-build-startup-") as data:
+        first_paint_ms([executable], data)
+        first_paint_ms(source, data)
+        for _ in range(STARTUP_RUNS):
+            frozen_runs.append(first_paint_ms([executable], data))
+            source_runs.append(first_paint_ms(source, data))
+    frozen_runs.sort()
+    source_runs.sort()
+    return frozen_runs[len(frozen_runs) // 2], source_runs[len(source_runs) // 2]
 
 
 def check_linux_links(bundle: Path) -> tuple[list[str], set[Path]]:
@@ -670,6 +717,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_self_test:
         with step("frozen self-test"):
             self_test(frozen_executable(platform, DIST))
+
+        with step("start-up (frozen, source)"):
+            frozen_ms, source_ms = startup(frozen_executable(platform, DIST))
+            sizes["startup_frozen_ms"], sizes["startup_source_ms"] = frozen_ms, source_ms
+            log(f"    launch -> first paint, median of {STARTUP_RUNS}: frozen {frozen_ms:.0f} ms, "
+                f"from source {source_ms:.0f} ms ({frozen_ms / source_ms:.2f}x)")
 
     outputs: list[Path] = []
     if not args.no_installers:

@@ -20,7 +20,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 ORGANIZATION = "Kling Motion Studio"
 WINDOW_SWITCH_INTERVAL = 0.001  # seconds; Python's default is 0.005
+#: Set (to anything) to print "first paint" when the window is first painted and then
+#: close it: how the build script measures the frozen app's start-up next to the source's.
+FIRST_PAINT_PROBE_ENV = "KLING_FIRST_PAINT_PROBE"
 
 
 def app_icon() -> QIcon:
@@ -124,6 +127,28 @@ def freeze_startup_objects() -> None:
         _frozen = True
         gc.collect()
         gc.freeze()
+
+
+class FirstPaintProbe(QObject):
+    """Prints ``first paint`` when ``window`` (or a widget in it) is first painted, then
+    closes the window the usual way (see :data:`FIRST_PAINT_PROBE_ENV`)."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self._window = window
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.Paint and isinstance(watched, QWidget)
+                and watched.window() is self._window):
+            app = QApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self)
+            print("first paint", flush=True)
+            QTimer.singleShot(0, self._window.close)
+        return False
 
 
 class Launcher(QObject):
@@ -236,6 +261,8 @@ def run_app(demo: bool = False, language: str | None = None) -> int:
     launcher = Launcher(app)
     if not launcher.open(demo):
         return 1
+    if os.environ.get(FIRST_PAINT_PROBE_ENV) and launcher.window is not None:
+        FirstPaintProbe(launcher.window)
     if font_missing:
         QTimer.singleShot(0, lambda: tell_missing_font(launcher.window))
     code = app.exec()
