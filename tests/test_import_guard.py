@@ -118,3 +118,15 @@ def test_the_first_paint_does_not_import(module: str, eager: dict[str, list[str]
     chain = eager.get(module)
     assert chain is None, (f"{module} is imported before the first paint: "
                            + " -> ".join(chain))
+
+
+def test_the_first_paint_probe_says_so_and_closes_the_window(tmp_path: Path) -> None:
+    """What the build script times on the frozen app (KLING_FIRST_PAINT_PROBE)."""
+    env = dict(os.environ, KLING_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen",
+               KLING_FIRST_PAINT_PROBE="1", KLING_API_KEY="probe-key-not-real",
+               KLING_BASE_URL="http://127.0.0.1:9")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    done = subprocess.run([sys.executable, "-m", "kling_desktop"], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.stdout.splitlines() == ["first paint"]
+    assert done.returncode == 0, done.stderr[-3000:]
