@@ -17,7 +17,8 @@ results and a few unreadable sidecars), then the index via
   bottom a half page every 16 ms while a 5 ms ``QTimer`` heartbeat records the
   longest main-thread stall; RSS after the first paint and after the scroll.
 
-Targets: first paint within 0.5 s of the Qt floor; no scroll stall above 50 ms.
+Targets (issue 16): first paint within 0.3 s of the Qt floor with a cold poster cache;
+RSS after scrolling all of it at most 150 MB; no scroll stall above 50 ms.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+FIRST_PAINT_TARGET_S = 0.3
+RSS_TARGET_MB = 150
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -334,8 +337,8 @@ def main() -> int:
         over = cold["first_paint_s"] - qt_floor["first_paint_s"]
         print(f"  gallery start, cold: modules imported at {cold['imports_s']:.3f} s, widget "
               f"built at {cold['constructed_s']:.3f} s, painted at {cold['first_paint_s']:.3f} s")
-        print(f"  first paint above the Qt floor: {over:.3f} s (target ≤ 0.5 s: "
-              f"{'ok' if over <= 0.5 else 'MISSED'})")
+        print(f"  first paint above the Qt floor (cold cache): {over:.3f} s (target ≤ "
+              f"{FIRST_PAINT_TARGET_S} s: {'ok' if over <= FIRST_PAINT_TARGET_S else 'MISSED'})")
         print(f"  first paint above the Qt + app-core floor (the gallery's own cost): "
               f"{cold['first_paint_s'] - core_floor['first_paint_s']:.3f} s")
         print(f"  start check of the folder (sync_index on a worker) + first posters: "
@@ -347,8 +350,9 @@ def main() -> int:
               f"{cold['scroll_max_stall_ms']:.1f} ms, p99 gap {cold['scroll_p99_gap_ms']:.1f} ms "
               f"(target ≤ 50 ms: {'ok' if cold['scroll_max_stall_ms'] <= 50 else 'MISSED'}); "
               f"row pages read {int(cold['rows_pages_loaded'])}")
-        print(f"  RSS after the scroll: {cold['rss_after_scroll_mb']:.0f} MB "
-              f"(bare Qt window {qt_floor['rss_mb']:.0f} MB)")
+        rss = cold["rss_after_scroll_mb"]
+        print(f"  RSS after the scroll: {rss:.0f} MB (bare Qt window {qt_floor['rss_mb']:.0f} "
+              f"MB; target ≤ {RSS_TARGET_MB} MB: {'ok' if rss <= RSS_TARGET_MB else 'MISSED'})")
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
