@@ -22,6 +22,7 @@ from kling_desktop.engine.checks import (
     check_video,
 )
 from kling_desktop.engine.jobs import JobSpec
+from kling_desktop.engine.origins import Origin
 from kling_desktop.i18n import _
 from kling_desktop.sources import canonical
 
@@ -148,11 +149,14 @@ def _canonical(source: str) -> str:
         return source
 
 
-def job_specs(batch: BatchReport, options: JobOptions) -> list[JobSpec]:
-    """The jobs to queue for a batch that passed its checks."""
+def job_specs(batch: BatchReport, options: JobOptions,
+              origins: Mapping[str, Origin] | None = None) -> list[JobSpec]:
+    """The jobs to queue for a batch that passed its checks. ``origins``: where the
+    inputs that were trimmed or converted came from, by their canonical source."""
     if not batch.ok:
         raise ValueError("a batch with problems cannot be queued")
     batch_id = uuid.uuid4().hex[:12] if batch.job_count > 1 else None
+    origins = origins or {}
     return [
         JobSpec(
             image=image,
@@ -160,6 +164,8 @@ def job_specs(batch: BatchReport, options: JobOptions) -> list[JobSpec]:
             options=options,
             billable_seconds=report.billable_seconds,
             batch_id=batch_id,
+            image_origin=origins.get(image),
+            video_origin=origins.get(video),
         )
         for (image, video), report in zip(batch.pairs, batch.reports, strict=True)
     ]

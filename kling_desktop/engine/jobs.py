@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from kling_desktop.api.models import GenerationOptions
+from kling_desktop.engine.origins import Origin
 from kling_desktop.i18n import N_, _
 from kling_desktop.sources import display_name, title_for
 
@@ -91,13 +92,19 @@ class FailureKind(StrEnum):
 
 @dataclass(frozen=True)
 class JobSpec:
-    """What the user asked for. ``image``/``video`` are canonical local paths or https URLs."""
+    """What the user asked for. ``image``/``video`` are canonical local paths or https URLs.
+
+    ``image_origin``/``video_origin``: where an input that was trimmed or converted came
+    from (the original, the span kept, what was done); None for the user's own file.
+    """
 
     image: str
     video: str
     options: GenerationOptions = field(default_factory=GenerationOptions)
     billable_seconds: float | None = None
     batch_id: str | None = None
+    image_origin: Origin | None = None
+    video_origin: Origin | None = None
 
     @property
     def title(self) -> str:

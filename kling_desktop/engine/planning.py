@@ -9,7 +9,7 @@ only caller; the faces see :class:`Plan` and :class:`PlanRefusedError`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from kling_desktop.api import errors as api_errors
@@ -18,6 +18,7 @@ from kling_desktop.engine.batch import BatchReport, check_batch, job_specs
 from kling_desktop.engine.checks import Problem
 from kling_desktop.engine.jobs import Job
 from kling_desktop.engine.library import LibraryWriteError
+from kling_desktop.engine.origins import Origin
 from kling_desktop.engine.runner import DEMO_BASE_URL, Engine, NoApiKeyError
 from kling_desktop.i18n import N_
 
@@ -76,14 +77,17 @@ def plan(engine: Engine, images: Sequence[str], videos: Sequence[str],
     return Plan(batch, options, tuple(batch.problems) + tuple(preflight(engine)[0]))
 
 
-def record(engine: Engine, batch: BatchReport, options: GenerationOptions) -> list[Job]:
-    """One job per accepted pair, checked again now. Raises :class:`PlanRefusedError`."""
+def record(engine: Engine, batch: BatchReport, options: GenerationOptions,
+           origins: Mapping[str, Origin] | None = None) -> list[Job]:
+    """One job per accepted pair, checked again now; each remembers where its trimmed or
+    converted inputs came from (``origins``, by canonical source). Raises
+    :class:`PlanRefusedError`."""
     found, causes = preflight(engine)
     problems = list(batch.problems) + found
     if problems or not batch.ok:
         raise PlanRefusedError(problems, causes)
     base_url = DEMO_BASE_URL if engine.demo else engine.base_url
     jobs = [engine.store.add_job(spec, base_url=base_url, demo=engine.demo)
-            for spec in job_specs(batch, options)]
+            for spec in job_specs(batch, options, origins)]
     engine.remember_session_jobs(job.id for job in jobs)
     return jobs

@@ -36,7 +36,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
@@ -57,6 +57,7 @@ from kling_desktop.engine.following import (
     needs_upload,
 )
 from kling_desktop.engine.jobs import BlockedOn, FailureKind, Job, JobState
+from kling_desktop.engine.origins import Origin
 from kling_desktop.engine.ownership import JobLocks
 from kling_desktop.engine.planning import Plan, PlanRefusedError
 from kling_desktop.engine.runner import Engine
@@ -143,9 +144,11 @@ class JobService:
         return planning.preflight(self.engine)[0]
 
     def submit(self, batch: BatchReport, options: GenerationOptions, *,
+               origins: Mapping[str, Origin] | None = None,
                until_submitted: bool = False) -> list[Job]:
-        """Record one job per pair and follow them. Raises :class:`PlanRefusedError`."""
-        jobs = planning.record(self.engine, batch, options)
+        """Record one job per pair and follow them (``origins``: where trimmed or converted
+        inputs came from, by canonical source). Raises :class:`PlanRefusedError`."""
+        jobs = planning.record(self.engine, batch, options, origins)
         for job in jobs:
             self._report(job)
         self.follow(jobs, until_submitted=until_submitted)

@@ -193,8 +193,10 @@ class Library(LibraryIndex):
             duration = (job.result_duration if job.result_duration is not None
                         else spec.billable_seconds)
         inputs_dir = self.root / inputs_dir_name
-        image_ref = self._input_ref(spec.image, inputs_dir, copy_inputs)
-        video_ref = self._input_ref(spec.video, inputs_dir, copy_inputs)
+        image_ref = replace(self._input_ref(spec.image, inputs_dir, copy_inputs),
+                            origin=spec.image_origin)
+        video_ref = replace(self._input_ref(spec.video, inputs_dir, copy_inputs),
+                            origin=spec.video_origin)
         entry = LibraryEntry(
             video_path=video,
             sidecar_path=video.with_suffix(".json"),

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from kling_desktop import APP_NAME, __version__
+from kling_desktop.engine.origins import Origin
 from kling_desktop.engine.store import MARKS
 from kling_desktop.errors import KlingError
 from kling_desktop.files import NotARegularFileError, TooLargeError, read_capped, write_atomic
@@ -104,15 +105,25 @@ def _text(value: str, what: str) -> str:
 
 @dataclass(frozen=True)
 class InputRef:
-    """One input of a result as recorded in its sidecar."""
+    """One input of a result as recorded in its sidecar.
+
+    ``origin``: where an input that was trimmed or converted came from (the original's
+    name and local path, the span kept, what was done); written only when there is one,
+    so older versions of the app, which read the keys they know, read the file as before.
+    """
 
     name: str                  # file base name, or the URL's last path part
     url: str | None = None     # when the input was given as a link
     copy: str | None = None    # copy inside the library, relative to its root
     sha256: str | None = None
+    origin: Origin | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "url": self.url, "copy": self.copy, "sha256": self.sha256}
+        data: dict[str, Any] = {"name": self.name, "url": self.url, "copy": self.copy,
+                                "sha256": self.sha256}
+        if self.origin is not None:
+            data["origin"] = self.origin.to_json()
+        return data
 
     @staticmethod
     def from_json(data: object) -> InputRef:
@@ -127,8 +138,11 @@ class InputRef:
                 raise ValueError(f"an input's {key} is not text")
             if value is not None:
                 _text(value, f"an input's {key}")
+        # An origin that is not an object is refused like any field of the wrong type;
+        # inside it, an unusable value is left out (Origin.from_json).
         return InputRef(name=_text(name, "an input's name"), url=values["url"],
-                        copy=values["copy"], sha256=values["sha256"])
+                        copy=values["copy"], sha256=values["sha256"],
+                        origin=Origin.from_json(data.get("origin")))
 
 
 UsageValue = str | int | float | bool | None

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from kling_desktop.api.models import GenerationOptions, Mode, Model, Orientation
 from kling_desktop.engine.jobs import BlockedOn, FailureKind, Job, JobSpec, JobState
+from kling_desktop.engine.origins import Origin, origin_from_text, origin_text
 from kling_desktop.engine.store.connection import Connection
 from kling_desktop.engine.store.errors import JobConflictError, JobNotFoundError
 
@@ -35,6 +36,7 @@ _JOB_FIELDS: Final = tuple(f.name for f in dataclasses.fields(Job) if f.name != 
 _UPDATABLE: Final = frozenset(_JOB_FIELDS) - {"id", "created_at", "state"} | {"spec"}
 
 _BOOL_COLUMNS: Final = frozenset({"demo", "keep_original_sound"})
+_ORIGIN_COLUMNS: Final = frozenset({"image_origin", "video_origin"})   # JSON text
 
 
 def _to_db(name: str, value: object) -> object:
@@ -42,6 +44,8 @@ def _to_db(name: str, value: object) -> object:
         return None
     if name in _BOOL_COLUMNS:
         return 1 if value else 0
+    if isinstance(value, Origin):
+        return origin_text(value)
     if name == "state":
         return str(JobState(str(value)))
     if name == "error_kind":
@@ -69,7 +73,10 @@ def _job_from_row(row: sqlite3.Row) -> Job:
         orientation=Orientation(row["orientation"]),
         keep_original_sound=bool(row["keep_original_sound"]),
     )
-    spec = JobSpec(options=options, **{name: row[name] for name in _SPEC_FIELDS})
+    fields: dict[str, Any] = {name: row[name] for name in _SPEC_FIELDS}
+    for name in _ORIGIN_COLUMNS:
+        fields[name] = origin_from_text(fields[name])   # unusable: the user's own file
+    spec = JobSpec(options=options, **fields)
     values: dict[str, Any] = {name: row[name] for name in _JOB_FIELDS}
     values["state"] = JobState(values["state"])
     values["demo"] = bool(values["demo"])

@@ -130,6 +130,12 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "ALTER TABLE jobs ADD COLUMN model_used TEXT",
         "ALTER TABLE jobs ADD COLUMN provider_usage TEXT",
     ),
+    # 6: where a trimmed or converted input came from (engine.origins.Origin as JSON
+    #    text; NULL for the user's own file, as for every job recorded before)
+    (
+        "ALTER TABLE jobs ADD COLUMN image_origin TEXT",
+        "ALTER TABLE jobs ADD COLUMN video_origin TEXT",
+    ),
 )
 
 SCHEMA_VERSION: Final = len(MIGRATIONS)
