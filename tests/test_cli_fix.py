@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -45,9 +46,22 @@ def test_trim_sends_the_trimmed_clip_with_one_create_call(
     assert info is not None
     assert info.duration == pytest.approx(7.5, abs=1 / 24)
     # The simulator's result is the clip it received: the trimmed one.
-    saved = Path(result.last_json()["file"])
+    record = result.last_json()
+    saved = Path(record["file"])
     assert saved.read_bytes() == trimmed.read_bytes()
     assert sim.count("create", status=200) == 1
+    # The job and the result's sidecar record the original and the span kept.
+    origin = {"name": "dance.mp4", "path": str(clip.resolve()), "trim": [2.0, 9.5],
+              "from_format": None, "steps": []}
+    assert record["video_origin"] == origin
+    assert "image_origin" not in record
+    sidecar = json.loads(saved.with_suffix(".json").read_text(encoding="utf-8"))
+    assert sidecar["inputs"]["video"]["origin"] == origin
+    assert sidecar["inputs"]["video"]["name"] == trimmed.name     # the copy that was sent
+    assert "origin" not in sidecar["inputs"]["image"]
+    listed = run_cli(["library", "list", "--json"], env)
+    assert listed.code == 0, listed.stderr
+    assert listed.last_json()["inputs"]["video"]["origin"] == origin
 
 
 def test_fix_converts_a_webm_and_a_banner_and_says_what_was_done(
@@ -72,6 +86,13 @@ def test_fix_converts_a_webm_and_a_banner_and_says_what_was_done(
     assert check_image(str(picture))[1] == []
     assert check_video(str(clip), Orientation.IMAGE)[1] == []
     assert sim.count("create", status=200) == 1
+    # what was done, by the job's record: the clip cut to 10 s from a WebM, the banner padded
+    record = result.last_json()
+    assert record["video_origin"]["name"] == "m.webm"
+    assert record["video_origin"]["from_format"] == "webm"
+    assert record["video_origin"]["trim"] == [0.0, 10.0]
+    assert record["image_origin"]["name"] == "banner.png"
+    assert record["image_origin"]["steps"] == ["padded"]
 
 
 def test_a_bad_trim_span_is_refused_before_anything_is_sent(

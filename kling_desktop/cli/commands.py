@@ -30,6 +30,7 @@ from kling_desktop.cli.output import (
 )
 from kling_desktop.engine.fixes import parse_trim
 from kling_desktop.engine.jobs import BlockedOn, Job, JobState
+from kling_desktop.engine.origins import Origin
 from kling_desktop.engine.runner import Engine
 from kling_desktop.engine.service import JobService
 from kling_desktop.engine.status import describe as describe_status
@@ -48,11 +49,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     trim = parse_trim(args.trim) if args.trim else None
     with Engine() as engine:
         images, videos = list(args.image), list(args.video)
+        origins: dict[str, Origin] = {}   # where the converted inputs came from
         if trim is not None or args.fix:
             from kling_desktop.cli.fixing import fix_inputs
 
-            images, videos = fix_inputs(engine, images, videos, options, trim=trim,
-                                        auto=args.fix)
+            fixed = fix_inputs(engine, images, videos, options, trim=trim, auto=args.fix)
+            images, videos, origins = fixed.images, fixed.videos, fixed.origins
         printer = ProgressPrinter()
         service = _service(engine, printer)
         plan = service.plan(images, videos, options)
@@ -80,7 +82,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             n=format_number(batch.job_count), billable=billable, model=options.model.label,
             mode=options.mode.label))
         return _drive(engine, service, lambda: service.submit(
-            batch, options, until_submitted=not args.wait), as_json=args.json,
+            batch, options, origins=origins, until_submitted=not args.wait), as_json=args.json,
             want_completed=args.wait)
 
 
@@ -302,11 +304,17 @@ def cmd_library(args: argparse.Namespace) -> int:
     for record in records:
         path = library.root / record.video_rel
         if args.json:
+            entry = library.entry_from_record(record)
+            # each input as its sidecar records it: name, link or kept copy, and where a
+            # trimmed or converted one came from ("origin": name, path, trim, ...)
+            inputs = (None if entry is None else
+                      {"image": entry.image.to_json(), "video": entry.video.to_json()})
             print(json.dumps({"file": str(path), "task_id": record.task_id,
                               "model": record.model, "mode": record.mode,
                               "prompt": record.prompt, "duration": record.duration,
                               "demo": record.demo, "mark": record.mark,
-                              "sidecar_ok": record.sidecar_ok}, ensure_ascii=False))
+                              "sidecar_ok": record.sidecar_ok, "inputs": inputs},
+                             ensure_ascii=False))
         elif args.action == "list":
             print(path)
     return EXIT_OK

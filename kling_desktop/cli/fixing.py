@@ -16,11 +16,13 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from kling_desktop.api.models import GenerationOptions
 from kling_desktop.cli.output import eprint
+from kling_desktop.engine.fix_origins import origin_of, source_facts
 from kling_desktop.engine.fixes import (
     ConversionError,
     ConversionPlan,
@@ -33,34 +35,44 @@ from kling_desktop.engine.fixes import (
 )
 from kling_desktop.engine.library import converted_dir
 from kling_desktop.engine.media import MediaError
+from kling_desktop.engine.origins import Origin
 from kling_desktop.engine.runner import Engine
 from kling_desktop.i18n import _
-from kling_desktop.sources import is_link, local_path
+from kling_desktop.sources import canonical, is_link, local_path
 
-__all__ = ["fix_inputs", "fixable"]
+__all__ = ["Fixed", "fix_inputs", "fixable"]
 
 log = logging.getLogger(__name__)
 
+@dataclass
+class Fixed:
+    """The inputs to plan with, and where the converted ones came from (by canonical
+    source: the jobs remember it)."""
+
+    images: list[str] = field(default_factory=list)
+    videos: list[str] = field(default_factory=list)
+    origins: dict[str, Origin] = field(default_factory=dict)
+
+
 def fix_inputs(engine: Engine, images: Sequence[str], videos: Sequence[str],
-               options: GenerationOptions, *, trim: Trim | None, auto: bool
-               ) -> tuple[list[str], list[str]]:
+               options: GenerationOptions, *, trim: Trim | None, auto: bool) -> Fixed:
     """The inputs to plan with: each one that needs (or was asked for) a fix is converted
     and replaced by its result; the others are kept as given."""
     output_dir = converted_dir(engine.library.root)
+    fixed = Fixed()
     done: dict[str, str] = {}    # a file named twice is converted once
-    new_images = [_fixed(source, done, output_dir, lambda path: plan_picture(
+    fixed.images = [_fixed(source, done, fixed.origins, output_dir, lambda path: plan_picture(
         path, auto=auto)) for source in images]
-    new_videos: list[str] = []
     for source in videos:
         if trim is not None and is_link(source):
             raise TrimError(
                 _("--trim needs a clip on this computer; “{source}” is a link.").format(
                     source=source),
                 fix=_("Download the clip, then give its file to --video."))
-        new_videos.append(_fixed(source, done, output_dir, lambda path: plan_video(
+        fixed.videos.append(_fixed(source, done, fixed.origins, output_dir, lambda path: plan_video(
             path, orientation=options.orientation,
             keep_audio=options.keep_original_sound, trim=trim, auto=auto)))
-    return new_images, new_videos
+    return fixed
 
 
 def fixable(images: Sequence[str], videos: Sequence[str], options: GenerationOptions) -> bool:
@@ -85,7 +97,7 @@ def fixable(images: Sequence[str], videos: Sequence[str], options: GenerationOpt
         for source in videos)
 
 
-def _fixed(source: str, done: dict[str, str], output_dir: Path,
+def _fixed(source: str, done: dict[str, str], origins: dict[str, Origin], output_dir: Path,
            planner: object) -> str:
     if is_link(source) or not callable(planner):
         return source
@@ -102,7 +114,10 @@ def _fixed(source: str, done: dict[str, str], output_dir: Path,
         return source                         # missing or broken: the checks say so
     if not isinstance(plan, ConversionPlan):
         return source
-    done[key] = str(_convert(plan, output_dir).path)
+    facts = source_facts(plan)
+    converted = _convert(plan, output_dir)
+    done[key] = str(converted.path)
+    origins[canonical(done[key])] = origin_of(plan, converted, facts)
     return done[key]
 
 

@@ -77,6 +77,10 @@ def job_record(job: Job) -> dict[str, Any]:
     if job.state is JobState.COMPLETED and job.output_path:
         record["file"] = job.output_path
         record["duration"] = job.result_duration
+    for name, origin in (("image_origin", job.spec.image_origin),
+                         ("video_origin", job.spec.video_origin)):
+        if origin is not None:          # where a trimmed or converted input came from
+            record[name] = origin.to_json()
     if job.model_used:
         record["model_used"] = job.model_used
     if job.provider_usage:
