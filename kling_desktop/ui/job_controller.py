@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -29,6 +29,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from kling_desktop.api import errors as api_errors
 from kling_desktop.engine.batch import BatchReport, JobOptions
 from kling_desktop.engine.jobs import BlockedOn, Job, JobState
+from kling_desktop.engine.origins import Origin
 from kling_desktop.engine.runner import Engine
 from kling_desktop.engine.service import JobService, Note
 from kling_desktop.i18n import _
@@ -169,11 +170,13 @@ class JobController(QObject):
         self._tasks.run(_load_jobs, self.engine, self.service, resume, on_done=self._on_loaded,
                         on_failed=self._on_load_failed)
 
-    def submit(self, batch: BatchReport, options: JobOptions) -> None:
+    def submit(self, batch: BatchReport, options: JobOptions,
+               origins: Mapping[str, Origin] | None = None) -> None:
         """Ask the service to check the key and the library, record one job per pair and
-        follow them (on a worker)."""
-        self._tasks.run(self.service.submit, batch, options, on_done=self._on_enqueued,
-                        on_failed=self._on_submit_failed)
+        follow them (on a worker). ``origins``: where trimmed or converted inputs came
+        from, by canonical source (the jobs remember them)."""
+        self._tasks.run(self.service.submit, batch, options, origins=dict(origins or {}),
+                        on_done=self._on_enqueued, on_failed=self._on_submit_failed)
 
     def retry(self, job_id: int, confirm_possible_duplicate: bool = False) -> None:
         """Carry a job on again; the service decides how (never a second paid task)."""

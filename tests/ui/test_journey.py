@@ -257,8 +257,8 @@ def test_a_saved_result_appears_in_the_library_tab_and_its_settings_come_back(
     window.form.set_inputs([], [])
     window.form.prompt_edit.setPlainText("")
     (entry,) = window.engine.library.entries()
-    gallery.use_settings_again.emit(entry)
-    assert window.tabs.currentWidget() is window.pages
+    gallery.use_settings_again.emit(entry)     # the kept copies are named on a worker
+    qtbot.waitUntil(lambda: window.tabs.currentWidget() is window.pages, timeout=WAIT_MS)
     assert window.form.options().prompt == "a slow bow"
     images, videos = window.form.images(), window.form.videos()
     assert len(images) == 1

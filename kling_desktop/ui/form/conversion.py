@@ -1,4 +1,4 @@
-"""The window's side of a conversion: the worker call, its note, and what the slot shows.
+"""The window's side of a conversion: the worker call, its origin, and what the slot shows.
 
 :func:`run_conversion` runs on the TaskRunner (never touches a widget) and calls the one
 conversion step (:func:`kling_desktop.convert.convert`, imported when first used: Qt
@@ -10,10 +10,10 @@ offers of :mod:`.offers` beside each refusal's own fix.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -28,48 +28,43 @@ from PySide6.QtWidgets import (
 )
 
 from kling_desktop.api.models import Orientation
+from kling_desktop.engine.fix_origins import origin_of, source_facts
 from kling_desktop.engine.fixes import (
     ConversionError,
     ConversionPlan,
     Converted,
     Crop,
-    FitLength,
-    FitSize,
     Pad,
-    Transcode,
     Trim,
     plan_picture,
     plan_video,
 )
-from kling_desktop.engine.media import MediaError, probe_image, probe_video, sniff
-from kling_desktop.i18n import _, format_number
+from kling_desktop.engine.origins import Origin
+from kling_desktop.i18n import _
+from kling_desktop.sources import canonical
 from kling_desktop.ui.form.offers import FixOffer
 from kling_desktop.ui.widgets import ProblemList, mute
 
-__all__ = ["ConversionBar", "Finished", "FixRequest", "FixableProblemList", "Origin", "plan_fix",
-           "run_conversion", "run_fix"]
-
-_KIND_NAMES = {"webm": "WebM", "mkv": "MKV", "avi": "AVI", "gif": "GIF", "3gp": "3GP",
-               "mov": "MOV", "mp4": "MP4", "webp": "WebP", "bmp": "BMP", "tiff": "TIFF",
-               "heic": "HEIC", "png": "PNG", "jpeg": "JPEG"}
+__all__ = ["ConversionBar", "Finished", "FixRequest", "FixableProblemList", "Origin",
+           "by_canonical_source", "plan_fix", "run_conversion", "run_fix"]
 
 
-@dataclass(frozen=True)
-class Origin:
-    """Where a converted input came from: the user's file, the note shown under its name,
-    and the in and out points when it was trimmed (the editor reopens on them)."""
-
-    source: str
-    note: str
-    trim: tuple[float, float] | None = None
+class MediaSlotLike(Protocol):
+    def inputs(self) -> list[str]: ...
+    def origin(self, source: str) -> Origin | None: ...
 
 
 @dataclass(frozen=True)
 class Finished:
-    """A conversion's result and the short note the slot shows under the original's name."""
+    """A conversion's result and where it came from (the slot lists it under the
+    original's name with the origin's note)."""
 
     converted: Converted
-    note: str
+    origin: Origin
+
+    @property
+    def note(self) -> str:
+        return self.origin.note
 
 
 @dataclass(frozen=True)
@@ -114,58 +109,25 @@ def run_conversion(plan: ConversionPlan, output_dir: Path, *,
     written) or ConversionCancelled (nothing left)."""
     from kling_desktop.convert import convert
 
-    try:
-        kind = sniff(plan.source)
-    except MediaError:
-        kind = None
-    facts = _facts(plan)
+    facts = source_facts(plan)
     converted = convert(plan, output_dir=output_dir, progress=progress, cancel=cancel)
-    return Finished(converted, conversion_note(plan, converted, kind, facts))
+    return Finished(converted, origin_of(plan, converted, facts))
 
 
-def _facts(plan: ConversionPlan) -> tuple[int, int, float] | None:
-    """The source's longest side, bytes and length (0: a picture), when its header says."""
-    try:
-        if plan.field == "video":
-            clip = probe_video(plan.source)
-            return max(clip.width, clip.height), clip.size_bytes, clip.duration
-        picture = probe_image(plan.source)
-        return max(picture.width, picture.height), picture.size_bytes, 0.0
-    except MediaError:
-        return None
-
-
-def conversion_note(plan: ConversionPlan, converted: Converted, kind: str | None,
-                    facts: tuple[int, int, float] | None = None) -> str:
-    """"trimmed 2.0–9.5 s", "converted from WebM", "padded" … joined."""
-    notes: list[str] = []
-    fit = plan.find(FitLength)
-    cut = isinstance(plan.find(Trim), Trim) or (
-        converted.duration is not None and (
-            converted.duration < facts[2] - 0.1 if facts is not None
-            # (another container: its length was read while converting)
-            else isinstance(fit, FitLength) and converted.duration >= fit.seconds - 0.1))
-    if converted.trim is not None and cut:
-        start, end = converted.trim
-        notes.append(_("trimmed {start}–{end} s").format(
-            start=format_number(start, 1), end=format_number(end, 1)))
-    target = "jpeg" if converted.format_label.upper().startswith("JPEG") else (
-        "png" if converted.field == "image" else "mp4")
-    if kind is not None and kind != target and kind in _KIND_NAMES and (
-            converted.field == "image" or isinstance(plan.find(Transcode), Transcode)) and (
-            kind not in ("mp4", "mov") or converted.field == "image"):
-        notes.append(_("converted from {format}").format(format=_KIND_NAMES[kind]))
-    if facts is not None and max(converted.width, converted.height) < facts[0]:
-        notes.append(_("scaled down"))
-    elif facts is not None and isinstance(plan.find(FitSize), FitSize) and \
-            converted.size_bytes < facts[1]:
-        notes.append(_("made smaller"))
-    if isinstance(plan.find(Crop), Crop):
-        notes.append(_("cropped"))
-    elif isinstance(plan.find(Pad), Pad) and converted.field == "image":
-        notes.append(_("padded"))
-    # TRANSLATORS: joins the notes of one conversion ("trimmed 2.0–9.5 s, scaled down").
-    return _(", ").join(notes) or _("converted")
+def by_canonical_source(slots: Iterable[MediaSlotLike]) -> dict[str, Origin]:
+    """The origins of the slots' converted inputs, by the canonical form the checks and
+    the jobs name those inputs by."""
+    found: dict[str, Origin] = {}
+    for slot in slots:
+        for source in slot.inputs():
+            origin = slot.origin(source)
+            if origin is None:
+                continue
+            try:
+                found[canonical(source)] = origin
+            except (OSError, RuntimeError, ValueError):   # not a file: nothing to send
+                continue
+    return found
 
 
 class ConversionBar(QWidget):

@@ -21,7 +21,7 @@ from kling_desktop.engine.checks import VideoInfo
 from kling_desktop.engine.fixes import describe
 from kling_desktop.i18n import _
 from kling_desktop.sources import canonical
-from kling_desktop.ui.form.conversion import Finished, FixRequest, Origin, run_fix
+from kling_desktop.ui.form.conversion import Finished, FixRequest, run_fix
 from kling_desktop.ui.form.drop import source_name
 from kling_desktop.ui.form.kinds import MediaKind
 from kling_desktop.ui.form.offers import CONVERT, CROP, PAD, TRIM
@@ -90,9 +90,11 @@ class FixActions:
         target, selection = path, None
         info = slot.info(source)
         duration = size = None
-        if origin is not None and origin.trim is not None:
-            target, selection = Path(origin.source), origin.trim   # the in and out chosen
-        elif isinstance(info, VideoInfo):
+        original = Path(origin.path) if origin is not None and origin.path else None
+        if origin is not None and origin.trim is not None and original is not None and \
+                original.is_file():
+            target, selection = original, origin.trim   # the original, at the in and out kept
+        elif isinstance(info, VideoInfo):   # (the original is gone: the copy, as it is)
             duration, size = info.duration, (info.width, info.height)
         name = source_name(origin.source if origin is not None else source)
         dialog = TrimDialog(target, orientation=options.orientation,
@@ -175,11 +177,8 @@ class FixActions:
         self._running.pop(slot.kind.value, None)
         slot.stop_conversion()
         if isinstance(finished, Finished):
-            converted = finished.converted
-            trim = converted.trim if request.trim is not None else None
-            slot.replace_input(source, str(converted.path),
-                               Origin(str(request.source), finished.note, trim))
-            slot.show_note(describe(converted))
+            slot.replace_input(source, str(finished.converted.path), finished.origin)
+            slot.show_note(describe(finished.converted))
         self._changed()
 
     def _on_failed(self, slot: MediaSlot, error: BaseException) -> None:

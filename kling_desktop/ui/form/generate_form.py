@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +35,7 @@ from kling_desktop.files import same_bytes
 from kling_desktop.i18n import N_, _, ngettext
 from kling_desktop.sources import canonical
 from kling_desktop.ui.form.checklist import CHECKLIST_SIDE_WIDTH, checklist_box, checklist_strip
+from kling_desktop.ui.form.conversion import Origin, by_canonical_source
 from kling_desktop.ui.form.fix_actions import FixActions
 from kling_desktop.ui.form.footer import FORM_MARGIN, FormFooter, separator
 from kling_desktop.ui.form.kinds import MediaKind
@@ -244,9 +245,15 @@ class GenerateForm(QWidget):
         """Show these options ("use these settings again"); the inputs stay as they are."""
         self.options_panel.apply_options(options)
 
-    def set_inputs(self, images: Sequence[str], videos: Sequence[str]) -> None:
-        self.image_slot.set_inputs(list(images))
-        self.video_slot.set_inputs(list(videos))
+    def set_inputs(self, images: Sequence[str], videos: Sequence[str],
+                   origins: Mapping[str, Origin] | None = None) -> None:
+        """``origins``: the inputs that are converted copies, listed under their original."""
+        self.image_slot.set_inputs(list(images), origins)
+        self.video_slot.set_inputs(list(videos), origins)
+
+    def origins(self) -> dict[str, Origin]:
+        """Where the trimmed or converted inputs came from, by canonical source."""
+        return by_canonical_source((self.image_slot, self.video_slot))
 
     def images(self) -> list[str]:
         return self.image_slot.inputs()

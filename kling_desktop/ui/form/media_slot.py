@@ -237,17 +237,24 @@ class MediaSlot(QFrame):
     def inputs(self) -> list[str]:
         return list(self._inputs)
 
-    def set_inputs(self, sources: Sequence[str]) -> None:
+    def set_inputs(self, sources: Sequence[str],
+                   origins: Mapping[str, Origin] | None = None) -> None:
         """Replace the chosen inputs (duplicates dropped, order kept); several turn the
-        batch switch on."""
+        batch switch on. ``origins``: the inputs that are converted copies, listed under
+        their original's name with its note (as right after converting them)."""
         new = list(dict.fromkeys(s for s in sources if s))
         if len(new) > 1:
             self.set_batch(True)
-        if new == self._inputs:
+        kept = {s: o for s, o in self._origins.items() if s in new}
+        kept.update({s: o for s, o in (origins or {}).items() if s in new})
+        if new == self._inputs and kept == self._origins:
             return
+        self._origins = kept
+        changed = new != self._inputs
         self._inputs = new
         self._refresh()
-        self.inputs_changed.emit(self.inputs())
+        if changed:
+            self.inputs_changed.emit(self.inputs())
 
     def take(self, sources: Sequence[str]) -> None:
         """What the user picked, dropped or pasted: in a batch it is added; otherwise it
@@ -347,7 +354,7 @@ class MediaSlot(QFrame):
             return
         first = self._origins.pop(old, None)
         if first is not None:        # converted again: it still comes from the first file
-            origin = Origin(first.source, origin.note, origin.trim or first.trim)
+            origin = first.then(origin)
         self._origins[new] = origin
         index = self._inputs.index(old)
         self._inputs[index:index + 1] = [new] if new not in self._inputs else []

@@ -40,6 +40,8 @@ from kling_desktop.ui.gallery.labels import (
     describe_orientation,
     format_duration,
     format_moment,
+    input_name,
+    input_tip,
     label_of,
     title_of,
 )
@@ -422,9 +424,9 @@ class DetailPane(QWidget):
             path = self.library.input_path(ref)
             where = (_("kept in the library") if path is not None else
                      _("given as a link, not kept") if ref.url else _("no copy kept"))
-            caption.setText(f"<b>{html.escape(kind)}</b><br>{html.escape(ref.name)}<br>"
-                            f"<i>{html.escape(where)}</i>")
-            caption.setToolTip(ref.url or (str(path) if path else ref.name))
+            caption.setText(f"<b>{html.escape(kind)}</b><br>{html.escape(input_name(ref))}"
+                            f"<br><i>{html.escape(where)}</i>")
+            caption.setToolTip(input_tip(ref, path))
             if path is None:
                 preview.setText(_("No copy"))
                 continue

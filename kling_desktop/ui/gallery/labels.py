@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QDateTime, QLocale
 
 from kling_desktop.api.models import Mode, Model, Orientation
+from kling_desktop.engine.library import InputRef
 from kling_desktop.engine.store import ResultRecord
 from kling_desktop.i18n import _
 from kling_desktop.ui.widgets import format_seconds
@@ -148,3 +149,22 @@ def accessible_text(record: ResultRecord) -> str:
     parts.append(format_duration(record.duration))
     # TRANSLATORS: joins the facts a screen reader says of one result.
     return _(", ").join(p for p in parts if p)
+
+
+def input_name(ref: InputRef) -> str:
+    """An input as the detail pane names it: its file, or for a trimmed or converted one
+    the original's name and what was done ("motion.mp4 — trimmed 2.0–9.5 s")."""
+    if ref.origin is None:
+        return ref.name
+    # TRANSLATORS: an input of a saved result: the original file's name, then what was
+    # done to it before it was sent ("motion.mp4 — trimmed 2.0–9.5 s").
+    return _("{name} — {note}").format(name=ref.origin.name, note=ref.origin.note)
+
+
+def input_tip(ref: InputRef, kept: Path | None) -> str:
+    """Where an input is: its link, its kept copy or its name; and its original."""
+    where = ref.url or (str(kept) if kept else ref.name)
+    if ref.origin is None:
+        return where
+    return _("{path}\n{note}, from {original}").format(
+        path=where, note=ref.origin.note, original=ref.origin.source)

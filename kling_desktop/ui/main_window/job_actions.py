@@ -5,6 +5,7 @@ answers to the jobs panel and the gallery."""
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,13 +18,30 @@ from kling_desktop.api.models import Mode, Model, Orientation
 from kling_desktop.engine.batch import JobOptions
 from kling_desktop.engine.jobs import Job
 from kling_desktop.engine.library import LibraryEntry
+from kling_desktop.errors import error_text
 from kling_desktop.i18n import _
+from kling_desktop.sources import is_link
 from kling_desktop.ui.jobs import Action
 from kling_desktop.ui.main_window.desktop import reveal
 from kling_desktop.ui.main_window.dialogs import confirm_send_again, confirm_stop_following
 
 if TYPE_CHECKING:
+    from kling_desktop.engine.library import Library
     from kling_desktop.ui.main_window.window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+def kept_inputs(library: Library, entry: LibraryEntry) -> tuple[str, str]:
+    """On a worker: the picture and the clip a saved result was made from, as the form
+    takes them: the copies kept with it under their recorded names ("hero.png", not
+    "04a1e7221aeeda68.png"; a hard link or a copy), a link as it was given, "" when
+    neither was kept."""
+    inputs = []
+    for ref in (entry.image, entry.video):
+        kept = library.reuse_path(ref)
+        inputs.append(str(kept) if kept is not None else (ref.url or ""))
+    return inputs[0], inputs[1]
 
 
 def provider_site(base_url: str) -> str | None:
@@ -108,23 +126,23 @@ class JobActions:
         self.window.form.video_slot.url_edit.setFocus()
 
     def reuse_job(self, job: Job, *, keep_video: bool, message: str) -> None:
+        """The job's inputs and options in the form; a trimmed or converted input listed
+        under its original's name with its note, as right after converting it."""
         window = self.window
         spec = job.spec
+        origins = {source: origin for source, origin in ((spec.image, spec.image_origin),
+                                                         (spec.video, spec.video_origin))
+                   if origin is not None}
         window.form.apply_options(spec.options)
-        window.form.set_inputs([spec.image], [spec.video] if keep_video else [])
+        window.form.set_inputs([spec.image], [spec.video] if keep_video else [], origins)
         window.pages.setCurrentWidget(window.splitter)
         window.statusBar().showMessage(message, 10000)
 
     def reuse_result(self, entry: LibraryEntry) -> None:
         """Put a saved result's inputs (the copies kept with it, under their original
-        names) and options in the form."""
+        names: named on the TaskRunner, which may copy them) and options in the form.
+        Nothing is sent."""
         window = self.window
-        library = window.engine.library
-        inputs = []
-        for ref in (entry.image, entry.video):
-            kept = library.reuse_path(ref)   # "hero.png", not "04a1e7221aeeda68.png"
-            inputs.append(str(kept) if kept is not None else (ref.url or ""))
-        image, video = inputs
         try:
             options = JobOptions(
                 model=Model(entry.model), mode=Mode(entry.mode), prompt=entry.prompt,
@@ -135,8 +153,20 @@ class JobActions:
                 _("These settings come from a newer or unknown model; pick them by hand."),
                 8000)
             return
+        window.tasks.run(kept_inputs, window.engine.library, entry, key="reuse-result",
+                         on_done=lambda inputs: self._put_back(entry, options, inputs),
+                         on_failed=self._reuse_failed)
+
+    def _put_back(self, entry: LibraryEntry, options: JobOptions, inputs: object) -> None:
+        window = self.window
+        if not isinstance(inputs, tuple):
+            return
+        image, video = inputs
+        origins = {source: ref.origin for source, ref in ((image, entry.image),
+                                                           (video, entry.video))
+                   if source and ref.origin is not None and not is_link(source)}
         window.form.apply_options(options)
-        window.form.set_inputs([image] if image else [], [video] if video else [])
+        window.form.set_inputs([image] if image else [], [video] if video else [], origins)
         window.tabs.setCurrentWidget(window.pages)
         if not image and not video:
             note = _("The picture and the clip were not kept with this result; add them again.")
@@ -150,6 +180,12 @@ class JobActions:
         if note:
             said = _("{message} {fix}").format(message=said, fix=note)
         window.statusBar().showMessage(said, 8000)
+
+    def _reuse_failed(self, error: BaseException) -> None:
+        log.warning("use these settings again: %r", error)
+        self.window.statusBar().showMessage(
+            _("The inputs kept with this result could not be read ({error}).").format(
+                error=error_text(error)), 8000)
 
     def play(self, job: Job) -> None:
         """Play a saved job's video in the app: the Library tab, the result selected, its

@@ -289,6 +289,7 @@ class MainWindow(QMainWindow):
         batch, options = payload
         if not isinstance(batch, BatchReport) or not isinstance(options, JobOptions):
             return
+        origins = self.form.origins()     # the jobs remember where converted inputs came from
         settings = self.user_settings
         if self.demo or settings.confirm_before_generate:   # the demo rehearses it
             if not confirm_generation(self, batch, options, settings, demo=self.demo):
@@ -298,7 +299,7 @@ class MainWindow(QMainWindow):
                 self.engine.settings.confirm_before_generate = False
                 self.tasks.run(save_settings, settings, self.engine.paths.settings_file,
                                on_failed=self._on_settings_save_failed)
-        self.controller.submit(batch, options)
+        self.controller.submit(batch, options, origins)
 
     @Slot(list)
     def on_controller_submitted(self, jobs: list[Job]) -> None:
