@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -391,6 +392,41 @@ def test_marks_go_to_sidecar_and_index(
                     timeout=WAIT_MS)
     qtbot.waitUntil(lambda: store.get_result(key).mark == "reject",  # type: ignore[union-attr]
                     timeout=WAIT_MS)
+
+
+def test_open_without_a_video_player_says_so_at_once(
+        qtbot: QtBot, gallery: GalleryFactory, library: Library, store: JobStore,
+        media: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Linux: Qt reports success as soon as xdg-open starts, which then fails silently;
+    the desktop is asked first (xdg-mime) and its "nothing" is said in the window."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("xdg-mime: the Linux desktop's question")
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "xdg-mime").write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")   # no handler
+    (tools / "xdg-mime").chmod(0o755)
+    [entry] = add_results(library, store, media, VARIETY[:1])   # (ffmpeg: before PATH)
+    monkeypatch.setenv("PATH", str(tools))
+    monkeypatch.delenv("FLATPAK_ID", raising=False)
+    monkeypatch.delenv("SNAP", raising=False)
+    widget = gallery()
+    widget.select_key(rel(library, entry))
+    said: list[str] = []
+    widget.status_message.connect(said.append)
+    widget.act_open.trigger()
+    assert said == [f"Opening “{entry.video_path.name}”…"]     # at once, before any answer
+    qtbot.waitUntil(lambda: len(said) == 2, timeout=5000)
+    assert said[1].startswith(f"No video player on this computer opened "
+                              f"“{entry.video_path.name}”.")
+    assert "No video player" in widget.notice.text()
+
+
+def test_a_problem_is_shown_as_plain_text(gallery: GalleryFactory) -> None:
+    """A file name in the library folder may be anything, markup included."""
+    widget = gallery()
+    widget.show_problem("No program on this computer opened “<img src=x><b>a</b>.mp4”.")
+    assert "<b>" not in widget.notice.text()
+    assert "&lt;img src=x&gt;&lt;b&gt;a&lt;/b&gt;.mp4" in widget.notice.text()
 
 
 def test_delete_moves_to_the_trash_and_the_index_follows(

@@ -5,6 +5,7 @@ the simulator over loopback."""
 from __future__ import annotations
 
 import html
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,7 @@ from kling_desktop.engine.runner import Engine
 from kling_desktop.engine.secrets import keyring_status
 from kling_desktop.engine.status import remaining_text
 from kling_desktop.simulator import Fault, Simulator
+from kling_desktop.ui.desktop import cannot_open_text
 from kling_desktop.ui.job_controller import OfflineInfo, offline_info
 from kling_desktop.ui.jobs import (
     Action,
@@ -36,7 +38,6 @@ from kling_desktop.ui.jobs import (
 from kling_desktop.ui.jobs.actions import menu_actions_for
 from kling_desktop.ui.keyboard_help import all_shortcuts, key_text, menu_shortcuts
 from kling_desktop.ui.main_window import MainWindow, provider_site
-from kling_desktop.ui.main_window.desktop import cannot_open_text
 from kling_desktop.ui.main_window.window import window_title
 from kling_desktop.ui.notifications import Notifier, notification_text
 from tests.conftest import TEST_KEY
@@ -414,6 +415,36 @@ def test_play_and_enter_open_the_result_in_the_library_player(
     assert [t.key for t in gallery.detail.targets()] == [key]
     panel.trigger(job.id, Action.OPEN_EXTERNALLY)
     assert opened == [QUrl.fromLocalFile(str(entry.video_path))]
+
+
+@needs_ffmpeg
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="xdg-mime: Linux's question")
+def test_open_in_the_system_player_without_one_says_so_at_once(
+        qtbot: QtBot, windows: WindowFactory, sim: Simulator, media: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    engine = windows.engine(sim, key=TEST_KEY)
+    (entry,) = add_results(engine.library, engine.store, media, [Made("a slow bow")])
+    assert entry.job_id is not None
+    job = engine.store.transition(entry.job_id, JobState.COMPLETED,
+                                  output_path=str(entry.video_path))
+    window = windows.window(engine)
+    qtbot.waitUntil(lambda: job.id in window.jobs_panel.job_ids(), timeout=WAIT_MS)
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "xdg-mime").write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")   # no player
+    (tools / "xdg-mime").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tools))
+    monkeypatch.delenv("FLATPAK_ID", raising=False)
+    monkeypatch.delenv("SNAP", raising=False)
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        lambda _parent, title, text: told.append(f"{title}: {text}"))
+    window.jobs_panel.trigger(job.id, Action.OPEN_EXTERNALLY)
+    assert window.statusBar().currentMessage() == f"Opening “{entry.video_path.name}”…"
+    qtbot.waitUntil(lambda: told != [], timeout=5000)
+    assert told == [f"Could not open: No video player on this computer opened "
+                    f"“{entry.video_path.name}”.\n\nPlay it in the app instead (the Library "
+                    f"tab), or install a video player and make it the one for MP4 files."]
 
 
 @needs_ffmpeg

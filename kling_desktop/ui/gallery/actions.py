@@ -11,15 +11,11 @@ answer them.
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QFile, QObject, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from kling_desktop.engine.library import ExportReport, Library, LibraryEntry
@@ -27,6 +23,7 @@ from kling_desktop.engine.store import JobStore, ResultRecord
 from kling_desktop.errors import KlingError, error_text
 from kling_desktop.files import copy_file
 from kling_desktop.i18n import _, ngettext
+from kling_desktop.ui.desktop import DesktopOpener, reveal
 from kling_desktop.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -56,24 +53,6 @@ def move_to_trash(path: Path) -> bool:
 
 #: What moves a file to the trash (looked up when used: tests put theirs here).
 system_trash = move_to_trash
-
-
-def open_in_system_player(path: Path) -> bool:
-    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-
-
-def reveal_in_file_manager(path: Path) -> bool:
-    """Show ``path`` selected in Explorer/Finder; elsewhere open its folder."""
-    try:
-        if sys.platform == "win32":
-            subprocess.Popen(["explorer", f"/select,{os.path.normpath(path)}"])
-            return True
-        if sys.platform == "darwin":
-            subprocess.Popen(["open", "-R", str(path)])
-            return True
-    except OSError:
-        log.warning("could not ask the file manager to show %s", path, exc_info=True)
-    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
 
 
 # -- dialogs (tests replace these) ----------------------------------------------------------------
@@ -133,6 +112,8 @@ class GalleryActions(QObject):
         self._trash = trash
         self._busy = 0
         self._trashing: set[str] = set()   # keys on their way to the trash
+        self._opener = DesktopOpener(self)
+        self._opener.failed.connect(self.failed)
 
     def _begin(self) -> None:
         self._busy += 1
@@ -183,14 +164,12 @@ class GalleryActions(QObject):
     # -- the system -------------------------------------------------------------------------
 
     def open_in_player(self, target: Target) -> None:
-        if not open_in_system_player(target.video):
-            self.failed.emit(_("No program is set up to play {name}.").format(
-                name=target.video.name))
+        """The desktop's player; said at once when the computer has none."""
+        self.status_message.emit(_("Opening “{name}”…").format(name=target.video.name))
+        self._opener.open(QUrl.fromLocalFile(str(target.video)))
 
     def reveal(self, target: Target) -> None:
-        if not reveal_in_file_manager(target.video):
-            self.failed.emit(_("The folder of {name} could not be opened.").format(
-                name=target.video.name))
+        reveal(target.video, self._opener)
 
     # -- copies -----------------------------------------------------------------------------
 
@@ -262,14 +241,15 @@ class GalleryActions(QObject):
 
     # -- trash ------------------------------------------------------------------------------
 
-    def delete(self, targets: Sequence[Target], *, confirm: bool = True) -> None:
-        """Move results to the system trash after asking; the index follows."""
+    def delete(self, targets: Sequence[Target], *, confirm: bool = True) -> bool:
+        """Move results to the system trash after asking, on a worker; ``removed`` follows.
+        False when nothing is moving (the user kept them, or they already are)."""
         targets = [t for t in targets if t.key not in self._trashing]   # (asked twice)
         if not targets:
-            return
+            return False
         if confirm and not confirm_delete(self.parent_widget, len(targets),
                                           targets[0].video.name):
-            return
+            return False
         library, trash = self.library, self._trash or system_trash
         items = [(target.key, target.entry or target.video) for target in targets]
         keys = {key for key, _item in items}
@@ -301,15 +281,18 @@ class GalleryActions(QObject):
                                                   "Moved {n} results to the trash.",
                                                   count).format(n=count))
             if problems:
+                self.changed.emit([key for key in keys if key not in gone])   # still here
                 self.failed.emit(" ".join(dict.fromkeys(problems)))
 
         def failed(error: BaseException) -> None:
             self._end()
             self._trashing -= keys
+            self.changed.emit(list(keys))
             self.failed.emit(_os_text(error))
 
         self._begin()
         self.tasks.run(work, on_done=finished, on_failed=failed)
+        return True
 
 
 def _mark_said(mark: str | None, count: int) -> str:

@@ -143,8 +143,9 @@ class ResultCommands(QObject):
         targets = self.selection()
         if targets:
             self.detail.player.set_source(None)   # let go of the file before it moves
-            self.actions.delete(targets)
-            self.selection_changed.emit()
+            if not self.actions.delete(targets):
+                self.selection_changed.emit()     # kept: show it again
+            # (moving: the list follows when they are gone, see GalleryActions.removed)
 
     @Slot(QPoint)
     def on_view_customContextMenuRequested(self, pos: QPoint) -> None:

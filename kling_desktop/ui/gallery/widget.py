@@ -14,6 +14,7 @@ is the truth; an empty index is rebuilt with a visible progress bar). Call
 
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 
@@ -408,7 +409,8 @@ class GalleryWidget(QWidget):
 
     def show_problem(self, text: str) -> None:
         color = error_color(self.palette()).name()
-        self.notice.setText(f"<span style='color:{color}'>{text}</span>")
+        shown = html.escape(text).replace("\n", "<br>")   # names in the folder: any text
+        self.notice.setText(f"<span style='color:{color}'>{shown}</span>")
         self.notice.show()
         self.status_message.emit(text)
         QTimer.singleShot(15_000, self.notice.hide)

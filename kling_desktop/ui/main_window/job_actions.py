@@ -21,8 +21,8 @@ from kling_desktop.engine.library import LibraryEntry
 from kling_desktop.errors import error_text
 from kling_desktop.i18n import _
 from kling_desktop.sources import is_link
+from kling_desktop.ui.desktop import reveal
 from kling_desktop.ui.jobs import Action
-from kling_desktop.ui.main_window.desktop import reveal
 from kling_desktop.ui.main_window.dialogs import confirm_send_again, confirm_stop_following
 
 if TYPE_CHECKING:
@@ -223,4 +223,4 @@ class JobActions:
     def show_in_folder(self, job: Job) -> None:
         if not job.output_path:
             return
-        reveal(Path(job.output_path), self.window.open_url)
+        reveal(Path(job.output_path), self.window.opener)

@@ -19,12 +19,14 @@ imported when it is opened.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon, QShowEvent
 from PySide6.QtWidgets import (
     QMainWindow,
+    QMessageBox,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -43,12 +45,12 @@ from kling_desktop.engine.settings import Settings, save_settings
 from kling_desktop.errors import KlingError, error_text
 from kling_desktop.i18n import _, ngettext
 from kling_desktop.ui.confirm import confirm_generation
+from kling_desktop.ui.desktop import DesktopOpener
 from kling_desktop.ui.form import GenerateForm
 from kling_desktop.ui.job_controller import JobController
 from kling_desktop.ui.jobs import JobsPanel
 from kling_desktop.ui.jobs.model import JobRole
 from kling_desktop.ui.main_window.banner import DemoBanner, DoneBanner
-from kling_desktop.ui.main_window.desktop import open_with_desktop
 from kling_desktop.ui.main_window.dialogs import QuitChoice, ask_about_running_jobs, show_error
 from kling_desktop.ui.main_window.job_actions import JobActions
 from kling_desktop.ui.main_window.library_tab import LibraryTab
@@ -118,6 +120,8 @@ class MainWindow(QMainWindow):
         self.controller = JobController(engine, self.tasks, self)
         self.notifier = Notifier(self.icon, self, tasks=self.tasks)
         self.job_actions = JobActions(self)
+        self.opener = DesktopOpener(self)
+        self.opener.failed.connect(self.on_opener_failed)
         self.settings_door = SettingsDoor(self, self.tasks, engine.paths.settings_file)
         self.settings_door.saved.connect(self.on_settings_saved)
         self._build()
@@ -434,8 +438,17 @@ class MainWindow(QMainWindow):
         self.focus_form()
 
     def open_url(self, url: QUrl) -> bool:
-        """Open a link or a file with the desktop's default application."""
-        return open_with_desktop(self, url)
+        """Open a link or a file with the desktop's default application (started now;
+        a box says so at once when the computer has nothing to open it with)."""
+        if url.isLocalFile():      # said at once: the application may take a while
+            self.statusBar().showMessage(_("Opening “{name}”…").format(
+                name=Path(url.toLocalFile()).name), 5000)
+        self.opener.open(url)
+        return True
+
+    @Slot(str)
+    def on_opener_failed(self, text: str) -> None:
+        QMessageBox.warning(self, _("Could not open"), text)
 
     # -- library tab -------------------------------------------------------------------------
 
