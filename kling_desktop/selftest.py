@@ -271,6 +271,30 @@ def check_multimedia(ctx: Context) -> str:
     )
 
 
+def check_encoder(ctx: Context) -> str:
+    """The in-app conversions' encoder (Qt Multimedia's recording path, issue 15): the
+    first 3 s of the sample clip (the shortest clip the provider takes), trimmed as the
+    trim editor would, with its sound."""
+    from kling_desktop.api.models import Orientation
+    from kling_desktop.convert import convert
+    from kling_desktop.convert.clips import video_codec
+    from kling_desktop.engine.fixes import Trim, plan_video
+
+    plan = plan_video(paths.sample_motion(), orientation=Orientation.VIDEO, keep_audio=True,
+                      trim=Trim(0.0, 3.0), auto=False)
+    if plan is None:
+        raise RuntimeError("no conversion planned for a trim of the sample clip")
+    started = time.monotonic()
+    done = convert(plan, output_dir=ctx.scratch / "converted")
+    spent = time.monotonic() - started
+    if done.duration is None or not 2.9 <= done.duration <= 3.2:
+        raise RuntimeError(f"the trimmed sample is {done.duration} s long, not 3 s")
+    _codec, label = video_codec()
+    sound = "with sound" if done.has_audio else "WITHOUT sound"
+    return (f"{label} + AAC; the sample's first 3 s trimmed in {spent:.1f} s "
+            f"({done.duration:.2f} s, {done.width}x{done.height}, {sound})")
+
+
 def check_keyring(ctx: Context) -> str:
     from importlib.metadata import entry_points
 
@@ -427,6 +451,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("bindings", check_bindings),
     ("images", check_images),
     ("multimedia", check_multimedia),
+    ("encoder", check_encoder),
     ("keyring", check_keyring),
     ("tls", check_tls),
     ("sqlite", check_sqlite),
