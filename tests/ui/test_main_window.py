@@ -5,6 +5,7 @@ the simulator over loopback."""
 from __future__ import annotations
 
 import html
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -523,3 +524,19 @@ def test_a_shut_down_window_no_longer_reacts_to_its_tabs(
     assert window.shutdown(10_000)
     window.tabs.setCurrentWidget(window.library_page)
     assert window.gallery is None            # the slot that builds it did not run
+
+
+def test_converted_inputs_no_job_needs_go_after_a_month(
+        qtbot: QtBot, windows: WindowFactory, sim: Simulator) -> None:
+    from kling_desktop.engine.library import converted_dir
+
+    engine = windows.engine(sim, key=TEST_KEY)
+    folder = converted_dir(engine.library.root)
+    folder.mkdir(parents=True)
+    old, new = folder / "dance 0-10s.mp4", folder / "dance 2-9.5s.mp4"
+    for path, days in ((old, 40), (new, 2)):
+        path.write_bytes(b"converted")
+        os.utime(path, (time.time() - days * 86400,) * 2)
+    windows.window(engine)
+    qtbot.waitUntil(lambda: not old.exists(), timeout=WAIT_MS)     # after the first paint
+    assert new.exists()

@@ -8,6 +8,7 @@ write), :mod:`.folder` the actions on the folder (add, export, trash, mark) and
 
 from __future__ import annotations
 
+from kling_desktop.engine.library.converted import prune_converted
 from kling_desktop.engine.library.folder import (
     CONVERTED_DIR,
     INPUTS_DIR,
@@ -44,5 +45,6 @@ __all__ = [
     "SidecarError",
     "SyncReport",
     "converted_dir",
+    "prune_converted",
     "read_sidecar",
 ]

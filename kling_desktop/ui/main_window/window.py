@@ -82,6 +82,13 @@ def window_title(*, demo: bool, running: int) -> str:
     return " · ".join(parts) or APP_NAME
 
 
+def _tidy_converted_inputs(engine: Engine) -> None:
+    """(On a worker.) Converted inputs no job needs any more go after a month."""
+    from kling_desktop.engine.library import converted_dir, prune_converted
+
+    prune_converted(converted_dir(engine.library.root), engine.store)
+
+
 class MainWindow(QMainWindow):
     """The window. ``closed`` after it was closed and its workers were shut down.
 
@@ -238,6 +245,8 @@ class MainWindow(QMainWindow):
         self._loading = True
         self.removeEventFilter(self)
         self._start(self._has_key)
+        self.tasks.run(_tidy_converted_inputs, self.engine,
+                       on_failed=lambda exc: log.info("converted inputs not tidied: %r", exc))
 
     def is_loading_started(self) -> bool:
         return self._loading
