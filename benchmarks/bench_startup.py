@@ -57,14 +57,21 @@ def say(word):
         said.add(word)
         print(word, flush=True)
 
+def list_limit():
+    # (imported once the list exists: importing it before the launch would load, ahead of
+    # the app's own start, what the app loads only after its first paint)
+    from kling_desktop.ui.job_controller import JOB_LIST_LIMIT
+    return JOB_LIST_LIMIT
+
 def check():
     w = launcher.window
     slot = w.form.image_slot
     if (w.pages.currentWidget() is w.splitter and slot.isVisible() and slot.isEnabled()
             and slot.acceptDrops()):
         say("USABLE")
-    if w.jobs_panel.model.rowCount() >= min(JOBS, JOB_LIST_LIMIT):   # the list's first page
-        say("LISTED")
+    panel = getattr(w, "jobs_panel", None)     # built right after the first paint
+    if panel is not None and panel.model.rowCount() >= min(JOBS, list_limit()):
+        say("LISTED")                          # the list's first page
     if len(said) == 2:
         os._exit(0)
 
@@ -75,7 +82,6 @@ if mode == "bare":
     window.setWindowTitle("bare")
 else:
     from kling_desktop.ui.app import Launcher, configure_application
-    from kling_desktop.ui.job_controller import JOB_LIST_LIMIT
     app = QApplication(sys.argv[:1])
     configure_application(app)
     launcher = Launcher(app)

@@ -60,11 +60,13 @@ def app_icon() -> QIcon:
 
 
 def create_main_window(engine: Engine, *, demo_session: DemoSession | None = None,
-                       has_key: bool | None = None,
-                       user_settings: Settings | None = None) -> MainWindow:
-    """A main window on ``engine`` (and the demo session, if any); not shown yet."""
+                       has_key: bool | None = None, user_settings: Settings | None = None,
+                       progressive: bool = False) -> MainWindow:
+    """A main window on ``engine`` (and the demo session, if any); not shown yet.
+    ``progressive``: its jobs list is built right after its first paint (the app)."""
     return MainWindow(engine, demo_session=demo_session, has_key=has_key,
-                      icon=QGuiApplication.windowIcon(), user_settings=user_settings)
+                      icon=QGuiApplication.windowIcon(), user_settings=user_settings,
+                      progressive=progressive)
 
 
 def configure_application(app: QApplication) -> None:
@@ -192,7 +194,7 @@ class Launcher(QObject):
             show_startup_error(exc)
             return False
         window = create_main_window(engine, demo_session=session, has_key=has_key,
-                                    user_settings=user_settings)
+                                    user_settings=user_settings, progressive=True)
         window.closed.connect(self.on_window_closed)
         window.demo_requested.connect(lambda: self.switch(demo=True))
         window.leave_demo_requested.connect(lambda: self.switch(demo=False))

@@ -37,6 +37,11 @@ from kling_desktop.i18n import N_, _, ngettext
 if TYPE_CHECKING:
     from kling_desktop.engine.checks import Problem
 
+#: The jobs panel's width floor and margins: the panel's and the frame the window paints
+#: in its place before the panel is built (ui/main_window/jobs_frame.py).
+JOBS_PANEL_MIN_WIDTH = 380
+JOBS_PANEL_MARGINS = (12, 16, 16, 12)
+
 
 # -- colours that stay readable in light and dark palettes -----------------------------------
 

@@ -38,7 +38,8 @@ from kling_desktop.ui.jobs import (
 )
 from kling_desktop.ui.jobs.actions import menu_actions_for
 from kling_desktop.ui.keyboard_help import all_shortcuts, key_text, menu_shortcuts
-from kling_desktop.ui.main_window import MainWindow, provider_site
+from kling_desktop.ui.main_window import MainWindow
+from kling_desktop.ui.main_window.job_actions import provider_site
 from kling_desktop.ui.main_window.window import window_title
 from kling_desktop.ui.notifications import Notifier, notification_text
 from tests.conftest import TEST_KEY

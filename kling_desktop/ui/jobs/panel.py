@@ -40,7 +40,7 @@ from kling_desktop.ui.jobs.row_state import needs_attention
 from kling_desktop.ui.jobs.thumbnails import ThumbnailCache
 from kling_desktop.ui.jobs.wording import status_text, tooltip_text
 from kling_desktop.ui.tasks import TaskRunner
-from kling_desktop.ui.widgets import muted_color
+from kling_desktop.ui.widgets import JOBS_PANEL_MARGINS, JOBS_PANEL_MIN_WIDTH, muted_color
 
 __all__ = ["JobListView", "JobsPanel"]
 
@@ -80,14 +80,14 @@ class JobsPanel(QWidget):
         super().__init__(parent)
         self._tasks = tasks
         self.setObjectName("jobsPanel")
-        self.setMinimumWidth(380)
+        self.setMinimumWidth(JOBS_PANEL_MIN_WIDTH)
         self.model = JobListModel(self)
         self.thumbnails = ThumbnailCache(tasks, self, dpr=self.devicePixelRatioF() or 1.0)
         self.thumbnails.ready.connect(self.on_thumbnails_ready)
         self.thumbnails.wanted.connect(self.on_thumbnails_ready)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 16, 16, 12)
+        layout.setContentsMargins(*JOBS_PANEL_MARGINS)
         layout.setSpacing(8)
 
         header = QHBoxLayout()

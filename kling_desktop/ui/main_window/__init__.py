@@ -5,14 +5,16 @@
 - ``dialogs``: the window's message boxes (ask, error, quit with running jobs, send again);
 - ``state``: geometry and the form/jobs divider (window state, never user settings);
 - ``user_settings``: the one settings dialog, and applying saved settings to the engine;
-- ``desktop``: opening links, files and folders with the desktop's applications;
+- ``menus``: File, View and Help, and what their commands open;
+- ``jobs_frame``: the jobs panel's frame, painted first while the jobs list loads;
 - ``library_tab``: the "Library" tab's page, which builds the gallery on first visit;
 - ``banner``: the strip shown while the demo runs.
+
+Importing this package imports only what the window's first paint needs.
 """
 
 from __future__ import annotations
 
-from kling_desktop.ui.main_window.job_actions import provider_site
 from kling_desktop.ui.main_window.window import SHUTDOWN_TIMEOUT_MS, MainWindow
 
-__all__ = ["SHUTDOWN_TIMEOUT_MS", "MainWindow", "provider_site"]
+__all__ = ["SHUTDOWN_TIMEOUT_MS", "MainWindow"]

@@ -6,14 +6,16 @@ running jobs on quit); the form checks inputs, the panel shows jobs, the control
 runs them. The rest of the window lives next door: what a job's button does in
 ``job_actions``, the message boxes in ``dialogs``, the menus and what they open in
 ``menus``, geometry and the divider in ``state``, the settings dialog in
-``user_settings``, the gallery's page in ``library_tab``, opening files and links in
-``desktop``.
+``user_settings``, the gallery's page in ``library_tab``, the jobs panel's frame in
+``jobs_frame``; opening files and links is ``kling_desktop.ui.desktop``.
 
-Paint first, then load: the window is built from the settings alone (the form takes a
-drop at once); right after its first paint it asks the keyring whether a key is set up
-and loads the job list, both on the window's workers, and fills in. What only a click
-opens (Settings, About, the keyboard help, the gallery, the demo's simulator) is
-imported when it is opened.
+Paint first, then load: the window is built from the settings alone, with the form (it
+takes a drop at once) and the jobs panel's frame. Right after its first paint (the app
+builds it ``progressive``), the modules of the jobs list, the job controller and the
+start panel load on a worker, the main thread builds them in the frame's place, asks
+the keyring whether a key is set up and loads the job list (both on workers). What
+only a click opens (Settings, About, the keyboard help, the gallery, the demo's
+simulator) is imported when it is opened.
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ from kling_desktop.api.errors import InsecureBaseURLError
 from kling_desktop.engine.batch import BatchReport, JobOptions
 from kling_desktop.engine.jobs import Job, JobState
 from kling_desktop.engine.library import LibraryEntry
-from kling_desktop.engine.planning import PlanRefusedError
 from kling_desktop.engine.runner import Engine, NoApiKeyError
 from kling_desktop.engine.settings import Settings, save_settings
 from kling_desktop.errors import KlingError, error_text
@@ -47,23 +48,23 @@ from kling_desktop.i18n import _, ngettext
 from kling_desktop.ui.confirm import confirm_generation
 from kling_desktop.ui.desktop import DesktopOpener
 from kling_desktop.ui.form import GenerateForm
-from kling_desktop.ui.job_controller import JobController
-from kling_desktop.ui.jobs import JobsPanel
-from kling_desktop.ui.jobs.model import JobRole
 from kling_desktop.ui.main_window.banner import DemoBanner, DoneBanner
 from kling_desktop.ui.main_window.dialogs import QuitChoice, ask_about_running_jobs, show_error
-from kling_desktop.ui.main_window.job_actions import JobActions
+from kling_desktop.ui.main_window.jobs_frame import JobsFrame
 from kling_desktop.ui.main_window.library_tab import LibraryTab
 from kling_desktop.ui.main_window.menus import WindowMenus
 from kling_desktop.ui.main_window.state import MINIMUM_SIZE, WindowState
 from kling_desktop.ui.main_window.user_settings import SettingsDoor, apply_settings
-from kling_desktop.ui.notifications import Notifier, notification_text
-from kling_desktop.ui.start_panel import StartPanel
 from kling_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
     from kling_desktop.ui.demo import DemoSession
     from kling_desktop.ui.gallery import GalleryWidget
+    from kling_desktop.ui.job_controller import JobController
+    from kling_desktop.ui.jobs import JobsPanel
+    from kling_desktop.ui.main_window.job_actions import JobActions
+    from kling_desktop.ui.notifications import Notifier
+    from kling_desktop.ui.start_panel import StartPanel
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,16 @@ def window_title(*, demo: bool, running: int) -> str:
              + ([ngettext("{n} running", "{n} running", running).format(n=running)]
                 if running else []))
     return " · ".join(parts) or APP_NAME
+
+
+def _import_the_rest() -> None:
+    """(On a worker.) Load the modules of what the window builds after its first paint
+    (about half of the app's code), so the main thread only builds the widgets."""
+    import kling_desktop.ui.job_controller
+    import kling_desktop.ui.jobs
+    import kling_desktop.ui.main_window.job_actions
+    import kling_desktop.ui.notifications
+    import kling_desktop.ui.start_panel  # noqa: F401
 
 
 def _tidy_converted_inputs(engine: Engine) -> None:
@@ -100,9 +111,19 @@ class MainWindow(QMainWindow):
     demo_requested = Signal()
     leave_demo_requested = Signal()
 
+    # Built right after the first paint (see _build_rest), or at once for tests.
+    controller: JobController
+    notifier: Notifier
+    job_actions: JobActions
+    jobs_panel: JobsPanel
+    start_panel: StartPanel
+
     def __init__(self, engine: Engine, *, demo_session: DemoSession | None = None,
                  tasks: TaskRunner | None = None, has_key: bool | None = None,
-                 icon: QIcon | None = None, user_settings: Settings | None = None) -> None:
+                 icon: QIcon | None = None, user_settings: Settings | None = None,
+                 progressive: bool = False) -> None:
+        """``progressive``: build the jobs list, what runs the jobs and the start panel
+        right after the first paint (the app); otherwise now (tests, tools)."""
         super().__init__()
         self.engine = engine
         self.demo_session = demo_session
@@ -117,6 +138,7 @@ class MainWindow(QMainWindow):
         self._started = False
         self._loading = False          # the keyring and the job list: after the first paint
         self._has_key = has_key
+        self._rest_built = False
 
         self.setObjectName("mainWindow")
         self.setWindowTitle(window_title(demo=self.demo, running=0))
@@ -124,24 +146,21 @@ class MainWindow(QMainWindow):
             self.setWindowIcon(self.icon)
         self.setMinimumSize(MINIMUM_SIZE)
 
-        self.controller = JobController(engine, self.tasks, self)
-        self.notifier = Notifier(self.icon, self, tasks=self.tasks)
-        self.job_actions = JobActions(self)
         self.opener = DesktopOpener(self)
         self.opener.failed.connect(self.on_opener_failed)
         self.settings_door = SettingsDoor(self, self.tasks, engine.paths.settings_file)
         self.settings_door.saved.connect(self.on_settings_saved)
         self._build()
         self.menus = WindowMenus(self)
-        self._connect()
+        self.form.generate_requested.connect(self.on_form_generate_requested)
+        self.library_page.use_settings_again.connect(self.on_library_page_use_settings_again)
+        self.library_page.status_message.connect(self.on_library_page_status_message)
         self.window_state.restore()
         if self.demo:   # the sample inputs are part of the demo's first form
             self._set_demo_inputs()
         self.installEventFilter(self)
-        moved = engine.store.moved_aside_message
-        if moved:
-            QTimer.singleShot(0, lambda: show_error(
-                self, _("A new job list was started"), KlingError(moved, fix="")))
+        if not progressive:
+            self._build_rest()
 
     # -- construction --------------------------------------------------------------------------
 
@@ -162,25 +181,21 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.done_banner)
 
         self.pages = QStackedWidget(central)
-        self.start_panel = StartPanel(self.tasks, self.icon, self.pages,
-                                      base_url=None if self.demo else self.engine.address,
-                                      account_page=self.user_settings.account_page())
         self.form = GenerateForm(self.tasks, self.user_settings, self.pages, demo=self.demo)
         self.form.setAccessibleName(_("New video"))
-        self.jobs_panel = JobsPanel(self.tasks, self.pages)
+        self.jobs_frame: JobsFrame | None = JobsFrame(self.pages)   # until the list is built
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self.pages)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.form)
-        self.splitter.addWidget(self.jobs_panel)
+        self.splitter.addWidget(self.jobs_frame)
         # A larger window grows the form (its previews); the jobs list keeps its width.
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
         self.window_state = WindowState(self, self.splitter, self.engine.paths.data_dir)
 
         self.pages.addWidget(self.splitter)
-        self.pages.addWidget(self.start_panel)
 
         # "Create" holds the start panel or the form + jobs; "Library" the saved results,
         # which open offline and without a key. The gallery is built on first show.
@@ -199,6 +214,38 @@ class MainWindow(QMainWindow):
 
         self.statusBar().setSizeGripEnabled(True)
 
+    def _build_rest(self) -> None:
+        """What the first paint does not need (most of the app's code): the jobs list,
+        what runs the jobs, the start panel. Once; the jobs list takes its frame's place."""
+        if self._rest_built:
+            return
+        self._rest_built = True
+        from kling_desktop.ui.job_controller import JobController
+        from kling_desktop.ui.jobs import JobsPanel
+        from kling_desktop.ui.main_window.job_actions import JobActions
+        from kling_desktop.ui.notifications import Notifier
+        from kling_desktop.ui.start_panel import StartPanel
+
+        self.controller = JobController(self.engine, self.tasks, self)
+        self.notifier = Notifier(self.icon, self, tasks=self.tasks)
+        self.job_actions = JobActions(self)
+        self.start_panel = StartPanel(self.tasks, self.icon, self.pages,
+                                      base_url=None if self.demo else self.engine.address,
+                                      account_page=self.user_settings.account_page())
+        self.pages.addWidget(self.start_panel)
+        self.jobs_panel = JobsPanel(self.tasks, self.pages)
+        sizes = self.splitter.sizes()
+        self.splitter.replaceWidget(1, self.jobs_panel)
+        self.splitter.setSizes(sizes)
+        if self.jobs_frame is not None:
+            self.jobs_frame.deleteLater()
+            self.jobs_frame = None
+        self._connect()
+        moved = self.engine.store.moved_aside_message
+        if moved:
+            QTimer.singleShot(0, lambda: show_error(
+                self, _("A new job list was started"), KlingError(moved, fix="")))
+
     def _connect(self) -> None:
         c = self.controller
         c.jobs_loaded.connect(self.on_controller_jobs_loaded)
@@ -212,7 +259,6 @@ class MainWindow(QMainWindow):
         c.submitted.connect(self.on_controller_submitted)
         c.submit_failed.connect(self.on_controller_submit_failed)
         c.active_count_changed.connect(self.on_controller_active_count_changed)
-        self.form.generate_requested.connect(self.on_form_generate_requested)
         self.jobs_panel.action_triggered.connect(self.on_jobs_panel_action_triggered)
         self.start_panel.key_ready.connect(self.on_start_panel_key_ready)
         self.notifier.banner_requested.connect(self.on_notifier_banner_requested)
@@ -220,8 +266,6 @@ class MainWindow(QMainWindow):
         self.jobs_panel.view.selectionModel().currentChanged.connect(
             self.on_jobs_view_currentChanged)
         self.start_panel.demo_requested.connect(self.demo_requested)
-        self.library_page.use_settings_again.connect(self.on_library_page_use_settings_again)
-        self.library_page.status_message.connect(self.on_library_page_status_message)
 
     # -- after the first paint -----------------------------------------------------------------
 
@@ -244,6 +288,16 @@ class MainWindow(QMainWindow):
             return
         self._loading = True
         self.removeEventFilter(self)
+        if self._rest_built:
+            self._go()
+        else:   # its modules load on a worker: the painted form answers meanwhile
+            self.tasks.run(_import_the_rest, on_done=lambda _none: self._go(),
+                           on_failed=lambda _exc: self._go())
+
+    def _go(self) -> None:
+        if self._closing_done:
+            return
+        self._build_rest()
         self._start(self._has_key)
         self.tasks.run(_tidy_converted_inputs, self.engine,
                        on_failed=lambda exc: log.info("converted inputs not tidied: %r", exc))
@@ -291,7 +345,7 @@ class MainWindow(QMainWindow):
             self.controller.load_jobs(resume=False)   # listed, not run: no key yet
 
     def is_start_panel_shown(self) -> bool:
-        return self.pages.currentWidget() is self.start_panel
+        return self._rest_built and self.pages.currentWidget() is self.start_panel
 
     # -- generating ------------------------------------------------------------------------------
 
@@ -299,6 +353,7 @@ class MainWindow(QMainWindow):
     def on_form_generate_requested(self, payload: object) -> None:
         if not isinstance(payload, tuple) or len(payload) != 2:
             return
+        self._build_rest()        # (Generate pressed in the first moment: built now)
         batch, options = payload
         if not isinstance(batch, BatchReport) or not isinstance(options, JobOptions):
             return
@@ -328,6 +383,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_controller_submit_failed(self, error: object) -> None:
+        from kling_desktop.engine.planning import PlanRefusedError
+
         self.form.generation_done()
         err = error if isinstance(error, KlingError) else KlingError()
         causes = err.causes if isinstance(err, PlanRefusedError) else (err,)
@@ -360,11 +417,14 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def on_notifier_banner_requested(self, job: object) -> None:
         if isinstance(job, Job):
+            from kling_desktop.ui.notifications import notification_text
+
             title, body, _bad = notification_text(job)
             self.done_banner.add(job.id, title, body)
 
     @Slot(int)
     def on_done_banner_open_requested(self, job_id: int) -> None:
+        self._build_rest()
         self.tabs.setCurrentWidget(self.pages)
         row = self.jobs_panel.model.row_of(job_id)
         if row is not None:
@@ -375,6 +435,8 @@ class MainWindow(QMainWindow):
 
     @Slot(QModelIndex, QModelIndex)
     def on_jobs_view_currentChanged(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        from kling_desktop.ui.jobs.model import JobRole
+
         job = current.data(JobRole) if current.isValid() else None
         if isinstance(job, Job):
             self.done_banner.seen(job.id)
@@ -408,6 +470,7 @@ class MainWindow(QMainWindow):
     def on_settings_saved(self, settings: object) -> None:
         if not isinstance(settings, Settings):
             return
+        self._build_rest()
         self.user_settings = settings
         try:
             apply_settings(self.engine, settings)
@@ -436,6 +499,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def focus_jobs(self) -> None:
+        self._build_rest()
         self.tabs.setCurrentWidget(self.pages)
         self.jobs_panel.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
@@ -478,6 +542,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def on_library_page_use_settings_again(self, entry: object) -> None:
         if isinstance(entry, LibraryEntry):
+            self._build_rest()
             self.job_actions.reuse_result(entry)
 
     @Slot(str)
@@ -491,7 +556,7 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         choice = QuitChoice.KEEP
-        running = self.controller.active_count()
+        running = self.controller.active_count() if self._rest_built else 0
         if running:
             unsent = sum(1 for job in self.jobs_panel.model.jobs()
                          if job.state.is_active and not job.task_id)
@@ -514,11 +579,14 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.disconnect(self.on_tabs_currentChanged)
         self.settings_door.close()
         gallery_done = self.library_page.shutdown(timeout_ms)
-        gallery_done = self.jobs_panel.shutdown(timeout_ms) and gallery_done   # its posters
         self.form.shutdown()
-        done = self.controller.shutdown(timeout_ms, stop_jobs=stop_jobs)
+        done = True
+        if self._rest_built:
+            gallery_done = self.jobs_panel.shutdown(timeout_ms) and gallery_done  # its posters
+            done = self.controller.shutdown(timeout_ms, stop_jobs=stop_jobs)
         if self._owns_tasks:
             done = self.tasks.shutdown(max(1000, timeout_ms // 2)) and done
-        self.notifier.close()
+        if self._rest_built:
+            self.notifier.close()
         self._workers_clean = done and gallery_done
         return self._workers_clean
