@@ -7,6 +7,7 @@
 - ``user_settings``: the one settings dialog, and applying saved settings to the engine;
 - ``menus``: File, View and Help, and what their commands open;
 - ``jobs_frame``: the jobs panel's frame, painted first while the jobs list loads;
+- ``start_up``: how the window starts (painted first, the rest right after);
 - ``library_tab``: the "Library" tab's page, which builds the gallery on first visit;
 - ``banner``: the strip shown while the demo runs.
 

@@ -7,14 +7,13 @@ runs them. The rest of the window lives next door: what a job's button does in
 ``job_actions``, the message boxes in ``dialogs``, the menus and what they open in
 ``menus``, geometry and the divider in ``state``, the settings dialog in
 ``user_settings``, the gallery's page in ``library_tab``, the jobs panel's frame in
-``jobs_frame``; opening files and links is ``kling_desktop.ui.desktop``.
+``jobs_frame``, how the window starts in ``start_up``; opening files and links is
+``kling_desktop.ui.desktop``.
 
 Paint first, then load: the window is built from the settings alone, with the form (it
-takes a drop at once) and the jobs panel's frame. Right after its first paint (the app
-builds it ``progressive``), the modules of the jobs list, the job controller and the
-start panel load on a worker, the main thread builds them in the frame's place, asks
-the keyring whether a key is set up and loads the job list (both on workers). What
-only a click opens (Settings, About, the keyboard help, the gallery, the demo's
+takes a drop at once) and the jobs panel's frame; the jobs list, the job controller
+and the start panel follow right after the first paint (``start_up.WindowStart``).
+What only a click opens (Settings, About, the keyboard help, the gallery, the demo's
 simulator) is imported when it is opened.
 """
 
@@ -37,7 +36,6 @@ from PySide6.QtWidgets import (
 )
 
 from kling_desktop import APP_NAME
-from kling_desktop.api.errors import InsecureBaseURLError
 from kling_desktop.engine.batch import BatchReport, JobOptions
 from kling_desktop.engine.jobs import Job, JobState
 from kling_desktop.engine.library import LibraryEntry
@@ -53,6 +51,7 @@ from kling_desktop.ui.main_window.dialogs import QuitChoice, ask_about_running_j
 from kling_desktop.ui.main_window.jobs_frame import JobsFrame
 from kling_desktop.ui.main_window.library_tab import LibraryTab
 from kling_desktop.ui.main_window.menus import WindowMenus
+from kling_desktop.ui.main_window.start_up import WindowStart
 from kling_desktop.ui.main_window.state import MINIMUM_SIZE, WindowState
 from kling_desktop.ui.main_window.user_settings import SettingsDoor, apply_settings
 from kling_desktop.ui.tasks import TaskRunner
@@ -83,23 +82,6 @@ def window_title(*, demo: bool, running: int) -> str:
     return " · ".join(parts) or APP_NAME
 
 
-def _import_the_rest() -> None:
-    """(On a worker.) Load the modules of what the window builds after its first paint
-    (about half of the app's code), so the main thread only builds the widgets."""
-    import kling_desktop.ui.job_controller
-    import kling_desktop.ui.jobs
-    import kling_desktop.ui.main_window.job_actions
-    import kling_desktop.ui.notifications
-    import kling_desktop.ui.start_panel  # noqa: F401
-
-
-def _tidy_converted_inputs(engine: Engine) -> None:
-    """(On a worker.) Converted inputs no job needs any more go after a month."""
-    from kling_desktop.engine.library import converted_dir, prune_converted
-
-    prune_converted(converted_dir(engine.library.root), engine.store)
-
-
 class MainWindow(QMainWindow):
     """The window. ``closed`` after it was closed and its workers were shut down.
 
@@ -111,7 +93,7 @@ class MainWindow(QMainWindow):
     demo_requested = Signal()
     leave_demo_requested = Signal()
 
-    # Built right after the first paint (see _build_rest), or at once for tests.
+    # Built right after the first paint (see start_up.WindowStart), or at once for tests.
     controller: JobController
     notifier: Notifier
     job_actions: JobActions
@@ -135,10 +117,7 @@ class MainWindow(QMainWindow):
         self.user_settings = user_settings if user_settings is not None else engine.settings
         self._closing_done = False
         self._workers_clean = True
-        self._started = False
-        self._loading = False          # the keyring and the job list: after the first paint
-        self._has_key = has_key
-        self._rest_built = False
+        self.start = WindowStart(self, has_key=has_key)   # paint first, then the rest
 
         self.setObjectName("mainWindow")
         self.setWindowTitle(window_title(demo=self.demo, running=0))
@@ -160,7 +139,7 @@ class MainWindow(QMainWindow):
             self._set_demo_inputs()
         self.installEventFilter(self)
         if not progressive:
-            self._build_rest()
+            self.start.build_rest()
 
     # -- construction --------------------------------------------------------------------------
 
@@ -214,96 +193,33 @@ class MainWindow(QMainWindow):
 
         self.statusBar().setSizeGripEnabled(True)
 
-    def _build_rest(self) -> None:
-        """What the first paint does not need (most of the app's code): the jobs list,
-        what runs the jobs, the start panel. Once; the jobs list takes its frame's place."""
-        if self._rest_built:
-            return
-        self._rest_built = True
-        from kling_desktop.ui.job_controller import JobController
-        from kling_desktop.ui.jobs import JobsPanel
-        from kling_desktop.ui.main_window.job_actions import JobActions
-        from kling_desktop.ui.notifications import Notifier
-        from kling_desktop.ui.start_panel import StartPanel
-
-        self.controller = JobController(self.engine, self.tasks, self)
-        self.notifier = Notifier(self.icon, self, tasks=self.tasks)
-        self.job_actions = JobActions(self)
-        self.start_panel = StartPanel(self.tasks, self.icon, self.pages,
-                                      base_url=None if self.demo else self.engine.address,
-                                      account_page=self.user_settings.account_page())
-        self.pages.addWidget(self.start_panel)
-        self.jobs_panel = JobsPanel(self.tasks, self.pages)
-        sizes = self.splitter.sizes()
-        self.splitter.replaceWidget(1, self.jobs_panel)
-        self.splitter.setSizes(sizes)
-        if self.jobs_frame is not None:
-            self.jobs_frame.deleteLater()
-            self.jobs_frame = None
-        self._connect()
-        moved = self.engine.store.moved_aside_message
-        if moved:
-            QTimer.singleShot(0, lambda: show_error(
-                self, _("A new job list was started"), KlingError(moved, fix="")))
-
-    def _connect(self) -> None:
-        c = self.controller
-        c.jobs_loaded.connect(self.on_controller_jobs_loaded)
-        c.load_failed.connect(self.on_controller_load_failed)
-        c.jobs_updated.connect(self.jobs_panel.update_jobs)
-        c.job_finished.connect(self.on_controller_job_finished)
-        c.job_failed.connect(self.on_controller_job_failed)
-        c.job_offline.connect(self.jobs_panel.set_offline)
-        c.job_online.connect(self.jobs_panel.clear_offline)
-        c.job_note.connect(self.jobs_panel.set_service_note)
-        c.submitted.connect(self.on_controller_submitted)
-        c.submit_failed.connect(self.on_controller_submit_failed)
-        c.active_count_changed.connect(self.on_controller_active_count_changed)
-        self.jobs_panel.action_triggered.connect(self.on_jobs_panel_action_triggered)
-        self.start_panel.key_ready.connect(self.on_start_panel_key_ready)
-        self.notifier.banner_requested.connect(self.on_notifier_banner_requested)
-        self.notifier.open_requested.connect(self.on_done_banner_open_requested)
-        self.jobs_panel.view.selectionModel().currentChanged.connect(
-            self.on_jobs_view_currentChanged)
-        self.start_panel.demo_requested.connect(self.demo_requested)
-
     # -- after the first paint -----------------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self and event.type() == QEvent.Type.Paint and not self._loading:
+        if (watched is self and event.type() == QEvent.Type.Paint
+                and not self.start.is_loading_started()):
             self.removeEventFilter(self)
             QTimer.singleShot(0, self.start_loading)
         return super().eventFilter(watched, event)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if not self._loading:
+        if not self.start.is_loading_started():
             QTimer.singleShot(FIRST_PAINT_FALLBACK_MS, self.start_loading)
 
     @Slot()
     def start_loading(self) -> None:
-        """Ask the keyring and load the job list, on workers (once; after the first paint,
-        or a little later for a window that was shown but not painted)."""
-        if self._loading or self._closing_done:
-            return
-        self._loading = True
-        self.removeEventFilter(self)
-        if self._rest_built:
-            self._go()
-        else:   # its modules load on a worker: the painted form answers meanwhile
-            self.tasks.run(_import_the_rest, on_done=lambda _none: self._go(),
-                           on_failed=lambda _exc: self._go())
-
-    def _go(self) -> None:
-        if self._closing_done:
-            return
-        self._build_rest()
-        self._start(self._has_key)
-        self.tasks.run(_tidy_converted_inputs, self.engine,
-                       on_failed=lambda exc: log.info("converted inputs not tidied: %r", exc))
+        """Build the rest and load (once; see :class:`WindowStart`)."""
+        self.start.start_loading()
 
     def is_loading_started(self) -> bool:
-        return self._loading
+        return self.start.is_loading_started()
+
+    def is_start_panel_shown(self) -> bool:
+        return self.start.is_start_panel_shown()
+
+    def is_closing(self) -> bool:
+        return self._closing_done
 
     def _set_demo_inputs(self) -> None:
         from kling_desktop.ui.demo import DemoSession  # imports the simulator: demo only
@@ -311,49 +227,13 @@ class MainWindow(QMainWindow):
         images, videos = DemoSession.sample_inputs()
         self.form.set_inputs(images, videos)
 
-    def _start(self, has_key: bool | None) -> None:
-        if self.demo or has_key is True:
-            self._show_main(resume=True)
-        elif has_key is False:
-            self._show_start()
-        else:
-            self.tasks.run(self.engine.require_key, on_done=lambda _r: self._show_main(True),
-                           on_failed=self._on_key_check_failed)
-
-    def _on_key_check_failed(self, error: BaseException) -> None:
-        if not isinstance(error, NoApiKeyError):   # a broken keyring: the panel explains it
-            log.warning("could not read the API key: %s", type(error).__name__)
-        self._show_start()
-        if isinstance(error, InsecureBaseURLError):
-            # The address is checked here, after the first paint, not before the window.
-            show_error(self, _("The provider address cannot be used"), error)
-
-    def _show_main(self, resume: bool) -> None:
-        self.pages.setCurrentWidget(self.splitter)
-        if not self._started:
-            self._started = True
-            self.controller.load_jobs(resume=resume)
-        elif resume:
-            self.controller.resume_all()
-
-    def _show_start(self) -> None:
-        self.pages.setCurrentWidget(self.start_panel)
-        self.start_panel.check_keyring()
-        self.start_panel.setFocus()
-        if not self._started:
-            self._started = True
-            self.controller.load_jobs(resume=False)   # listed, not run: no key yet
-
-    def is_start_panel_shown(self) -> bool:
-        return self._rest_built and self.pages.currentWidget() is self.start_panel
-
     # -- generating ------------------------------------------------------------------------------
 
     @Slot(object)
     def on_form_generate_requested(self, payload: object) -> None:
         if not isinstance(payload, tuple) or len(payload) != 2:
             return
-        self._build_rest()        # (Generate pressed in the first moment: built now)
+        self.start.build_rest()        # (Generate pressed in the first moment: built now)
         batch, options = payload
         if not isinstance(batch, BatchReport) or not isinstance(options, JobOptions):
             return
@@ -389,7 +269,7 @@ class MainWindow(QMainWindow):
         err = error if isinstance(error, KlingError) else KlingError()
         causes = err.causes if isinstance(err, PlanRefusedError) else (err,)
         if any(isinstance(cause, NoApiKeyError) for cause in causes):
-            self._show_start()
+            self.start.show_start()
             return
         show_error(self, _("Nothing was sent") if isinstance(err, PlanRefusedError)
                    else _("The job could not be queued"), err)
@@ -424,7 +304,7 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def on_done_banner_open_requested(self, job_id: int) -> None:
-        self._build_rest()
+        self.start.build_rest()
         self.tabs.setCurrentWidget(self.pages)
         row = self.jobs_panel.model.row_of(job_id)
         if row is not None:
@@ -470,7 +350,7 @@ class MainWindow(QMainWindow):
     def on_settings_saved(self, settings: object) -> None:
         if not isinstance(settings, Settings):
             return
-        self._build_rest()
+        self.start.build_rest()
         self.user_settings = settings
         try:
             apply_settings(self.engine, settings)
@@ -486,7 +366,7 @@ class MainWindow(QMainWindow):
         self.start_panel.set_account_page(settings.account_page())
         self.statusBar().showMessage(_("Settings saved"), 4000)
         if self.is_start_panel_shown():
-            self.tasks.run(self.engine.require_key, on_done=lambda _r: self._show_main(True))
+            self.tasks.run(self.engine.require_key, on_done=lambda _r: self.start.show_main(True))
 
     def _on_settings_save_failed(self, error: BaseException) -> None:
         self.statusBar().showMessage(
@@ -499,16 +379,9 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def focus_jobs(self) -> None:
-        self._build_rest()
+        self.start.build_rest()
         self.tabs.setCurrentWidget(self.pages)
         self.jobs_panel.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
-
-    @Slot()
-    def on_start_panel_key_ready(self) -> None:
-        self.statusBar().showMessage(_("API key saved"), 5000)
-        self._show_main(resume=True)
-        self.controller.key_changed()
-        self.focus_form()
 
     def open_url(self, url: QUrl) -> bool:
         """Open a link or a file with the desktop's default application (started now;
@@ -542,7 +415,7 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def on_library_page_use_settings_again(self, entry: object) -> None:
         if isinstance(entry, LibraryEntry):
-            self._build_rest()
+            self.start.build_rest()
             self.job_actions.reuse_result(entry)
 
     @Slot(str)
@@ -556,7 +429,7 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         choice = QuitChoice.KEEP
-        running = self.controller.active_count() if self._rest_built else 0
+        running = self.controller.active_count() if self.start.rest_built else 0
         if running:
             unsent = sum(1 for job in self.jobs_panel.model.jobs()
                          if job.state.is_active and not job.task_id)
@@ -581,12 +454,12 @@ class MainWindow(QMainWindow):
         gallery_done = self.library_page.shutdown(timeout_ms)
         self.form.shutdown()
         done = True
-        if self._rest_built:
+        if self.start.rest_built:
             gallery_done = self.jobs_panel.shutdown(timeout_ms) and gallery_done  # its posters
             done = self.controller.shutdown(timeout_ms, stop_jobs=stop_jobs)
         if self._owns_tasks:
             done = self.tasks.shutdown(max(1000, timeout_ms // 2)) and done
-        if self._rest_built:
+        if self.start.rest_built:
             self.notifier.close()
         self._workers_clean = done and gallery_done
         return self._workers_clean

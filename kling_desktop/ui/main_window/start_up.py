@@ -1,0 +1,191 @@
+"""How the window starts: painted first, the rest built right after (issue 16).
+
+The window is painted with the form and the jobs panel's frame (``jobs_frame``). Then,
+in the app (``progressive``), the modules of the jobs list, the job controller, the job
+actions, notifications and the start panel load on a worker (about half of the app's
+code: the painted form answers meanwhile), the main thread builds them in the frame's
+place, asks the keyring whether a key is set up (on a worker) and shows the form or
+the start panel, and the job list loads. Built into :class:`MainWindow` as a mixin, the
+habit of calibre's main window: the start is one room, the window another.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QTimer, Slot
+
+from kling_desktop.api.errors import InsecureBaseURLError
+from kling_desktop.engine.runner import Engine, NoApiKeyError
+from kling_desktop.errors import KlingError
+from kling_desktop.i18n import _
+from kling_desktop.ui.main_window.dialogs import show_error
+
+if TYPE_CHECKING:
+    from kling_desktop.ui.main_window.window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+def _import_the_rest() -> None:
+    """(On a worker.) Load the modules of what the window builds after its first paint
+    (about half of the app's code), so the main thread only builds the widgets."""
+    import kling_desktop.ui.job_controller
+    import kling_desktop.ui.jobs
+    import kling_desktop.ui.main_window.job_actions
+    import kling_desktop.ui.notifications
+    import kling_desktop.ui.start_panel  # noqa: F401
+
+
+def _tidy_converted_inputs(engine: Engine) -> None:
+    """(On a worker.) Converted inputs no job needs any more go after a month."""
+    from kling_desktop.engine.library import converted_dir, prune_converted
+
+    prune_converted(converted_dir(engine.library.root), engine.store)
+
+
+class WindowStart:
+    """The window's start (see the module), for :class:`MainWindow`."""
+
+    def __init__(self, window: MainWindow, *, has_key: bool | None) -> None:
+        self.window = window
+        self._has_key = has_key    # known by the launcher (the demo), else asked
+        self._rest_built = False   # the jobs list and the rest: built
+        self._loading = False      # the keyring and the job list: asked for
+        self._started = False      # the job list: loaded once
+
+    @property
+    def rest_built(self) -> bool:
+        return self._rest_built
+
+    def build_rest(self) -> None:
+        """What the first paint does not need (most of the app's code): the jobs list,
+        what runs the jobs, the start panel. Once; the jobs list takes its frame's place."""
+        window = self.window
+        if self._rest_built:
+            return
+        self._rest_built = True
+        from kling_desktop.ui.job_controller import JobController
+        from kling_desktop.ui.jobs import JobsPanel
+        from kling_desktop.ui.main_window.job_actions import JobActions
+        from kling_desktop.ui.notifications import Notifier
+        from kling_desktop.ui.start_panel import StartPanel
+
+        window.controller = JobController(window.engine, window.tasks, window)
+        window.notifier = Notifier(window.icon, window, tasks=window.tasks)
+        window.job_actions = JobActions(window)
+        window.start_panel = StartPanel(window.tasks, window.icon, window.pages,
+                                        base_url=None if window.demo else window.engine.address,
+                                        account_page=window.user_settings.account_page())
+        window.pages.addWidget(window.start_panel)
+        window.jobs_panel = JobsPanel(window.tasks, window.pages)
+        sizes = window.splitter.sizes()
+        window.splitter.replaceWidget(1, window.jobs_panel)
+        window.splitter.setSizes(sizes)
+        if window.jobs_frame is not None:
+            window.jobs_frame.deleteLater()
+            window.jobs_frame = None
+        self._connect()
+        moved = window.engine.store.moved_aside_message
+        if moved:
+            QTimer.singleShot(0, lambda: show_error(
+                window, _("A new job list was started"), KlingError(moved, fix="")))
+
+    def _connect(self) -> None:
+        window = self.window
+        c = window.controller
+        c.jobs_loaded.connect(window.on_controller_jobs_loaded)
+        c.load_failed.connect(window.on_controller_load_failed)
+        c.jobs_updated.connect(window.jobs_panel.update_jobs)
+        c.job_finished.connect(window.on_controller_job_finished)
+        c.job_failed.connect(window.on_controller_job_failed)
+        c.job_offline.connect(window.jobs_panel.set_offline)
+        c.job_online.connect(window.jobs_panel.clear_offline)
+        c.job_note.connect(window.jobs_panel.set_service_note)
+        c.submitted.connect(window.on_controller_submitted)
+        c.submit_failed.connect(window.on_controller_submit_failed)
+        c.active_count_changed.connect(window.on_controller_active_count_changed)
+        window.jobs_panel.action_triggered.connect(window.on_jobs_panel_action_triggered)
+        window.start_panel.key_ready.connect(self.on_start_panel_key_ready)
+        window.notifier.banner_requested.connect(window.on_notifier_banner_requested)
+        window.notifier.open_requested.connect(window.on_done_banner_open_requested)
+        window.jobs_panel.view.selectionModel().currentChanged.connect(
+            window.on_jobs_view_currentChanged)
+        window.start_panel.demo_requested.connect(window.demo_requested)
+
+    @Slot()
+    def start_loading(self) -> None:
+        """Ask the keyring and load the job list, on workers (once; after the first paint,
+        or a little later for a window that was shown but not painted)."""
+        window = self.window
+        if self._loading or window.is_closing():
+            return
+        self._loading = True
+        window.removeEventFilter(window)
+        if self._rest_built:
+            self._go()
+        else:   # its modules load on a worker: the painted form answers meanwhile
+            window.tasks.run(_import_the_rest, on_done=lambda _none: self._go(),
+                             on_failed=lambda _exc: self._go())
+
+    def _go(self) -> None:
+        window = self.window
+        if window.is_closing():
+            return
+        self.build_rest()
+        self._start(self._has_key)
+        window.tasks.run(_tidy_converted_inputs, window.engine,
+                         on_failed=lambda exc: log.info("converted inputs not tidied: %r", exc))
+
+    def is_loading_started(self) -> bool:
+        return self._loading
+
+    def _start(self, has_key: bool | None) -> None:
+        window = self.window
+        if window.demo or has_key is True:
+            self.show_main(resume=True)
+        elif has_key is False:
+            self.show_start()
+        else:
+            window.tasks.run(window.engine.require_key, on_done=lambda _r: self.show_main(True),
+                             on_failed=self._on_key_check_failed)
+
+    def _on_key_check_failed(self, error: BaseException) -> None:
+        window = self.window
+        if not isinstance(error, NoApiKeyError):   # a broken keyring: the panel explains it
+            log.warning("could not read the API key: %s", type(error).__name__)
+        self.show_start()
+        if isinstance(error, InsecureBaseURLError):
+            # The address is checked here, after the first paint, not before the window.
+            show_error(window, _("The provider address cannot be used"), error)
+
+    def show_main(self, resume: bool) -> None:
+        window = self.window
+        window.pages.setCurrentWidget(window.splitter)
+        if not self._started:
+            self._started = True
+            window.controller.load_jobs(resume=resume)
+        elif resume:
+            window.controller.resume_all()
+
+    def show_start(self) -> None:
+        window = self.window
+        window.pages.setCurrentWidget(window.start_panel)
+        window.start_panel.check_keyring()
+        window.start_panel.setFocus()
+        if not self._started:
+            self._started = True
+            window.controller.load_jobs(resume=False)   # listed, not run: no key yet
+
+    def is_start_panel_shown(self) -> bool:
+        window = self.window
+        return self._rest_built and window.pages.currentWidget() is window.start_panel
+
+    @Slot()
+    def on_start_panel_key_ready(self) -> None:
+        window = self.window
+        window.statusBar().showMessage(_("API key saved"), 5000)
+        self.show_main(resume=True)
+        window.controller.key_changed()
+        window.focus_form()
