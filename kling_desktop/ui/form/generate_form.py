@@ -16,7 +16,6 @@ that the demo answers with the sample result.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from functools import partial
@@ -40,9 +39,9 @@ from kling_desktop.ui.form.fix_actions import FixActions
 from kling_desktop.ui.form.footer import FORM_MARGIN, FormFooter, separator
 from kling_desktop.ui.form.kinds import MediaKind
 from kling_desktop.ui.form.media_slot import MediaSlot
-from kling_desktop.ui.form.memory import FormMemory, load_memory, save_memory
 from kling_desktop.ui.form.offers import converted_dir, find_offers, parse_action
 from kling_desktop.ui.form.options import OptionsPanel
+from kling_desktop.ui.form.recall import FormRecall
 from kling_desktop.ui.form.summary import summary_text
 from kling_desktop.ui.tasks import TaskRunner
 
@@ -53,7 +52,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHECK_DEBOUNCE_MS = 150
-MEMORY_DEBOUNCE_MS = 700
 DEMO_NOTE = N_("The demo returns the sample result; a real key animates your own character.")
 
 # The checklist stands beside the slots only when each slot keeps at least this much room;
@@ -91,9 +89,6 @@ class GenerateForm(QWidget):
         self._tasks = tasks
         self._settings = settings
         self._demo = demo
-        self._remember = (not demo) if remember is None else remember
-        self._recalled = not self._remember      # the remembered form arrived (or none)
-        self._gone_note = ""
         self._logged_refusals: tuple[str, ...] = ()
         self._report: BatchReport | None = None      # the latest check, for _report_for
         self._report_for: _Snapshot | None = None
@@ -105,15 +100,14 @@ class GenerateForm(QWidget):
         self._conversion_dir: Path | None = None
         self.trim_dialog: QDialog | None = None      # the editor or pad/crop dialog open
 
+        # What the form held at the last start comes back (not in the demo).
+        self._recall = FormRecall(self, tasks, remember=(not demo) if remember is None
+                                  else remember)
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(CHECK_DEBOUNCE_MS)
         self._debounce.timeout.connect(self.on_debounce_timeout)
 
-        self._memory_timer = QTimer(self)
-        self._memory_timer.setSingleShot(True)
-        self._memory_timer.setInterval(MEMORY_DEBOUNCE_MS)
-        self._memory_timer.timeout.connect(self.on_memory_timer_timeout)
 
         self._build()
         self._fixes = FixActions(self, tasks, changed=self._on_conversions_changed,
@@ -121,10 +115,6 @@ class GenerateForm(QWidget):
         self._update_summary()
         self._update_generate_button()
         self._schedule_check()
-        if self._remember:
-            self._tasks.run(load_memory, key=f"form-memory-{id(self)}",
-                            on_done=self._on_memory_loaded,
-                            on_failed=lambda _error: self._on_memory_loaded(None))
 
     # -- construction --------------------------------------------------------------------------
 
@@ -316,9 +306,7 @@ class GenerateForm(QWidget):
         self._update_note()
 
     def shutdown(self) -> None:
-        if self._memory_timer.isActive():   # the last change, kept before the window goes
-            self._memory_timer.stop()
-            self._save_memory_now()
+        self._recall.flush()     # the last change, kept before the window goes
         self._debounce.stop()
         self._tasks.cancel(self._check_key)
         self.image_slot.shutdown()
@@ -329,56 +317,18 @@ class GenerateForm(QWidget):
     @Slot(list)
     def on_slot_inputs_changed(self, _sources: list[str]) -> None:
         self._schedule_check()
-        self._remember_soon()
+        self._recall.changed()
         self._update_note()
 
     @Slot(bool)
     def on_slot_batch_changed(self, _on: bool) -> None:
-        self._remember_soon()
+        self._recall.changed()
 
     @Slot()
     def on_option_changed(self) -> None:
         self._schedule_check()
-        self._remember_soon()
+        self._recall.changed()
 
-    # -- remembering the form for the next start -------------------------------------------------
-
-    def _memory(self) -> FormMemory:
-        return FormMemory(tuple(self.images()), tuple(self.videos()),
-                          self.image_slot.is_batch(), self.video_slot.is_batch(),
-                          self.options())
-
-    def _remember_soon(self) -> None:
-        if self._remember:
-            self._recalled = True   # the artist is at work: a late recall must not undo it
-            self._memory_timer.start()
-
-    @Slot()
-    def on_memory_timer_timeout(self) -> None:
-        self._tasks.run(save_memory, self._memory(), key=f"form-memory-save-{id(self)}",
-                        on_failed=lambda _error: None)   # not kept this time; no harm done
-
-    def _save_memory_now(self) -> None:
-        # Not kept: the next start shows an empty form; nothing else depends on it.
-        with contextlib.suppress(OSError):
-            save_memory(self._memory())
-
-    def _on_memory_loaded(self, memory: object) -> None:
-        if self._recalled:
-            return   # the user (or the window) filled the form first
-        self._recalled = True
-        if not isinstance(memory, FormMemory):
-            return
-        self.options_panel.apply_options(memory.options)
-        self.image_slot.set_batch(memory.batch_images)
-        self.video_slot.set_batch(memory.batch_videos)
-        self.set_inputs(memory.images, memory.videos)
-        if memory.gone:
-            # TRANSLATORS: {files} is a list of file names.
-            self._gone_note = _("No longer where it was, so left out: {files}.").format(
-                files=_(", ").join(memory.gone))
-            self._update_note()
-        self._memory_timer.stop()   # what was just read needs no writing
     @Slot()
     def on_generate_button_clicked(self) -> None:
         self._request_generate()
@@ -498,8 +448,13 @@ class GenerateForm(QWidget):
             ngettext("Generate {n} video", "Generate {n} videos", count).format(n=count)
             if count > 1 else _("Generate"))
 
+    def notes_changed(self) -> None:
+        """A note of the form's helpers changed (the recall's, a conversion's)."""
+        self._update_note()
+
     def _update_note(self) -> None:
-        notes = [self._gone_note] if self._gone_note else []
+        gone = self._recall.gone_note
+        notes = [gone] if gone else []
         notes.extend(_("Waiting for the conversion of {name}…").format(name=name)
                      for name in self._fixes.waiting_for())
         if self._demo and self._own_picture_chosen():
