@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QLocale, QPointF, QRectF, QSize, Qt, QUrl, Signal, Slot
@@ -20,7 +20,6 @@ from PySide6.QtGui import (
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLayout,
@@ -35,7 +34,7 @@ from kling_desktop.engine.settings import DEFAULT_CURRENCY
 from kling_desktop.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
-    from kling_desktop.engine.checks import Problem
+    pass
 
 #: The jobs panel's width floor and margins: the panel's and the frame the window paints
 #: in its place before the panel is built (ui/main_window/jobs_frame.py).
@@ -425,105 +424,3 @@ class PrimaryButton(QPushButton):
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange,
                             QEvent.Type.ParentChange):
             self._restyle()
-
-
-# -- inline problems -------------------------------------------------------------------------
-
-class ProblemList(QWidget):
-    """Problems of one field, in words, with a one-click fix when a Problem offers one.
-
-    Empty (and taking no room) when there is nothing to say.
-    """
-
-    action_requested = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
-        self._layout.setSpacing(6)
-        self._problems: tuple[Problem, ...] = ()
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        self.setVisible(False)
-
-    def problems(self) -> tuple[Problem, ...]:
-        return self._problems
-
-    def text(self) -> str:
-        """Everything shown, as plain text (for tests and screen readers)."""
-        return "\n".join(f"{p.message} {p.fix}".strip() for p in self._problems)
-
-    def fix_buttons(self) -> list[QPushButton]:
-        """The fix buttons of the problems shown now (rows taken out by a new list are
-        hidden at once but deleted later: they are left out)."""
-        return [button for button in self.findChildren(QPushButton, "fixButton")
-                if button.isVisibleTo(self)]
-
-    def set_problems(self, problems: Sequence[Problem]) -> None:
-        problems = tuple(problems)
-        if problems == self._problems:
-            return
-        self._problems = problems
-        clear_layout(self._layout)
-        for problem in problems:
-            row = self._row(problem)
-            self._layout.addWidget(row)
-            row.show()       # now, not one event later: its fix is reachable at once
-        self.setVisible(bool(problems))
-        self.setAccessibleDescription(self.text())
-
-    def _row(self, problem: Problem) -> QWidget:
-        row = QFrame(self)
-        row.setObjectName("problemRow")
-        color = error_color(self.palette())
-        row.setStyleSheet(
-            f"QFrame#problemRow {{ border: none; border-left: 3px solid {color.name()}; }}"
-        )
-        layout = QVBoxLayout(row)
-        layout.setContentsMargins(8, 2, 0, 2)
-        layout.setSpacing(4)
-        message = QLabel(row)
-        message.setObjectName("problemText")
-        message.setWordWrap(True)
-        message.setTextFormat(Qt.TextFormat.PlainText)
-        message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        message.setText(problem.message)
-        pal = message.palette()
-        pal.setColor(QPalette.ColorRole.WindowText, color)
-        message.setPalette(pal)
-        font = message.font()
-        font.setBold(True)
-        message.setFont(font)
-        layout.addWidget(message)
-        if problem.fix:
-            fix = QLabel(problem.fix, row)
-            fix.setWordWrap(True)
-            fix.setTextFormat(Qt.TextFormat.PlainText)
-            fix.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            layout.addWidget(fix)
-        label = action_label(problem.action) if problem.action else None
-        if label is not None and problem.action is not None:
-            button = QPushButton(label, row)
-            button.setObjectName("fixButton")
-            button.setToolTip(problem.fix or label)
-            button.setAccessibleName(label)
-            button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
-            action = problem.action
-            button.clicked.connect(lambda _checked=False, a=action: self.on_fix_button_clicked(a))
-            line = QHBoxLayout()
-            line.setContentsMargins(0, 0, 0, 0)
-            line.addWidget(button)
-            line.addStretch(1)
-            layout.addLayout(line)
-        return row
-
-    @Slot(str)
-    def on_fix_button_clicked(self, action: str) -> None:
-        self.action_requested.emit(action)
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange and self._problems:
-            # Light <-> dark: pick the readable red for the new palette.
-            problems, self._problems = self._problems, ()
-            self.set_problems(problems)

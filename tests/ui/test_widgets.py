@@ -5,7 +5,8 @@ from __future__ import annotations
 from pytestqt.qtbot import QtBot
 
 from kling_desktop.engine.checks import Problem
-from kling_desktop.ui.widgets import ElidedLabel, ProblemList
+from kling_desktop.ui.problems import ProblemList
+from kling_desktop.ui.widgets import ElidedLabel
 
 
 def test_a_whole_label_is_shown_whole_or_not_at_all(qtbot: QtBot) -> None:

@@ -43,7 +43,8 @@ from kling_desktop.engine.origins import Origin
 from kling_desktop.i18n import _
 from kling_desktop.sources import canonical
 from kling_desktop.ui.form.offers import FixOffer
-from kling_desktop.ui.widgets import ProblemList, mute
+from kling_desktop.ui.problems import ProblemList
+from kling_desktop.ui.widgets import mute
 
 __all__ = ["ConversionBar", "Finished", "FixRequest", "FixableProblemList", "Origin",
            "by_canonical_source", "plan_fix", "run_conversion", "run_fix"]

@@ -15,7 +15,8 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kling_desktop.i18n import _
 from kling_desktop.ui.form.messages import MessageArea
-from kling_desktop.ui.widgets import PrimaryButton, ProblemList, mute
+from kling_desktop.ui.problems import ProblemList
+from kling_desktop.ui.widgets import PrimaryButton, mute
 
 FOOTER_MESSAGE_LINES = 2    # the footer's message area: batch and prompt problems, notes
 FORM_MARGIN = 16
