@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QLocale, QPointF, QRectF, QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QColor,
-    QDesktopServices,
     QGuiApplication,
     QIcon,
     QPainter,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLayout,
+    QMessageBox,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from kling_desktop.api.models import Orientation
 from kling_desktop.engine.settings import DEFAULT_CURRENCY
 from kling_desktop.i18n import N_, _, ngettext
+from kling_desktop.ui.desktop import DesktopOpener
 
 if TYPE_CHECKING:
     pass
@@ -178,13 +179,13 @@ def mute(widget: QWidget) -> None:
 
 # -- links to the provider's pages -------------------------------------------------------------
 
-def open_web_page(url: str) -> bool:
-    """Open an https page in the browser; False (nothing opened) for anything else
-    (plain http, file:, javascript:, a bare word)."""
+def web_page(url: str) -> QUrl | None:
+    """``url`` as an https page to open, or None for anything else (plain http, file:,
+    javascript:, a bare word): only https pages are ever opened."""
     link = QUrl(url.strip())
     if not link.isValid() or link.scheme().lower() != "https" or not link.host():
-        return False
-    return QDesktopServices.openUrl(link)
+        return None
+    return link
 
 
 class WebLink(QLabel):
@@ -192,7 +193,7 @@ class WebLink(QLabel):
 
     ``set_link("Get a key at ", url, "api.foxapi.cc", "")``; without a url the
     ``fallback`` words are shown instead. ``opened(url)`` after a link was handed to
-    the browser.
+    the browser (the desktop opener says so in a box when there is none).
     """
 
     opened = Signal(str)
@@ -206,6 +207,8 @@ class WebLink(QLabel):
         self.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
                                      | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
         self.linkActivated.connect(self.on_linkActivated)
+        self._opener = DesktopOpener(self)
+        self._opener.failed.connect(self.on_opener_failed)
 
     def url(self) -> str | None:
         return self._url
@@ -225,8 +228,14 @@ class WebLink(QLabel):
 
     @Slot(str)
     def on_linkActivated(self, url: str) -> None:
-        if url == self._url and open_web_page(url):
+        page = web_page(url) if url == self._url else None
+        if page is not None:
+            self._opener.open(page)
             self.opened.emit(url)
+
+    @Slot(str)
+    def on_opener_failed(self, text: str) -> None:
+        QMessageBox.warning(self.window(), _("Could not open"), text)
 
 
 class Details(QWidget):

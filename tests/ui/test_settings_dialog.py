@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 from PySide6.QtCore import QLocale, QObject, QPoint, QRect, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from kling_desktop.api.models import DEFAULT_BASE_URL, Mode, Model
@@ -447,7 +449,13 @@ class _Browser(QObject):
 
 
 @pytest.fixture
-def browser() -> Iterator[_Browser]:
+def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Browser]:
+    # The desktop names a browser (Linux: the opener asks xdg-mime first).
+    tools = tmp_path / "desktop-tools"
+    tools.mkdir()
+    (tools / "xdg-mime").write_text("#!/bin/sh\necho browser.desktop\n", encoding="utf-8")
+    (tools / "xdg-mime").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ.get('PATH', '')}")
     handler = _Browser()
     for scheme in ("https", "http", "file"):
         QDesktopServices.setUrlHandler(scheme, handler, "open")  # type: ignore[arg-type]
@@ -466,7 +474,7 @@ def test_prices_have_a_currency_and_links_to_where_keys_and_prices_are(
     assert "api.foxapi.cc/pricing" in dialog.pricing_link.text()
     assert "Get one at" in dialog.account_link.text()
     dialog.pricing_link.linkActivated.emit(DEFAULT_PRICING_PAGE_URL)
-    assert browser.opened == [DEFAULT_PRICING_PAGE_URL]
+    qtbot.waitUntil(lambda: browser.opened == [DEFAULT_PRICING_PAGE_URL], timeout=5000)
 
     # Another reseller: no page is known until the user gives one (https only).
     dialog.base_url_edit.setText(RESELLER)
@@ -502,3 +510,23 @@ def test_settings_say_how_finished_jobs_are_told(qtbot: QtBot, tasks: TaskRunner
     # The offscreen platform has no tray: the window's banner tells.
     assert label.text().startswith("Desktop notifications are not available on this desktop")
     assert "banner" in label.text()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="xdg-mime: Linux's question")
+def test_a_link_without_a_browser_says_so(qtbot: QtBot, tasks: TaskRunner, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    tools = tmp_path / "desktop-tools"
+    tools.mkdir()
+    (tools / "xdg-mime").write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")   # none
+    (tools / "xdg-mime").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tools))
+    monkeypatch.delenv("FLATPAK_ID", raising=False)
+    monkeypatch.delenv("SNAP", raising=False)
+    told: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        lambda _parent, title, text: told.append(f"{title}: {text}"))
+    dialog = open_dialog(qtbot, tasks, Settings(), app_paths().settings_file)
+    dialog.pricing_link.linkActivated.emit(DEFAULT_PRICING_PAGE_URL)
+    qtbot.waitUntil(lambda: told != [], timeout=5000)
+    assert told == [f"Could not open: No web browser on this computer opened "
+                    f"{DEFAULT_PRICING_PAGE_URL}.\n\nCopy the address into a browser yourself."]
