@@ -27,6 +27,8 @@ import pytest
 
 from kling_desktop import i18n
 from kling_desktop.engine import secrets
+from kling_desktop.engine.library import Library
+from kling_desktop.engine.store import JobStore
 from kling_desktop.simulator import Simulator, SimulatorConfig
 
 # Before pytest-qt creates the QApplication (tests/run.sh exports it too).
@@ -95,6 +97,19 @@ def key_never_leaks(request: pytest.FixtureRequest, isolated_env: Path) -> Itera
 @pytest.fixture
 def api_key() -> str:
     return TEST_KEY
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[JobStore]:
+    """A real job store (SQLite, WAL) in the test's folder."""
+    with JobStore(tmp_path / "data" / "jobs.sqlite3") as opened:
+        yield opened
+
+
+@pytest.fixture
+def library(tmp_path: Path, store: JobStore) -> Library:
+    """A real library folder in the test's folder, indexed into ``store``."""
+    return Library(tmp_path / "library", store)
 
 
 @pytest.fixture

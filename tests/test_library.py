@@ -6,7 +6,6 @@ import errno
 import json
 import os
 import shutil
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -42,17 +41,6 @@ def inputs(tmp_path: Path) -> dict[str, Path]:
     files["bob"].write_bytes(b"\xff\xd8 bob" + os.urandom(2000))
     files["clip"].write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(50_000))
     return files
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[JobStore]:
-    with JobStore(tmp_path / "data" / "jobs.sqlite3") as opened:
-        yield opened
-
-
-@pytest.fixture
-def library(tmp_path: Path, store: JobStore) -> Library:
-    return Library(tmp_path / "library", store)
 
 
 def files_under(folder: Path) -> list[Path]:

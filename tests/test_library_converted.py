@@ -6,8 +6,6 @@ import os
 import time
 from pathlib import Path
 
-import pytest
-
 from kling_desktop.api.models import GenerationOptions
 from kling_desktop.engine.jobs import JobSpec, JobState
 from kling_desktop.engine.library import converted_dir, prune_converted
@@ -22,11 +20,6 @@ def made(folder: Path, name: str, days_ago: float) -> Path:
     when = time.time() - days_ago * DAY
     os.utime(path, (when, when))
     return path
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> JobStore:
-    return JobStore(tmp_path / "jobs.sqlite3")
 
 
 def test_old_converted_inputs_go_unless_a_job_under_way_sends_them(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,17 +18,6 @@ from kling_desktop.engine.library import (
 from kling_desktop.engine.store import UNMARKED, JobStore, ResultFilter, ResultRecord
 from tests.conftest import TEST_KEY
 from tests.library_support import download, finished_job
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[JobStore]:
-    with JobStore(tmp_path / "data" / "jobs.sqlite3") as opened:
-        yield opened
-
-
-@pytest.fixture
-def library(tmp_path: Path, store: JobStore) -> Library:
-    return Library(tmp_path / "library", store)
 
 
 def make(library: Library, store: JobStore, tmp_path: Path, count: int, *,

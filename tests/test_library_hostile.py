@@ -40,17 +40,6 @@ SECRET = b"root:x:0:0:not-a-video-but-a-secret\n"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[JobStore]:
-    with JobStore(tmp_path / "data" / "jobs.sqlite3") as opened:
-        yield opened
-
-
-@pytest.fixture
-def library(tmp_path: Path, store: JobStore) -> Library:
-    return Library(tmp_path / "library", store)
-
-
-@pytest.fixture
 def outside(tmp_path: Path) -> Path:
     """A private file outside the library (stands in for /etc/passwd)."""
     path = tmp_path / "private" / "passwd"

@@ -4,7 +4,6 @@ path, the span kept and what was done; older sidecars still read, hostile ones n
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,17 +18,6 @@ from tests.test_library_hostile import everything_finishes, plant
 
 CLIP = Origin("dance.mp4", "/clips/dance.mp4", (2.0, 9.5))
 PICTURE = Origin("banner.png", "/pics/banner.png", steps=("padded",))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[JobStore]:
-    with JobStore(tmp_path / "data" / "jobs.sqlite3") as opened:
-        yield opened
-
-
-@pytest.fixture
-def library(tmp_path: Path, store: JobStore) -> Library:
-    return Library(tmp_path / "library", store)
 
 
 def converted_result(library: Library, tmp_path: Path, *,

@@ -106,17 +106,6 @@ def trash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[JobStore]:
-    with JobStore(tmp_path / "data" / "jobs.sqlite3") as opened:
-        yield opened
-
-
-@pytest.fixture
-def library(tmp_path: Path, store: JobStore) -> Library:
-    return Library(tmp_path / "library", store)
-
-
-@pytest.fixture
 def media(tmp_path: Path) -> Path:
     return tmp_path / "media"
 

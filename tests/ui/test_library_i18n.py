@@ -51,17 +51,6 @@ def quiet_decoder_notes() -> Iterator[None]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[JobStore]:
-    with JobStore(tmp_path / "data" / "jobs.sqlite3") as opened:
-        yield opened
-
-
-@pytest.fixture
-def library(tmp_path: Path, store: JobStore) -> Library:
-    return Library(tmp_path / "library", store)
-
-
-@pytest.fixture
 def tasks() -> Iterator[TaskRunner]:
     runner = TaskRunner()
     yield runner
