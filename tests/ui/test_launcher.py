@@ -39,3 +39,27 @@ def test_the_window_is_painted_before_the_jobs_list_is_built(
                         is window.jobs_panel.empty_label, timeout=WAIT_MS)  # listed: none yet
     finally:
         launcher.shutdown()
+
+
+def test_closing_before_the_jobs_list_is_built_stops_cleanly(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Quit in the first moment (Ctrl+Q before the list arrived): nothing to ask, no
+    worker left behind, and the list is never built for a window that is going."""
+    monkeypatch.setenv("KLING_API_KEY", "launcher-test-key")
+    monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9")
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    monkeypatch.setattr(app, "quit", lambda: None)   # (the launcher quits after its window)
+    launcher = Launcher(app)
+    try:
+        assert launcher.open(demo=False)
+        window = launcher.window
+        assert window is not None
+        with qtbot.waitSignal(window.closed, timeout=WAIT_MS):
+            assert window.close()
+        assert window.is_closing()
+        qtbot.wait(200)              # the worker's import ends; nothing is built after
+        assert not hasattr(window, "jobs_panel")
+    finally:
+        launcher.shutdown()
+    assert launcher.clean
