@@ -2,11 +2,11 @@
 
 The window is painted with the form and the jobs panel's frame (``jobs_frame``). Then,
 in the app (``progressive``), the modules of the jobs list, the job controller, the job
-actions, notifications and the start panel load on a worker (about half of the app's
-code: the painted form answers meanwhile), the main thread builds them in the frame's
-place, asks the keyring whether a key is set up (on a worker) and shows the form or
-the start panel, and the job list loads. Built into :class:`MainWindow` as a mixin, the
-habit of calibre's main window: the start is one room, the window another.
+actions, notifications and the start panel load on a worker (24 of the 97 modules the
+window loads; the painted form answers meanwhile), the main thread builds them in the
+frame's place, asks the keyring whether a key is set up (on a worker), shows the form
+or the start panel, and the job list loads. :class:`WindowStart` is the window's
+helper for this, like its menus and its job actions.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 def _import_the_rest() -> None:
     """(On a worker.) Load the modules of what the window builds after its first paint
-    (about half of the app's code), so the main thread only builds the widgets."""
+    (a quarter of the modules the window loads), so the main thread only builds the
+    widgets."""
     import kling_desktop.ui.job_controller
     import kling_desktop.ui.jobs
     import kling_desktop.ui.main_window.job_actions
