@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -77,7 +75,6 @@ class _Call(QRunnable):
         self._kwargs = kwargs
 
     def run(self) -> None:
-        _lower_this_thread()
         try:
             result = self._fn(*self._args, **self._kwargs)
         except BaseException as exc:  # every failure goes back to the main thread
@@ -93,26 +90,6 @@ class _Call(QRunnable):
 
 def _noop(*_args: Any, **_kwargs: Any) -> None:
     return None
-
-
-_lowered = threading.local()
-WORKER_NICENESS = 5   # background work yields the CPU to the window's main thread
-
-
-def _lower_this_thread() -> None:
-    """Run pool threads below the main thread, so the window stays responsive when the
-    machine is busy (Linux: per-thread nice value; elsewhere a no-op)."""
-    if getattr(_lowered, "done", False):
-        return
-    _lowered.done = True
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        tid = threading.get_native_id()
-        current = os.getpriority(os.PRIO_PROCESS, tid)
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, current + WORKER_NICENESS))
-    except OSError:
-        log.debug("could not lower the priority of a worker thread", exc_info=True)
 
 
 class TaskRunner(QObject):
