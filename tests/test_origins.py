@@ -137,3 +137,21 @@ def test_a_copy_of_a_copy_still_comes_from_the_first_original() -> None:
     # the editor reopened on the original: its new span replaces the old one
     retrimmed = Origin("motion.webm", "/clips/motion.webm", (4.0, 8.0), "webm")
     assert first.then(retrimmed) == retrimmed
+
+
+def test_a_job_is_titled_after_the_originals_not_the_converted_copies() -> None:
+    """Cards, notifications and result file names read "character + TikTok dance", not
+    the name of the copy the trim editor wrote ("TikTok dance 2-9.5s")."""
+    from kling_desktop.api.models import GenerationOptions
+    from kling_desktop.engine.jobs import JobSpec
+
+    spec = JobSpec(image="/lib/.inputs/converted/banner padded.png",
+                   video="/lib/.inputs/converted/TikTok dance 2-9.5s.mp4",
+                   options=GenerationOptions(),
+                   image_origin=Origin("banner.png", "/pics/banner.png", steps=("padded",)),
+                   video_origin=Origin("TikTok dance.mp4", "/clips/TikTok dance.mp4",
+                                       (2.0, 9.5)))
+    assert "TikTok dance" in spec.title and "2-9.5s" not in spec.title
+    assert "banner" in spec.title and "padded" not in spec.title
+    plain = JobSpec(image="/pics/hero.png", video="/clips/walk.mp4")
+    assert "hero" in plain.title and "walk" in plain.title

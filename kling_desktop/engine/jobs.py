@@ -109,9 +109,11 @@ class JobSpec:
     @property
     def title(self) -> str:
         """The job's human title (picture, clip, the prompt's first words): see
-        :func:`kling_desktop.sources.title_for`. Cards, notifications and file names use it."""
-        return title_for(display_name(self.image), display_name(self.video),
-                         self.options.prompt)
+        :func:`kling_desktop.sources.title_for`. Cards, notifications and file names use it.
+        A trimmed or converted input goes by its original's name, not its copy's."""
+        image = self.image_origin.name if self.image_origin else display_name(self.image)
+        video = self.video_origin.name if self.video_origin else display_name(self.video)
+        return title_for(image, video, self.options.prompt)
 
 
 @dataclass(frozen=True)
