@@ -140,3 +140,18 @@ def form(qtbot: QtBot, tasks: TaskRunner, tmp_path: Path) -> Iterator[GenerateFo
     yield widget
     widget.shutdown()
     host.close()
+
+
+def fake_xdg_mime(folder: Path, monkeypatch: pytest.MonkeyPatch, body: str, *,
+                  only: bool = True) -> None:
+    """The Linux desktop's answer to "which application opens this?": an ``xdg-mime`` on
+    PATH that runs ``body`` (shell lines; ``exit 0`` alone: nothing handles it). ``only``:
+    it is all PATH holds (no real desktop tool answers instead)."""
+    folder.mkdir(exist_ok=True)
+    script = folder / "xdg-mime"
+    script.write_text("#!/bin/sh\n" + body + "\n", encoding="utf-8")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", str(folder) if only
+                       else f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.delenv("FLATPAK_ID", raising=False)   # (in a sandbox Qt asks the portal)
+    monkeypatch.delenv("SNAP", raising=False)

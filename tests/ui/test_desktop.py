@@ -3,7 +3,6 @@ nothing can (Linux: the desktop is asked which application handles the type firs
 
 from __future__ import annotations
 
-import stat
 import sys
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from kling_desktop.ui import desktop
 from kling_desktop.ui.desktop import DesktopOpener
+from tests.ui.conftest import fake_xdg_mime
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="xdg-mime: the Linux desktop's own question")
@@ -32,15 +32,6 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.delenv("FLATPAK_ID", raising=False)
     monkeypatch.delenv("SNAP", raising=False)
     return calls
-
-
-def fake_xdg_mime(folder: Path, monkeypatch: pytest.MonkeyPatch, body: str) -> None:
-    """An ``xdg-mime`` on PATH that answers with ``body`` (a shell script's lines)."""
-    folder.mkdir(exist_ok=True)
-    script = folder / "xdg-mime"
-    script.write_text("#!/bin/sh\n" + body + "\n", encoding="utf-8")
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", str(folder))
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from kling_desktop.engine.store import JobStore
 from kling_desktop.ui.gallery import GalleryWidget
 from kling_desktop.ui.gallery.model import GalleryModel
 from tests.media import make_large_png
-from tests.ui.conftest import QT_LOG_IGNORES, WAIT_MS
+from tests.ui.conftest import QT_LOG_IGNORES, WAIT_MS, fake_xdg_mime
 from tests.ui.gallery_support import Made, add_results
 
 pytestmark = [
@@ -390,14 +390,8 @@ def test_open_without_a_video_player_says_so_at_once(
     the desktop is asked first (xdg-mime) and its "nothing" is said in the window."""
     if not sys.platform.startswith("linux"):
         pytest.skip("xdg-mime: the Linux desktop's question")
-    tools = tmp_path / "tools"
-    tools.mkdir()
-    (tools / "xdg-mime").write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")   # no handler
-    (tools / "xdg-mime").chmod(0o755)
     [entry] = add_results(library, store, media, VARIETY[:1])   # (ffmpeg: before PATH)
-    monkeypatch.setenv("PATH", str(tools))
-    monkeypatch.delenv("FLATPAK_ID", raising=False)
-    monkeypatch.delenv("SNAP", raising=False)
+    fake_xdg_mime(tmp_path / "tools", monkeypatch, "exit 0")     # no handler
     widget = gallery()
     widget.select_key(rel(library, entry))
     said: list[str] = []

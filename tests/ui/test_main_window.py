@@ -44,7 +44,7 @@ from kling_desktop.ui.main_window.window import window_title
 from kling_desktop.ui.notifications import Notifier, notification_text
 from tests.conftest import TEST_KEY
 from tests.media import ffmpeg_available, make_image, make_video
-from tests.ui.conftest import QT_LOG_IGNORES, WAIT_MS, WindowFactory, fast_settings
+from tests.ui.conftest import QT_LOG_IGNORES, WAIT_MS, WindowFactory, fake_xdg_mime, fast_settings
 from tests.ui.gallery_support import Made, add_results
 
 pytestmark = [pytest.mark.qt_log_ignore(*QT_LOG_IGNORES)]
@@ -431,13 +431,7 @@ def test_open_in_the_system_player_without_one_says_so_at_once(
                                   output_path=str(entry.video_path))
     window = windows.window(engine)
     qtbot.waitUntil(lambda: job.id in window.jobs_panel.job_ids(), timeout=WAIT_MS)
-    tools = tmp_path / "tools"
-    tools.mkdir()
-    (tools / "xdg-mime").write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")   # no player
-    (tools / "xdg-mime").chmod(0o755)
-    monkeypatch.setenv("PATH", str(tools))
-    monkeypatch.delenv("FLATPAK_ID", raising=False)
-    monkeypatch.delenv("SNAP", raising=False)
+    fake_xdg_mime(tmp_path / "tools", monkeypatch, "exit 0")     # no player
     told: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning",
                         lambda _parent, title, text: told.append(f"{title}: {text}"))

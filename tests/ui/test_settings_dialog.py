@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import sys
 from collections.abc import Iterator
@@ -39,6 +38,7 @@ from kling_desktop.ui.settings_dialog import SettingsDialog
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import format_cost
 from tests.conftest import TEST_KEY
+from tests.ui.conftest import fake_xdg_mime
 
 # The dialog is a window whose layout fixes its minimum size as messages appear; the
 # offscreen platform cannot apply window size hints and says so. Real platforms can.
@@ -451,11 +451,7 @@ class _Browser(QObject):
 @pytest.fixture
 def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Browser]:
     # The desktop names a browser (Linux: the opener asks xdg-mime first).
-    tools = tmp_path / "desktop-tools"
-    tools.mkdir()
-    (tools / "xdg-mime").write_text("#!/bin/sh\necho browser.desktop\n", encoding="utf-8")
-    (tools / "xdg-mime").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ.get('PATH', '')}")
+    fake_xdg_mime(tmp_path / "desktop-tools", monkeypatch, "echo browser.desktop", only=False)
     handler = _Browser()
     for scheme in ("https", "http", "file"):
         QDesktopServices.setUrlHandler(scheme, handler, "open")  # type: ignore[arg-type]
@@ -515,13 +511,7 @@ def test_settings_say_how_finished_jobs_are_told(qtbot: QtBot, tasks: TaskRunner
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="xdg-mime: Linux's question")
 def test_a_link_without_a_browser_says_so(qtbot: QtBot, tasks: TaskRunner, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    tools = tmp_path / "desktop-tools"
-    tools.mkdir()
-    (tools / "xdg-mime").write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")   # none
-    (tools / "xdg-mime").chmod(0o755)
-    monkeypatch.setenv("PATH", str(tools))
-    monkeypatch.delenv("FLATPAK_ID", raising=False)
-    monkeypatch.delenv("SNAP", raising=False)
+    fake_xdg_mime(tmp_path / "desktop-tools", monkeypatch, "exit 0")   # no browser
     told: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning",
                         lambda _parent, title, text: told.append(f"{title}: {text}"))
