@@ -214,6 +214,8 @@ def check_multimedia(ctx: Context) -> str:
     from PySide6.QtCore import QEventLoop, QLibraryInfo, QTimer, QUrl
     from PySide6.QtMultimedia import QMediaFormat, QMediaPlayer
 
+    from kling_desktop.convert.qt_threads import qt_thread_safe
+
     backends = sorted(
         _plugin_names(Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "multimedia")
     )
@@ -225,7 +227,7 @@ def check_multimedia(ctx: Context) -> str:
             f"backend plugins: {backends or 'none'})"
         )
 
-    player = QMediaPlayer()
+    player = qt_thread_safe(QMediaPlayer())
     if not player.isAvailable():
         raise RuntimeError(f"no media backend is available (plugins: {backends or 'none'})")
     loop = QEventLoop()

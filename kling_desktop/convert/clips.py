@@ -45,6 +45,7 @@ from PySide6.QtMultimedia import (
 )
 
 from kling_desktop.convert.naming import free_name, partial_name
+from kling_desktop.convert.qt_threads import qt_thread_safe
 from kling_desktop.engine.fixes import (
     ConversionCancelled,
     ConversionError,
@@ -116,7 +117,7 @@ def read_facts(source: Path, cancel: threading.Event | None = None) -> ClipFacts
     """Length, size, frame rate and sound of a clip Qt Multimedia can read."""
     _ensure_app()
     loop = QEventLoop()
-    player = QMediaPlayer()
+    player = qt_thread_safe(QMediaPlayer())
     failure: list[str] = []
     began = time.monotonic()
 
@@ -238,22 +239,22 @@ class _Recording:
         self.failure: str | None = None
         self.last_activity = time.monotonic()
         self.loop = QEventLoop()
-        self.player = QMediaPlayer()
-        self.sink = QVideoSink()
+        self.player = qt_thread_safe(QMediaPlayer())
+        self.sink = qt_thread_safe(QVideoSink())
         self.player.setVideoSink(self.sink)
-        self.session = QMediaCaptureSession()
+        self.session = qt_thread_safe(QMediaCaptureSession())
         # (Qt warns "Invalid frameRate 0" at the first frame: the decoded frames carry no
         # rate; the recorder's own, set below, is the one written.)
-        self.video_in = QVideoFrameInput()
+        self.video_in = qt_thread_safe(QVideoFrameInput())
         self.session.setVideoFrameInput(self.video_in)
         self.audio_out: QAudioBufferOutput | None = None
         self.audio_in: QAudioBufferInput | None = None
         if target.keep_audio:
-            self.audio_out = QAudioBufferOutput()
+            self.audio_out = qt_thread_safe(QAudioBufferOutput())
             self.player.setAudioBufferOutput(self.audio_out)
-            self.audio_in = QAudioBufferInput()
+            self.audio_in = qt_thread_safe(QAudioBufferInput())
             self.session.setAudioBufferInput(self.audio_in)
-        self.recorder = QMediaRecorder()
+        self.recorder = qt_thread_safe(QMediaRecorder())
         self.session.setRecorder(self.recorder)
         media = QMediaFormat(QMediaFormat.FileFormat.MPEG4)
         media.setVideoCodec(codec)

@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoSink
 
+from kling_desktop.convert.qt_threads import qt_thread_safe
 from kling_desktop.i18n import _
 
 POSTER_TIMEOUT_MS = 8000   # the form's preview waits this long
@@ -41,8 +42,8 @@ class PosterGrabber(QObject):
 
     def grab(self, source: str) -> None:
         if self._player is None:
-            self._player = QMediaPlayer(self)
-            self._sink = QVideoSink(self)
+            self._player = qt_thread_safe(QMediaPlayer(self))
+            self._sink = qt_thread_safe(QVideoSink(self))
             self._player.setVideoSink(self._sink)
             self._sink.videoFrameChanged.connect(self.on_sink_videoFrameChanged)
             self._player.errorOccurred.connect(self.on_player_errorOccurred)

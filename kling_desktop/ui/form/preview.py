@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kling_desktop.convert.qt_threads import qt_thread_safe
 from kling_desktop.engine.checks import ImageInfo, VideoInfo
 from kling_desktop.i18n import _
 from kling_desktop.sources import is_link
@@ -389,9 +390,9 @@ class SlotPreview(QWidget):
         if self._player is None:
             from PySide6.QtMultimedia import QMediaPlayer
             from PySide6.QtMultimediaWidgets import QVideoWidget
-            self._player = QMediaPlayer(self)
+            self._player = qt_thread_safe(QMediaPlayer(self))
             self._player.setLoops(QMediaPlayer.Loops.Infinite)
-            self._video_widget = QVideoWidget(self.stack)
+            self._video_widget = qt_thread_safe(QVideoWidget(self.stack))
             self._video_widget.setAccessibleName(_("Motion video player"))
             self.stack.addWidget(self._video_widget)
             self._player.setVideoOutput(self._video_widget)
@@ -427,7 +428,7 @@ class SlotPreview(QWidget):
             # The audio output (and the audio device behind it) exists only once asked for.
             if self._audio is None:
                 from PySide6.QtMultimedia import QAudioOutput
-                self._audio = QAudioOutput(self)
+                self._audio = qt_thread_safe(QAudioOutput(self))
                 self._player.setAudioOutput(self._audio)
             self._audio.setMuted(False)
         elif self._audio is not None:

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from kling_desktop.api.models import Orientation
+from kling_desktop.convert.qt_threads import qt_thread_safe
 from kling_desktop.engine.checks import VIDEO_MIN_SECONDS
 from kling_desktop.engine.fixes import (
     ConversionError,
@@ -228,7 +229,7 @@ class TrimDialog(QDialog):
         self._build()
         if duration:
             self._set_duration(duration)
-        self.player = QMediaPlayer(self)
+        self.player = qt_thread_safe(QMediaPlayer(self))
         # The audio output (and the device behind it) exists only once the clip plays.
         self.audio: QAudioOutput | None = None
         self.player.setVideoOutput(self.video)
@@ -242,7 +243,7 @@ class TrimDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 12)
         layout.setSpacing(10)
-        self.video = QVideoWidget(self)
+        self.video = qt_thread_safe(QVideoWidget(self))
         self.video.setMinimumSize(480, 270)
         self.video.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         layout.addWidget(self.video, 1)
@@ -425,7 +426,7 @@ class TrimDialog(QDialog):
             return
         self._playing_selection = True
         if self.audio is None:
-            self.audio = QAudioOutput(self)
+            self.audio = qt_thread_safe(QAudioOutput(self))
             self.player.setAudioOutput(self.audio)
         self._seek(self._start)
         self.player.play()

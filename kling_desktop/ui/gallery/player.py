@@ -18,6 +18,7 @@ from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QStyle, QVBoxLayout, QWidget
 
+from kling_desktop.convert.qt_threads import qt_thread_safe
 from kling_desktop.i18n import N_, _
 from kling_desktop.ui.gallery.playback import BarTexts, PlaybackBar
 
@@ -41,8 +42,8 @@ class VideoPlayer(QWidget):
     def __init__(self, parent: QWidget | None = None, *, controls: bool = True,
                  muted: bool = False) -> None:
         super().__init__(parent)
-        self.player = QMediaPlayer(self)
-        self.audio = QAudioOutput(self)
+        self.player = qt_thread_safe(QMediaPlayer(self))
+        self.audio = qt_thread_safe(QAudioOutput(self))
         self.audio.setMuted(muted)
         self.player.setAudioOutput(self.audio)
         self.screen_stack = QStackedWidget(self)
@@ -55,7 +56,7 @@ class VideoPlayer(QWidget):
         self.poster.setStyleSheet("background: #111214; color: #9aa0a6;")
         self.poster.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self._poster: QPixmap | None = None
-        self.video = QVideoWidget(self.screen_stack)
+        self.video = qt_thread_safe(QVideoWidget(self.screen_stack))
         self.video.setObjectName("videoSurface")
         self.video.setStyleSheet("background: #111214;")
         self.video.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
