@@ -77,6 +77,10 @@ def setup_logging(*, debug: bool = False) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
+    if words == ["--poster-helper"]:   # the window's poster helper (ui.poster_helper)
+        from kling_desktop.ui.poster_helper import run_helper
+
+        return run_helper()
     if set(words) <= WINDOW_FLAGS:   # the window, nothing to parse: start it at once
         setup_logging(debug="--debug" in words)
         return _window(argparse.Namespace(demo="--demo" in words, debug="--debug" in words))

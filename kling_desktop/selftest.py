@@ -273,6 +273,36 @@ def check_multimedia(ctx: Context) -> str:
     )
 
 
+def check_posters(ctx: Context) -> str:
+    """The window's poster helper (a child process of this same program) makes the sample
+    clip's poster: what the library's tiles need, frozen or not."""
+    import json
+    import subprocess
+
+    from PySide6.QtGui import QImageReader
+
+    from kling_desktop.ui.poster_helper import helper_command
+
+    target = ctx.scratch / "poster.jpg"
+    request = {"id": 1, "video": str(paths.sample_motion()), "fallback": "",
+               "target": str(target), "max": 360}
+    program, arguments = helper_command()
+    started = time.monotonic()
+    done = subprocess.run([program, *arguments], input=json.dumps(request) + "\n",
+                          capture_output=True, text=True, timeout=MEDIA_TIMEOUT_S * 2,
+                          check=False)
+    spent = time.monotonic() - started
+    answers = done.stdout.splitlines()
+    if done.returncode != 0 or answers != [json.dumps({"id": 1, "ok": True})]:
+        raise RuntimeError(f"the poster helper answered {answers!r} (exit "
+                           f"{done.returncode}): {done.stderr.strip()[-300:]}")
+    size = QImageReader(str(target)).size()
+    if not 0 < max(size.width(), size.height()) <= 360:
+        raise RuntimeError(f"the poster it wrote is {size.width()}x{size.height()}")
+    return f"the sample clip's poster from the helper process in {spent:.1f} s " \
+           f"({size.width()}x{size.height()} JPEG)"
+
+
 def check_encoder(ctx: Context) -> str:
     """The in-app conversions' encoder (Qt Multimedia's recording path, issue 15): the
     first 3 s of the sample clip (the shortest clip the provider takes), trimmed as the
@@ -453,6 +483,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("bindings", check_bindings),
     ("images", check_images),
     ("multimedia", check_multimedia),
+    ("posters", check_posters),
     ("encoder", check_encoder),
     ("keyring", check_keyring),
     ("tls", check_tls),

@@ -11,7 +11,7 @@ from pathlib import Path
 from kling_desktop.selftest import Context, Informational, run_checks
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPECTED_OK = ("qt", "images", "multimedia", "encoder", "tls", "sqlite", "round trip")
+EXPECTED_OK = ("qt", "images", "multimedia", "posters", "encoder", "tls", "sqlite", "round trip")
 
 
 def test_self_test_from_source_passes(isolated_env: Path) -> None:

@@ -12,9 +12,11 @@ is being made; the delegate paints a placeholder). Behind it:
    hash of the video's path, modification time and size (so a replaced file gets
    a new picture and a second start shows every known picture immediately),
    read on the :class:`TaskRunner` pool;
-2. on a miss, the first frame grabbed by a :class:`PosterGrabber` living in a
-   worker ``QThread`` (the main thread never converts frames), or the
-   kept character picture when the clip cannot be decoded.
+2. on a miss, the first frame grabbed by the poster helper, a child process
+   (:mod:`kling_desktop.ui.poster_helper`: FFmpeg's memory and any crash or hang of
+   the decoder on a hostile clip stay out of the window), or the kept character
+   picture when the clip cannot be decoded; the helper writes the poster to the disk
+   cache and the window reads it back on the pool.
 
 The limits are at the top: the pixmaps in memory are bounded by bytes
 (:data:`MEMORY_BYTES`, least recently painted dropped first) and the disk cache is
@@ -29,17 +31,18 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
+import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEventLoop, QObject, QSize, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QProcess, QSize, QTimer, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
 
 from kling_desktop.ui.images import decode_picture
@@ -51,13 +54,19 @@ if TYPE_CHECKING:   # handed out by name on first use (see __getattr__)
 
 log = logging.getLogger(__name__)
 
+_TEMPORARY = re.compile(r"\.[0-9a-f]+\.jpg\.[0-9]+\.tmp")
+
 THUMB_MAX = 360            # longest side of a cached poster, in pixels
 DECODE_TIMEOUT_MS = 6000   # the tiles give up on a clip's first frame after this long
 STALE_AFTER = 1.0          # seconds: a request no paint repeated is dropped
 DISK_READS_AT_ONCE = 3
+HELPER_START_MS = 4000     # allowed on top of DECODE_TIMEOUT_MS for the helper to start
+HELPER_IDLE_MS = 20_000    # the helper ends after this long without a clip
+HELPER_STOP_MS = 2000      # closing waits this long for the clip in hand, then kills
+MAX_ANSWER_BYTES = 4096    # a line from the helper longer than this is not an answer
 
 # The posters' limits, all here:
-MEMORY_BYTES = 64 * 1024 * 1024      # pixmaps kept in memory, by their pixels' bytes
+MEMORY_BYTES = 32 * 1024 * 1024      # pixmaps kept in memory, by their pixels' bytes
 DISK_BYTES = 256 * 1024 * 1024       # the disk cache is cut back to this, oldest first
 DISK_MAX_AGE = 90 * 24 * 3600        # seconds: a poster not read for this long is removed
 
@@ -77,9 +86,22 @@ def pixmap_bytes(pixmap: QPixmap) -> int:
     return pixmap.width() * pixmap.height() * max(1, pixmap.depth()) // 8
 
 
+def _left_over(entry: os.DirEntry[str], now: float) -> bool:
+    """A poster's temporary file (``.<poster>.jpg.<pid>.tmp``) over an hour old: its
+    helper was stopped while writing it."""
+    if _TEMPORARY.fullmatch(entry.name) is None:
+        return False
+    try:
+        return (entry.is_file(follow_symlinks=False)
+                and now - entry.stat(follow_symlinks=False).st_mtime > 3600)
+    except OSError:
+        return False
+
+
 def prune_disk_cache(folder: Path, *, max_bytes: int = DISK_BYTES,
                      max_age: float = DISK_MAX_AGE, now: float | None = None) -> int:
-    """Remove the posters in ``folder`` (its own ``*.jpg`` files, nothing else) older than
+    """Remove the posters in ``folder`` (its own ``*.jpg`` files and their left-over
+    temporary files, nothing else) older than
     ``max_age`` seconds, then the oldest until the rest fit in ``max_bytes``. Age is the
     last use (a read touches the file). Runs on a worker; returns how many were removed."""
     now = time.time() if now is None else now
@@ -87,6 +109,10 @@ def prune_disk_cache(folder: Path, *, max_bytes: int = DISK_BYTES,
     try:
         with os.scandir(folder) as found:
             for entry in found:
+                if _left_over(entry, now):   # a poster half written when its helper was killed
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+                    continue
                 if not entry.name.endswith(".jpg") or not entry.is_file(follow_symlinks=False):
                     continue
                 with contextlib.suppress(OSError):
@@ -119,30 +145,18 @@ def cache_name(path: Path) -> str | None:
     return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest() + ".jpg"
 
 
-def _fit(image: QImage, box: QSize) -> QImage:
-    if image.width() <= box.width() and image.height() <= box.height():
-        return image
-    return image.scaled(box, Qt.AspectRatioMode.KeepAspectRatio,
-                        Qt.TransformationMode.SmoothTransformation)
-
-
-def _save_jpeg(image: QImage, target: Path) -> None:
-    """Write the poster atomically (another window may be reading the cache)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    if image.save(str(tmp), "JPEG", quality=85):  # type: ignore[call-overload]
-        os.replace(tmp, target)
-    else:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-
-
 @dataclass
 class _Request:
     key: str
     video: Path
     fallback: Path | None
     asked: float
+
+
+def _read_poster(path: Path, box: QSize) -> QImage | None:
+    """Worker: a poster the helper just wrote, at ``box``."""
+    image = decode_picture(path, box).image
+    return image if image is not None and not image.isNull() else None
 
 
 def _read_cached(cache: Path, video: Path, box: QSize) -> tuple[str | None, QImage | None]:
@@ -158,71 +172,137 @@ def _read_cached(cache: Path, video: Path, box: QSize) -> tuple[str | None, QIma
     return name, decode_picture(target, box).image
 
 
-class _PosterWorker(QObject):
-    """Lives in the poster thread: one :class:`PosterGrabber`, one clip at a time; falls
-    back to the kept picture, writes the poster to the disk cache."""
+class _PosterProcess(QObject):
+    """The window's side of the poster helper (:mod:`kling_desktop.ui.poster_helper`):
+    starts it on the first clip, hands it one clip at a time, and reads its answers as
+    they arrive (``QProcess``: nothing waits on the main thread). A clip the helper does
+    not answer within ``timeout_ms`` (a hung decoder), or one it dies on (a crashed
+    decoder), fails; the next clip starts the helper again. After ``idle_ms`` without a
+    clip its input is closed and it ends, giving its memory back."""
 
-    done = Signal(str, QImage)     # key, poster (scaled to THUMB_MAX, also written to disk)
-    failed = Signal(str)           # key
+    done = Signal(str, str)   # key, the poster's file (in the disk cache)
+    failed = Signal(str)      # key
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._grabber: PosterGrabber | None = None
-        self._job: tuple[str, Path, Path | None, Path] | None = None
-        self.box = QSize(THUMB_MAX, THUMB_MAX)
+    def __init__(self, parent: QObject | None = None, *,
+                 timeout_ms: int = DECODE_TIMEOUT_MS + HELPER_START_MS,
+                 idle_ms: int = HELPER_IDLE_MS) -> None:
+        super().__init__(parent)
+        from kling_desktop.ui.poster_helper import helper_command
 
-    def _ensure(self) -> PosterGrabber:
-        if self._grabber is None:   # made here, in the poster thread
-            from kling_desktop.ui.poster_grabber import PosterGrabber
+        # One QProcess, started again after each end (never deleted while in use).
+        self._process = QProcess(self)
+        program, arguments = helper_command()
+        self._process.setProgram(program)
+        self._process.setArguments(arguments)
+        self._process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
+        self._process.setStandardErrorFile(QProcess.nullDevice())   # FFmpeg's chatter
+        self._process.readyReadStandardOutput.connect(self.on_process_readyReadStandardOutput)
+        self._process.finished.connect(self.on_process_finished)
+        self._process.errorOccurred.connect(self.on_process_errorOccurred)
+        self._buffer = bytearray()
+        self._key: str | None = None
+        self._target = ""
+        self._number = 0
+        self._closed = False
+        self.started = 0     # helpers started this session (for tests)
+        self._timeout = QTimer(self)
+        self._timeout.setSingleShot(True)
+        self._timeout.setInterval(timeout_ms)
+        self._timeout.timeout.connect(self.on_timeout)
+        self._idle = QTimer(self)
+        self._idle.setSingleShot(True)
+        self._idle.setInterval(idle_ms)
+        self._idle.timeout.connect(self.on_idle)
 
-            self._grabber = PosterGrabber(self, timeout_ms=DECODE_TIMEOUT_MS)
-            self._grabber.grabbed.connect(self.on_grabber_grabbed)
-            self._grabber.failed.connect(self.on_grabber_failed)
-        return self._grabber
+    def running(self) -> bool:
+        return self._process.state() != QProcess.ProcessState.NotRunning
 
-    @Slot(str, str, str, str)
-    def grab(self, key: str, video: str, fallback: str, target: str) -> None:
-        grabber = self._ensure()
-        self._job = (key, Path(video), Path(fallback) if fallback else None, Path(target))
-        if not Path(video).is_file():   # gone since it was asked for
-            self._finish(None)
+    def grab(self, key: str, video: Path, fallback: Path | None, target: Path) -> None:
+        """Ask for ``video``'s poster in ``target``; ``done`` or ``failed`` follows."""
+        if self._closed:
             return
-        grabber.grab(video)
-
-    def _finish(self, image: QImage | None) -> None:
-        job, self._job = self._job, None
-        if job is None:
-            return
-        key, _video, fallback, target = job
-        if (image is None or image.isNull()) and fallback is not None and fallback.is_file():
-            image = decode_picture(fallback, QSize(THUMB_MAX, THUMB_MAX)).image
-        if image is None or image.isNull():
-            self.failed.emit(key)
-            return
-        image = _fit(image, QSize(THUMB_MAX, THUMB_MAX))
-        if image.format() != QImage.Format.Format_RGB32:
-            image = image.convertToFormat(QImage.Format.Format_RGB32)
-        try:
-            _save_jpeg(image, target)
-        except OSError as exc:   # a full or read-only cache only costs the next start time
-            log.warning("thumbnail cache: %s", exc)
-        self.done.emit(key, _fit(image, self.box))
-
-    @Slot(str, QImage, int)
-    def on_grabber_grabbed(self, _source: str, image: QImage, _duration: int) -> None:
-        if self._job is not None:
-            self._finish(image)
-
-    @Slot(str, str)
-    def on_grabber_failed(self, _source: str, _reason: str) -> None:
-        if self._job is not None:
-            self._finish(None)
+        if not self.running():
+            self._buffer.clear()
+            self.started += 1
+            self._process.start()
+        self._idle.stop()
+        self._number += 1
+        self._key, self._target = key, str(target)
+        line = json.dumps({"id": self._number, "video": str(video),
+                           "fallback": str(fallback) if fallback is not None else "",
+                           "target": str(target), "max": THUMB_MAX}) + "\n"
+        self._process.write(line.encode("utf-8"))
+        self._timeout.start()
 
     @Slot()
-    def close(self) -> None:
-        self._job = None
-        if self._grabber is not None:
-            self._grabber.cancel()
+    def on_process_readyReadStandardOutput(self) -> None:
+        self._buffer += bytes(self._process.readAllStandardOutput().data())
+        while b"\n" in self._buffer:
+            line, _sep, rest = bytes(self._buffer).partition(b"\n")
+            self._buffer = bytearray(rest)
+            self._answer(line)
+        if len(self._buffer) > MAX_ANSWER_BYTES:   # not the helper's answers: start over
+            log.warning("posters: the helper's output is not its answers; it is stopped")
+            self._buffer.clear()
+            self._process.kill()   # finished follows: the clip in hand fails
+
+    def _answer(self, line: bytes) -> None:
+        try:
+            data = json.loads(line)
+            number, ok = data["id"], data["ok"]
+        except (ValueError, KeyError, TypeError):
+            return
+        if number != self._number or self._key is None:
+            return   # an answer for a clip given up on
+        key, self._key = self._key, None
+        self._timeout.stop()
+        self._idle.start()
+        if ok is True:
+            self.done.emit(key, self._target)
+        else:
+            self.failed.emit(key)
+
+    def _give_up(self, why: str) -> None:
+        key, self._key = self._key, None
+        self._timeout.stop()
+        if key is not None:
+            log.warning("posters: %s; that clip gets no poster", why)
+            self.failed.emit(key)
+
+    @Slot(int, QProcess.ExitStatus)
+    def on_process_finished(self, _code: int, _status: QProcess.ExitStatus) -> None:
+        self._give_up("the poster helper ended while reading a clip")
+
+    @Slot(QProcess.ProcessError)
+    def on_process_errorOccurred(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self._give_up("the poster helper could not start")
+
+    @Slot()
+    def on_timeout(self) -> None:
+        if self._key is not None:
+            self._give_up("no poster arrived in time (the clip's decoder is stuck)")
+            self._process.kill()
+
+    @Slot()
+    def on_idle(self) -> None:
+        if self._key is None and self.running():
+            self._process.closeWriteChannel()   # it ends after its last answer
+
+    def shutdown(self, timeout_ms: int) -> bool:
+        """End the helper (bounded): its input closed, killed if it is still there after
+        ``timeout_ms`` (at most :data:`HELPER_STOP_MS`; the clip in hand is given up)."""
+        self._closed = True
+        self._timeout.stop()
+        self._idle.stop()
+        self._key = None
+        if not self.running():
+            return True
+        self._process.closeWriteChannel()
+        if not self._process.waitForFinished(max(0, min(timeout_ms, HELPER_STOP_MS))):
+            self._process.kill()
+            return bool(self._process.waitForFinished(1000))
+        return True
 
 
 class Thumbnails(QObject):
@@ -231,8 +311,6 @@ class Thumbnails(QObject):
 
     ready = Signal(str)
     wanted = Signal()          # stale requests were dropped: repaint to renew the visible ones
-    _grab = Signal(str, str, str, str)
-    _close = Signal()
 
     def __init__(self, cache_dir: Path, tasks: TaskRunner, *, box: QSize,
                  parent: QObject | None = None) -> None:
@@ -248,11 +326,9 @@ class Thumbnails(QObject):
         self._reading: dict[str, _Request] = {}                     # disk lookups running
         self._decode_queue: OrderedDict[str, tuple[_Request, str]] = OrderedDict()
         self._decoding: str | None = None
-        self._thread: QThread | None = None
-        self._worker: _PosterWorker | None = None
+        self._helper: _PosterProcess | None = None
         self._closed = False
         self._pruned = False
-        self._worker_idle: Callable[[], None] | None = None
         self._hold_until = 0.0
         self._pump_timer = QTimer(self)
         self._pump_timer.setSingleShot(True)
@@ -383,43 +459,45 @@ class Thumbnails(QObject):
         self._pump_timer.start()
 
     def _start_decode(self, request: _Request, name: str) -> None:
-        if self._thread is None:
-            self._thread = QThread()
-            self._thread.setObjectName("posters")
-            self._worker = _PosterWorker()
-            self._worker.box = QSize(self._box)
-            self._worker.moveToThread(self._thread)
-            self._thread.finished.connect(self._worker.deleteLater)
-            self._grab.connect(self._worker.grab)
-            self._close.connect(self._worker.close)
-            self._worker.done.connect(self.on_worker_done)
-            self._worker.failed.connect(self.on_worker_failed)
-            self._thread.start()
+        if self._helper is None:
+            self._helper = _PosterProcess(self)
+            self._helper.done.connect(self.on_helper_done)
+            self._helper.failed.connect(self.on_helper_failed)
         self._decoding = request.key
-        fallback = str(request.fallback) if request.fallback is not None else ""
-        self._grab.emit(request.key, str(request.video), fallback, str(self._cache / name))
+        self._helper.grab(request.key, request.video, request.fallback, self._cache / name)
 
     def _decoded(self, key: str) -> None:
         if key == self._decoding:
             self._decoding = None
-        if self._worker_idle is not None:
-            self._worker_idle()
 
-    @Slot(str, QImage)
-    def on_worker_done(self, key: str, image: QImage) -> None:
+    @Slot(str, str)
+    def on_helper_done(self, key: str, target: str) -> None:
         self._decoded(key)
-        if not self._closed:
-            self.made += 1
-            self._remember(key, image)
+        if not self._closed:   # the helper wrote it; read it back at the tiles' size
+            self._tasks.run(_read_poster, Path(target), self._box,
+                            on_done=partial(self._on_made, key),
+                            on_failed=partial(self._on_made_failed, key))
             self._pump_timer.start()
 
     @Slot(str)
-    def on_worker_failed(self, key: str) -> None:
+    def on_helper_failed(self, key: str) -> None:
         self._decoded(key)
         if not self._closed:
             self._failed.add(key)
             self.ready.emit(key)
             self._pump_timer.start()
+
+    def _on_made(self, key: str, image: object) -> None:
+        if self._closed:
+            return
+        if isinstance(image, QImage) and not image.isNull():
+            self.made += 1
+            self._remember(key, image)
+        else:
+            self.on_helper_failed(key)
+
+    def _on_made_failed(self, key: str, _error: BaseException) -> None:
+        self._on_made(key, None)
 
     def _remember(self, key: str, image: QImage) -> None:
         pixmap = QPixmap.fromImage(image)
@@ -442,21 +520,5 @@ class Thumbnails(QObject):
         self._pending.clear()
         self._decode_queue.clear()
         self._reading.clear()
-        thread = self._thread
-        if thread is None:
-            return True
-        if self._decoding is not None:
-            # Interrupting FFmpeg while it opens a file makes it complain; the clip in
-            # hand is a fraction of a second from done (or from its own time-out).
-            loop = QEventLoop()
-            self._worker_idle = loop.quit
-            QTimer.singleShot(min(max(0, timeout_ms), DECODE_TIMEOUT_MS), loop.quit)
-            loop.exec()
-            self._worker_idle = None
-        self._thread = None
-        self._close.emit()
-        thread.quit()
-        ended = thread.wait(max(0, timeout_ms))
-        if not ended:
-            log.warning("the thumbnail thread did not stop within %d ms", timeout_ms)
-        return bool(ended)
+        helper, self._helper = self._helper, None
+        return helper.shutdown(timeout_ms) if helper is not None else True

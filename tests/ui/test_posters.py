@@ -51,7 +51,7 @@ def test_the_memory_cache_evicts_the_least_recently_painted_by_bytes(
 
 
 def test_the_limits_are_in_one_place() -> None:
-    assert posters.MEMORY_BYTES == 64 * 1024 * 1024
+    assert posters.MEMORY_BYTES == 32 * 1024 * 1024   # ~280 tiles: ten screens back
     assert posters.DISK_BYTES > posters.MEMORY_BYTES
     assert posters.DISK_MAX_AGE > 0
 
@@ -119,3 +119,19 @@ def test_a_poster_read_back_counts_as_used(qtbot: QtBot, tmp_path: Path) -> None
     assert image is not None
     assert not image.isNull()
     assert target.stat().st_mtime > 1000.0
+
+
+def test_pruning_removes_posters_half_written_by_a_stopped_helper(tmp_path: Path) -> None:
+    cache = tmp_path / "thumbnails"
+    cache.mkdir()
+    now = 1_000_000_000.0
+    name = "0123456789abcdef0123456789abcdef01234567.jpg"
+    stale = make(cache / f".{name}.4242.tmp", 10, age=7200, now=now)
+    fresh = make(cache / f".{name}.4243.tmp", 10, age=60, now=now)   # being written now
+    other = make(cache / ".notes.tmp", 10, age=7200, now=now)
+
+    prune_disk_cache(cache, now=now)
+
+    assert not stale.exists()
+    assert fresh.exists()
+    assert other.exists()
