@@ -25,6 +25,7 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal, Slot
 from kling_desktop.engine.library import Library, RebuildReport, SyncReport
 from kling_desktop.errors import error_text
 from kling_desktop.i18n import _, ngettext
+from kling_desktop.memory import release_free_memory
 from kling_desktop.ui.tasks import TaskRunner
 
 SYNC_DEBOUNCE_MS = 400
@@ -55,12 +56,16 @@ def _throttled(progress: Callable[[int, int], None]) -> Callable[[int, int], Non
 def _rebuild(library: Library, progress: Callable[[int, int], None]
              ) -> tuple[State, RebuildReport]:
     state = library.folder_state()   # before: whatever changes later is caught by a diff
-    return state, library.rebuild_index(_throttled(progress))
+    report = library.rebuild_index(_throttled(progress))
+    release_free_memory()   # every sidecar was read: give the peak back
+    return state, report
 
 
 def _full_sync(library: Library) -> tuple[State, SyncReport]:
     state = library.folder_state()
-    return state, library.sync_index()
+    report = library.sync_index()
+    release_free_memory()   # every sidecar was read: give the peak back
+    return state, report
 
 
 class FolderSync(QObject):
