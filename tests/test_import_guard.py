@@ -130,3 +130,17 @@ def test_the_first_paint_probe_says_so_and_closes_the_window(tmp_path: Path) -> 
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.stdout.splitlines() == ["first paint"]
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_the_library_tab_plays_and_decodes_nothing_until_asked() -> None:
+    """The gallery (the Library tab) shows its grid without Qt Multimedia or the
+    conversion step: clips are decoded by the poster helper (a child process), the player
+    and the comparison view load when a result is shown or compared."""
+    script = ("import sys, kling_desktop.ui.gallery; print(sorted({m.split('.')[0] + '.' + "
+              "m.split('.')[1] for m in sys.modules if m.startswith(('PySide6.QtMultimedia', "
+              "'kling_desktop.convert', 'kling_desktop.ui.poster_grabber'))}))")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]"

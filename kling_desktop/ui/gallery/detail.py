@@ -12,6 +12,7 @@ import html
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QPixmap
@@ -45,11 +46,13 @@ from kling_desktop.ui.gallery.labels import (
     label_of,
     title_of,
 )
-from kling_desktop.ui.gallery.player import VideoPlayer
 from kling_desktop.ui.images import Picture, load_picture
 from kling_desktop.ui.posters import Thumbnails
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import format_bytes, muted_color, warning_color
+
+if TYPE_CHECKING:   # the player brings Qt Multimedia: loaded when a result is shown
+    from kling_desktop.ui.gallery.player import VideoPlayer
 
 INPUT_PREVIEW = QSize(150, 150)
 
@@ -243,6 +246,8 @@ class DetailPane(QWidget):
     @property
     def player(self) -> VideoPlayer:
         if self._player is None:
+            from kling_desktop.ui.gallery.player import VideoPlayer
+
             self._player = VideoPlayer(self.body_scroll.widget())
             self._player.setObjectName("detailPlayer")
             self._player.screen_stack.setMinimumHeight(220)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QItemSelection,
@@ -50,7 +51,6 @@ from kling_desktop.i18n import _, ngettext
 from kling_desktop.paths import app_paths
 from kling_desktop.ui.gallery.actions import GalleryActions, Target
 from kling_desktop.ui.gallery.commands import ResultCommands
-from kling_desktop.ui.gallery.compare import CompareView
 from kling_desktop.ui.gallery.detail import DetailPane
 from kling_desktop.ui.gallery.filter_bar import FilterBar
 from kling_desktop.ui.gallery.folder_sync import (
@@ -64,6 +64,9 @@ from kling_desktop.ui.gallery.view import THUMB, GalleryDelegate, GalleryView
 from kling_desktop.ui.posters import Thumbnails
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import error_color
+
+if TYPE_CHECKING:   # made on first use: it brings Qt Multimedia
+    from kling_desktop.ui.gallery.compare import CompareView
 
 log = logging.getLogger(__name__)
 
@@ -425,6 +428,8 @@ class GalleryWidget(QWidget):
     @property
     def compare(self) -> CompareView:
         if self._compare is None:
+            from kling_desktop.ui.gallery.compare import CompareView
+
             self._compare = CompareView(self)
             self.pages.addWidget(self._compare)
             self._compare.back_requested.connect(self.close_compare)
