@@ -47,7 +47,7 @@ class FirstPaint(QObject):
                 obj is self.window or (hasattr(obj, "window") and obj.window() is self.window)):
             self.done = True
             print("PAINTED", flush=True)
-            if mode == "bare":
+            if mode in ("bare", "label"):
                 os._exit(0)
             watch.start(1)
         return False
@@ -77,10 +77,13 @@ def check():
         os._exit(0)
 
 mode = sys.argv[1]
-if mode == "bare":
+if mode in ("bare", "label"):
     app = QApplication(sys.argv[:1])
     window = QMainWindow()
     window.setWindowTitle("bare")
+    if mode == "label":   # one line of text: the fonts are loaded, as any real window does
+        from PySide6.QtWidgets import QLabel
+        window.setCentralWidget(QLabel("Character picture: drop a file here"))
 else:
     from kling_desktop.ui.app import Launcher, configure_application
     app = QApplication(sys.argv[:1])
@@ -99,7 +102,7 @@ else:
     if not launcher.open(demo=False):
         sys.exit(2)
     window = launcher.window
-if mode == "bare":
+if mode in ("bare", "label"):
     flt = FirstPaint(window)
     app.installEventFilter(flt)
     window.resize(1280, 800)
@@ -154,7 +157,7 @@ def sample(mode: str, data_dir: Path) -> dict[str, float]:
     for line in proc.stdout:
         marks[line.strip()] = (time.perf_counter() - started) * 1000
     proc.wait(60)
-    wanted = {"PAINTED"} if mode == "bare" else {"PAINTED", "USABLE", "LISTED"}
+    wanted = {"PAINTED"} if mode in ("bare", "label") else {"PAINTED", "USABLE", "LISTED"}
     if not wanted <= marks.keys():
         raise RuntimeError(f"{mode}: the child printed {sorted(marks)} "
                            f"(exit {proc.returncode})")
@@ -180,11 +183,13 @@ def main() -> int:
         sample("app", data)   # warm the OS file cache once
         sample("bare", data)
         bare: list[float] = []
+        label: list[float] = []
         painted: list[float] = []
         usable: list[float] = []
         listed: list[float] = []
         for _ in range(args.runs):   # interleaved, so drift hits both alike
             bare.append(sample("bare", data)["PAINTED"])
+            label.append(sample("label", data)["PAINTED"])
             marks = sample("app", data)
             painted.append(marks["PAINTED"])
             usable.append(marks["USABLE"])
@@ -192,6 +197,7 @@ def main() -> int:
     floor, ours = statistics.median(bare), statistics.median(painted)
     print(f"runs each: {args.runs}; store: {JOBS} jobs; library: {RESULTS} results")
     print(_line("floor: bare QMainWindow, first paint", bare))
+    print(_line("floor + one QLabel (fonts loaded)", label))
     print(_line("app: first paint", painted))
     print(_line("app: form usable (takes a drop)", usable))
     print(_line("app: jobs listed", listed))
@@ -199,7 +205,8 @@ def main() -> int:
     verdict = ("met, stretch too" if ratio <= STRETCH else "met" if ratio <= TARGET
                else "NOT met")
     print(f"first paint over the floor: {ours - floor:.0f} ms, {ratio:.2f}x "
-          f"(target <= {TARGET}x, stretch {STRETCH}x: {verdict})")
+          f"(target <= {TARGET}x, stretch {STRETCH}x: {verdict}); over the window with "
+          f"one label: {ours / statistics.median(label):.2f}x")
     return 0
 
 

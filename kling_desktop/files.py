@@ -18,11 +18,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
-import hashlib
 import logging
 import os
 import re
-import secrets
 import shutil
 import stat
 import threading
@@ -103,7 +101,7 @@ def create_temp(folder: Path, prefix: str, suffix: str, *,
              | getattr(os, "O_BINARY", 0) | _NOFOLLOW)
     mode = 0o600 if private else 0o666
     for _attempt in range(100):
-        candidate = folder / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        candidate = folder / f"{prefix}{os.urandom(6).hex()}{suffix}"   # as secrets.token_hex
         try:
             fd = os.open(candidate, flags, mode)
         except FileExistsError:
@@ -416,6 +414,8 @@ def walk_files(root: Path, *, max_depth: int = MAX_DEPTH) -> Iterator[FoundFile]
 
 @functools.lru_cache(maxsize=16)
 def _digest(path: str, size: int, mtime_ns: int) -> bytes:
+    import hashlib  # here: the window's start-up path imports this module
+
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").digest()
 

@@ -7,7 +7,7 @@ their jobs here, so the pairing and the billing rules exist once.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -155,7 +155,7 @@ def job_specs(batch: BatchReport, options: JobOptions,
     inputs that were trimmed or converted came from, by their canonical source."""
     if not batch.ok:
         raise ValueError("a batch with problems cannot be queued")
-    batch_id = uuid.uuid4().hex[:12] if batch.job_count > 1 else None
+    batch_id = os.urandom(6).hex() if batch.job_count > 1 else None   # 12 hex digits
     origins = origins or {}
     return [
         JobSpec(

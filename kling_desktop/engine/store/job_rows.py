@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import socket
 import sqlite3
 import time
 from collections.abc import Iterable
@@ -102,6 +101,10 @@ class JobEvent:
 
 def owner_id() -> str:
     """This process, for holder labels: ``"<hostname>:<pid>"``."""
+    if hasattr(os, "uname"):   # what socket.gethostname() answers, without the socket module
+        return f"{os.uname().nodename}:{os.getpid()}"
+    import socket  # Windows
+
     return f"{socket.gethostname()}:{os.getpid()}"
 
 

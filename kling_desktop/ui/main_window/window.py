@@ -43,7 +43,6 @@ from kling_desktop.engine.runner import Engine, NoApiKeyError
 from kling_desktop.engine.settings import Settings, save_settings
 from kling_desktop.errors import KlingError, error_text
 from kling_desktop.i18n import _, ngettext
-from kling_desktop.ui.confirm import confirm_generation
 from kling_desktop.ui.desktop import DesktopOpener
 from kling_desktop.ui.form import GenerateForm
 from kling_desktop.ui.main_window.banner import DemoBanner, DoneBanner
@@ -240,6 +239,8 @@ class MainWindow(QMainWindow):
         origins = self.form.origins()     # the jobs remember where converted inputs came from
         settings = self.user_settings
         if self.demo or settings.confirm_before_generate:   # the demo rehearses it
+            from kling_desktop.ui.confirm import confirm_generation  # when asked
+
             if not confirm_generation(self, batch, options, settings, demo=self.demo):
                 self.form.generation_done()
                 return
