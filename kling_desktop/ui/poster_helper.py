@@ -168,8 +168,12 @@ class PosterService(QObject):
             return
         image = poster_image(frame, job.fallback, job.longest)
         ok = image is not None and save_jpeg(image, job.target)
-        self._out.write(json.dumps({"id": job.number, "ok": ok}) + "\n")
-        self._out.flush()
+        try:
+            self._out.write(json.dumps({"id": job.number, "ok": ok}) + "\n")
+            self._out.flush()
+        except (OSError, ValueError):   # the window is gone: nobody to answer
+            self._queue.clear()
+            self._ended = True
         self._next()
 
     @Slot(str, QImage, int)

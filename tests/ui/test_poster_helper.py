@@ -151,3 +151,21 @@ def test_the_window_shows_a_clips_poster_without_decoding_it_itself(tmp_path: Pa
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["True", "1", "False", "False"]
     assert len(list((tmp_path / "thumbnails").glob("*.jpg"))) == 1
+
+
+def test_the_helper_ends_when_the_window_is_gone_in_the_middle_of_a_clip(
+        tmp_path: Path) -> None:
+    # The window quit (or crashed) while its clip was being read: the answer has nowhere
+    # to go, and the helper must not stay behind.
+    program, arguments = helper_command()
+    helper = subprocess.Popen([program, *arguments], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert helper.stdin is not None
+    assert helper.stdout is not None
+    helper.stdin.write((request(1, sample_motion(), tmp_path / "a.jpg") + "\n").encode())
+    helper.stdin.close()
+    helper.stdout.close()
+    try:
+        assert helper.wait(timeout=60) is not None
+    finally:
+        helper.kill()
