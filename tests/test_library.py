@@ -14,6 +14,7 @@ import pytest
 
 from kling_desktop import i18n
 from kling_desktop.api.models import Mode, Model, Orientation
+from kling_desktop.engine.jobs import JobState
 from kling_desktop.engine.library import (
     INPUTS_DIR,
     SIDECAR_SCHEMA,
@@ -197,6 +198,58 @@ def test_target_path_is_readable_unique_and_portable(library: Library, store: Jo
 
     kept = replace(job, output_path=str(library.root / "chosen.mp4"))
     assert library.target_path(kept) == library.root / "chosen.mp4"
+
+
+class Killed(BaseException):
+    """The process dies here (kill -9): nothing after this line of the step runs."""
+
+
+def _die(_path: object) -> None:
+    raise Killed
+
+
+def test_a_process_killed_before_recording_its_results_name_leaves_no_stray_file(
+        library: Library) -> None:
+    # Seen in CI (test_cli_kill[downloading]): the name was claimed on disk (its empty
+    # partial file) and the process was killed before the job recorded it; the next run
+    # took "… (2).mp4" and the first claim stayed in the library for good.
+    job = finished_job("/x/hero.png", "/x/dance.mp4", prompt="")
+    with pytest.raises(Killed):
+        library.claim_target(job, _die)
+    recorded: list[Path] = []
+    target = library.claim_target(job, recorded.append)
+    assert recorded == [target]
+    assert " (2)" not in target.name
+    assert [p.name for p in library.root.iterdir()] == [partial_path(target).name]
+
+
+def test_a_process_killed_after_recording_its_results_name_resumes_into_it(
+        library: Library, store: JobStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kling_desktop.engine.library import folder
+
+    job = finished_job("/x/hero.png", "/x/dance.mp4", prompt="")
+    added = store.add_job(job.spec, base_url=BASE, demo=False)
+    store.transition(added.id, JobState.DOWNLOADING)
+    job = replace(job, id=added.id)
+
+    def record(path: Path) -> None:
+        store.update(added.id, output_path=str(path))
+
+    with monkeypatch.context() as patched:   # killed between recording and claiming on disk
+        patched.setattr(folder, "reserve_download", _die)
+        with pytest.raises(Killed):
+            library.claim_target(job, record)
+    chosen = store.get(added.id)
+    assert chosen is not None
+    assert chosen.output_path is not None
+    assert library.claim_target(chosen, record) == Path(chosen.output_path)   # resumed
+    # another job with the same title and minute never takes the recorded name
+    other = finished_job("/x/hero.png", "/x/dance.mp4", prompt="",
+                         completed_at=job.completed_at)
+    second = library.claim_target(other, lambda _path: None, claimed=lambda path: (
+        store.output_path_claimed(str(path), other_than=other.id)))
+    assert second != Path(chosen.output_path)
+    assert second.name.endswith(" (2).mp4")
 
 
 @pytest.mark.parametrize(("model", "mode", "words"), [

@@ -356,10 +356,16 @@ class JobSteps:
                             "saved; this video has to be generated again."), blocked_on=None)
             return None
         library = self.engine.library
-        target = Path(job.output_path) if job.output_path else library.target_path(job)
-        if not job.output_path:
-            job = self.store.update(job.id, expect=JobState.DOWNLOADING, output_path=str(target))
-            followed.job = job
+        if job.output_path:
+            target = Path(job.output_path)
+        else:   # recorded before it is claimed on disk: a kill in between leaves no stray file
+            def record(path: Path) -> None:
+                followed.job = self.store.update(job.id, expect=JobState.DOWNLOADING,
+                                                 output_path=str(path))
+
+            target = library.claim_target(job, record, claimed=lambda path: (
+                self.store.output_path_claimed(str(path), other_than=job.id)))
+            job = followed.job
         client = self._client(followed)
         if client is None:
             return BLOCKED_RECHECK

@@ -46,6 +46,7 @@ from kling_desktop.files import (
     copy_file,
     is_inside,
     open_regular,
+    partial_path,
     regular_file,
     reserve_download,
     safe_filename,
@@ -135,9 +136,22 @@ class Library(LibraryIndex):
 
         ``2026-11-25 14-03 hero — waves both arms… (Kling V3 Pro).mp4``: the date, the
         job's human title (:attr:`JobSpec.title`: never a task id or a hash) and its
-        model and quality, in the same words whatever the user's language. Call it once
-        per job and keep the answer (``job.output_path``): when it is already set, it is
-        returned unchanged.
+        model and quality, in the same words whatever the user's language. The name is
+        claimed (see :meth:`claim_target`, which also records it) and returned unchanged
+        when ``job.output_path`` is already set.
+        """
+        return self.claim_target(job, lambda _path: None)
+
+    def claim_target(self, job: Job, record: Callable[[Path], object], *,
+                     claimed: Callable[[Path], bool] = lambda _path: False) -> Path:
+        """:meth:`target_path`, claimed so that a process killed at any moment leaves
+        nothing behind: each free name is first recorded (``record``: the job's
+        ``output_path``, durably), then claimed on disk by creating its partial download
+        file exclusively. Jobs with the same title finish at the same minute: the name
+        is claimed when it is given, not when the file appears. A process killed between
+        the two steps resumes into the recorded name (the download creates the partial);
+        one killed after them resumes its partial. ``claimed(path)``: the name is
+        recorded for another job (one whose process died before claiming it on disk).
         """
         if job.output_path:
             return Path(job.output_path)
@@ -155,10 +169,11 @@ class Library(LibraryIndex):
         while True:
             candidate = self.root / (f"{stem}.mp4" if counter == 1 else f"{stem} ({counter}).mp4")
             counter += 1
-            taken = candidate.exists() or candidate.with_suffix(".json").exists()
-            # Jobs with the same title finish at the same minute: the name is claimed now
-            # (its partial download file, created exclusively), not when the file appears.
-            if not taken and reserve_download(candidate):
+            if (candidate.exists() or candidate.with_suffix(".json").exists()
+                    or partial_path(candidate).exists() or claimed(candidate)):
+                continue
+            record(candidate)
+            if reserve_download(candidate):
                 return candidate
 
     # -- adding --------------------------------------------------------------

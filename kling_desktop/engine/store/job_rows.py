@@ -255,6 +255,13 @@ class JobRows(Connection):
                 for row in rows]
 
 
+    def output_path_claimed(self, path: str, *, other_than: int) -> bool:
+        """Whether a job other than ``other_than`` has ``path`` as its result's file."""
+        with self._read() as db:
+            row = db.execute("SELECT 1 FROM jobs WHERE output_path = ? AND id != ? LIMIT 1",
+                             (path, other_than)).fetchone()
+        return row is not None
+
     def set_holder(self, job_id: int, holder: str | None) -> None:
         """Record who follows a job now, for display only ("the window (pid 4242)").
 
