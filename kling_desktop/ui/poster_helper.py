@@ -39,9 +39,20 @@ MAX_REQUEST_CHARS = 16 * 1024     # a request line longer than this is not the w
 
 
 def helper_command() -> tuple[str, list[str]]:
-    """The program and arguments that start the helper from this installation."""
+    """The program and arguments that start the helper from this installation.
+
+    On Windows the frozen window (a windowed .exe, whose standard handles Python may
+    leave unset) starts its console twin, ``kling-desktop-cli.exe``: the program the
+    frozen self-test runs, and QProcess starts it without a console window when its
+    parent has none.
+    """
     if getattr(sys, "frozen", False):
-        return sys.executable, [HELPER_FLAG]
+        program = Path(sys.executable)
+        if sys.platform == "win32" and not program.stem.endswith("-cli"):
+            twin = program.with_name(f"{program.stem}-cli{program.suffix}")
+            if twin.is_file():
+                return str(twin), [HELPER_FLAG]
+        return str(program), [HELPER_FLAG]
     return sys.executable, ["-m", "kling_desktop", HELPER_FLAG]
 
 

@@ -13,6 +13,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QImageReader
 from pytestqt.qtbot import QtBot
 
@@ -169,3 +170,23 @@ def test_the_helper_ends_when_the_window_is_gone_in_the_middle_of_a_clip(
         assert helper.wait(timeout=60) is not None
     finally:
         helper.kill()
+
+
+def test_the_frozen_window_starts_the_helper_from_its_own_installation(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kling_desktop.ui import poster_helper
+
+    window = tmp_path / "kling-desktop.exe"
+    window.write_bytes(b"")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(window))
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert helper_command() == (str(window), ["--poster-helper"])
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert helper_command() == (str(window), ["--poster-helper"])   # no twin: itself
+    twin = tmp_path / "kling-desktop-cli.exe"
+    twin.write_bytes(b"")
+    assert helper_command() == (str(twin), ["--poster-helper"])     # the console twin
+    monkeypatch.setattr(sys, "executable", str(twin))                # the self-test's
+    assert helper_command() == (str(twin), ["--poster-helper"])
+    assert poster_helper.HELPER_FLAG == "--poster-helper"
