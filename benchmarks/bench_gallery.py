@@ -108,13 +108,21 @@ def build_library(folder: Path, count: int) -> dict[str, float]:
 # ------------------------------------------------------------------ child processes
 
 
-def _rss_mb() -> float:
+def _status_rss_mb(pid: str) -> float | None:
+    """VmRSS of process ``pid`` ("self" for this one) in MB, None where /proc cannot tell."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
+    return None
+
+
+def _rss_mb() -> float:
+    own = _status_rss_mb("self")
+    if own is not None:
+        return own
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -122,24 +130,17 @@ def _rss_mb() -> float:
 
 def _children_rss_mb() -> float:
     """The RSS of this process's children (the poster helper), in MB."""
-    total = 0.0
     try:
         tasks = list(Path("/proc/self/task").iterdir())
     except OSError:
         return 0.0
+    total = 0.0
     for task in tasks:
         try:
             children = (task / "children").read_text().split()
         except OSError:
             continue
-        for pid in children:
-            try:
-                status = Path(f"/proc/{pid}/status").read_text()
-            except OSError:
-                continue
-            for line in status.splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) / 1024
+        total += sum(_status_rss_mb(pid) or 0.0 for pid in children)
     return total
 
 

@@ -276,24 +276,22 @@ def check_multimedia(ctx: Context) -> str:
 def check_posters(ctx: Context) -> str:
     """The window's poster helper (a child process of this same program) makes the sample
     clip's poster: what the library's tiles need, frozen or not."""
-    import json
     import subprocess
 
     from PySide6.QtGui import QImageReader
 
-    from kling_desktop.ui.poster_helper import helper_command
+    from kling_desktop.ui.poster_helper import helper_command, parse_answer, request_line
 
     target = ctx.scratch / "poster.jpg"
-    request = {"id": 1, "video": str(paths.sample_motion()), "fallback": "",
-               "target": str(target), "max": 360}
     program, arguments = helper_command()
     started = time.monotonic()
-    done = subprocess.run([program, *arguments], input=json.dumps(request) + "\n",
+    done = subprocess.run([program, *arguments],
+                          input=request_line(1, paths.sample_motion(), None, target, 360),
                           capture_output=True, text=True, timeout=MEDIA_TIMEOUT_S * 2,
                           check=False)
     spent = time.monotonic() - started
     answers = done.stdout.splitlines()
-    if done.returncode != 0 or answers != [json.dumps({"id": 1, "ok": True})]:
+    if done.returncode != 0 or [parse_answer(a) for a in answers] != [(1, True)]:
         raise RuntimeError(f"the poster helper answered {answers!r} (exit "
                            f"{done.returncode}): {done.stderr.strip()[-300:]}")
     size = QImageReader(str(target)).size()

@@ -28,6 +28,7 @@ import os
 import sys
 import threading
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -100,11 +101,38 @@ def poster_image(frame: QImage | None, fallback: Path | None, longest: int) -> Q
     return image
 
 
+@dataclass(frozen=True)
 class _Job:
-    def __init__(self, number: int, video: Path, fallback: Path | None, target: Path,
-                 longest: int) -> None:
-        self.number, self.video, self.fallback = number, video, fallback
-        self.target, self.longest = target, longest
+    number: int
+    video: Path
+    fallback: Path | None
+    target: Path
+    longest: int
+
+
+def request_line(number: int, video: Path, fallback: Path | None, target: Path,
+                 longest: int) -> str:
+    """The window's request for ``video``'s poster in ``target`` (one line)."""
+    return json.dumps({"id": number, "video": str(video),
+                       "fallback": str(fallback) if fallback is not None else "",
+                       "target": str(target), "max": longest}) + "\n"
+
+
+def answer_line(number: int, ok: bool) -> str:
+    """The helper's answer to request ``number`` (one line)."""
+    return json.dumps({"id": number, "ok": ok}) + "\n"
+
+
+def parse_answer(line: str | bytes) -> tuple[int, bool] | None:
+    """``(id, ok)`` of an answer line, or ``None`` when it is not one."""
+    try:
+        data = json.loads(line)
+        number, ok = data["id"], data["ok"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(number, int) or not isinstance(ok, bool):
+        return None
+    return number, ok
 
 
 def parse_request(line: str) -> _Job | None:
@@ -180,7 +208,7 @@ class PosterService(QObject):
         image = poster_image(frame, job.fallback, job.longest)
         ok = image is not None and save_jpeg(image, job.target)
         try:
-            self._out.write(json.dumps({"id": job.number, "ok": ok}) + "\n")
+            self._out.write(answer_line(job.number, ok))
             self._out.flush()
         except (OSError, ValueError):   # the window is gone: nobody to answer
             self._queue.clear()

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
 import re
@@ -46,6 +45,7 @@ from PySide6.QtCore import QObject, QProcess, QSize, QTimer, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
 
 from kling_desktop.ui.images import decode_picture
+from kling_desktop.ui.poster_helper import helper_command, parse_answer, request_line
 from kling_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:   # handed out by name on first use (see __getattr__)
@@ -187,8 +187,6 @@ class _PosterProcess(QObject):
                  timeout_ms: int = DECODE_TIMEOUT_MS + HELPER_START_MS,
                  idle_ms: int = HELPER_IDLE_MS) -> None:
         super().__init__(parent)
-        from kling_desktop.ui.poster_helper import helper_command
-
         # One QProcess, started again after each end (never deleted while in use).
         self._process = QProcess(self)
         program, arguments = helper_command()
@@ -228,9 +226,7 @@ class _PosterProcess(QObject):
         self._idle.stop()
         self._number += 1
         self._key, self._target = key, str(target)
-        line = json.dumps({"id": self._number, "video": str(video),
-                           "fallback": str(fallback) if fallback is not None else "",
-                           "target": str(target), "max": THUMB_MAX}) + "\n"
+        line = request_line(self._number, video, fallback, target, THUMB_MAX)
         self._process.write(line.encode("utf-8"))
         self._timeout.start()
 
@@ -247,17 +243,14 @@ class _PosterProcess(QObject):
             self._process.kill()   # finished follows: the clip in hand fails
 
     def _answer(self, line: bytes) -> None:
-        try:
-            data = json.loads(line)
-            number, ok = data["id"], data["ok"]
-        except (ValueError, KeyError, TypeError):
-            return
-        if number != self._number or self._key is None:
-            return   # an answer for a clip given up on
+        answer = parse_answer(line)
+        if answer is None or answer[0] != self._number or self._key is None:
+            return   # not an answer, or one for a clip given up on
+        ok = answer[1]
         key, self._key = self._key, None
         self._timeout.stop()
         self._idle.start()
-        if ok is True:
+        if ok:
             self.done.emit(key, self._target)
         else:
             self.failed.emit(key)

@@ -18,15 +18,14 @@ from PySide6.QtGui import QImageReader
 from pytestqt.qtbot import QtBot
 
 from kling_desktop.paths import sample_character, sample_motion
-from kling_desktop.ui.poster_helper import helper_command, parse_request
+from kling_desktop.ui.poster_helper import helper_command, parse_request, request_line
 from kling_desktop.ui.posters import THUMB_MAX, _PosterProcess
 
 WAIT_MS = 20_000
 
 
 def request(number: int, video: Path, target: Path, fallback: Path | None = None) -> str:
-    return json.dumps({"id": number, "video": str(video), "target": str(target),
-                       "fallback": str(fallback or ""), "max": THUMB_MAX})
+    return request_line(number, video, fallback, target, THUMB_MAX).rstrip("\n")
 
 
 def test_the_helper_answers_each_clip_in_order_and_nothing_else(tmp_path: Path) -> None:
