@@ -805,6 +805,25 @@ def test_local_file_problems_are_typed(client: KlingClient, sim: Simulator,
     assert_count(sim, "any", 0)
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_full_disk_while_writing_the_video_is_a_local_file_problem(
+    client: KlingClient, sim: Simulator, tmp_path: Path
+) -> None:
+    # The partial file is a link to /dev/full: every write fails with "No space left on
+    # device", on the writer thread. The download must end with the file system's error
+    # (not hang on the writer, not save anything, not call the provider again).
+    url = completed_task(client, sim)
+    dest = tmp_path / "library" / "out.mp4"
+    dest.parent.mkdir()
+    (dest.parent / ".out.mp4.part").symlink_to("/dev/full")
+    with pytest.raises(LocalFileError, match="space") as caught:
+        client.download(url, dest)
+    assert "disk space" in caught.value.fix
+    assert not dest.exists()
+    assert_count(sim, "download", 1)
+    assert not [t for t in threading.enumerate() if t.name == "result-writer"]
+
+
 def test_download_not_found(client: KlingClient, sim: Simulator, tmp_path: Path) -> None:
     folder = tmp_path / "library"
     with pytest.raises(NotFoundError):

@@ -6,14 +6,19 @@ both ends of the connection.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import os
+import threading
+import time
 import tracemalloc
 from pathlib import Path
 
 import pytest
 
-from kling_desktop.api import KlingClient, RetryPolicy
+from kling_desktop.api import CancelledError, KlingClient, RetryPolicy
+from kling_desktop.api.transfer import WriteBehind
 from kling_desktop.simulator import Simulator
 
 SIZE = 110 * 1024 * 1024
@@ -80,3 +85,65 @@ def test_downloads_read_the_socket_in_large_pieces() -> None:
 
     make_http_client().close()
     assert HTTP11Connection.READ_NUM_BYTES >= 1024 * 1024
+
+
+# ------------------------------------------------------------ WriteBehind
+
+
+class _SlowFile(io.BytesIO):
+    """A file whose writes take a while (a slow disk), and may fail after ``fail_after``."""
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        super().__init__()
+        self.fail_after = fail_after
+        self.calls = 0
+        self.started = threading.Event()
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.started.set()
+        time.sleep(0.002)
+        self.calls += 1
+        if self.fail_after is not None and self.calls > self.fail_after:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().write(data)
+
+
+def test_write_behind_writes_every_piece_in_order_before_the_block_ends() -> None:
+    target = _SlowFile()
+    pieces = [bytes([n]) * (1000 + n) for n in range(50)]
+    _write_all(target, pieces, depth=3)
+    assert target.getvalue() == b"".join(pieces)
+    assert not [t for t in threading.enumerate() if t.name == "result-writer"]
+
+
+def _write_all(target: _SlowFile, pieces: list[bytes], depth: int) -> None:
+    with WriteBehind(target, depth=depth) as out:
+        for piece in pieces:
+            out.write(piece)
+
+
+def _cancel_after_two_pieces(target: _SlowFile) -> None:
+    with WriteBehind(target, depth=4) as out:
+        out.write(b"a")
+        out.write(b"b")
+        target.started.wait(5)
+        raise CancelledError()
+
+
+def test_write_behind_raises_a_failed_write_and_never_waits_forever() -> None:
+    target = _SlowFile(fail_after=2)
+    with pytest.raises(OSError) as caught:   # raised by a later write or on leaving
+        _write_all(target, [b"x" * 100] * 20, depth=2)
+    assert caught.value.errno == errno.ENOSPC
+    assert target.getvalue() == b"x" * 200   # nothing after the failure reached the file
+    assert not [t for t in threading.enumerate() if t.name == "result-writer"]
+
+
+def test_write_behind_lets_the_readers_own_error_win() -> None:
+    # A cancel (or a too-large answer) leaving the block is what the caller sees, even
+    # when a write failed too; the pieces already handed over are written first.
+    target = _SlowFile(fail_after=1)
+    with pytest.raises(CancelledError):
+        _cancel_after_two_pieces(target)
+    assert target.getvalue() == b"a"
+    assert not [t for t in threading.enumerate() if t.name == "result-writer"]

@@ -24,13 +24,14 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import queue
 import re
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import httpx
 
@@ -68,6 +69,8 @@ ProgressCallback = Callable[[int, int], None]
 """``progress(done_bytes, total_bytes)``; ``total_bytes`` is 0 when unknown."""
 
 _DECODE_STEP = 256 * 1024
+#: How many pieces (up to 1 MiB each) a download may read ahead of its file writes.
+WRITE_BEHIND_DEPTH = 8
 _MAX_REDIRECTS = 5
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)", re.IGNORECASE)
@@ -326,22 +329,67 @@ def _stream_result(
     decoder = Decoder(response.headers.get("Content-Encoding"))
     sniff = done == 0
     try:
-        for raw in response.iter_raw():
-            raise_if_cancelled(cancel)
-            for piece in decoder.feed(raw):
-                if sniff:
-                    if looks_like_html(piece):
-                        raise _not_a_video()
-                    sniff = False
-                done += len(piece)
-                if done > max_bytes:
-                    raise _too_large(max_bytes)
-                handle.write(piece)
-            if progress is not None:
-                progress(done, total or 0)
+        with WriteBehind(handle) as out:
+            for raw in response.iter_raw():
+                raise_if_cancelled(cancel)
+                for piece in decoder.feed(raw):
+                    if sniff:
+                        if looks_like_html(piece):
+                            raise _not_a_video()
+                        sniff = False
+                    done += len(piece)
+                    if done > max_bytes:
+                        raise _too_large(max_bytes)
+                    out.write(piece)
+                if progress is not None:
+                    progress(done, total or 0)
     except httpx.TransportError as exc:
         raise AttemptFailed(IncompleteDownloadError(), sent=True) from exc
     return done
+
+
+class WriteBehind:
+    """Writes pieces to ``handle`` on a thread of its own while the next ones are read.
+
+    Reading the socket (and h11's copies) and the kernel's copy into the file then use
+    both cores instead of taking turns: on a 1 GiB loopback download this took the
+    client from ~0.75x curl's throughput to ~0.9x (benchmarks/bench_download.py).
+    At most ``depth`` pieces wait (1 MiB each at most: the socket's read size), so
+    memory stays bounded. A failed write (a full disk) is raised by the next
+    :meth:`write` or on leaving the block; leaving the block waits until every piece
+    handed over is written (or dropped after a failure), so the caller's flush and
+    fsync come after the last byte. An exception already leaving the block wins
+    over a write failure.
+    """
+
+    def __init__(self, handle: BinaryIO, depth: int = WRITE_BEHIND_DEPTH) -> None:
+        self._handle = handle
+        self._pieces: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
+        self._error: Exception | None = None
+        self._thread = threading.Thread(target=self._run, name="result-writer", daemon=True)
+
+    def __enter__(self) -> WriteBehind:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_rest: object) -> None:
+        self._pieces.put(None)
+        self._thread.join()
+        if kind is None and self._error is not None:
+            raise self._error
+
+    def write(self, piece: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._pieces.put(piece)
+
+    def _run(self) -> None:
+        while (piece := self._pieces.get()) is not None:
+            if self._error is None:
+                try:
+                    self._handle.write(piece)
+                except Exception as exc:  # raised to the reader; later pieces are dropped
+                    self._error = exc
 
 
 def _not_a_video() -> MalformedResponseError:
