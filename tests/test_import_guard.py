@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: Loaded only when needed: the network (httpx, the client, the standard library's
 #: HTTP stack with ssl and email, the answer parsers), the keyring, the demo's
-#: simulator, playing video, the Library tab, the Settings dialog.
+#: simulator, playing video, the Library tab, the Settings dialog; the job store and the
+#: library with SQLite (they open on a worker after the first paint).
 DEFERRED = (
     "httpx",
     "keyring",
@@ -37,6 +38,9 @@ DEFERRED = (
     "PySide6.QtMultimedia",
     "kling_desktop.ui.gallery",
     "kling_desktop.ui.settings_dialog",
+    "kling_desktop.engine.store",
+    "kling_desktop.engine.library",
+    "sqlite3",
 )
 
 #: Still imported eagerly through modules outside the start-up work's files; each is a

@@ -18,9 +18,7 @@ from typing import TYPE_CHECKING
 from kling_desktop.api import errors as api_errors
 from kling_desktop.api.links import validate_base_url
 from kling_desktop.engine.jobs import Job, JobState
-from kling_desktop.engine.library import Library, LibraryWriteError
 from kling_desktop.engine.settings import Settings, load_settings
-from kling_desktop.engine.store import JobStore, owner_id
 from kling_desktop.i18n import N_, _
 from kling_desktop.paths import AppPaths, app_paths
 
@@ -28,6 +26,8 @@ if TYPE_CHECKING:
     import httpx
 
     from kling_desktop.api.client import KlingClient, RetryPolicy
+    from kling_desktop.engine.library import Library
+    from kling_desktop.engine.store import JobStore
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +80,14 @@ class Engine:
         http: httpx.Client | None = None,
         retry: RetryPolicy | None = None,
         check_address: bool = True,
+        open_store: bool = True,
     ) -> None:
         """``check_address=False`` checks the provider address on first use instead of
         now (the window starts without the URL parser, httpx; the first use is the key
-        check on a worker after the first paint)."""
+        check on a worker after the first paint). ``open_store=False`` opens the job
+        store and the library on first use, or when :meth:`open_store` is called (the
+        window does it on a worker after its first paint); otherwise now, and a job
+        database that cannot be used is raised here."""
         self.paths = (paths or app_paths()).ensure()
         self.settings = settings if settings is not None else load_settings(
             self.paths.settings_file)
@@ -100,11 +104,14 @@ class Engine:
         self._retry = retry
         self._clients: dict[str, KlingClient] = {}
         self._lock = threading.Lock()
-        self.store = JobStore(self.paths.database)
-        self.library = Library(self.settings.library_path(self.paths), self.store)
-        self.owner = owner_id()
+        self._store: JobStore | None = None
+        self._library: Library | None = None
+        self._store_lock = threading.Lock()
+        self._closed = False
         self._session_jobs: set[int] = set()  # jobs enqueued by this engine (demo bookkeeping)
         self._legacy_checked = False
+        if open_store:
+            self.open_store()
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -116,7 +123,50 @@ class Engine:
             if self._http is not None and self._owns_http:
                 self._http.close()
                 self._http = None
-        self.store.close()
+        with self._store_lock:
+            self._closed = True
+            if self._store is not None:
+                self._store.close()
+
+    # -- the job store and the library ---------------------------------------
+
+    def open_store(self) -> JobStore:
+        """Open the job store and the library, once (from any thread); the store.
+
+        Raises what :class:`JobStore` raises for a job database that cannot be used (one
+        from a newer version of the app, a folder that cannot be written).
+        """
+        with self._store_lock:
+            if self._store is None:
+                if self._closed:
+                    raise RuntimeError("the engine is closed")
+                from kling_desktop.engine.library import Library
+                from kling_desktop.engine.store import JobStore
+
+                store = JobStore(self.paths.database)
+                self._library = Library(self.settings.library_path(self.paths), store)
+                self._store = store
+            return self._store
+
+    @property
+    def store_is_open(self) -> bool:
+        return self._store is not None
+
+    @property
+    def store(self) -> JobStore:
+        """The job store (opened on first use, see :meth:`open_store`)."""
+        store = self._store
+        return store if store is not None else self.open_store()
+
+    @property
+    def library(self) -> Library:
+        """The results library in the settings' folder (opened with the store)."""
+        library = self._library
+        if library is None:
+            self.open_store()
+            library = self._library
+            assert library is not None
+        return library
 
     def __enter__(self) -> Engine:
         return self
@@ -150,7 +200,11 @@ class Engine:
             address = os.environ.get(ENV_BASE_URL, "").strip() or settings.base_url
             self._base_url = validate_base_url(address)
             self.address = address
-        self.library = Library(settings.library_path(self.paths), self.store)
+        from kling_desktop.engine.library import Library
+
+        store = self.store
+        with self._store_lock:
+            self._library = Library(settings.library_path(self.paths), store)
         with self._lock:
             # New clients pick up a new key, address or proxy; running calls finish on the old.
             self._clients.clear()
@@ -221,6 +275,8 @@ class Engine:
             probe.write_bytes(b"")
             probe.unlink()
         except OSError as exc:
+            from kling_desktop.engine.library import LibraryWriteError
+
             raise LibraryWriteError(
                 # TRANSLATORS: {reason} is the system's own words, e.g. "Permission denied".
                 _("The library folder {folder} cannot be written to ({reason}); finished "

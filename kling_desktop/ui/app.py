@@ -27,11 +27,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from kling_desktop import APP_ID, APP_NAME, __version__
 from kling_desktop.engine.runner import Engine
 from kling_desktop.engine.settings import Settings, load_settings
-from kling_desktop.errors import KlingError
-from kling_desktop.i18n import _
 from kling_desktop.paths import app_paths, resources_dir
 from kling_desktop.ui.language import install_window_language, missing_font_text
 from kling_desktop.ui.main_window import SHUTDOWN_TIMEOUT_MS, MainWindow
+from kling_desktop.ui.main_window.dialogs import show_startup_error
 
 if TYPE_CHECKING:
     from kling_desktop.ui.demo import DemoSession
@@ -85,33 +84,6 @@ def configure_application(app: QApplication) -> None:
     # with the job threads busy, each of those calls waits for the interpreter lock up to
     # one switch interval. A shorter interval keeps the window responsive under load.
     sys.setswitchinterval(WINDOW_SWITCH_INTERVAL)
-
-
-def startup_error_text(error: BaseException) -> tuple[str, str]:
-    """What went wrong and what to do, for a problem met before the window opens."""
-    if isinstance(error, KlingError):
-        return error.message, error.fix
-    if isinstance(error, OSError):
-        where = error.filename or app_paths().data_dir
-        return (_("The app's data folder cannot be used ({reason}): {folder}").format(
-                    reason=error.strerror or error, folder=where),
-                _("Check that the disk is connected and that your account may write there, "
-                  "or set KLING_DATA_DIR to a folder you can write to."))
-    return (_("The app could not start ({kind}: {error}).").format(
-                kind=type(error).__name__, error=error),
-            _("See the log file for details, and send it with your report."))
-
-
-def show_startup_error(error: BaseException) -> None:
-    message, fix = startup_error_text(error)
-    log.error("start-up failed: %s", message, exc_info=not isinstance(error, KlingError))
-    box = QMessageBox()
-    box.setIcon(QMessageBox.Icon.Critical)
-    box.setWindowTitle(_("{app} cannot start").format(app=APP_NAME))
-    box.setText(message)
-    box.setInformativeText(fix)
-    box.setStandardButtons(QMessageBox.StandardButton.Close)
-    box.exec()
 
 
 _frozen = False
@@ -183,8 +155,11 @@ class Launcher(QObject):
                 has_key: bool | None = True
             else:
                 # The address is checked on first use (the key check, after the first
-                # paint): its parser, httpx, is not needed to show the window.
-                engine = Engine(paths=paths, settings=user_settings, check_address=False)
+                # paint): its parser, httpx, is not needed to show the window. The job
+                # store and the library open on a worker after the first paint too; a job
+                # database that cannot be used is then shown by the window, which closes.
+                engine = Engine(paths=paths, settings=user_settings, check_address=False,
+                                open_store=False)
                 has_key = None   # the keyring is asked on a worker after the first paint
         except Exception as exc:  # shown to the user instead of a traceback
             if engine is not None:
@@ -211,11 +186,12 @@ class Launcher(QObject):
             self._switch_to = None
 
     def on_window_closed(self) -> None:
+        failed = self.window is not None and self.window.start.failed
         self._dispose()
         switch_to, self._switch_to = self._switch_to, None
-        if switch_to is not None and self.open(switch_to):
+        if switch_to is not None and not failed and self.open(switch_to):
             return
-        QTimer.singleShot(0, self._app.quit)
+        QTimer.singleShot(0, lambda: self._app.exit(1 if failed else 0))
 
     def _dispose(self) -> None:
         window, engine, session = self.window, self.engine, self.demo_session

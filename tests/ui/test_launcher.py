@@ -3,10 +3,15 @@ jobs panel's frame; the jobs list and what runs the jobs are built right after, 
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from kling_desktop.engine.store import SCHEMA_VERSION
+from kling_desktop.paths import app_paths
 from kling_desktop.ui.app import Launcher
 from tests.ui.conftest import QT_LOG_IGNORES, WAIT_MS
 
@@ -49,7 +54,8 @@ def test_closing_before_the_jobs_list_is_built_stops_cleanly(
     monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9")
     app = QApplication.instance()
     assert isinstance(app, QApplication)
-    monkeypatch.setattr(app, "quit", lambda: None)   # (the launcher quits after its window)
+    codes: list[int] = []
+    monkeypatch.setattr(app, "exit", codes.append)   # (the launcher quits after its window)
     launcher = Launcher(app)
     try:
         assert launcher.open(demo=False)
@@ -60,6 +66,56 @@ def test_closing_before_the_jobs_list_is_built_stops_cleanly(
         assert window.is_closing()
         qtbot.wait(200)              # the worker's import ends; nothing is built after
         assert not hasattr(window, "jobs_panel")
+        assert codes == [0]          # a plain quit, not a failure
     finally:
         launcher.shutdown()
+    assert launcher.clean
+
+
+def test_a_job_database_from_a_newer_version_is_explained_by_the_painted_window(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job store opens after the first paint: one it cannot use (written by a newer
+    version of the app) is explained over the window, with the fix; the window closes,
+    the app ends with a failure code, and the database is left exactly as it was."""
+    monkeypatch.setenv("KLING_API_KEY", "launcher-test-key")
+    monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9")
+    database = app_paths().ensure().database
+    conn = sqlite3.connect(database)
+    conn.execute("CREATE TABLE future (x)")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    before = database.read_bytes()
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    codes: list[int] = []
+    monkeypatch.setattr(app, "exit", codes.append)
+    seen: list[str] = []
+
+    def close_the_box() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, close_the_box)
+            return
+        seen.extend([box.objectName(), box.windowTitle(), box.text(), box.informativeText()])
+        box.button(QMessageBox.StandardButton.Close).click()
+
+    launcher = Launcher(app)
+    try:
+        assert launcher.open(demo=False)          # the window opens: the store is not read
+        window = launcher.window
+        assert window is not None
+        assert not launcher.engine or not launcher.engine.store_is_open
+        QTimer.singleShot(0, close_the_box)
+        with qtbot.waitSignal(window.closed, timeout=WAIT_MS):
+            pass
+        qtbot.waitUntil(lambda: codes == [1], timeout=WAIT_MS)
+    finally:
+        launcher.shutdown()
+    assert seen[0] == "startupErrorBox"
+    assert "cannot start" in seen[1]
+    assert "newer version" in seen[2]
+    assert "Update the app" in seen[3]
+    assert not hasattr(window, "jobs_panel")       # nothing was built on a missing list
+    assert database.read_bytes() == before
     assert launcher.clean

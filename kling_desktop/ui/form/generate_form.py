@@ -39,7 +39,7 @@ from kling_desktop.ui.form.fix_actions import FixActions
 from kling_desktop.ui.form.footer import FORM_MARGIN, FormFooter, separator
 from kling_desktop.ui.form.kinds import MediaKind
 from kling_desktop.ui.form.media_slot import MediaSlot
-from kling_desktop.ui.form.offers import converted_dir, find_offers, parse_action
+from kling_desktop.ui.form.offers import find_offers, parse_action
 from kling_desktop.ui.form.options import OptionsPanel
 from kling_desktop.ui.form.recall import FormRecall
 from kling_desktop.ui.form.summary import summary_text
@@ -288,6 +288,8 @@ class GenerateForm(QWidget):
     def conversion_dir(self) -> Path:
         if self._conversion_dir is not None:
             return self._conversion_dir
+        from kling_desktop.engine.library import converted_dir  # the library: after paint
+
         app = paths.app_paths()
         root = (self._settings.library_path(app) if self._settings is not None
                 else app.default_library_dir)

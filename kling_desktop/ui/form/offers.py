@@ -32,7 +32,6 @@ from kling_desktop.engine.fixes import (
     plan_video,
     video_target,
 )
-from kling_desktop.engine.library import converted_dir
 from kling_desktop.engine.media import MediaError, probe_image, probe_video, sniff
 from kling_desktop.i18n import _, format_number
 from kling_desktop.sources import is_link, local_path
@@ -40,7 +39,6 @@ from kling_desktop.sources import is_link, local_path
 __all__ = [
     "ACTION_PREFIX",
     "FixOffer",
-    "converted_dir",
     "find_offers",
     "parse_action",
     "size_text",

@@ -1,9 +1,11 @@
 """The window's message boxes: a yes/no question, an error with its fix, "keep running
 jobs for next time?" on quit, "stop following this job?" and "send an uncertain job
-again?". In the demo none of them speaks of billing except to say nothing is billed."""
+again?", and what stops the app from starting. In the demo none of them speaks of
+billing except to say nothing is billed."""
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
 
 from PySide6.QtCore import Qt
@@ -13,6 +15,9 @@ from kling_desktop import APP_NAME
 from kling_desktop.engine.status import message_and_fix
 from kling_desktop.errors import KlingError
 from kling_desktop.i18n import _, ngettext
+from kling_desktop.paths import app_paths
+
+log = logging.getLogger(__name__)
 
 
 class QuitChoice(StrEnum):
@@ -42,6 +47,36 @@ def ask(parent: QWidget, question: str, detail: str, *, yes: str, no: str) -> bo
     box.setDefaultButton(no_button)
     box.setEscapeButton(no_button)
     return _run(box) is yes_button
+
+
+def startup_error_text(error: BaseException) -> tuple[str, str]:
+    """What went wrong and what to do, for a problem that stops the app from starting
+    (before its window opens, or when the window opens its job list)."""
+    if isinstance(error, KlingError):
+        return error.message, error.fix
+    if isinstance(error, OSError):
+        where = error.filename or app_paths().data_dir
+        return (_("The app's data folder cannot be used ({reason}): {folder}").format(
+                    reason=error.strerror or error, folder=where),
+                _("Check that the disk is connected and that your account may write there, "
+                  "or set KLING_DATA_DIR to a folder you can write to."))
+    return (_("The app could not start ({kind}: {error}).").format(
+                kind=type(error).__name__, error=error),
+            _("See the log file for details, and send it with your report."))
+
+
+def show_startup_error(error: BaseException, parent: QWidget | None = None) -> None:
+    """Why the app cannot start and the fix, modally (over ``parent``, if any)."""
+    message, fix = startup_error_text(error)
+    log.error("start-up failed: %s", message, exc_info=not isinstance(error, KlingError))
+    box = QMessageBox(parent)
+    box.setObjectName("startupErrorBox")
+    box.setIcon(QMessageBox.Icon.Critical)
+    box.setWindowTitle(_("{app} cannot start").format(app=APP_NAME))
+    box.setText(message)
+    box.setInformativeText(fix)
+    box.setStandardButtons(QMessageBox.StandardButton.Close)
+    _run(box)
 
 
 def show_error(parent: QWidget, title: str, error: KlingError) -> None:

@@ -1,9 +1,10 @@
 """How the window starts: painted first, the rest built right after (issue 16).
 
 The window is painted with the form and the jobs panel's frame (``jobs_frame``). Then,
-in the app (``progressive``), the modules of the jobs list, the job controller, the job
-actions, notifications and the start panel load on a worker (24 of the 97 modules the
-window loads; the painted form answers meanwhile), the main thread builds them in the
+in the app (``progressive``), the job store and the library open and the modules of the
+jobs list, the job controller, the job actions, notifications and the start panel load
+on a worker (the painted form answers meanwhile; a job database that cannot be used is
+explained in a message box and the window closes), the main thread builds them in the
 frame's place, asks the keyring whether a key is set up (on a worker), shows the form
 or the start panel, and the job list loads. :class:`WindowStart` is the window's
 helper for this, like its menus and its job actions.
@@ -20,7 +21,7 @@ from kling_desktop.api.errors import InsecureBaseURLError
 from kling_desktop.engine.runner import Engine, NoApiKeyError
 from kling_desktop.errors import KlingError
 from kling_desktop.i18n import _
-from kling_desktop.ui.main_window.dialogs import show_error
+from kling_desktop.ui.main_window.dialogs import show_error, show_startup_error
 
 if TYPE_CHECKING:
     from kling_desktop.ui.main_window.window import MainWindow
@@ -28,10 +29,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _import_the_rest() -> None:
-    """(On a worker.) Load the modules of what the window builds after its first paint
-    (a quarter of the modules the window loads), so the main thread only builds the
-    widgets."""
+def _open_the_rest(engine: Engine) -> None:
+    """(On a worker.) Open the job store and the library, then load the modules of what
+    the window builds after its first paint (a quarter of the modules the window loads),
+    so the main thread only builds the widgets."""
+    engine.open_store()
     import kling_desktop.ui.job_controller
     import kling_desktop.ui.jobs
     import kling_desktop.ui.main_window.job_actions
@@ -55,6 +57,8 @@ class WindowStart:
         self._rest_built = False   # the jobs list and the rest: built
         self._loading = False      # the keyring and the job list: asked for
         self._started = False      # the job list: loaded once
+        #: The job list could not be opened: the window said why and closed.
+        self.failed = False
 
     @property
     def rest_built(self) -> bool:
@@ -126,9 +130,22 @@ class WindowStart:
         window.removeEventFilter(window)
         if self._rest_built:
             self._go()
-        else:   # its modules load on a worker: the painted form answers meanwhile
-            window.tasks.run(_import_the_rest, on_done=lambda _none: self._go(),
-                             on_failed=lambda _exc: self._go())
+        else:   # the store opens and the modules load on a worker: the form answers
+            window.tasks.run(_open_the_rest, window.engine, on_done=lambda _none: self._go(),
+                             on_failed=self._on_open_failed)
+
+    def _on_open_failed(self, error: BaseException) -> None:
+        window = self.window
+        if window.engine.store_is_open:
+            self._go()   # a module did not load on the worker: it fails, visibly, here
+            return
+        # Nothing works without the job list (one from a newer version of the app, a
+        # data folder that cannot be written): say why and what to do, then close.
+        self.failed = True
+        if window.is_closing():
+            return
+        show_startup_error(error, window)
+        window.close()
 
     def _go(self) -> None:
         window = self.window

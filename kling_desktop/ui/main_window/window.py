@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
 from kling_desktop import APP_NAME
 from kling_desktop.engine.batch import BatchReport, JobOptions
 from kling_desktop.engine.jobs import Job, JobState
-from kling_desktop.engine.library import LibraryEntry
 from kling_desktop.engine.runner import Engine, NoApiKeyError
 from kling_desktop.engine.settings import Settings, save_settings
 from kling_desktop.errors import KlingError, error_text
@@ -415,6 +414,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def on_library_page_use_settings_again(self, entry: object) -> None:
+        from kling_desktop.engine.library import LibraryEntry  # loaded with the gallery
+
         if isinstance(entry, LibraryEntry):
             self.start.build_rest()
             self.job_actions.reuse_result(entry)
