@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Loaded only when needed: the network (httpx, the client, the standard library's
 #: HTTP stack with ssl and email, the answer parsers), the keyring, the demo's
 #: simulator, playing video, the Library tab, the Settings dialog; the job store and the
-#: library with SQLite (they open on a worker after the first paint).
+#: library with SQLite (they open on a worker after the first paint); the form's checks,
+#: the media probes and the fixes with the converter (the first check loads them, on a
+#: worker).
 DEFERRED = (
     "httpx",
     "keyring",
@@ -41,6 +43,11 @@ DEFERRED = (
     "kling_desktop.engine.store",
     "kling_desktop.engine.library",
     "sqlite3",
+    "kling_desktop.engine.batch",
+    "kling_desktop.engine.checks",
+    "kling_desktop.engine.media",
+    "kling_desktop.engine.fixes",
+    "kling_desktop.convert",
 )
 
 #: Still imported eagerly through modules outside the start-up work's files; each is a

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from kling_desktop.api.models import GenerationOptions, Mode, Model
+from kling_desktop.api.models import Mode, Model
 from kling_desktop.engine.checks import (
     CheckReport,
     ImageInfo,
@@ -21,13 +21,13 @@ from kling_desktop.engine.checks import (
     check_prompt,
     check_video,
 )
-from kling_desktop.engine.jobs import JobSpec
+from kling_desktop.engine.jobs import JobOptions, JobSpec
 from kling_desktop.engine.origins import Origin
 from kling_desktop.i18n import _
 from kling_desktop.sources import canonical
 
-#: Everything about a job except its two inputs: the one options record (see api.models).
-JobOptions = GenerationOptions
+__all__ = ["BatchReport", "JobOptions", "check_batch", "estimate_cost", "job_specs",
+           "plan_pairs", "rate_key"]
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,10 @@ class FailureKind(StrEnum):
     UNKNOWN = "unknown"                # a bug or an unexpected error (see the log)
 
 
+#: Everything about a job except its two inputs: the one options record (see api.models).
+JobOptions = GenerationOptions
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """What the user asked for. ``image``/``video`` are canonical local paths or https URLs.

@@ -9,7 +9,8 @@ gallery's kept inputs and cached posters, the jobs list) goes through
   keeping the aspect ratio, or filling and centre-cropping a box (``crop``);
 - applies the EXIF orientation (``setAutoTransform``);
 - refuses, without decoding, a picture whose reader can only decode it whole
-  (PNG) when that whole would be over :data:`FULL_DECODE_MAX_PIXELS`: a tiny file
+  (PNG) when that whole would be over the provider's own limit
+  (:data:`~kling_desktop.engine.checks.IMAGE_MAX_PIXELS`): a tiny file
   can hold an 8000 × 8000 picture, a quarter of a gigabyte once decoded;
 - returns a :class:`Picture`: the ``QImage`` (safe to make and pass between
   threads) or, instead of raising, the reason there is none.
@@ -31,13 +32,11 @@ from functools import partial
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QImage, QImageIOHandler, QImageReader
 
-from kling_desktop.engine.checks import IMAGE_MAX_PIXELS
 from kling_desktop.i18n import _
 from kling_desktop.ui.tasks import TaskRunner, Ticket
 
 __all__ = [
     "ALLOCATION_LIMIT_MB",
-    "FULL_DECODE_MAX_PIXELS",
     "Picture",
     "configure_image_limits",
     "decode_picture",
@@ -46,9 +45,6 @@ __all__ = [
 
 ALLOCATION_LIMIT_MB = 256
 """Qt refuses to allocate a single decoded image larger than this (MB)."""
-
-FULL_DECODE_MAX_PIXELS = IMAGE_MAX_PIXELS
-"""Largest picture decoded whole when its reader cannot scale while reading (4 bytes/pixel)."""
 
 PictureCallback = Callable[["Picture"], None]
 
@@ -92,7 +88,11 @@ def decode_picture(path: str | os.PathLike[str], box: QSize, *, crop: bool = Fal
     if not reader.canRead():
         return Picture(None, _reason(reader, _("this is not a picture Qt can read")), size)
     if stored.isValid() and not stored.isEmpty():
-        too_big = stored.width() * stored.height() > FULL_DECODE_MAX_PIXELS
+        # The largest picture decoded whole when its reader cannot scale while reading
+        # (4 bytes a pixel). (On a worker: the checks load after the first paint.)
+        from kling_desktop.engine.checks import IMAGE_MAX_PIXELS
+
+        too_big = stored.width() * stored.height() > IMAGE_MAX_PIXELS
         if too_big and not reader.supportsOption(QImageIOHandler.ImageOption.ScaledSize):
             return Picture(None, _("the picture is too large to preview ({width} × {height} "
                                    "px)").format(width=size.width(), height=size.height()),

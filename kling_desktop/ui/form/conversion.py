@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -28,23 +28,15 @@ from PySide6.QtWidgets import (
 )
 
 from kling_desktop.api.models import Orientation
-from kling_desktop.engine.fix_origins import origin_of, source_facts
-from kling_desktop.engine.fixes import (
-    ConversionError,
-    ConversionPlan,
-    Converted,
-    Crop,
-    Pad,
-    Trim,
-    plan_picture,
-    plan_video,
-)
 from kling_desktop.engine.origins import Origin
 from kling_desktop.i18n import _
 from kling_desktop.sources import canonical
 from kling_desktop.ui.form.offers import FixOffer
 from kling_desktop.ui.problems import ProblemList
 from kling_desktop.ui.widgets import mute
+
+if TYPE_CHECKING:   # the engine's fixes load on the worker that plans the first one
+    from kling_desktop.engine.fixes import ConversionPlan, Converted, Crop, Pad, Trim
 
 __all__ = ["ConversionBar", "Finished", "FixRequest", "FixableProblemList", "Origin",
            "by_canonical_source", "plan_fix", "run_conversion", "run_fix"]
@@ -84,6 +76,8 @@ class FixRequest:
 def plan_fix(request: FixRequest) -> ConversionPlan:
     """The engine's plan for ``request`` (reads headers). Raises ConversionError when
     there is nothing to do."""
+    from kling_desktop.engine.fixes import ConversionError, plan_picture, plan_video
+
     if request.field == "video":
         plan = plan_video(request.source, orientation=request.orientation,
                           keep_audio=request.keep_audio, trim=request.trim)
@@ -109,6 +103,7 @@ def run_conversion(plan: ConversionPlan, output_dir: Path, *,
     """On a worker: carry out ``plan`` into ``output_dir``. Raises ConversionError (nothing
     written) or ConversionCancelled (nothing left)."""
     from kling_desktop.convert import convert
+    from kling_desktop.engine.fix_origins import origin_of, source_facts
 
     facts = source_facts(plan)
     converted = convert(plan, output_dir=output_dir, progress=progress, cancel=cancel)

@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Literal
 
 from PySide6.QtWidgets import QDialog
 
-from kling_desktop.engine.checks import VideoInfo
-from kling_desktop.engine.fixes import describe
 from kling_desktop.i18n import _
 from kling_desktop.sources import canonical
 from kling_desktop.ui.form.conversion import Finished, FixRequest, run_fix
@@ -82,6 +80,7 @@ class FixActions:
         return False
 
     def _trim(self, slot: MediaSlot, source: str, path: Path) -> None:
+        from kling_desktop.engine.checks import VideoInfo  # (loaded by the form's check)
         from kling_desktop.ui.form.trim import TrimDialog
 
         form = self.form
@@ -177,6 +176,8 @@ class FixActions:
         self._running.pop(slot.kind.value, None)
         slot.stop_conversion()
         if isinstance(finished, Finished):
+            from kling_desktop.engine.fixes import describe  # (loaded by the conversion)
+
             slot.replace_input(source, str(finished.converted.path), finished.origin)
             slot.show_note(describe(finished.converted))
         self._changed()

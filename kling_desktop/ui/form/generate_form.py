@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QVBoxLayout, QWidget
 
 from kling_desktop import paths
 from kling_desktop.api.models import Orientation
-from kling_desktop.engine.batch import BatchReport, JobOptions, check_batch
+from kling_desktop.engine.jobs import JobOptions
 from kling_desktop.engine.settings import DEFAULT_CURRENCY
 from kling_desktop.files import same_bytes
 from kling_desktop.i18n import N_, _, ngettext
@@ -46,6 +46,7 @@ from kling_desktop.ui.form.summary import summary_text
 from kling_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
+    from kling_desktop.engine.batch import BatchReport
     from kling_desktop.engine.checks import Problem
     from kling_desktop.engine.settings import Settings
 
@@ -352,12 +353,14 @@ class GenerateForm(QWidget):
     def on_debounce_timeout(self) -> None:
         snapshot = self._snapshot()
         images, videos, options = snapshot
-        self._tasks.run(check_batch, list(images), list(videos), options,
+        self._tasks.run(_check_batch, list(images), list(videos), options,
                         key=self._check_key,
                         on_done=partial(self._on_check_done, snapshot),
                         on_failed=self._on_check_failed)
 
     def _on_check_done(self, snapshot: _Snapshot, report: object) -> None:
+        from kling_desktop.engine.batch import BatchReport  # loaded by the check
+
         if not isinstance(report, BatchReport) or snapshot != self._snapshot():
             return  # the form changed since; a newer check is on its way
         self._report = report
@@ -483,6 +486,15 @@ class GenerateForm(QWidget):
         text, cost_text = summary_text(self._report, self.images(), self.videos(), options,
                                        rates, currency)
         self.footer.show_summary(text, cost_text)
+
+
+def _check_batch(images: Sequence[str], videos: Sequence[str],
+                 options: JobOptions) -> BatchReport:
+    """(On the TaskRunner.) The engine's check of the form's batch; the checks are loaded
+    here, off the main thread, the first time (they are not needed to paint the form)."""
+    from kling_desktop.engine.batch import check_batch
+
+    return check_batch(images, videos, options)
 
 
 def _bug_problem(error: BaseException) -> Problem:

@@ -12,6 +12,7 @@ selected (:attr:`InputList.remove_requested`, ``trim_requested``, ``source_selec
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QPalette, QShortcut
@@ -25,13 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kling_desktop.engine.checks import ImageInfo, VideoInfo
 from kling_desktop.i18n import _
 from kling_desktop.sources import is_link
 from kling_desktop.ui.form.conversion import Origin
 from kling_desktop.ui.form.drop import source_name
 from kling_desktop.ui.form.kinds import MediaKind
 from kling_desktop.ui.widgets import ElidedLabel, format_seconds, mute
+
+if TYPE_CHECKING:   # the checks load after the first paint (the infos come from them)
+    from kling_desktop.engine.checks import ImageInfo, VideoInfo
 
 BATCH_ROWS = 4          # rows shown at once in a batch (more scroll)
 
@@ -200,10 +203,10 @@ class InputList(QListWidget):
 
 
 def _short_detail(source: str, info: ImageInfo | VideoInfo | None) -> str:
+    if info is None:
+        return _("link") if is_link(source) else ""
+    from kling_desktop.engine.checks import VideoInfo
+
     if isinstance(info, VideoInfo):
         return format_seconds(info.duration)
-    if info is not None:
-        return f"{info.width} × {info.height}"
-    if is_link(source):
-        return _("link")
-    return ""
+    return f"{info.width} × {info.height}"

@@ -49,7 +49,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kling_desktop.engine.checks import ImageInfo, VideoInfo
 from kling_desktop.i18n import N_, _
 from kling_desktop.ui.form.conversion import ConversionBar, FixableProblemList, Origin
 from kling_desktop.ui.form.drop import source_from_typed_text, sources_from_mime
@@ -61,8 +60,8 @@ from kling_desktop.ui.form.preview import SlotPreview
 from kling_desktop.ui.tasks import TaskRunner
 from kling_desktop.ui.widgets import ElidedLabel, mute
 
-if TYPE_CHECKING:
-    from kling_desktop.engine.checks import Problem
+if TYPE_CHECKING:   # the checks load after the first paint (the infos come from them)
+    from kling_desktop.engine.checks import ImageInfo, Problem, VideoInfo
 
 LINK_PLACEHOLDER = N_("or paste an https:// link")
 LINK_PLACEHOLDER_SHORT = N_("or paste a link")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from kling_desktop.api.models import Mode, Model, Orientation
-from kling_desktop.engine.batch import JobOptions
+from kling_desktop.engine.jobs import JobOptions
 from kling_desktop.files import read_capped, write_atomic
 from kling_desktop.paths import app_paths
 from kling_desktop.sources import display_name, is_link, local_path

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from kling_desktop.api.models import MAX_PROMPT_CHARS, Mode, Model, Orientation
-from kling_desktop.engine.batch import JobOptions
+from kling_desktop.engine.jobs import JobOptions
 from kling_desktop.i18n import _
 from kling_desktop.ui.problems import ProblemList
 from kling_desktop.ui.widgets import (

@@ -28,8 +28,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kling_desktop.convert.qt_threads import qt_thread_safe
-from kling_desktop.engine.checks import ImageInfo, VideoInfo
 from kling_desktop.i18n import _
 from kling_desktop.sources import is_link
 from kling_desktop.ui.form.kinds import MediaKind, slot_text
@@ -47,6 +45,7 @@ if TYPE_CHECKING:   # Qt Multimedia loads when a clip is first previewed, not at
     from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
     from PySide6.QtMultimediaWidgets import QVideoWidget
 
+    from kling_desktop.engine.checks import ImageInfo, VideoInfo  # (loaded by the checks)
     from kling_desktop.ui.poster_grabber import PosterGrabber
 
 PREVIEW_DECODE_MAX = 1280   # longest side of a decoded preview, in pixels
@@ -348,6 +347,8 @@ class SlotPreview(QWidget):
             self.info_label.set_full_text("")
             self.info_label.setToolTip("")
             return
+        from kling_desktop.engine.checks import ImageInfo, VideoInfo  # (as the infos)
+
         info = self._infos.get(source)
         parts: list[str] = []
         if isinstance(info, VideoInfo):
@@ -390,6 +391,8 @@ class SlotPreview(QWidget):
         if self._player is None:
             from PySide6.QtMultimedia import QMediaPlayer
             from PySide6.QtMultimediaWidgets import QVideoWidget
+
+            from kling_desktop.convert.qt_threads import qt_thread_safe
             self._player = qt_thread_safe(QMediaPlayer(self))
             self._player.setLoops(QMediaPlayer.Loops.Infinite)
             self._video_widget = qt_thread_safe(QVideoWidget(self.stack))
@@ -428,6 +431,8 @@ class SlotPreview(QWidget):
             # The audio output (and the audio device behind it) exists only once asked for.
             if self._audio is None:
                 from PySide6.QtMultimedia import QAudioOutput
+
+                from kling_desktop.convert.qt_threads import qt_thread_safe
                 self._audio = qt_thread_safe(QAudioOutput(self))
                 self._player.setAudioOutput(self._audio)
             self._audio.setMuted(False)

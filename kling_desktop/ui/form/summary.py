@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from kling_desktop.engine.batch import BatchReport, JobOptions, estimate_cost
 from kling_desktop.engine.settings import DEFAULT_CURRENCY
 from kling_desktop.i18n import _, ngettext
 from kling_desktop.sources import is_link
 from kling_desktop.ui.widgets import format_cost, format_seconds
+
+if TYPE_CHECKING:   # the checks load after the first paint (a report comes from them)
+    from kling_desktop.engine.batch import BatchReport, JobOptions
 
 
 def summary_text(report: BatchReport | None, images: Sequence[str], videos: Sequence[str],
@@ -48,6 +51,8 @@ def summary_text(report: BatchReport | None, images: Sequence[str], videos: Sequ
         text = length
     cost_text = ""
     if rates is not None:
+        from kling_desktop.engine.batch import estimate_cost
+
         cost = estimate_cost(report, options, rates)
         if cost is not None:
             cost_text = _("about {cost} at your rate").format(cost=format_cost(cost, currency))

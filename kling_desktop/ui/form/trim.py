@@ -52,7 +52,7 @@ from kling_desktop.engine.fixes import (
     video_target,
 )
 from kling_desktop.i18n import _, format_number
-from kling_desktop.ui.form.offers import clip_outcome_text
+from kling_desktop.ui.form.offer_plans import clip_outcome_text
 from kling_desktop.ui.widgets import error_color, mute
 
 __all__ = ["Timeline", "TrimDialog"]

@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
 )
 
 from kling_desktop import APP_NAME
-from kling_desktop.engine.batch import BatchReport, JobOptions
 from kling_desktop.engine.jobs import Job, JobState
 from kling_desktop.engine.runner import Engine, NoApiKeyError
 from kling_desktop.engine.settings import Settings, save_settings
@@ -232,6 +231,8 @@ class MainWindow(QMainWindow):
         if not isinstance(payload, tuple) or len(payload) != 2:
             return
         self.start.build_rest()        # (Generate pressed in the first moment: built now)
+        from kling_desktop.engine.batch import BatchReport, JobOptions  # (the form's checks)
+
         batch, options = payload
         if not isinstance(batch, BatchReport) or not isinstance(options, JobOptions):
             return
