@@ -116,3 +116,28 @@ def test_the_preview_speaker_is_not_the_sound_option(qtbot: QtBot, form: Generat
     assert speaker.toolTip().startswith("Mute preview")
     assert speaker.accessibleName() == "Mute preview"
     assert form.keep_sound_check.text().replace("&", "") == "Keep the clip's own sound"
+
+
+def test_input_rows_follow_the_lists_width(qtbot: QtBot, form: GenerateForm,
+                                           media: Path) -> None:
+    """Each row of a slot's list is exactly the list's width: narrower when the window
+    is, its long name shortened in the middle rather than running under the ✕."""
+    long_name = "a-character-picture-with-a-very-long-name-" * 3 + ".png"
+    pictures = [make_image(media, name=f"{n}-{long_name}") for n in range(2)]
+    form.image_slot.batch_check.setChecked(True)
+    form.set_inputs([str(p) for p in pictures], [])
+    wait_checked(qtbot, form)
+    rows = form.image_slot.list_widget
+
+    def fitted() -> bool:
+        width = rows.viewport().width()
+        return rows.count() == 2 and all(
+            rows.item(n).sizeHint().width() == width
+            and rows.itemWidget(rows.item(n)).width() <= width for n in range(2))
+
+    qtbot.waitUntil(fitted, timeout=WAIT_MS)
+    wide = rows.viewport().width()
+    host = form.window()
+    host.resize(900, host.height())
+    qtbot.waitUntil(lambda: rows.viewport().width() < wide - 40 and fitted(),
+                    timeout=WAIT_MS)

@@ -25,6 +25,13 @@ class MessageArea(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setBackgroundRole(QPalette.ColorRole.Window)
+        # Our own viewport, in the window's colour: asking Qt's for its wrapper
+        # (viewport()) before the first paint makes PySide build the Python type of every
+        # widget class (~9 ms), as it does for any plain QWidget Qt made.
+        viewport = QWidget(self)
+        viewport.setBackgroundRole(QPalette.ColorRole.Window)
+        viewport.setAutoFillBackground(True)
+        self.setViewport(viewport)
         inner = QWidget(self)
         inner.setObjectName("messageAreaContents")
         inner.setBackgroundRole(QPalette.ColorRole.Window)
@@ -33,7 +40,6 @@ class MessageArea(QScrollArea):
         self._layout.setSpacing(6)
         self._layout.addStretch(1)
         self.setWidget(inner)
-        self.viewport().setBackgroundRole(QPalette.ColorRole.Window)
         self.set_lines(lines)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
