@@ -155,6 +155,7 @@ class WindowStart:
         self._start(self._has_key)
         window.tasks.run(_tidy_converted_inputs, window.engine,
                          on_failed=lambda exc: log.info("converted inputs not tidied: %r", exc))
+        window.rest_built.emit()
 
     def is_loading_started(self) -> bool:
         return self._loading

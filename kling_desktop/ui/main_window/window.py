@@ -83,10 +83,12 @@ class MainWindow(QMainWindow):
     """The window. ``closed`` after it was closed and its workers were shut down.
 
     ``demo_requested`` / ``leave_demo_requested``: the user wants to switch modes
-    (the application builds the other kind of window).
+    (the application builds the other kind of window). ``rest_built``: the jobs list and
+    what runs the jobs are built and loading (after the first paint).
     """
 
     closed = Signal()
+    rest_built = Signal()
     demo_requested = Signal()
     leave_demo_requested = Signal()
 
