@@ -131,19 +131,23 @@ def fsync_folder(folder: Path) -> None:
 
 
 def _replace_atomically(dest: Path, fill: Callable[[BinaryIO], None], *, suffix: str,
-                        private: bool = False, overwrite: bool = True) -> None:
+                        private: bool = False, overwrite: bool = True,
+                        durable: bool = True) -> None:
     """Write ``dest`` through ``fill(handle)`` into a temp file, then rename it into place.
 
     The temp file (hidden, next to ``dest``) is flushed and fsynced before the
     rename and removed on any failure; ``overwrite=False`` refuses an existing
-    ``dest`` (``FileExistsError``) instead of replacing it.
+    ``dest`` (``FileExistsError``) instead of replacing it. ``durable=False`` skips
+    both fsyncs (a cache that is made again if a crash loses it): readers still see
+    the old file or the new one, never half of one.
     """
     fd, tmp = create_temp(dest.parent, f".{dest.name}.", suffix, private=private)
     try:
         with os.fdopen(fd, "wb") as handle:
             fill(handle)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         if not overwrite and dest.exists():
             raise FileExistsError(errno.EEXIST, "already exists", str(dest))
         os.replace(tmp, dest)
@@ -151,22 +155,24 @@ def _replace_atomically(dest: Path, fill: Callable[[BinaryIO], None], *, suffix:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    fsync_folder(dest.parent)
+    if durable:
+        fsync_folder(dest.parent)
 
 
-def write_atomic(path: Path, data: bytes, *, private: bool = False) -> None:
+def write_atomic(path: Path, data: bytes, *, private: bool = False,
+                 durable: bool = True) -> None:
     """Write ``data`` to ``path`` so readers see the old file or the new one, never half.
 
     The folder is created when missing. The file gets the user's normal
     permissions (library files are theirs to share), or 0600 with ``private``
-    (settings).
+    (settings). ``durable=False``: not fsynced (see :func:`_replace_atomically`).
     """
 
     def fill(handle: BinaryIO) -> None:
         handle.write(data)
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    _replace_atomically(path, fill, suffix=".tmp", private=private)
+    _replace_atomically(path, fill, suffix=".tmp", private=private, durable=durable)
 
 
 def write_stream(source: BinaryIO, dest: Path, *, cancel: threading.Event | None = None,

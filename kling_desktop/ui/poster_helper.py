@@ -22,7 +22,6 @@ Started as ``kling-desktop --poster-helper`` (the frozen app) or
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
@@ -32,8 +31,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from PySide6.QtCore import QCoreApplication, QObject, QSize, Qt, Signal, Slot
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QCoreApplication,
+    QIODevice,
+    QObject,
+    QSize,
+    Qt,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QImage
+
+from kling_desktop.files import write_atomic
 
 HELPER_FLAG = "--poster-helper"
 MAX_REQUEST_CHARS = 16 * 1024     # a request line longer than this is not the window's
@@ -66,22 +77,18 @@ def fit(image: QImage, box: QSize) -> QImage:
 
 
 def save_jpeg(image: QImage, target: Path) -> bool:
-    """Write the poster atomically (a window may be reading the cache); False if not."""
+    """Write the poster atomically (a window may be reading the cache); False if not.
+    Not fsynced: a poster a crash loses is made again from its clip."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "JPEG", quality=85):  # type: ignore[call-overload]
+        return False
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, bytes(data.data()), durable=False)
     except OSError:
         return False
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    if image.save(str(tmp), "JPEG", quality=85):  # type: ignore[call-overload]
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            pass
-        else:
-            return True
-    with contextlib.suppress(OSError):
-        tmp.unlink()
-    return False
+    return True
 
 
 def poster_image(frame: QImage | None, fallback: Path | None, longest: int) -> QImage | None:

@@ -54,7 +54,7 @@ if TYPE_CHECKING:   # handed out by name on first use (see __getattr__)
 
 log = logging.getLogger(__name__)
 
-_TEMPORARY = re.compile(r"\.[0-9a-f]+\.jpg\.[0-9]+\.tmp")
+_TEMPORARY = re.compile(r"\.[0-9a-f]+\.jpg\.[0-9a-f]+\.tmp")
 
 THUMB_MAX = 360            # longest side of a cached poster, in pixels
 DECODE_TIMEOUT_MS = 6000   # the tiles give up on a clip's first frame after this long
@@ -87,8 +87,9 @@ def pixmap_bytes(pixmap: QPixmap) -> int:
 
 
 def _left_over(entry: os.DirEntry[str], now: float) -> bool:
-    """A poster's temporary file (``.<poster>.jpg.<pid>.tmp``) over an hour old: its
-    helper was stopped while writing it."""
+    """A poster's temporary file (``.<poster>.jpg.<random>.tmp``, see
+    :func:`kling_desktop.files.write_atomic`) over an hour old: its helper was stopped
+    while writing it."""
     if _TEMPORARY.fullmatch(entry.name) is None:
         return False
     try:
