@@ -46,7 +46,9 @@ from kling_desktop.api import (
     parse_retry_after,
     validate_base_url,
 )
+from kling_desktop.files import partial_path
 from kling_desktop.simulator import Fault, Simulator
+from tests.test_api_large_files import writer_threads
 
 POLICY = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=2.0, max_retry_after=5.0,
                      jitter=0.25)
@@ -89,6 +91,13 @@ def dead_base_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def library_file(tmp_path: Path) -> Path:
+    """Where a test saves its result: ``out.mp4`` in a ``library`` folder made for it."""
+    dest = tmp_path / "library" / "out.mp4"
+    dest.parent.mkdir()
+    return dest
 
 
 def completed_task(client: KlingClient, sim: Simulator) -> str:
@@ -784,8 +793,7 @@ def test_download_keeps_the_previous_file_on_failure(
     client: KlingClient, sim: Simulator, tmp_path: Path
 ) -> None:
     url = completed_task(client, sim)
-    dest = tmp_path / "library" / "out.mp4"
-    dest.parent.mkdir()
+    dest = library_file(tmp_path)
     dest.write_bytes(b"old")
     sim.inject("download", Fault.cut_download(10), times=POLICY.max_attempts)
     with pytest.raises(IncompleteDownloadError):
@@ -813,15 +821,14 @@ def test_a_full_disk_while_writing_the_video_is_a_local_file_problem(
     # device", on the writer thread. The download must end with the file system's error
     # (not hang on the writer, not save anything, not call the provider again).
     url = completed_task(client, sim)
-    dest = tmp_path / "library" / "out.mp4"
-    dest.parent.mkdir()
-    (dest.parent / ".out.mp4.part").symlink_to("/dev/full")
+    dest = library_file(tmp_path)
+    partial_path(dest).symlink_to("/dev/full")
     with pytest.raises(LocalFileError, match="space") as caught:
         client.download(url, dest)
     assert "disk space" in caught.value.fix
     assert not dest.exists()
     assert_count(sim, "download", 1)
-    assert not [t for t in threading.enumerate() if t.name == "result-writer"]
+    assert not writer_threads()
 
 
 def test_download_not_found(client: KlingClient, sim: Simulator, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from kling_desktop.api import CancelledError, KlingClient, RetryPolicy
-from kling_desktop.api.transfer import WriteBehind
+from kling_desktop.api.transfer import WRITE_BEHIND_THREAD, WriteBehind
 from kling_desktop.simulator import Simulator
 
 SIZE = 110 * 1024 * 1024
@@ -90,6 +90,11 @@ def test_downloads_read_the_socket_in_large_pieces() -> None:
 # ------------------------------------------------------------ WriteBehind
 
 
+def writer_threads() -> list[threading.Thread]:
+    """The download writers still running (none once a download or a block has ended)."""
+    return [t for t in threading.enumerate() if t.name == WRITE_BEHIND_THREAD]
+
+
 class _SlowFile(io.BytesIO):
     """A file whose writes take a while (a slow disk), and may fail after ``fail_after``."""
 
@@ -113,7 +118,7 @@ def test_write_behind_writes_every_piece_in_order_before_the_block_ends() -> Non
     pieces = [bytes([n]) * (1000 + n) for n in range(50)]
     _write_all(target, pieces, depth=3)
     assert target.getvalue() == b"".join(pieces)
-    assert not [t for t in threading.enumerate() if t.name == "result-writer"]
+    assert not writer_threads()
 
 
 def _write_all(target: _SlowFile, pieces: list[bytes], depth: int) -> None:
@@ -136,7 +141,7 @@ def test_write_behind_raises_a_failed_write_and_never_waits_forever() -> None:
         _write_all(target, [b"x" * 100] * 20, depth=2)
     assert caught.value.errno == errno.ENOSPC
     assert target.getvalue() == b"x" * 200   # nothing after the failure reached the file
-    assert not [t for t in threading.enumerate() if t.name == "result-writer"]
+    assert not writer_threads()
 
 
 def test_write_behind_lets_the_readers_own_error_win() -> None:
@@ -146,4 +151,4 @@ def test_write_behind_lets_the_readers_own_error_win() -> None:
     with pytest.raises(CancelledError):
         _cancel_after_two_pieces(target)
     assert target.getvalue() == b"a"
-    assert not [t for t in threading.enumerate() if t.name == "result-writer"]
+    assert not writer_threads()

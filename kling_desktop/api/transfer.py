@@ -71,6 +71,7 @@ ProgressCallback = Callable[[int, int], None]
 _DECODE_STEP = 256 * 1024
 #: How many pieces (up to 1 MiB each) a download may read ahead of its file writes.
 WRITE_BEHIND_DEPTH = 8
+WRITE_BEHIND_THREAD = "result-writer"
 _MAX_REDIRECTS = 5
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)", re.IGNORECASE)
@@ -366,7 +367,7 @@ class WriteBehind:
         self._handle = handle
         self._pieces: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
         self._error: Exception | None = None
-        self._thread = threading.Thread(target=self._run, name="result-writer", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=WRITE_BEHIND_THREAD, daemon=True)
 
     def __enter__(self) -> WriteBehind:
         self._thread.start()
