@@ -36,6 +36,13 @@ TARGET, STRETCH = 1.5, 1.3   # the app's first paint over the floor's (issue 16)
 
 CHILD = r"""
 import os, sys
+FLOORS = ("bare", "label", "widgets")
+mode = sys.argv[1]
+if mode not in FLOORS:
+    # as the app is launched: its window's code imported by main.load_window (which
+    # pauses the collector until the window is painted and its jobs listed)
+    from kling_desktop.main import load_window
+    ui_app = load_window()
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow
 
@@ -137,8 +144,6 @@ def build_widgets(window):
     window.setCentralWidget(tabs)
     window.statusBar().showMessage("Ready")
 
-FLOORS = ("bare", "label", "widgets")
-mode = sys.argv[1]
 if mode in FLOORS:
     app = QApplication(sys.argv[:1])
     window = QMainWindow()
@@ -149,10 +154,9 @@ if mode in FLOORS:
     elif mode == "widgets":
         build_widgets(window)
 else:
-    from kling_desktop.ui.app import Launcher, configure_application
     app = QApplication(sys.argv[:1])
-    configure_application(app)
-    launcher = Launcher(app)
+    ui_app.configure_application(app)
+    launcher = ui_app.Launcher(app)
     watch = QTimer()
     watch.timeout.connect(check)
     # Launcher.open builds the engine and the window and shows it, exactly as run_app does.

@@ -91,7 +91,8 @@ _frozen = False
 
 def freeze_startup_objects() -> None:
     """Move everything alive once the window is painted and its jobs list built out of
-    the collector's sight (once).
+    the collector's sight (once), and let the collector run again (the launch paused it:
+    :func:`kling_desktop.main.load_window`).
 
     A full collection walks every tracked object (all imported modules included): with a
     10,000-result library that pause reached 60-80 ms while scrolling the gallery. Objects
@@ -102,6 +103,7 @@ def freeze_startup_objects() -> None:
         _frozen = True
         gc.collect()
         gc.freeze()
+    gc.enable()
 
 
 class FirstPaintProbe(QObject):

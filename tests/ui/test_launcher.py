@@ -125,23 +125,27 @@ def test_a_job_database_from_a_newer_version_is_explained_by_the_painted_window(
 
 
 class _PaintWatch(QObject):
-    """Notes how many objects the collector has frozen when ``window`` is first painted."""
+    """Notes how many objects the collector has frozen, and whether it runs, when
+    ``window`` is first painted."""
 
     def __init__(self, window: QWidget) -> None:
         super().__init__(window)
         self.frozen_at_paint: int | None = None
+        self.collecting_at_paint: bool | None = None
         window.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint and self.frozen_at_paint is None:
             self.frozen_at_paint = gc.get_freeze_count()
+            self.collecting_at_paint = gc.isenabled()
         return False
 
 
 def test_start_up_objects_are_frozen_after_the_first_paint(
         qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
     """The full collection before freezing the start-up's objects takes ~9 ms: it runs
-    once the window is painted and its jobs list built, not between show and paint."""
+    once the window is painted and its jobs list built, not between show and paint. The
+    collector, paused by the launch (main.load_window), runs again from then on."""
     monkeypatch.setenv("KLING_API_KEY", "launcher-test-key")
     monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9")
     monkeypatch.setattr(app_module, "_frozen", False)   # (once per process otherwise)
@@ -149,6 +153,7 @@ def test_start_up_objects_are_frozen_after_the_first_paint(
     app = QApplication.instance()
     assert isinstance(app, QApplication)
     launcher = Launcher(app)
+    gc.disable()   # as the launch does
     try:
         original_show = MainWindow.show
         watches: list[_PaintWatch] = []
@@ -164,8 +169,11 @@ def test_start_up_objects_are_frozen_after_the_first_paint(
         [watch] = watches
         qtbot.waitUntil(lambda: watch.frozen_at_paint is not None, timeout=WAIT_MS)
         assert watch.frozen_at_paint == 0
+        assert watch.collecting_at_paint is False
         qtbot.waitUntil(lambda: gc.get_freeze_count() > 0, timeout=WAIT_MS)
         assert hasattr(window, "jobs_panel")
+        assert gc.isenabled()
     finally:
+        gc.enable()
         launcher.shutdown()
         gc.unfreeze()
