@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,59 @@ def test_the_current_row_shows_a_focus_frame(qtbot: QtBot, panel: JobsPanel,
                                                                    rect.bottom() - 8)]
     assert any(abs(c.red() - highlight.red()) + abs(c.green() - highlight.green())
                + abs(c.blue() - highlight.blue()) < 60 for c in edge)
+
+
+
+def test_the_list_read_again_keeps_the_selection_and_the_scroll(
+        qtbot: QtBot, panel: JobsPanel, media: Path) -> None:
+    """The list is read again once a key is set up: the job the user picked stays picked
+    and where it was on screen; a job that changed meanwhile shows its new state."""
+    image = make_image(media / "in", name="hero.png")
+    clip = make_video(media / "in", seconds=1, name="dance.mp4")
+    jobs = [a_job(image, clip, prompt=f"dance {n}", state=JobState.QUEUED)
+            for n in range(30)]
+    panel.set_jobs(jobs)
+    chosen = jobs[3]
+    row = panel.model.row_of(chosen.id)
+    assert row is not None
+    panel.view.setCurrentIndex(panel.model.index(row))
+    qtbot.waitUntil(lambda: panel.view.visualRect(panel.model.index(row)).isValid(),
+                    timeout=WAIT_MS)                  # (rows are laid out in batches)
+    panel.view.scrollTo(panel.model.index(row))      # far down the list
+    qtbot.waitUntil(lambda: panel.view.verticalScrollBar().value() > 0, timeout=WAIT_MS)
+    scrolled = panel.view.verticalScrollBar().value()
+    waiting = panel.status_of(jobs[5].id)
+    moved_on = replace(jobs[5], state=JobState.CANCELLED, updated_at=jobs[5].updated_at + 1)
+    older = replace(jobs[6], state=JobState.FAILED, updated_at=jobs[6].updated_at - 1)
+    panel.set_jobs([*jobs[:5], moved_on, older, *jobs[7:]])
+    assert panel.view.currentIndex().row() == row
+    assert panel.view.verticalScrollBar().value() == scrolled
+    assert panel.status_of(moved_on.id) != waiting
+    listed = panel.model.job(moved_on.id)
+    assert listed is not None
+    assert listed.state is JobState.CANCELLED
+    kept = panel.model.job(older.id)
+    assert kept is not None
+    assert kept.state is JobState.QUEUED
+
+
+def test_a_list_with_a_new_job_keeps_the_selected_job(
+        qtbot: QtBot, panel: JobsPanel, media: Path) -> None:
+    image = make_image(media / "in", name="hero.png")
+    clip = make_video(media / "in", seconds=1, name="dance.mp4")
+    jobs = [a_job(image, clip, prompt=f"dance {n}", state=JobState.CANCELLED)
+            for n in range(5)]
+    panel.set_jobs(jobs)
+    chosen = jobs[2]
+    row = panel.model.row_of(chosen.id)
+    assert row is not None
+    panel.view.setCurrentIndex(panel.model.index(row))
+    newer = a_job(image, clip, prompt="a newer dance", state=JobState.CANCELLED)
+    panel.set_jobs([*jobs, newer])
+    assert panel.model.rowCount() == 6
+    current = panel.view.currentIndex()
+    assert current.isValid()
+    assert current.row() == row + 1
+    entry = panel.model.entry(current.row())
+    assert entry is not None
+    assert entry[0].id == chosen.id

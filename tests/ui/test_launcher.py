@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import gc
 import sqlite3
+import threading
 
 import pytest
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from kling_desktop.engine.store import SCHEMA_VERSION
+from kling_desktop.api.models import GenerationOptions, Mode, Model
+from kling_desktop.engine.jobs import JobSpec, JobState
+from kling_desktop.engine.runner import Engine
+from kling_desktop.engine.service import JobService
+from kling_desktop.engine.store import SCHEMA_VERSION, JobStore
 from kling_desktop.paths import app_paths
 from kling_desktop.ui import app as app_module
 from kling_desktop.ui.app import Launcher
@@ -177,3 +182,63 @@ def test_start_up_objects_are_frozen_after_the_first_paint(
         gc.enable()
         launcher.shutdown()
         gc.unfreeze()
+
+
+def test_the_jobs_are_listed_while_the_keyring_is_asked(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asking the keyring may take a while (a keyring that must be unlocked, a slow
+    session bus): the job list is read and shown meanwhile; unfinished jobs are followed
+    only once the key is known, and the list read again then keeps the selected job."""
+    monkeypatch.setenv("KLING_API_KEY", "launcher-test-key")
+    monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9")
+    with JobStore(app_paths().ensure().database) as store:
+        for prompt in ("first dance", "second dance"):
+            spec = JobSpec(image="/pics/hero.png", video="https://cdn.example.com/dance.mp4",
+                           options=GenerationOptions(model=Model.V3, mode=Mode.STD,
+                                                     prompt=prompt))
+            job = store.add_job(spec, base_url="http://127.0.0.1:9", demo=False)
+            store.transition(job.id, JobState.CANCELLED, message="test",
+                             error_message="Stopped.", error_fix="")
+    answer = threading.Event()       # the keyring answers when the test says so
+    asked: list[bool] = []
+    original_require_key = Engine.require_key
+
+    def slow_keyring(engine: Engine) -> None:
+        asked.append(True)
+        answer.wait(WAIT_MS / 1000)
+        original_require_key(engine)
+
+    followed: list[bool] = []
+    original_follow = JobService.follow_unfinished
+
+    def follow(service: JobService) -> list:  # type: ignore[type-arg]
+        followed.append(answer.is_set())
+        return original_follow(service)
+
+    monkeypatch.setattr(Engine, "require_key", slow_keyring)
+    monkeypatch.setattr(JobService, "follow_unfinished", follow)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    launcher = Launcher(app)
+    try:
+        assert launcher.open(demo=False)
+        window = launcher.window
+        assert window is not None
+        qtbot.waitUntil(lambda: hasattr(window, "jobs_panel")
+                        and window.jobs_panel.model.rowCount() == 2, timeout=WAIT_MS)
+        assert asked
+        assert not answer.is_set()               # listed while the keyring is asked
+        assert followed == []                     # nothing followed without the key
+        view = window.jobs_panel.view
+        view.setCurrentIndex(window.jobs_panel.model.index(1))
+        chosen = window.jobs_panel.model.jobs()[1].id
+        with qtbot.waitSignal(window.controller.jobs_loaded, timeout=WAIT_MS):
+            answer.set()
+        assert followed == [True]                 # followed once the key was there
+        assert window.jobs_panel.model.rowCount() == 2
+        current = view.currentIndex()
+        assert current.isValid()
+        assert window.jobs_panel.model.jobs()[current.row()].id == chosen
+    finally:
+        answer.set()
+        launcher.shutdown()

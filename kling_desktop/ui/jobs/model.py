@@ -77,6 +77,21 @@ class JobListModel(QAbstractListModel):
     def row_of(self, job_id: int) -> int | None:
         return self._rows.get(job_id)
 
+    def lists_only(self, jobs: Sequence[Job]) -> bool:
+        """Whether ``jobs`` are exactly the jobs listed (in any order)."""
+        ids = {job.id for job in jobs}
+        return len(ids) == len(self._rows) and all(job_id in self._rows for job_id in ids)
+
+    def newer_than_listed(self, jobs: Sequence[Job]) -> list[Job]:
+        """The snapshots in ``jobs`` newer than the listed ones (as :meth:`set_jobs` keeps
+        the newer of the two)."""
+        newer: list[Job] = []
+        for job in jobs:
+            listed = self.job(job.id)
+            if listed is None or job.updated_at > listed.updated_at:
+                newer.append(job)
+        return newer
+
     def row_state(self, job_id: int) -> RowState:
         return RowState(self._offline.get(job_id), self._notes.get(job_id),
                         self._service_notes.get(job_id, ""), job_id in self._gone)

@@ -169,8 +169,20 @@ class JobsPanel(QWidget):
     # -- feeding -------------------------------------------------------------------------------
 
     def set_jobs(self, jobs: Sequence[Job]) -> None:
+        """The list read from the store. Read again (once a key is set up) it usually
+        lists the same jobs: their rows change in place, so what is selected and where
+        the list is scrolled stay. Otherwise the list is rebuilt; the selected job stays
+        selected."""
         self._loaded = True
-        self.model.set_jobs(jobs)
+        if jobs and self.model.lists_only(jobs):
+            self.update_jobs(self.model.newer_than_listed(jobs))
+        else:
+            current = self.view.currentIndex()
+            entry = self.model.entry(current.row()) if current.isValid() else None
+            self.model.set_jobs(jobs)
+            row = self.model.row_of(entry[0].id) if entry is not None else None
+            if row is not None:
+                self.view.setCurrentIndex(self.model.index(row))
         self.check_saved_files()
 
     def check_saved_files(self) -> None:
