@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
@@ -164,11 +165,13 @@ class JobController(QObject):
         """Read the job list on a worker, then follow every unfinished job."""
         self.load_jobs(resume=True)
 
-    def load_jobs(self, *, resume: bool) -> None:
+    def load_jobs(self, *, resume: bool, then: Callable[[], None] | None = None) -> None:
         """Read the job list on a worker (``jobs_loaded``); with ``resume``, follow the
-        unfinished ones. Without ``resume`` (no key yet) nothing is run or changed."""
-        self._tasks.run(_load_jobs, self.engine, self.service, resume, on_done=self._on_loaded,
-                        on_failed=self._on_load_failed)
+        unfinished ones. Without ``resume`` (no key yet) nothing is run or changed.
+        ``then`` is called (on the main thread) once the read is over, read or not."""
+        self._tasks.run(_load_jobs, self.engine, self.service, resume,
+                        on_done=partial(self._on_loaded, then=then),
+                        on_failed=partial(self._on_load_failed, then=then))
 
     def submit(self, batch: BatchReport, options: JobOptions,
                origins: Mapping[str, Origin] | None = None) -> None:
@@ -300,17 +303,22 @@ class JobController(QObject):
 
     # -- results of store operations (main thread) ------------------------------------------
 
-    def _on_loaded(self, result: object) -> None:
+    def _on_loaded(self, result: object, *, then: Callable[[], None] | None = None) -> None:
         if self._closed or not isinstance(result, tuple):
             return
         jobs, followed = result
         self._followed.update(job.id for job in followed)
         self.jobs_loaded.emit(list(jobs))
         self._count_changed()
+        if then is not None:
+            then()
 
-    def _on_load_failed(self, error: BaseException) -> None:
+    def _on_load_failed(self, error: BaseException, *,
+                        then: Callable[[], None] | None = None) -> None:
         if not self._closed:
             self.load_failed.emit(_as_kling_error(error))
+            if then is not None:
+                then()
 
     def _on_enqueued(self, jobs: object) -> None:
         assert isinstance(jobs, list)

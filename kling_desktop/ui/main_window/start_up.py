@@ -5,9 +5,9 @@ in the app (``progressive``), the job store and the library open and the modules
 jobs list, the job controller, the job actions, notifications and the start panel load
 on a worker (the painted form answers meanwhile; a job database that cannot be used is
 explained in a message box and the window closes), the main thread builds them in the
-frame's place and reads the job list while it asks the keyring whether a key is set up
-(both on workers); then it shows the form (and follows the unfinished jobs) or the start
-panel. :class:`WindowStart` is the window's
+frame's place, reads the job list and shows it, then asks the keyring whether a key is
+set up (both on workers); then it shows the form (and follows the unfinished jobs) or the
+start panel. :class:`WindowStart` is the window's
 helper for this, like its menus and its job actions.
 """
 
@@ -169,10 +169,15 @@ class WindowStart:
             self.show_start()
         else:
             # Asking the keyring may take a while (one that must be unlocked, a slow
-            # session bus): the list is read and shown meanwhile, and its unfinished jobs
-            # are followed once the key is known (show_main) - or never, without one.
+            # session bus): the list is read and shown first (its read is short, the
+            # keyring's imports would slow it down), and its unfinished jobs are followed
+            # once the key is known (show_main) - or never, without one.
             self._started = True
-            window.controller.load_jobs(resume=False)
+            window.controller.load_jobs(resume=False, then=self._ask_for_the_key)
+
+    def _ask_for_the_key(self) -> None:
+        window = self.window
+        if not window.is_closing():
             window.tasks.run(window.engine.require_key, on_done=lambda _r: self.show_main(True),
                              on_failed=self._on_key_check_failed)
 
