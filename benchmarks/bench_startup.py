@@ -1,6 +1,8 @@
 """Start-up time: process launch -> first painted main window, next to a bare QMainWindow.
 
-Each sample is a fresh ``python`` process (offscreen). The parent notes the time just
+Each sample is a fresh ``python`` process (offscreen); the app's runs
+``kling_desktop.main.main([])``, what ``kling-desktop`` runs (its logging and language
+set up, as a user's start). The parent notes the time just
 before launching it and the time each line of the child arrives: ``PAINTED`` when the
 window's first paint pass is over (an event filter on the window itself; one on the whole
 application would be called for every event of every object and measure itself),
@@ -39,31 +41,38 @@ import os, sys
 FLOORS = ("bare", "label", "widgets")
 mode = sys.argv[1]
 if mode not in FLOORS:
-    # as the app is launched: its window's code imported by main.load_window (which
-    # pauses the collector until the window is painted and its jobs listed)
-    from kling_desktop.main import load_window
-    ui_app = load_window()
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QMainWindow
+    # The app as a user starts it: kling_desktop.main.main([]), what ``kling-desktop``
+    # runs (its logging, its language, the collector paused while the window's code
+    # loads); the probes below go in once main has loaded that code.
+    import kling_desktop.main as entry
+else:
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication, QMainWindow
 
 JOBS = int(sys.argv[2])
 
-class FirstPaint(QObject):
-    # Watches the window itself, not the whole application: a Python filter on the
-    # application is called for every event of every object, and PySide builds each new
-    # event class's Python type on its first call; that alone added ~33 ms to the first
-    # paint of a window with one label, more to a window with many widgets. The window's
-    # own paint event opens the first paint pass; PAINTED is printed when the pass (every
-    # widget painted, the frame flushed) is over.
-    def __init__(self, window):
-        super().__init__()
-        self.done = False
-        window.installEventFilter(self)
-    def eventFilter(self, obj, event):
-        if not self.done and event.type() == QEvent.Type.Paint:
-            self.done = True
-            QTimer.singleShot(0, painted)
-        return False
+def probes():
+    # (Qt is imported here for the app: by then main has loaded it, as it does)
+    global QEvent, QObject, QTimer, QMainWindow, FirstPaint
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QMainWindow
+
+    class FirstPaint(QObject):
+        # Watches the window itself, not the whole application: a Python filter on the
+        # application is called for every event of every object, and PySide builds each
+        # new event class's Python type on its first call; that alone added ~33 ms to the
+        # first paint of a window with one label, more to a window with many widgets. The
+        # window's own paint event opens the first paint pass; PAINTED is printed when the
+        # pass (every widget painted, the frame flushed) is over.
+        def __init__(self, window):
+            super().__init__()
+            self.done = False
+            window.installEventFilter(self)
+        def eventFilter(self, obj, event):
+            if not self.done and event.type() == QEvent.Type.Paint:
+                self.done = True
+                QTimer.singleShot(0, painted)
+            return False
 
 def painted():
     print("PAINTED", flush=True)
@@ -84,7 +93,7 @@ def list_limit():
     return JOB_LIST_LIMIT
 
 def check():
-    w = launcher.window
+    w = holder["launcher"].window
     slot = w.form.image_slot
     if (w.pages.currentWidget() is w.splitter and slot.isVisible() and slot.isEnabled()
             and slot.acceptDrops()):
@@ -153,28 +162,37 @@ if mode in FLOORS:
         window.setCentralWidget(QLabel("Character picture: drop a file here"))
     elif mode == "widgets":
         build_widgets(window)
-else:
-    app = QApplication(sys.argv[:1])
-    ui_app.configure_application(app)
-    launcher = ui_app.Launcher(app)
-    watch = QTimer()
-    watch.timeout.connect(check)
-    # Launcher.open builds the engine and the window and shows it, exactly as run_app does.
-    original_show = QMainWindow.show
-    holder = {}
-    def show(self):
-        holder["filter"] = FirstPaint(self)
-        original_show(self)
-    QMainWindow.show = show
-    if not launcher.open(demo=False):
-        sys.exit(2)
-    window = launcher.window
-if mode in FLOORS:
+    probes()
     flt = FirstPaint(window)
     window.resize(1280, 800)
     window.show()
-QTimer.singleShot(60_000, lambda: os._exit(3))
-app.exec()
+    QTimer.singleShot(60_000, lambda: os._exit(3))
+    app.exec()
+else:
+    load_window = entry.load_window
+    holder = {}
+
+    def load_and_watch():
+        ui_app = load_window()
+        probes()
+        original_open = ui_app.Launcher.open
+        def open_(self, demo):
+            holder["launcher"] = self
+            return original_open(self, demo)
+        ui_app.Launcher.open = open_
+        original_show = QMainWindow.show
+        def show(self):        # the launcher's window: watched from its show on
+            global watch
+            holder["filter"] = FirstPaint(self)
+            watch = QTimer()
+            watch.timeout.connect(check)
+            QTimer.singleShot(60_000, lambda: os._exit(3))
+            original_show(self)
+        QMainWindow.show = show
+        return ui_app
+
+    entry.load_window = load_and_watch
+    sys.exit(entry.main([]))
 """
 
 
