@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from kling_desktop.api.models import GenerationOptions, Mode, Model
-from kling_desktop.engine.jobs import JobSpec, JobState
+from kling_desktop.engine.jobs import Job, JobSpec, JobState
 from kling_desktop.engine.runner import Engine
 from kling_desktop.engine.service import JobService
 from kling_desktop.engine.store import SCHEMA_VERSION, JobStore
@@ -212,7 +212,7 @@ def test_the_jobs_are_listed_without_waiting_for_the_keyring(
     followed: list[bool] = []
     original_follow = JobService.follow_unfinished
 
-    def follow(service: JobService) -> list:  # type: ignore[type-arg]
+    def follow(service: JobService) -> list[Job]:
         followed.append(answer.is_set())
         return original_follow(service)
 
