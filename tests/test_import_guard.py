@@ -26,10 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: Loaded only when needed: the network (httpx, the client, the standard library's
 #: HTTP stack with ssl and email, the answer parsers), the keyring, the demo's
-#: simulator, playing video, the Library tab, the Settings dialog; the job store and the
-#: library with SQLite (they open on a worker after the first paint); the form's checks,
-#: the media probes and the fixes with the converter (the first check loads them, on a
-#: worker).
+#: simulator, playing video, the Library tab, the Settings dialog, the trim editor; the
+#: job store and the library with SQLite (they open on a worker after the first paint);
+#: the form's checks, the media probes and the fixes with the converter (the first check
+#: loads them, on a worker).
 DEFERRED = (
     "httpx",
     "keyring",
@@ -40,6 +40,7 @@ DEFERRED = (
     "PySide6.QtMultimedia",
     "kling_desktop.ui.gallery",
     "kling_desktop.ui.settings_dialog",
+    "kling_desktop.ui.form.trim",
     "kling_desktop.engine.store",
     "kling_desktop.engine.library",
     "sqlite3",
