@@ -10,9 +10,12 @@ from typing import Final
 
 from kling_desktop.errors import KlingError
 
-__all__ = ["MAX_KEY_LENGTH", "InvalidKeyError", "check_key"]
+__all__ = ["ENV_KEY", "MAX_KEY_LENGTH", "InvalidKeyError", "check_key"]
 
 MAX_KEY_LENGTH: Final = 1024
+#: A key given in the environment; it overrides the keyring for its provider (see
+#: ``engine.secrets``).
+ENV_KEY: Final = "KLING_API_KEY"
 
 
 class InvalidKeyError(KlingError, ValueError):

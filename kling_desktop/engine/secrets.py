@@ -43,6 +43,7 @@ import keyring.errors
 from kling_desktop.api.errors import KlingError
 from kling_desktop.api.models import DEFAULT_BASE_URL
 from kling_desktop.i18n import N_, _
+from kling_desktop.keys import ENV_KEY as ENV_KEY
 from kling_desktop.keys import InvalidKeyError as InvalidKeyError
 from kling_desktop.keys import check_key as check_key
 
@@ -79,7 +80,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ENV_KEY: Final = "KLING_API_KEY"
 ENV_BASE_URL: Final = "KLING_BASE_URL"
 ENV_SERVICE: Final = "KLING_KEYRING_SERVICE"
 DEFAULT_SERVICE: Final = "kling-desktop"

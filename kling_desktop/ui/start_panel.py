@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from kling_desktop.engine.secrets import KeyringStatus
 
 # engine.secrets brings the keyring and httpx (its address parser): imported by the
-# workers and when the panel is first shown, never before the window's first paint.
+# workers and when the panel is first shown, never before the window's first paint (a
+# panel shown before it is named later: StartPanel.defer_naming).
 
 
 def save_key(key: str, base_url: str | None = None) -> None:
@@ -91,6 +92,7 @@ class StartPanel(QWidget):
         self._tasks = tasks
         self._keyring: KeyringStatus | None = None
         self._base_url: str | None = None
+        self._naming_deferred = False
         self._build(icon)
         self.set_provider(base_url)
         self.set_account_page(account_page)
@@ -253,8 +255,20 @@ class StartPanel(QWidget):
         if self.isVisible():
             self._name_provider()
 
-    def showEvent(self, event: QShowEvent) -> None:
+    def defer_naming(self) -> None:
+        """The panel is shown before the window's first paint: the provider is named by
+        :meth:`name_provider` (once the keyring was asked, on a worker, which loads the
+        address parser), not when shown, which would load it first."""
+        self._naming_deferred = True
+
+    def name_provider(self) -> None:
+        """Name the provider in the title now (after :meth:`defer_naming`)."""
+        self._naming_deferred = False
         self._name_provider()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        if not self._naming_deferred:
+            self._name_provider()
         super().showEvent(event)
 
     def _name_provider(self) -> None:
@@ -287,7 +301,7 @@ class StartPanel(QWidget):
                 "No key yet? Your provider's website has a console where keys are made."))
 
     def provider_text(self) -> str:
-        self._name_provider()
+        self.name_provider()
         return self.key_title.text()
 
     def check_keyring(self) -> None:

@@ -21,6 +21,7 @@ from kling_desktop.paths import app_paths
 from kling_desktop.ui import app as app_module
 from kling_desktop.ui.app import Launcher
 from kling_desktop.ui.main_window import MainWindow
+from kling_desktop.ui.main_window.state import default_jobs_width
 from tests.ui.conftest import QT_LOG_IGNORES, WAIT_MS
 
 pytestmark = [pytest.mark.qt_log_ignore(*QT_LOG_IGNORES)]
@@ -243,3 +244,117 @@ def test_the_jobs_are_listed_without_waiting_for_the_keyring(
     finally:
         answer.set()
         launcher.shutdown()
+
+
+class _PagesWatch(QObject):
+    """Every page ``window`` showed, from its first paint on (the first is what was
+    painted first)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self.pages: list[str] = []
+        window.installEventFilter(self)
+
+    def _note(self) -> None:
+        page = self._window.pages.currentWidget()
+        name = "start" if page is getattr(self._window, "start_panel", None) else (
+            "form" if page is self._window.splitter else type(page).__name__)
+        if not self.pages or self.pages[-1] != name:
+            self.pages.append(name)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self.pages:
+            self._note()
+            self._window.pages.currentChanged.connect(self._note)
+        return False
+
+
+
+def _open_watched(launcher: Launcher) -> _PagesWatch:
+    """Open the launcher's window and watch its pages (the first paint comes after)."""
+    assert launcher.open(demo=False)
+    assert launcher.window is not None
+    return _PagesWatch(launcher.window)
+
+def test_a_first_start_without_a_key_opens_on_the_start_panel(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A newcomer's first start: the welcome (start panel) is what is painted first, never
+    the form for a moment; its title names the provider once the keyring was asked, and
+    neither the keyring nor the address parser loaded for that before the first paint
+    (test_import_guard starts this way)."""
+    monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9")
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    launcher = Launcher(app)
+    try:
+        watch = _open_watched(launcher)
+        window = launcher.window
+        assert window is not None
+        qtbot.waitUntil(lambda: bool(watch.pages) and window.start.is_loading_started()
+                        and "127.0.0.1:9" in window.start_panel.key_title.text(),
+                        timeout=WAIT_MS)
+        assert watch.pages == ["start"]
+        assert window.is_start_panel_shown()
+    finally:
+        launcher.shutdown()
+
+
+def test_the_start_panel_painted_first_gives_way_to_a_key_found(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The start panel is only the likely page: a key the keyring (here: this session)
+    has brings the form forward once it is found."""
+    from kling_desktop.engine.secrets import use_key_for_session
+
+    monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9")
+    use_key_for_session("sk-launcher-session-key", "http://127.0.0.1:9")
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    launcher = Launcher(app)
+    try:
+        watch = _open_watched(launcher)
+        window = launcher.window
+        assert window is not None
+        qtbot.waitUntil(lambda: watch.pages == ["start", "form"], timeout=WAIT_MS)
+        assert not window.is_start_panel_shown()
+        # The form and the jobs list, laid out for the first time now, share the width as
+        # on any first start: the list its default share.
+        total = window.splitter.width() - window.splitter.handleWidth()
+        qtbot.waitUntil(lambda: window.splitter.sizes()[1] == default_jobs_width(total),
+                        timeout=WAIT_MS)
+        assert window.jobs_panel.isVisible()
+    finally:
+        launcher.shutdown()
+
+
+
+def test_the_window_opens_on_the_page_it_closed_on(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closed on the form, the next start paints the form first; closed on the start panel
+    (no key yet), the start panel. A key in the environment always opens on the form."""
+    monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9")
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    monkeypatch.setattr(app, "exit", lambda _code: None)   # (the launcher quits after)
+
+    def one_start(env_key: str | None, settled: list[str]) -> list[str]:
+        if env_key is None:
+            monkeypatch.delenv("KLING_API_KEY", raising=False)
+        else:
+            monkeypatch.setenv("KLING_API_KEY", env_key)
+        launcher = Launcher(app)
+        try:
+            watch = _open_watched(launcher)
+            window = launcher.window
+            assert window is not None
+            qtbot.waitUntil(lambda: window.start.rest_built and watch.pages == settled,
+                            timeout=WAIT_MS)
+            with qtbot.waitSignal(window.closed, timeout=WAIT_MS):
+                assert window.close()
+            return watch.pages
+        finally:
+            launcher.shutdown()
+
+    assert one_start("sk-launcher-env-key", ["form"]) == ["form"]   # a first start
+    assert one_start(None, ["form", "start"]) == ["form", "start"]   # no key after all
+    assert one_start(None, ["start"]) == ["start"]   # closed on the start panel

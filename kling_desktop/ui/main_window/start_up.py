@@ -76,15 +76,11 @@ class WindowStart:
         from kling_desktop.ui.jobs import JobsPanel
         from kling_desktop.ui.main_window.job_actions import JobActions
         from kling_desktop.ui.notifications import Notifier
-        from kling_desktop.ui.start_panel import StartPanel
 
         window.controller = JobController(window.engine, window.tasks, window)
         window.notifier = Notifier(window.icon, window, tasks=window.tasks)
         window.job_actions = JobActions(window)
-        window.start_panel = StartPanel(window.tasks, window.icon, window.pages,
-                                        base_url=None if window.demo else window.engine.address,
-                                        account_page=window.user_settings.account_page())
-        window.pages.addWidget(window.start_panel)
+        self._build_start_panel()
         window.jobs_panel = JobsPanel(window.tasks, window.pages)
         sizes = window.splitter.sizes()
         window.splitter.replaceWidget(1, window.jobs_panel)
@@ -113,12 +109,34 @@ class WindowStart:
         c.submit_failed.connect(window.on_controller_submit_failed)
         c.active_count_changed.connect(window.on_controller_active_count_changed)
         window.jobs_panel.action_triggered.connect(window.on_jobs_panel_action_triggered)
-        window.start_panel.key_ready.connect(self.on_start_panel_key_ready)
         window.notifier.banner_requested.connect(window.on_notifier_banner_requested)
         window.notifier.open_requested.connect(window.on_done_banner_open_requested)
         window.jobs_panel.view.selectionModel().currentChanged.connect(
             window.on_jobs_view_currentChanged)
+
+    def _build_start_panel(self) -> None:
+        """The page that asks for a key (once)."""
+        window = self.window
+        if getattr(window, "start_panel", None) is not None:
+            return
+        from kling_desktop.ui.start_panel import StartPanel
+
+        window.start_panel = StartPanel(window.tasks, window.icon, window.pages,
+                                        base_url=None if window.demo else window.engine.address,
+                                        account_page=window.user_settings.account_page())
+        window.pages.addWidget(window.start_panel)
+        window.start_panel.key_ready.connect(self.on_start_panel_key_ready)
         window.start_panel.demo_requested.connect(window.demo_requested)
+
+    def show_start_first(self) -> None:
+        """(Before the first paint.) Open on the start panel: the window closed there last
+        time (no key yet), or this is the first start. A newcomer sees the welcome, not
+        the form for a moment; the keyring is asked after the paint as ever, and the form
+        comes forward if it has a key."""
+        self._build_start_panel()
+        self.window.start_panel.defer_naming()
+        self.window.pages.setCurrentWidget(self.window.start_panel)
+        self.window.start_panel.setFocus()
 
     @Slot()
     def start_loading(self) -> None:
@@ -202,6 +220,7 @@ class WindowStart:
     def show_start(self) -> None:
         window = self.window
         window.pages.setCurrentWidget(window.start_panel)
+        window.start_panel.name_provider()
         window.start_panel.check_keyring()
         window.start_panel.setFocus()
         if not self._started:
@@ -210,11 +229,13 @@ class WindowStart:
 
     def is_start_panel_shown(self) -> bool:
         window = self.window
-        return self._rest_built and window.pages.currentWidget() is window.start_panel
+        panel = getattr(window, "start_panel", None)
+        return panel is not None and window.pages.currentWidget() is panel
 
     @Slot()
     def on_start_panel_key_ready(self) -> None:
         window = self.window
+        self.build_rest()    # (a key saved in the first moment: built now)
         window.statusBar().showMessage(_("API key saved"), 5000)
         self.show_main(resume=True)
         window.controller.key_changed()

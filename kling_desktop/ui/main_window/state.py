@@ -1,6 +1,7 @@
-"""Window state: the window's geometry and the form/jobs divider, kept in a small INI
-file in the data folder. Never the user's settings (the engine's settings file keeps
-those), never the key."""
+"""Window state: the window's geometry, the form/jobs divider and the page it closed on
+(the form, or the start panel that asks for a key), kept in a small INI file in the data
+folder. Never the user's settings (the engine's settings file keeps those), never the
+key."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
 WINDOW_STATE_FILE = "window-state.ini"
+#: The page the window closed on: the form, or the start panel (no key yet).
+FORM_PAGE, START_PAGE = "form", "start"
 DEFAULT_SIZE = QSize(1280, 800)
 MINIMUM_SIZE = QSize(1024, 660)
 # The jobs list's share of the window until the user drags the divider: a third of the
@@ -38,6 +41,9 @@ class WindowState(QObject):
         self._splitter = splitter
         self._file = data_dir / WINDOW_STATE_FILE
         self._splitter_auto = True
+        #: The page the window closed on last time; a first start (no state yet) counts
+        #: as the start panel, a state from before pages were kept as the form.
+        self.last_page = START_PAGE
         splitter.splitterMoved.connect(self.on_splitter_splitterMoved)
         splitter.installEventFilter(self)
         self.fit_splitter()
@@ -50,6 +56,8 @@ class WindowState(QObject):
         geometry = state.value("window/geometry")
         if not (isinstance(geometry, QByteArray) and self._window.restoreGeometry(geometry)):
             self._window.resize(self._default_size())
+        page = str(state.value("window/page", START_PAGE if geometry is None else FORM_PAGE))
+        self.last_page = page if page in (FORM_PAGE, START_PAGE) else FORM_PAGE
         sizes = state.value("window/splitter")
         # Files written before "splitterChosen" existed: their sizes count as chosen.
         chosen = str(state.value("window/splitterChosen", "true")).lower() == "true"
@@ -58,8 +66,11 @@ class WindowState(QObject):
         else:
             self.fit_splitter()
 
-    def save(self) -> None:
+    def save(self, page: str | None = None) -> None:
+        """``page``: the page shown (FORM_PAGE or START_PAGE); None keeps the one saved."""
         state = self._store()
+        if page is not None:
+            state.setValue("window/page", page)
         state.setValue("window/geometry", self._window.saveGeometry())
         state.setValue("window/splitter", self._splitter.saveState())
         state.setValue("window/splitterChosen", "false" if self._splitter_auto else "true")

@@ -20,6 +20,7 @@ simulator) is imported when it is opened.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,7 @@ from kling_desktop.engine.runner import Engine, NoApiKeyError
 from kling_desktop.engine.settings import Settings, save_settings
 from kling_desktop.errors import KlingError, error_text
 from kling_desktop.i18n import _, ngettext
+from kling_desktop.keys import ENV_KEY
 from kling_desktop.ui.desktop import DesktopOpener
 from kling_desktop.ui.form import GenerateForm
 from kling_desktop.ui.main_window.banner import DemoBanner, DoneBanner
@@ -49,7 +51,7 @@ from kling_desktop.ui.main_window.jobs_frame import JobsFrame
 from kling_desktop.ui.main_window.library_tab import LibraryTab
 from kling_desktop.ui.main_window.menus import WindowMenus
 from kling_desktop.ui.main_window.start_up import WindowStart
-from kling_desktop.ui.main_window.state import MINIMUM_SIZE, WindowState
+from kling_desktop.ui.main_window.state import FORM_PAGE, MINIMUM_SIZE, START_PAGE, WindowState
 from kling_desktop.ui.main_window.user_settings import SettingsDoor, apply_settings
 from kling_desktop.ui.tasks import TaskRunner
 
@@ -136,6 +138,9 @@ class MainWindow(QMainWindow):
         self.window_state.restore()
         if self.demo:   # the sample inputs are part of the demo's first form
             self._set_demo_inputs()
+        elif (progressive and has_key is not True and self.window_state.last_page == START_PAGE
+              and not os.environ.get(ENV_KEY, "").strip()):
+            self.start.show_start_first()   # (the keyring decides, after the first paint)
         self.installEventFilter(self)
         if not progressive:
             self.start.build_rest()
@@ -442,7 +447,9 @@ class MainWindow(QMainWindow):
             if choice == QuitChoice.STAY:
                 event.ignore()
                 return
-        self.window_state.save()
+        # The demo's pages say nothing of the user's own start (it never asks for a key).
+        self.window_state.save(page=None if self.demo else
+                               START_PAGE if self.is_start_panel_shown() else FORM_PAGE)
         self.shutdown(stop_jobs=choice == QuitChoice.STOP)
         event.accept()
         self.closed.emit()
