@@ -83,8 +83,8 @@ class JobListModel(QAbstractListModel):
         return len(ids) == len(self._rows) and all(job_id in self._rows for job_id in ids)
 
     def newer_than_listed(self, jobs: Sequence[Job]) -> list[Job]:
-        """The snapshots in ``jobs`` newer than the listed ones (as :meth:`set_jobs` keeps
-        the newer of the two)."""
+        """The snapshots in ``jobs`` that are not listed, or newer than the listed ones
+        (a list read keeps the newer of the two)."""
         newer: list[Job] = []
         for job in jobs:
             listed = self.job(job.id)
@@ -101,11 +101,8 @@ class JobListModel(QAbstractListModel):
 
     # changes
     def set_jobs(self, jobs: Sequence[Job]) -> None:
-        known = {job.id: job for job in self._jobs}
-        merged = {job.id: job for job in jobs}
-        for job_id, job in known.items():  # snapshots newer than the list read win
-            if job_id not in merged or job.updated_at >= merged[job_id].updated_at:
-                merged[job_id] = job
+        merged = {job.id: job for job in self._jobs}   # listed snapshots newer than the
+        merged.update((job.id, job) for job in self.newer_than_listed(jobs))   # read win
         self.beginResetModel()
         self._jobs = sorted(merged.values(), key=_newest_first, reverse=True)
         self._reindex()
