@@ -157,20 +157,24 @@ def test_the_current_row_shows_a_focus_frame(qtbot: QtBot, panel: JobsPanel,
                + abs(c.blue() - highlight.blue()) < 60 for c in edge)
 
 
+def _listed_with_one_selected(panel: JobsPanel, media: Path, state: JobState, *,
+                              count: int, chosen: int) -> tuple[list[Job], int]:
+    """``count`` jobs listed in ``panel``, ``jobs[chosen]`` selected; the jobs and its row."""
+    image = make_image(media / "in", name="hero.png")
+    clip = make_video(media / "in", seconds=1, name="dance.mp4")
+    jobs = [a_job(image, clip, prompt=f"dance {n}", state=state) for n in range(count)]
+    panel.set_jobs(jobs)
+    row = panel.model.row_of(jobs[chosen].id)
+    assert row is not None
+    panel.view.setCurrentIndex(panel.model.index(row))
+    return jobs, row
+
 
 def test_the_list_read_again_keeps_the_selection_and_the_scroll(
         qtbot: QtBot, panel: JobsPanel, media: Path) -> None:
     """The list is read again once a key is set up: the job the user picked stays picked
     and where it was on screen; a job that changed meanwhile shows its new state."""
-    image = make_image(media / "in", name="hero.png")
-    clip = make_video(media / "in", seconds=1, name="dance.mp4")
-    jobs = [a_job(image, clip, prompt=f"dance {n}", state=JobState.QUEUED)
-            for n in range(30)]
-    panel.set_jobs(jobs)
-    chosen = jobs[3]
-    row = panel.model.row_of(chosen.id)
-    assert row is not None
-    panel.view.setCurrentIndex(panel.model.index(row))
+    jobs, row = _listed_with_one_selected(panel, media, JobState.QUEUED, count=30, chosen=3)
     qtbot.waitUntil(lambda: panel.view.visualRect(panel.model.index(row)).isValid(),
                     timeout=WAIT_MS)                  # (rows are laid out in batches)
     panel.view.scrollTo(panel.model.index(row))      # far down the list
@@ -193,16 +197,10 @@ def test_the_list_read_again_keeps_the_selection_and_the_scroll(
 
 def test_a_list_with_a_new_job_keeps_the_selected_job(
         qtbot: QtBot, panel: JobsPanel, media: Path) -> None:
-    image = make_image(media / "in", name="hero.png")
-    clip = make_video(media / "in", seconds=1, name="dance.mp4")
-    jobs = [a_job(image, clip, prompt=f"dance {n}", state=JobState.CANCELLED)
-            for n in range(5)]
-    panel.set_jobs(jobs)
+    jobs, row = _listed_with_one_selected(panel, media, JobState.CANCELLED, count=5, chosen=2)
     chosen = jobs[2]
-    row = panel.model.row_of(chosen.id)
-    assert row is not None
-    panel.view.setCurrentIndex(panel.model.index(row))
-    newer = a_job(image, clip, prompt="a newer dance", state=JobState.CANCELLED)
+    newer = a_job(Path(jobs[0].spec.image), Path(jobs[0].spec.video), prompt="a newer dance",
+                  state=JobState.CANCELLED)
     panel.set_jobs([*jobs, newer])
     assert panel.model.rowCount() == 6
     current = panel.view.currentIndex()

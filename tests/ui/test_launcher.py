@@ -27,17 +27,28 @@ from tests.ui.conftest import QT_LOG_IGNORES, WAIT_MS
 pytestmark = [pytest.mark.qt_log_ignore(*QT_LOG_IGNORES)]
 
 
+def _qt_app() -> QApplication:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    return app
+
+
+def _open(launcher: Launcher) -> MainWindow:
+    """The launcher's window, opened as the app opens it (shown, not painted yet)."""
+    assert launcher.open(demo=False)
+    window = launcher.window
+    assert window is not None
+    return window
+
+
 def test_the_window_is_painted_before_the_jobs_list_is_built(
         qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KLING_API_KEY", "launcher-test-key")
     monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9")   # nothing is sent
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
+    app = _qt_app()
     launcher = Launcher(app)
     try:
-        assert launcher.open(demo=False)
-        window = launcher.window
-        assert window is not None
+        window = _open(launcher)
         # Shown, not painted yet: the form is there, the jobs list's place holds its frame.
         assert window.form.isVisibleTo(window)
         assert window.jobs_frame is not None
@@ -61,15 +72,12 @@ def test_closing_before_the_jobs_list_is_built_stops_cleanly(
     worker left behind, and the list is never built for a window that is going."""
     monkeypatch.setenv("KLING_API_KEY", "launcher-test-key")
     monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9")
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
+    app = _qt_app()
     codes: list[int] = []
     monkeypatch.setattr(app, "exit", codes.append)   # (the launcher quits after its window)
     launcher = Launcher(app)
     try:
-        assert launcher.open(demo=False)
-        window = launcher.window
-        assert window is not None
+        window = _open(launcher)
         with qtbot.waitSignal(window.closed, timeout=WAIT_MS):
             assert window.close()
         assert window.is_closing()
@@ -95,8 +103,7 @@ def test_a_job_database_from_a_newer_version_is_explained_by_the_painted_window(
     conn.commit()
     conn.close()
     before = database.read_bytes()
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
+    app = _qt_app()
     codes: list[int] = []
     monkeypatch.setattr(app, "exit", codes.append)
     seen: list[str] = []
@@ -111,9 +118,7 @@ def test_a_job_database_from_a_newer_version_is_explained_by_the_painted_window(
 
     launcher = Launcher(app)
     try:
-        assert launcher.open(demo=False)          # the window opens: the store is not read
-        window = launcher.window
-        assert window is not None
+        window = _open(launcher)          # the window opens: the store is not read
         assert not launcher.engine or not launcher.engine.store_is_open
         QTimer.singleShot(0, close_the_box)
         with qtbot.waitSignal(window.closed, timeout=WAIT_MS):
@@ -156,8 +161,7 @@ def test_start_up_objects_are_frozen_after_the_first_paint(
     monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9")
     monkeypatch.setattr(app_module, "_frozen", False)   # (once per process otherwise)
     gc.unfreeze()
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
+    app = _qt_app()
     launcher = Launcher(app)
     gc.disable()   # as the launch does
     try:
@@ -169,9 +173,7 @@ def test_start_up_objects_are_frozen_after_the_first_paint(
             original_show(window)
 
         monkeypatch.setattr(MainWindow, "show", show)
-        assert launcher.open(demo=False)
-        window = launcher.window
-        assert window is not None
+        window = _open(launcher)
         [watch] = watches
         qtbot.waitUntil(lambda: watch.frozen_at_paint is not None, timeout=WAIT_MS)
         assert watch.frozen_at_paint == 0
@@ -219,13 +221,10 @@ def test_the_jobs_are_listed_without_waiting_for_the_keyring(
 
     monkeypatch.setattr(Engine, "require_key", slow_keyring)
     monkeypatch.setattr(JobService, "follow_unfinished", follow)
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
+    app = _qt_app()
     launcher = Launcher(app)
     try:
-        assert launcher.open(demo=False)
-        window = launcher.window
-        assert window is not None
+        window = _open(launcher)
         qtbot.waitUntil(lambda: hasattr(window, "jobs_panel")
                         and window.jobs_panel.model.rowCount() == 2, timeout=WAIT_MS)
         qtbot.waitUntil(lambda: bool(asked), timeout=WAIT_MS)
@@ -271,11 +270,10 @@ class _PagesWatch(QObject):
 
 
 
-def _open_watched(launcher: Launcher) -> _PagesWatch:
+def _open_watched(launcher: Launcher) -> tuple[MainWindow, _PagesWatch]:
     """Open the launcher's window and watch its pages (the first paint comes after)."""
-    assert launcher.open(demo=False)
-    assert launcher.window is not None
-    return _PagesWatch(launcher.window)
+    window = _open(launcher)
+    return window, _PagesWatch(window)
 
 def test_a_first_start_without_a_key_opens_on_the_start_panel(
         qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -284,13 +282,10 @@ def test_a_first_start_without_a_key_opens_on_the_start_panel(
     neither the keyring nor the address parser loaded for that before the first paint
     (test_import_guard starts this way)."""
     monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9")
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
+    app = _qt_app()
     launcher = Launcher(app)
     try:
-        watch = _open_watched(launcher)
-        window = launcher.window
-        assert window is not None
+        window, watch = _open_watched(launcher)
         qtbot.waitUntil(lambda: bool(watch.pages) and window.start.is_loading_started()
                         and "127.0.0.1:9" in window.start_panel.key_title.text(),
                         timeout=WAIT_MS)
@@ -308,13 +303,10 @@ def test_the_start_panel_painted_first_gives_way_to_a_key_found(
 
     monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9")
     use_key_for_session("sk-launcher-session-key", "http://127.0.0.1:9")
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
+    app = _qt_app()
     launcher = Launcher(app)
     try:
-        watch = _open_watched(launcher)
-        window = launcher.window
-        assert window is not None
+        window, watch = _open_watched(launcher)
         qtbot.waitUntil(lambda: watch.pages == ["start", "form"], timeout=WAIT_MS)
         assert not window.is_start_panel_shown()
         # The form and the jobs list, laid out for the first time now, share the width as
@@ -333,8 +325,7 @@ def test_the_window_opens_on_the_page_it_closed_on(
     """Closed on the form, the next start paints the form first; closed on the start panel
     (no key yet), the start panel. A key in the environment always opens on the form."""
     monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9")
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
+    app = _qt_app()
     monkeypatch.setattr(app, "exit", lambda _code: None)   # (the launcher quits after)
 
     def one_start(env_key: str | None, settled: list[str]) -> list[str]:
@@ -344,9 +335,7 @@ def test_the_window_opens_on_the_page_it_closed_on(
             monkeypatch.setenv("KLING_API_KEY", env_key)
         launcher = Launcher(app)
         try:
-            watch = _open_watched(launcher)
-            window = launcher.window
-            assert window is not None
+            window, watch = _open_watched(launcher)
             qtbot.waitUntil(lambda: window.start.rest_built and watch.pages == settled,
                             timeout=WAIT_MS)
             with qtbot.waitSignal(window.closed, timeout=WAIT_MS):
