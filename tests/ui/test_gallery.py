@@ -593,3 +593,27 @@ def test_an_empty_library_says_where_results_will_appear(
     assert widget.model.rowCount() == 0
     assert str(library.root) in widget.view.empty_text
     assert not widget.detail.again_button.isVisible()
+
+
+def test_a_shut_down_gallery_no_longer_reads_the_index(
+        qtbot: QtBot, tmp_path: Path, media: Path) -> None:
+    """After shutdown() the store may close while the widget is still on screen.
+
+    Seen in CI: a paint after the test's store closed read rows from the closed
+    database (a ProgrammingError in the paint).
+    """
+    db = tmp_path / "db" / "jobs.sqlite3"
+    with JobStore(db) as store:
+        made = add_results(Library(tmp_path / "library", store), store, media, VARIETY)
+        widget = GalleryWidget(Library(tmp_path / "library", store), store,
+                               cache_dir=tmp_path / "cache")
+        qtbot.addWidget(widget)
+        widget.show()
+        qtbot.waitUntil(lambda: widget.syncs_done >= 1, timeout=WAIT_MS)
+        assert widget.model.rowCount() == len(made)
+        assert widget.shutdown(10_000)
+    assert widget.isVisible()
+    widget.view.viewport().repaint()     # rows not read before must not be read now
+    widget.model.reload()
+    assert widget.model.rowCount() == 0
+    assert widget.model.record_at(0) is None

@@ -83,6 +83,7 @@ class GalleryModel(QAbstractListModel):
         self._pages: OrderedDict[int, dict[str, ResultRecord]] = OrderedDict()
         self._entries: OrderedDict[str, LibraryEntry | None] = OrderedDict()
         self._total = 0
+        self._released = False
         self.pages_loaded = 0      # for tests and the benchmark
 
     # -- query ------------------------------------------------------------------------------
@@ -101,7 +102,18 @@ class GalleryModel(QAbstractListModel):
         """How many results the whole index holds (unfiltered)."""
         return self._total
 
+    def release(self) -> None:
+        """Stop reading the index for good: the list empties, the store may close.
+
+        The widget's shutdown calls this, so a paint after the store closed (the
+        window closing, a test's store leaving its ``with``) reads nothing.
+        """
+        self._released = True
+        self._reset([])
+
     def _fetch_keys(self) -> list[str] | None:
+        if self._released:
+            return []
         order_by, descending = SORTS.get(self._query.sort, SORTS["newest"])
         try:
             keys = self.store.result_keys(self._query.where, order_by=order_by,

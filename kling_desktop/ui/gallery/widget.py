@@ -471,6 +471,7 @@ class GalleryWidget(QWidget):
         ended = self.thumbnails.shutdown(timeout_ms)
         if self._own_tasks:
             ended = self.tasks.shutdown(timeout_ms) and ended
+        self.model.release()    # the store may close now, even with the gallery on screen
         self._ended = ended
         return ended
 
