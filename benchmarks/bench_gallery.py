@@ -242,9 +242,15 @@ def child_gallery(folder: Path, spawned: float, scroll: bool) -> dict[str, float
             if scroll:
                 start_scroll()
             else:
-                app.quit()
+                finish()
 
         ready()
+
+    def finish() -> None:
+        # counted before quitting: the gallery shuts down (and lets go of the index)
+        # when the application is about to quit
+        result["rows"] = float(gallery.model.rowCount())
+        app.quit()
 
     heartbeat = QElapsedTimer()
     gaps: list[float] = []
@@ -282,7 +288,7 @@ def child_gallery(folder: Path, spawned: float, scroll: bool) -> dict[str, float
                 result["rss_after_scroll_mb"] = _rss_mb()
                 result["posters_in_memory_mb"] = gallery.thumbnails.memory_bytes() / 2**20
                 result["posters_made_in_all"] = float(gallery.thumbnails.made)
-                app.quit()
+                finish()
                 return
             bar.setValue(min(bar.maximum(), bar.value() + bar.pageStep() // 2))
 
@@ -293,7 +299,6 @@ def child_gallery(folder: Path, spawned: float, scroll: bool) -> dict[str, float
 
     window.show()
     app.exec()
-    result["rows"] = float(gallery.model.rowCount())
     gallery.shutdown()
     store.close()
     return result
