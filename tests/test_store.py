@@ -15,6 +15,7 @@ import pytest
 from kling_desktop.api.models import GenerationOptions, Mode, Model, Orientation
 from kling_desktop.engine.jobs import BlockedOn, FailureKind, Job, JobSpec, JobState
 from kling_desktop.engine.store import (
+    MIGRATIONS,
     SCHEMA_VERSION,
     DatabaseTooNewError,
     JobConflictError,
@@ -31,6 +32,7 @@ from kling_desktop.engine.store import (
     owner_id,
 )
 from kling_desktop.engine.store import schema as store_module
+from kling_desktop.engine.store.result_index import result_keys_query
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = "https://api.example.com"
@@ -462,6 +464,69 @@ def record(name: str, **changes: object) -> ResultRecord:
     }
     values.update(changes)
     return ResultRecord(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("order_by", "newest_first"), [
+    ("date", True), ("date", False), ("duration", True), ("duration", False)])
+def test_the_gallery_list_is_read_from_an_index_alone(
+        store: JobStore, db_path: Path, order_by: str, newest_first: bool) -> None:
+    """By date and by length, the keys come from an index, never from the wide rows
+    (~20 ms for 10,000 results from the rows, ~4 ms from the index; bench_gallery)."""
+    for n in range(30):
+        store.upsert_result(record(f"r{n}", saved_at=float(n % 7), duration=n % 5 or None,
+                                   prompt="a long prompt " * 40))
+    sql, params = result_keys_query(order_by=order_by, newest_first=newest_first)
+    conn = raw(db_path)
+    try:
+        plan = " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+        listed = [row[0] for row in conn.execute(sql, params)]
+    finally:
+        conn.close()
+    assert "COVERING INDEX" in plan, plan
+    assert store.result_keys(order_by=order_by, newest_first=newest_first) == listed
+    rows = {r.video_rel: r for r in store.list_results()}
+    if order_by == "date":
+        assert listed == sorted(rows, key=lambda k: (rows[k].saved_at, _id(store, k)),
+                                reverse=newest_first)
+    else:
+        assert [k for k in listed if rows[k].duration is None] == listed[-6:]   # last
+        known = [rows[k].duration for k in listed[:-6]]
+        assert known == sorted(known, reverse=newest_first)
+
+
+def test_a_format_6_library_index_is_migrated_and_listed_from_the_index(
+        db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    conn = raw(db_path)
+    try:
+        for number, statements in enumerate(MIGRATIONS[:6], start=1):
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number}")
+        for name, saved_at in (("old", 1.0), ("new", 2.0)):
+            conn.execute("INSERT INTO results (video_rel, saved_at, sidecar_ok, demo)"
+                         " VALUES (?, ?, 1, 0)", (f"{name}.mp4", saved_at))
+    finally:
+        conn.close()
+    with JobStore(db_path) as store:
+        assert schema_version(db_path) == SCHEMA_VERSION
+        assert store.result_keys() == ["new.mp4", "old.mp4"]
+        sql, params = result_keys_query()
+    conn = raw(db_path)
+    try:
+        plan = " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
+    finally:
+        conn.close()
+    assert "COVERING INDEX results_saved_at" in plan, plan
+
+
+def _id(store: JobStore, video_rel: str) -> int:
+    conn = raw(store.path)
+    try:
+        return int(conn.execute("SELECT id FROM results WHERE video_rel = ?",
+                                (video_rel,)).fetchone()[0])
+    finally:
+        conn.close()
 
 
 def test_results_index(store: JobStore) -> None:

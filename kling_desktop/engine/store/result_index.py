@@ -19,7 +19,8 @@ from typing import Any, Final
 from kling_desktop.engine.store.connection import Connection
 from kling_desktop.sources import title_for
 
-__all__ = ["MARKS", "UNMARKED", "ResultFilter", "ResultIndex", "ResultRecord", "search_words"]
+__all__ = ["MARKS", "UNMARKED", "ResultFilter", "ResultIndex", "ResultRecord", "result_keys_query",
+           "search_words"]
 
 @dataclass(frozen=True)
 class ResultRecord:
@@ -165,6 +166,21 @@ def _order_clause(order_by: str, newest_first: bool) -> str:
     return f" ORDER BY {nulls}{column} {direction}, id {direction}"
 
 
+def result_keys_query(where: ResultFilter | None = None, *, order_by: str = "saved_at",
+                      newest_first: bool = True) -> tuple[str, list[object]]:
+    """The SQL (and its parameters) that lists the matching ``video_rel`` in order.
+
+    The gallery runs it on the main thread whenever its list changes (its first
+    screen, a filter, a sort), so by date and by length it is answered from an index
+    alone (schema 7): the rows themselves are wide.
+    """
+    condition, params = (where or ResultFilter()).where()
+    sql = "SELECT video_rel FROM results"
+    if condition:
+        sql += " WHERE " + condition
+    return sql + _order_clause(order_by, newest_first), params
+
+
 def _result_params(record: ResultRecord) -> list[object]:
     params: list[object] = []
     for name in _RESULT_COLUMNS:
@@ -232,12 +248,8 @@ class ResultIndex(Connection):
 
     def result_keys(self, where: ResultFilter | None = None, *, order_by: str = "saved_at",
                     newest_first: bool = True) -> list[str]:
-        """Only the ``video_rel`` of the matching rows, in order (cheap even for 10,000)."""
-        condition, params = (where or ResultFilter()).where()
-        sql = "SELECT video_rel FROM results"
-        if condition:
-            sql += " WHERE " + condition
-        sql += _order_clause(order_by, newest_first)
+        """Only the ``video_rel`` of the matching rows, in order (see :func:`result_keys_query`)."""
+        sql, params = result_keys_query(where, order_by=order_by, newest_first=newest_first)
         with self._read() as db:
             return [row[0] for row in db.execute(sql, params).fetchall()]
 
