@@ -173,7 +173,7 @@ print("COLLECTIONS " + json.dumps({"seen": seen, "enabled_after": gc.isenabled()
 def test_the_collector_waits_until_the_window_is_painted(tmp_path: Path) -> None:
     """Start-up makes objects that live until quit: the ~60 automatic collections of
     its imports and first build (~8 ms before the first paint) are not run. The collector
-    runs again, after one full collection, once the rest is built (here the probe closes
+    runs again, after one full collection, once the jobs are listed (here the probe closes
     the window at its first paint) and in any case when the window's run is over."""
     env = dict(os.environ, KLING_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen",
                KLING_FIRST_PAINT_PROBE="1", KLING_API_KEY="probe-key-not-real",

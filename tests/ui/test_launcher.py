@@ -20,6 +20,7 @@ from kling_desktop.engine.store import SCHEMA_VERSION, JobStore
 from kling_desktop.paths import app_paths
 from kling_desktop.ui import app as app_module
 from kling_desktop.ui.app import Launcher
+from kling_desktop.ui.jobs import JobsPanel
 from kling_desktop.ui.main_window import MainWindow
 from kling_desktop.ui.main_window.state import default_jobs_width
 from tests.ui.conftest import QT_LOG_IGNORES, WAIT_MS
@@ -154,9 +155,11 @@ class _PaintWatch(QObject):
 
 def test_start_up_objects_are_frozen_after_the_first_paint(
         qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The full collection before freezing the start-up's objects takes ~9 ms: it runs
-    once the window is painted and its jobs list built, not between show and paint. The
-    collector, paused by the launch (main.load_window), runs again from then on."""
+    """The full collection before freezing the start-up's objects takes ~10-25 ms: it
+    runs once the window is painted and its jobs are listed, neither between show and
+    paint nor while the list is read (it holds the interpreter; the list came ~25 ms
+    later). The collector, paused by the launch (main.load_window), runs again from then
+    on."""
     monkeypatch.setenv("KLING_API_KEY", "launcher-test-key")
     monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9")
     monkeypatch.setattr(app_module, "_frozen", False)   # (once per process otherwise)
@@ -173,6 +176,14 @@ def test_start_up_objects_are_frozen_after_the_first_paint(
             original_show(window)
 
         monkeypatch.setattr(MainWindow, "show", show)
+        at_listing: list[tuple[int, bool]] = []
+        original_set_jobs = JobsPanel.set_jobs
+
+        def set_jobs(panel: JobsPanel, jobs: list[Job]) -> None:
+            at_listing.append((gc.get_freeze_count(), gc.isenabled()))
+            original_set_jobs(panel, jobs)
+
+        monkeypatch.setattr(JobsPanel, "set_jobs", set_jobs)
         window = _open(launcher)
         [watch] = watches
         qtbot.waitUntil(lambda: watch.frozen_at_paint is not None, timeout=WAIT_MS)
@@ -180,6 +191,7 @@ def test_start_up_objects_are_frozen_after_the_first_paint(
         assert watch.collecting_at_paint is False
         qtbot.waitUntil(lambda: gc.get_freeze_count() > 0, timeout=WAIT_MS)
         assert hasattr(window, "jobs_panel")
+        assert at_listing[0] == (0, False)    # the list was shown before the collection
         assert gc.isenabled()
     finally:
         gc.enable()

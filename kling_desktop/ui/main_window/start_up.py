@@ -14,6 +14,7 @@ helper for this, like its menus and its job actions.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer, Slot
@@ -190,8 +191,20 @@ class WindowStart:
             # session bus): the list is read and shown first (its read is short, the
             # keyring's imports would slow it down), and its unfinished jobs are followed
             # once the key is known (show_main) - or never, without one.
-            self._started = True
-            window.controller.load_jobs(resume=False, then=self._ask_for_the_key)
+            self._read_the_list(resume=False, then=self._ask_for_the_key)
+
+    def _read_the_list(self, *, resume: bool, then: Callable[[], None] | None = None) -> None:
+        """The job list's first read (once; see ``JobController.load_jobs``). When it is
+        over, read or not, the window says ``jobs_listed``, then ``then`` is called."""
+        self._started = True
+        window = self.window
+
+        def over() -> None:
+            window.jobs_listed.emit()
+            if then is not None:
+                then()
+
+        window.controller.load_jobs(resume=resume, then=over)
 
     def _ask_for_the_key(self) -> None:
         window = self.window
@@ -212,8 +225,7 @@ class WindowStart:
         window = self.window
         window.pages.setCurrentWidget(window.splitter)
         if not self._started:
-            self._started = True
-            window.controller.load_jobs(resume=resume)
+            self._read_the_list(resume=resume)
         elif resume:
             window.controller.resume_all()
 
@@ -224,8 +236,7 @@ class WindowStart:
         window.start_panel.check_keyring()
         window.start_panel.setFocus()
         if not self._started:
-            self._started = True
-            window.controller.load_jobs(resume=False)   # listed, not run: no key yet
+            self._read_the_list(resume=False)   # listed, not run: no key yet
 
     def is_start_panel_shown(self) -> bool:
         window = self.window

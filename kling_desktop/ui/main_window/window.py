@@ -86,11 +86,13 @@ class MainWindow(QMainWindow):
 
     ``demo_requested`` / ``leave_demo_requested``: the user wants to switch modes
     (the application builds the other kind of window). ``rest_built``: the jobs list and
-    what runs the jobs are built and loading (after the first paint).
+    what runs the jobs are built and loading (after the first paint). ``jobs_listed``:
+    the job list's first read is over, shown or its error shown (once).
     """
 
     closed = Signal()
     rest_built = Signal()
+    jobs_listed = Signal()
     demo_requested = Signal()
     leave_demo_requested = Signal()
 
