@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,20 @@ def schema_version(path: Path) -> int:
         return int(conn.execute("PRAGMA user_version").fetchone()[0])
     finally:
         conn.close()
+
+
+def migrate_to(conn: sqlite3.Connection, version: int) -> None:
+    """Bring a new database to format ``version`` as that version of the app did."""
+    for number, statements in enumerate(MIGRATIONS[:version], start=1):
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {number}")
+
+
+def query_plan(path: Path, sql: str, params: list[object]) -> str:
+    """What SQLite says it will do for ``sql`` (EXPLAIN QUERY PLAN), one line."""
+    with closing(raw(path)) as conn:
+        return " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
 
 
 # ---------------------------------------------------------------- schema and pragmas
@@ -480,13 +495,10 @@ def test_the_gallery_list_is_read_from_an_index_alone(
                                    demo=n % 3 == 0, prompt="a long prompt " * 40))
     where = ResultFilter(demo=demo)
     sql, params = result_keys_query(where, order_by=order_by, newest_first=newest_first)
-    conn = raw(db_path)
-    try:
-        plan = " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
-        listed = [row[0] for row in conn.execute(sql, params)]
-    finally:
-        conn.close()
+    plan = query_plan(db_path, sql, params)
     assert "COVERING INDEX" in plan, plan
+    with closing(raw(db_path)) as conn:
+        listed = [row[0] for row in conn.execute(sql, params)]
     assert store.result_keys(where, order_by=order_by, newest_first=newest_first) == listed
     rows = {r.video_rel: r for r in store.list_results() if demo in (None, r.demo)}
     if order_by == "date":
@@ -504,10 +516,7 @@ def test_a_format_6_library_index_is_migrated_and_listed_from_the_index(
     db_path.parent.mkdir(parents=True, exist_ok=True)
     conn = raw(db_path)
     try:
-        for number, statements in enumerate(MIGRATIONS[:6], start=1):
-            for statement in statements:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
+        migrate_to(conn, 6)
         for name, saved_at in (("old", 1.0), ("new", 2.0)):
             conn.execute("INSERT INTO results (video_rel, saved_at, sidecar_ok, demo)"
                          " VALUES (?, ?, 1, 0)", (f"{name}.mp4", saved_at))
@@ -517,11 +526,7 @@ def test_a_format_6_library_index_is_migrated_and_listed_from_the_index(
         assert schema_version(db_path) == SCHEMA_VERSION
         assert store.result_keys() == ["new.mp4", "old.mp4"]
         sql, params = result_keys_query()
-    conn = raw(db_path)
-    try:
-        plan = " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params))
-    finally:
-        conn.close()
+    plan = query_plan(db_path, sql, params)
     assert "COVERING INDEX results_saved_at" in plan, plan
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from kling_desktop.engine.jobs import JobSpec, JobState
 from kling_desktop.engine.origins import Origin
-from kling_desktop.engine.store import MIGRATIONS, SCHEMA_VERSION, JobStore
-from tests.test_store import BASE, raw, schema_version, spec
+from kling_desktop.engine.store import SCHEMA_VERSION, JobStore
+from tests.test_store import BASE, migrate_to, raw, schema_version, spec
 
 CLIP = Origin("dance.mp4", "/clips/dance.mp4", (2.0, 9.5))
 PICTURE = Origin("banner.png", "/pics/banner.png", steps=("padded",))
@@ -20,10 +20,7 @@ def previous_format(path: Path) -> None:
     path.parent.mkdir(parents=True)
     conn = raw(path)
     try:
-        for number, statements in enumerate(MIGRATIONS[:5], start=1):
-            for statement in statements:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
+        migrate_to(conn, 5)
         conn.execute(
             "INSERT INTO jobs (image, video, model, mode, prompt, orientation,"
             " keep_original_sound, billable_seconds, state, base_url, demo, created_at,"
