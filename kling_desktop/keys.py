@@ -6,11 +6,13 @@ here before they keep or send it. The key itself is never quoted in an error.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Final
 
 from kling_desktop.errors import KlingError
 
-__all__ = ["ENV_KEY", "MAX_KEY_LENGTH", "InvalidKeyError", "check_key"]
+__all__ = ["ENV_KEY", "MAX_KEY_LENGTH", "InvalidKeyError", "check_key", "key_from_environment"]
 
 MAX_KEY_LENGTH: Final = 1024
 #: A key given in the environment; it overrides the keyring for its provider (see
@@ -37,3 +39,12 @@ def check_key(key: str) -> str:
     if not key.isascii() or not key.isprintable() or " " in key:
         raise InvalidKeyError()
     return key
+
+
+def key_from_environment(environ: Mapping[str, str] | None = None) -> str | None:
+    """The key given in :data:`ENV_KEY` (``os.environ`` unless ``environ``); blank is none.
+
+    Only its presence decides anything outside ``engine.secrets`` (which provider it
+    applies to is the secrets store's rule)."""
+    value = (os.environ if environ is None else environ).get(ENV_KEY, "").strip()
+    return value or None

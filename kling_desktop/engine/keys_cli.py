@@ -29,6 +29,7 @@ from kling_desktop.engine.secrets import (
 )
 from kling_desktop.engine.settings import load_settings
 from kling_desktop.i18n import _
+from kling_desktop.keys import key_from_environment
 from kling_desktop.paths import app_paths
 
 __all__ = ["ACTIONS", "default_provider", "run_key_command"]
@@ -143,7 +144,7 @@ def _status(origin: str, stdout: TextIO, *, in_use: bool) -> int:
         if not providers:
             say("  " + _("(none)"))
 
-    if os.environ.get(ENV_KEY, "").strip():
+    if key_from_environment() is not None:
         applies_to = environment_origin()
         if applies_to is None:
             say(_("{variable} is set, but {address_variable} is not a provider address: "

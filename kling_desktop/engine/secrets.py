@@ -46,6 +46,7 @@ from kling_desktop.i18n import N_, _
 from kling_desktop.keys import ENV_KEY as ENV_KEY
 from kling_desktop.keys import InvalidKeyError as InvalidKeyError
 from kling_desktop.keys import check_key as check_key
+from kling_desktop.keys import key_from_environment
 
 __all__ = [
     "DEFAULT_SERVICE",
@@ -299,12 +300,6 @@ def _key_username(origin: str) -> str:
 # -- keys ----------------------------------------------------------------------------------
 
 
-def _env_key(environ: Mapping[str, str] | None) -> str | None:
-    env = os.environ if environ is None else environ
-    value = env.get(ENV_KEY, "").strip()
-    return value or None
-
-
 def _read_entry(backend: Any, service: str, username: str) -> str | None:
     value = _call(backend, "get_password", service, username,
                   failure=_(STORE_FAILED_MESSAGE))
@@ -315,7 +310,7 @@ def _read_entry(backend: Any, service: str, username: str) -> str | None:
 
 def _lookup(origin: str, environ: Mapping[str, str] | None) -> tuple[KeySource, str] | None:
     """Where the key for ``origin`` is, and the key; None when there is none."""
-    from_env = _env_key(environ)
+    from_env = key_from_environment(environ)
     if from_env is not None and environment_origin(environ) == origin:
         return "environment", from_env
     with _session_lock:

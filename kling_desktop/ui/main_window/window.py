@@ -20,7 +20,6 @@ simulator) is imported when it is opened.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,7 +41,7 @@ from kling_desktop.engine.runner import Engine, NoApiKeyError
 from kling_desktop.engine.settings import Settings, save_settings
 from kling_desktop.errors import KlingError, error_text
 from kling_desktop.i18n import _, ngettext
-from kling_desktop.keys import ENV_KEY
+from kling_desktop.keys import key_from_environment
 from kling_desktop.ui.desktop import DesktopOpener
 from kling_desktop.ui.form import GenerateForm
 from kling_desktop.ui.main_window.banner import DemoBanner, DoneBanner
@@ -141,7 +140,7 @@ class MainWindow(QMainWindow):
         if self.demo:   # the sample inputs are part of the demo's first form
             self._set_demo_inputs()
         elif (progressive and has_key is not True and self.window_state.last_page == START_PAGE
-              and not os.environ.get(ENV_KEY, "").strip()):
+              and key_from_environment() is None):
             self.start.show_start_first()   # (the keyring decides, after the first paint)
         self.installEventFilter(self)
         if not progressive:

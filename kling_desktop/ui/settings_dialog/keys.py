@@ -6,12 +6,10 @@ tests over the network) and the dialog shows what comes back.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from kling_desktop.engine.secrets import (
-    ENV_KEY,
     KeyringStatus,
     KeyringUnavailableError,
     environment_origin,
@@ -22,6 +20,7 @@ from kling_desktop.engine.secrets import (
     stored_providers,
 )
 from kling_desktop.engine.settings import Settings, save_settings
+from kling_desktop.keys import key_from_environment
 
 
 def origin_or_none(base_url: str) -> str | None:
@@ -56,7 +55,7 @@ def read_key_state(base_url: str) -> KeyState:
         stored = tuple(stored_providers()) if status.ok else ()
     except KeyringUnavailableError:
         stored = ()
-    env_set = bool(os.environ.get(ENV_KEY, "").strip())
+    env_set = key_from_environment() is not None
     return KeyState(origin, source, status, stored,
                     environment_origin() if env_set else None, env_set)
 
