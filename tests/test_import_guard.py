@@ -51,6 +51,14 @@ DEFERRED = (
     "kling_desktop.convert",
 )
 
+#: Qt classes the first paint does without. PySide builds a class's Python wrapper, with
+#: all its enums, the first time Python touches it (an import of its name, or a return
+#: value of that class): the style's alone costs ~9 ms (QCommonStyle and QStyle, 500 enum
+#: members), a message box's or a file dialog's ~1 ms each.
+DEFERRED_QT = (
+    "QtWidgets.QStyle",
+)
+
 #: Still imported eagerly through modules outside the start-up work's files; each is a
 #: strict xfail, so the test fails (XPASS) the day the chain is cut and the mark must go.
 STILL_EAGER: dict[str, str] = {}
@@ -59,6 +67,7 @@ CHILD = r"""
 import json, os, sys
 
 DEFERRED = json.loads(sys.argv[1])
+QT_TYPES = json.loads(sys.argv[2])
 seen = {}
 
 def chain():
@@ -88,35 +97,51 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 class FirstPaint(QObject):
+    # On the window itself: a filter on the whole application would be handed every
+    # object's events, the style's among them, and so build the wrappers it looks for.
     def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint and hasattr(obj, "window") and isinstance(
-                obj.window(), QMainWindow):
+        if event.type() == QEvent.Type.Paint:
+            made = [name for name in QT_TYPES if isinstance(vars(sys.modules[
+                "PySide6." + name.split(".")[0]]).get(name.split(".")[1]), type)]
             print("SEEN " + json.dumps(seen), flush=True)
+            print("MADE " + json.dumps(made), flush=True)
             os._exit(0)
         return False
 
-app = QApplication(sys.argv[:1])
 watcher = FirstPaint()
-app.installEventFilter(watcher)
+show = QMainWindow.show
+def show_watched(window):
+    window.installEventFilter(watcher)
+    show(window)
+QMainWindow.show = show_watched
+app = QApplication(sys.argv[:1])
 from kling_desktop.main import main
 sys.exit(main([]))
 """
 
 
 @pytest.fixture(scope="module")
-def eager(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
-    """Each deferred module the start-up path imported before the first paint, with the
-    chain that imported it."""
+def first_paint(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """What the child printed at the window's first paint, by the line's first word."""
     env = dict(os.environ)
     env["KLING_DATA_DIR"] = str(tmp_path_factory.mktemp("startup") / "data")
     env["QT_QPA_PLATFORM"] = "offscreen"
     env.pop("KLING_API_KEY", None)
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(DEFERRED)], env=env,
+    done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(DEFERRED),
+                           json.dumps(DEFERRED_QT)], env=env,
                           capture_output=True, text=True, timeout=120, check=False)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("SEEN ")]
-    assert lines, f"the window never painted (exit {done.returncode}):\n{done.stderr[-3000:]}"
-    seen = json.loads(lines[-1][len("SEEN "):])
+    printed = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    assert {"SEEN", "MADE"} <= printed.keys(), (
+        f"the window never painted (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    return printed
+
+
+@pytest.fixture(scope="module")
+def eager(first_paint: dict[str, str]) -> dict[str, list[str]]:
+    """Each deferred module the start-up path imported before the first paint, with the
+    chain that imported it."""
+    seen = json.loads(first_paint["SEEN"])
     assert isinstance(seen, dict)
     return seen
 
@@ -130,6 +155,13 @@ def test_the_first_paint_does_not_import(module: str, eager: dict[str, list[str]
     chain = eager.get(module)
     assert chain is None, (f"{module} is imported before the first paint: "
                            + " -> ".join(chain))
+
+
+def test_the_first_paint_builds_no_wrapper_for_these_qt_classes(
+        first_paint: dict[str, str]) -> None:
+    made = json.loads(first_paint["MADE"])
+    assert made == [], (f"Python touched {', '.join(made)} before the first paint (an import "
+                        "of the name, or a call returning one, e.g. widget.style())")
 
 
 def test_the_first_paint_probe_says_so_and_closes_the_window(tmp_path: Path) -> None:

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QSizePolicy,
     QStackedWidget,
-    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -187,7 +186,6 @@ class SlotPreview(QWidget):
         self.sound_button.setAutoRaise(True)
         self.sound_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         self.sound_button.toggled.connect(self.on_sound_button_toggled)
-        self._show_sound_state(False)
         # Long details drop their last parts ("12.0 s · 640 × 480 · …"); all of it is in the
         # tooltip. Never wider than the slot, so both slots keep the same width.
         self.info_label = ElidedLabel(parent=self, separator=INFO_SEPARATOR)
@@ -201,9 +199,7 @@ class SlotPreview(QWidget):
         self.info_label.setMinimumHeight(max(self.play_button.sizeHint().height(),
                                              self.sound_button.sizeHint().height()))
         layout.addLayout(info_row)
-        is_video = self.kind is MediaKind.VIDEO
-        self.play_button.setVisible(is_video)
-        self.sound_button.setVisible(is_video)
+        self._show_controls(False)
 
     def _empty_placeholder(self) -> str:
         return self._text["drop"] + "\n" + self._text["or_choose"]
@@ -266,8 +262,7 @@ class SlotPreview(QWidget):
         self._previewed = None
         self.canvas.set_image(None)
         self.canvas.set_placeholder(self._empty_placeholder())
-        self.play_button.setEnabled(False)
-        self.sound_button.setEnabled(False)
+        self._show_controls(False)
         self._update_info()
 
     def show_source(self, source: str) -> None:
@@ -278,8 +273,7 @@ class SlotPreview(QWidget):
             self.stop_playback()
         self._previewed = source
         local = not is_link(source)
-        self.play_button.setEnabled(local and self.kind is MediaKind.VIDEO)
-        self.sound_button.setEnabled(local and self.kind is MediaKind.VIDEO)
+        self._show_controls(local)
         self._update_info()
         if source in self._previews:
             self.canvas.set_image(self._previews[source])
@@ -414,7 +408,21 @@ class SlotPreview(QWidget):
         self._show_sound_state(checked)
         self._apply_sound()
 
+    def _show_controls(self, shown: bool) -> None:
+        """Play and the speaker, over a clip that plays here only: an empty slot or a web
+        link shows neither (they could do nothing there)."""
+        shown = shown and self.kind is MediaKind.VIDEO
+        self.play_button.setVisible(shown)
+        self.sound_button.setVisible(shown)
+        if shown and self.sound_button.icon().isNull():
+            self._show_sound_state(self.sound_button.isChecked())
+
     def _show_sound_state(self, on: bool) -> None:
+        """The speaker's icon, tooltip and name. The icon is the style's, first asked for
+        when the speaker shows: the style's Python wrapper (QStyle and QCommonStyle, built
+        the first time Python touches one) costs ~9 ms the window's first paint goes without."""
+        from PySide6.QtWidgets import QStyle
+
         pixmap = (QStyle.StandardPixmap.SP_MediaVolume if on
                   else QStyle.StandardPixmap.SP_MediaVolumeMuted)
         self.sound_button.setIcon(self.style().standardIcon(pixmap))
