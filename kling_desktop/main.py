@@ -18,16 +18,13 @@ from __future__ import annotations
 
 import argparse
 import gc
-import logging
-import logging.handlers
 import sys
 from collections.abc import Sequence
 from types import ModuleType
 
 from kling_desktop import APP_NAME, i18n
 from kling_desktop.i18n import _
-from kling_desktop.logging_setup import PrivateRotatingFileHandler
-from kling_desktop.paths import app_paths
+from kling_desktop.logging_setup import open_log_file, setup_logging, start_logging
 
 WINDOW_FLAGS = frozenset({"--demo", "--debug"})
 
@@ -58,25 +55,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def setup_logging(*, debug: bool = False) -> None:
-    """Log to a rotating file under the data folder; the API key is never logged anywhere."""
-    root = logging.getLogger()
-    if any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
-        return
-    try:
-        logs = app_paths().ensure().logs_dir
-        handler: logging.Handler = PrivateRotatingFileHandler(
-            logs / "kling-desktop.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8")
-    except OSError:
-        handler = logging.NullHandler()
-    handler.setFormatter(logging.Formatter(
-        "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"))
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if debug else logging.INFO)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     if words == ["--poster-helper"]:   # the window's poster helper (ui.poster_helper)
@@ -84,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_helper()
     if set(words) <= WINDOW_FLAGS:   # the window, nothing to parse: start it at once
-        setup_logging(debug="--debug" in words)
+        start_logging(debug="--debug" in words)   # the file opens after the first paint
         return _window(argparse.Namespace(demo="--demo" in words, debug="--debug" in words))
     from kling_desktop import cli
 
@@ -116,6 +94,7 @@ def _window(args: argparse.Namespace, language: str | None = None) -> int:
         code: int = load_window().run_app(demo=args.demo, language=language)
         return code
     finally:
+        open_log_file()          # (if the window never got as far as opening it)
         if not gc.isenabled():   # the window never got as far as its jobs list
             gc.collect()         # (from zero: no collection at the next allocation)
             gc.enable()

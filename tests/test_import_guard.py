@@ -24,13 +24,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: Loaded only when needed: the network (httpx, the client, the standard library's
-#: HTTP stack with ssl and email, the answer parsers), the keyring, the demo's
-#: simulator, playing video, the Library tab, the Settings dialog, the trim editor; the
-#: job store and the library with SQLite (they open on a worker after the first paint);
-#: the form's checks, the media probes and the fixes with the converter (the first check
-#: loads them, on a worker).
+#: Loaded only when needed: the log file's handler (the file opens after the first
+#: paint), the network (httpx, the client, the standard library's HTTP stack with ssl
+#: and email, the answer parsers), the keyring, the demo's simulator, playing video, the
+#: Library tab, the Settings dialog, the trim editor; the job store and the library with
+#: SQLite (they open on a worker after the first paint); the form's checks, the media
+#: probes and the fixes with the converter (the first check loads them, on a worker).
 DEFERRED = (
+    "logging.handlers",
     "httpx",
     "keyring",
     "kling_desktop.api.client",
@@ -220,3 +221,33 @@ def test_the_collector_waits_until_the_window_is_painted(tmp_path: Path) -> None
     automatic = [generation for generation, enabled in report["seen"] if enabled]
     assert automatic == [], f"{len(automatic)} automatic collections during start-up"
     assert report["enabled_after"] is True
+
+
+LOG_CHILD = r"""
+import logging, sys
+import kling_desktop.main as entry
+
+load_window = entry.load_window
+def load_and_log():
+    logging.getLogger("probe").warning("said while the window loads")
+    return load_window()
+entry.load_window = load_and_log
+sys.exit(entry.main([]))
+"""
+
+
+def test_what_is_logged_before_the_first_paint_reaches_the_log_file(tmp_path: Path) -> None:
+    """The log file opens after the first paint (on a worker, with the job store): the
+    lines logged before it are held and written first, once each."""
+    env = dict(os.environ, KLING_DATA_DIR=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen",
+               KLING_FIRST_PAINT_PROBE="1", KLING_API_KEY="probe-key-not-real",
+               KLING_BASE_URL="http://127.0.0.1:9")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    done = subprocess.run([sys.executable, "-c", LOG_CHILD], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = (tmp_path / "data" / "logs" / "kling-desktop.log").read_text("utf-8").splitlines()
+    said = [n for n, line in enumerate(lines) if "said while the window loads" in line]
+    assert said == [0], lines[:5]
+    assert " WARNING MainThread probe: " in lines[0]
+    assert "said while the window loads" not in done.stderr

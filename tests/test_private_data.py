@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from kling_desktop.engine.settings import Settings, save_settings
-from kling_desktop.logging_setup import PrivateRotatingFileHandler
+from kling_desktop.log_file import PrivateRotatingFileHandler
 from kling_desktop.paths import AppPaths, app_paths, make_private
 from kling_desktop.simulator import Simulator
 

@@ -1,14 +1,14 @@
 """How the window starts: painted first, the rest built right after (issue 16).
 
 The window is painted with the form and the jobs panel's frame (``jobs_frame``). Then,
-in the app (``progressive``), the job store and the library open and the modules of the
-jobs list, the job controller, the job actions, notifications and the start panel load
-on a worker (the painted form answers meanwhile; a job database that cannot be used is
-explained in a message box and the window closes), the main thread builds them in the
-frame's place, reads the job list and shows it, then asks the keyring whether a key is
-set up (both on workers); then it shows the form (and follows the unfinished jobs) or the
-start panel. :class:`WindowStart` is the window's
-helper for this, like its menus and its job actions.
+in the app (``progressive``), the log file, the job store and the library open and the
+modules of the jobs list, the job controller, the job actions, notifications and the
+start panel load on a worker (the painted form answers meanwhile; a job database that
+cannot be used is explained in a message box and the window closes), the main thread
+builds them in the frame's place, reads the job list and shows it, then asks the keyring
+whether a key is set up (both on workers); then it shows the form (and follows the
+unfinished jobs) or the start panel. :class:`WindowStart` is the window's helper for
+this, like its menus and its job actions.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from kling_desktop.api.errors import InsecureBaseURLError
 from kling_desktop.engine.runner import Engine, NoApiKeyError
 from kling_desktop.errors import KlingError
 from kling_desktop.i18n import _
+from kling_desktop.logging_setup import open_log_file
 from kling_desktop.ui.main_window.dialogs import show_error, show_startup_error
 
 if TYPE_CHECKING:
@@ -32,9 +33,11 @@ log = logging.getLogger(__name__)
 
 
 def _open_the_rest(engine: Engine) -> None:
-    """(On a worker.) Open the job store and the library, then load the modules of what
-    the window builds after its first paint (a quarter of the modules the window loads),
-    so the main thread only builds the widgets."""
+    """(On a worker.) Open the log file (what was logged so far was held), the job store
+    and the library, then load the modules of what the window builds after its first
+    paint (a quarter of the modules the window loads), so the main thread only builds the
+    widgets."""
+    open_log_file()
     engine.open_store()
     import kling_desktop.ui.job_controller
     import kling_desktop.ui.jobs
