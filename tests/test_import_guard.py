@@ -55,9 +55,14 @@ DEFERRED = (
 #: Qt classes the first paint does without. PySide builds a class's Python wrapper, with
 #: all its enums, the first time Python touches it (an import of its name, or a return
 #: value of that class): the style's alone costs ~9 ms (QCommonStyle and QStyle, 500 enum
-#: members), a message box's or a file dialog's ~1 ms each.
+#: members), a message box's, a file dialog's or a process's ~1 ms each.
 DEFERRED_QT = (
     "QtWidgets.QStyle",
+    "QtWidgets.QMessageBox",
+    "QtWidgets.QFileDialog",
+    "QtCore.QProcess",
+    "QtCore.QMimeDatabase",
+    "QtGui.QDesktopServices",
 )
 
 #: Still imported eagerly through modules outside the start-up work's files; each is a

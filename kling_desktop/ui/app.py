@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from kling_desktop import APP_ID, APP_NAME, __version__
 from kling_desktop.engine.runner import Engine
@@ -230,6 +230,8 @@ def start_language(language: str | None = None) -> tuple[str, bool]:
 
 def tell_missing_font(parent: QWidget | None) -> None:
     """Say, once, that Chinese was chosen but no installed font can draw it."""
+    from PySide6.QtWidgets import QMessageBox
+
     title, text = missing_font_text()
     QMessageBox.information(parent, title, text)
 

@@ -8,6 +8,9 @@ first asks the desktop which application handles the file's type (``xdg-mime que
 default``, a few milliseconds, off the main thread as a process) and says at once when
 none does; otherwise, and whenever the question cannot be asked, Qt opens it as usual.
 Inside a Flatpak or Snap sandbox Qt goes through the desktop portal: it is left to Qt.
+
+Qt's process, MIME and desktop classes are imported where they are used: their Python
+wrappers (built on first use, with their enums) are not needed to show the window.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMimeDatabase, QObject, QProcess, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from shiboken6 import isValid
 
 from kling_desktop.i18n import _
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QProcess
 
 #: A desktop that has not answered the question by then is not asked again: Qt opens it.
 QUERY_TIMEOUT_MS = 3000
@@ -53,6 +59,8 @@ def handler_query(url: QUrl) -> list[str] | None:
     if program is None:
         return None
     if url.isLocalFile():
+        from PySide6.QtCore import QMimeDatabase
+
         path = url.toLocalFile()
         kind = ("inode/directory" if os.path.isdir(path)
                 else QMimeDatabase().mimeTypeForFile(path).name())
@@ -83,6 +91,8 @@ class DesktopOpener(QObject):
         if query is None:
             self._open_now(url)
             return
+        from PySide6.QtCore import QProcess
+
         process = QProcess()     # not a child: it ends its own way if the opener goes first
         self._queries.add(process)
         process.setProgram(query[0])
@@ -103,6 +113,8 @@ class DesktopOpener(QObject):
 
     def _answered(self, process: QProcess, url: QUrl, code: int,
                   status: QProcess.ExitStatus) -> None:
+        from PySide6.QtCore import QProcess
+
         if not isValid(self):             # the window went while the desktop answered
             process.deleteLater()
             return
@@ -126,12 +138,16 @@ class DesktopOpener(QObject):
         process.deleteLater()
 
     def _open_now(self, url: QUrl) -> None:
+        from PySide6.QtGui import QDesktopServices
+
         if not QDesktopServices.openUrl(url):
             self.failed.emit(cannot_open_text(url))
 
 
 def reveal(path: Path, opener: DesktopOpener) -> None:
     """Show ``path`` selected in the file manager (Windows, macOS), else open its folder."""
+    from PySide6.QtCore import QProcess
+
     if sys.platform == "win32" and QProcess.startDetached(
             "explorer", ["/select,", str(path)])[0]:
         return

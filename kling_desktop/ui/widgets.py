@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QLocale, QPointF, QRectF, QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import (
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLayout,
-    QMessageBox,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
@@ -33,9 +31,6 @@ from kling_desktop.api.models import Orientation
 from kling_desktop.engine.settings import DEFAULT_CURRENCY
 from kling_desktop.i18n import N_, _, ngettext
 from kling_desktop.ui.desktop import DesktopOpener
-
-if TYPE_CHECKING:
-    pass
 
 #: The jobs panel's width floor and margins: the panel's and the frame the window paints
 #: in its place before the panel is built (ui/main_window/jobs_frame.py).
@@ -235,6 +230,8 @@ class WebLink(QLabel):
 
     @Slot(str)
     def on_opener_failed(self, text: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         QMessageBox.warning(self.window(), _("Could not open"), text)
 
 

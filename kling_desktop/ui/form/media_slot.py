@@ -37,7 +37,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -451,6 +450,8 @@ class MediaSlot(QFrame):
 
     @Slot()
     def on_choose_button_clicked(self) -> None:
+        from PySide6.QtWidgets import QFileDialog  # (its wrapper: not needed to show the form)
+
         text = self._text
         if self._batch:
             files, _filter = QFileDialog.getOpenFileNames(

@@ -1,21 +1,28 @@
 """The window's message boxes: a yes/no question, an error with its fix, "keep running
 jobs for next time?" on quit, "stop following this job?" and "send an uncertain job
 again?", and what stops the app from starting. In the demo none of them speaks of
-billing except to say nothing is billed."""
+billing except to say nothing is billed.
+
+Qt's QMessageBox is imported where a box is made: its Python wrapper (built on first
+use, with its enums) is not needed to show the window."""
 
 from __future__ import annotations
 
 import logging
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractButton, QWidget
 
 from kling_desktop import APP_NAME
 from kling_desktop.engine.status import message_and_fix
 from kling_desktop.errors import KlingError
 from kling_desktop.i18n import _, ngettext
 from kling_desktop.paths import app_paths
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +45,8 @@ def _run(box: QMessageBox) -> QAbstractButton | None:
 
 def ask(parent: QWidget, question: str, detail: str, *, yes: str, no: str) -> bool:
     """A question whose safe answer (``no``) is the default; True for ``yes``."""
+    from PySide6.QtWidgets import QMessageBox
+
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Question)
     box.setText(question)
@@ -69,6 +78,8 @@ def show_startup_error(error: BaseException, parent: QWidget | None = None) -> N
     """Why the app cannot start and the fix, modally (over ``parent``, if any)."""
     message, fix = startup_error_text(error)
     log.error("start-up failed: %s", message, exc_info=not isinstance(error, KlingError))
+    from PySide6.QtWidgets import QMessageBox
+
     box = QMessageBox(parent)
     box.setObjectName("startupErrorBox")
     box.setIcon(QMessageBox.Icon.Critical)
@@ -81,6 +92,8 @@ def show_startup_error(error: BaseException, parent: QWidget | None = None) -> N
 
 def show_error(parent: QWidget, title: str, error: KlingError) -> None:
     """What went wrong and, below it, what to do (window-modal, does not block)."""
+    from PySide6.QtWidgets import QMessageBox
+
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle(title)
@@ -95,6 +108,8 @@ def show_error(parent: QWidget, title: str, error: KlingError) -> None:
 def ask_about_running_jobs(parent: QWidget, count: int, *, unsent: int,
                            demo: bool) -> QuitChoice:
     """"Keep ``count`` running jobs for next time?" (``unsent`` of them not sent yet)."""
+    from PySide6.QtWidgets import QMessageBox
+
     box = QMessageBox(parent)
     box.setObjectName("quitBox")
     box.setIcon(QMessageBox.Icon.Question)
@@ -154,6 +169,8 @@ def confirm_send_again(parent: QWidget, *, demo: bool = False) -> bool:
     """The warning before sending a job the provider may already have (and bill twice).
 
     In the demo nothing is billed: the box says so and only warns of a second video."""
+    from PySide6.QtWidgets import QMessageBox
+
     box = QMessageBox(parent)
     box.setObjectName("sendAgainBox")
     box.setIcon(QMessageBox.Icon.Question if demo else QMessageBox.Icon.Warning)

@@ -27,7 +27,6 @@ from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, QUrl, Signa
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QIcon, QShowEvent
 from PySide6.QtWidgets import (
     QMainWindow,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -403,6 +402,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def on_opener_failed(self, text: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         QMessageBox.warning(self, _("Could not open"), text)
 
     # -- library tab -------------------------------------------------------------------------
