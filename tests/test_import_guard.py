@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: and email, the answer parsers), the keyring, the demo's simulator, playing video, the
 #: Library tab, the Settings dialog, the trim editor; the job store and the library with
 #: SQLite (they open on a worker after the first paint); the form's checks, the media
-#: probes and the fixes with the converter (the first check loads them, on a worker).
+#: probes and the fixes with the converter (the first check loads them, on a worker); the
+#: jobs' status wording (the jobs list's).
 DEFERRED = (
     "logging.handlers",
     "httpx",
@@ -46,6 +47,7 @@ DEFERRED = (
     "kling_desktop.engine.library",
     "sqlite3",
     "kling_desktop.engine.batch",
+    "kling_desktop.engine.status",
     "kling_desktop.engine.checks",
     "kling_desktop.engine.media",
     "kling_desktop.engine.fixes",

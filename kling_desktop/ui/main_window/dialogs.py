@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QWidget
 
 from kling_desktop import APP_NAME
-from kling_desktop.engine.status import message_and_fix
 from kling_desktop.errors import KlingError
 from kling_desktop.i18n import _, ngettext
 from kling_desktop.paths import app_paths
@@ -131,6 +130,8 @@ def ask_about_running_jobs(parent: QWidget, count: int, *, unsent: int,
     billed = _("Jobs the provider already has keep running there (and are billed) either "
                "way; they are followed again next time.")
     if unsent:
+        from kling_desktop.engine.status import message_and_fix  # (not needed to show the window)
+
         billed = message_and_fix(ngettext(
             "{n} of them has not been sent yet: stopping it costs nothing.",
             "{n} of them have not been sent yet: stopping them costs nothing.",
