@@ -16,6 +16,11 @@ this size costs before any code of ours. The data folder holds a 1,000-job store
 1,000-result library (as a user's after months of work).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_startup.py [--runs 7]
+
+``--instructions`` also counts the instructions each kind of window runs from launch to
+its first paint (one run each under valgrind's callgrind, with a fixed hash seed): the
+same count on every run, whatever else the machine is doing, where the times vary by
+tens of percent from one hour to the next on a shared 2-core machine.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -76,7 +82,7 @@ def probes():
 
 def painted():
     print("PAINTED", flush=True)
-    if mode in FLOORS:
+    if mode in FLOORS or os.environ.get("BENCH_STOP_AT_PAINT"):
         os._exit(0)
     watch.start(1)
 
@@ -224,14 +230,19 @@ def fill(data: Path) -> None:
                              error_message="Stopped.", error_fix="")
 
 
-def sample(mode: str, data_dir: Path) -> dict[str, float]:
-    """Milliseconds from launch to each line the child printed."""
+def child_env(data_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     env["KLING_DATA_DIR"] = str(data_dir)
     env["KLING_API_KEY"] = "bench-key-not-real"     # opens on the form, not the start panel
     env["KLING_BASE_URL"] = "http://127.0.0.1:9"      # nothing leaves the machine
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def sample(mode: str, data_dir: Path) -> dict[str, float]:
+    """Milliseconds from launch to each line the child printed."""
+    env = child_env(data_dir)
     marks: dict[str, float] = {}
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", CHILD, mode, str(JOBS)],
@@ -249,6 +260,30 @@ def sample(mode: str, data_dir: Path) -> dict[str, float]:
     return marks
 
 
+def instructions(mode: str, data_dir: Path) -> int:
+    """Instructions from launch to the first paint (callgrind), for ``mode``."""
+    env = child_env(data_dir)
+    env["BENCH_STOP_AT_PAINT"] = "1"
+    env["PYTHONHASHSEED"] = "0"    # the same dictionaries, so the same count every run
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                           sys.executable, "-c", CHILD, mode, str(JOBS)], env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if "PAINTED" not in done.stdout or found is None:
+        raise RuntimeError(f"{mode} under callgrind: exit {done.returncode}\n"
+                           f"{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def print_instructions(data: Path) -> None:
+    counts = {mode: instructions(mode, data) for mode in ("bare", "label", "widgets", "app")}
+    floor = counts["bare"]
+    print("instructions to the first paint (callgrind, one run each):")
+    for mode, label in (("bare", "floor: bare QMainWindow"), ("label", "floor + one QLabel"),
+                        ("widgets", "floor: the app's widgets, flat"), ("app", "app")):
+        print(f"  {label:<36}{counts[mode] / 1e6:8.1f} M   {counts[mode] / floor:.2f}x")
+
+
 def _line(label: str, values: list[float]) -> str:
     return (f"{label:<38}{statistics.median(values):7.0f} ms   "
             f"(min {min(values):.0f}, max {max(values):.0f})")
@@ -257,7 +292,11 @@ def _line(label: str, values: list[float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count instructions to the first paint (needs valgrind)")
     args = parser.parse_args()
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind (apt-get install valgrind)")
     # An installed app starts from bytecode (pip compiles it at install, the frozen app
     # carries it); a machine with PYTHONDONTWRITEBYTECODE would otherwise compile every
     # module of the app on every launch and measure the compiler.
@@ -281,6 +320,8 @@ def main() -> int:
             painted.append(marks["PAINTED"])
             usable.append(marks["USABLE"])
             listed.append(marks["LISTED"])
+        if args.instructions:
+            print_instructions(data)
     floor, ours = statistics.median(bare), statistics.median(painted)
     print(f"runs each: {args.runs}; store: {JOBS} jobs; library: {RESULTS} results")
     print(_line("floor: bare QMainWindow, first paint", bare))
