@@ -55,10 +55,10 @@ class _Log(logging.Handler):
         try:
             if self._opened:
                 return
+            file = _file_handler()   # (what it logs itself, this thread, is held too)
             self._opened = True
             held, self._held = self._held, []
             dropped, self._dropped = self._dropped, 0
-            file = _file_handler()
             if file is None:
                 return
             for record in held:
