@@ -399,7 +399,8 @@ def check_sqlite(ctx: Context) -> str:
 def check_round_trip(ctx: Context) -> str:
     try:
         from kling_desktop.api.client import KlingClient
-        from kling_desktop.api.models import GenerationRequest, TaskStatus
+        from kling_desktop.api.exchange import GenerationRequest
+        from kling_desktop.api.models import TaskStatus
         from kling_desktop.simulator import Simulator, SimulatorConfig
     except ImportError as exc:
         if isinstance(exc, ModuleNotFoundError):

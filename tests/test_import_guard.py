@@ -36,6 +36,7 @@ DEFERRED = (
     "httpx",
     "keyring",
     "kling_desktop.api.client",
+    "kling_desktop.api.exchange",
     "urllib.request",
     "kling_desktop.api.parse",
     "kling_desktop.simulator",

@@ -46,8 +46,8 @@ from kling_desktop.api.errors import (
     ResultTooLargeError,
     SubmissionUncertainError,
 )
+from kling_desktop.api.exchange import GenerationRequest, Task, UploadedFile
 from kling_desktop.api.links import parse_url, validate_base_url
-from kling_desktop.api.models import GenerationRequest, Task, UploadedFile
 from kling_desktop.api.parse import parse_task, parse_uploaded_file, validate_id
 from kling_desktop.api.retry import AttemptFailed, CallKind, RetryPolicy
 from kling_desktop.api.transfer import (

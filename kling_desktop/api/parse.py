@@ -32,7 +32,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from kling_desktop.api.errors import MalformedResponseError
-from kling_desktop.api.models import Task, TaskError, TaskStatus, UploadedFile, UsageValue
+from kling_desktop.api.exchange import Task, TaskError, UploadedFile, UsageValue
+from kling_desktop.api.models import TaskStatus
 from kling_desktop.i18n import N_, _
 
 __all__ = [

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kling_desktop.api import errors as api_errors
-from kling_desktop.api.models import GenerationRequest, Task, TaskStatus
+from kling_desktop.api.exchange import GenerationRequest, Task
+from kling_desktop.api.models import TaskStatus
 from kling_desktop.engine.following import (
     BLOCKED_KINDS,
     BLOCKED_RECHECK,
