@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Library tab, the Settings dialog, the trim editor; the job store and the library with
 #: SQLite (they open on a worker after the first paint); the form's checks, the media
 #: probes and the fixes with the converter (the first check loads them, on a worker); the
-#: jobs' status wording (the jobs list's).
+#: jobs' status wording (the jobs list's), what a job is and where its inputs came from
+#: (they load with the job store).
 DEFERRED = (
     "logging.handlers",
     "httpx",
@@ -49,6 +50,8 @@ DEFERRED = (
     "sqlite3",
     "kling_desktop.engine.batch",
     "kling_desktop.engine.status",
+    "kling_desktop.engine.jobs",
+    "kling_desktop.engine.origins",
     "kling_desktop.engine.checks",
     "kling_desktop.engine.media",
     "kling_desktop.engine.fixes",

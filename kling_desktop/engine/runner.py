@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from kling_desktop.api import errors as api_errors
 from kling_desktop.api.links import validate_base_url
-from kling_desktop.engine.jobs import Job, JobState
 from kling_desktop.engine.settings import Settings, load_settings
 from kling_desktop.i18n import N_, _
 from kling_desktop.paths import AppPaths, app_paths
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     import httpx
 
     from kling_desktop.api.client import KlingClient, RetryPolicy
+    from kling_desktop.engine.jobs import Job
     from kling_desktop.engine.library import Library
     from kling_desktop.engine.store import JobStore
 
@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 ENV_BASE_URL = "KLING_BASE_URL"
 DEMO_BASE_URL = "demo:"  # jobs made in demo mode; their simulator lives only as long as the app
 
-JobCallback = Callable[[Job], None]
+#: (a forward reference: the job module loads with the job store, after the window's
+#: first paint)
+JobCallback = Callable[["Job"], None]
 
 
 class NoApiKeyError(api_errors.AuthenticationError):
@@ -224,6 +226,8 @@ class Engine:
         Every unfinished demo job not enqueued by this engine belongs to an earlier
         session (its simulator is gone), so it is closed with an explanation.
         """
+        from kling_desktop.engine.jobs import JobState
+
         done = []
         for job in self.store.unfinished():
             if job.demo and job.id not in self._session_jobs:

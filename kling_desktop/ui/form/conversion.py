@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 )
 
 from kling_desktop.api.models import Orientation
-from kling_desktop.engine.origins import Origin
 from kling_desktop.i18n import _
 from kling_desktop.sources import canonical
 from kling_desktop.ui.form.offers import FixOffer
@@ -37,8 +36,9 @@ from kling_desktop.ui.widgets import mute
 
 if TYPE_CHECKING:   # the engine's fixes load on the worker that plans the first one
     from kling_desktop.engine.fixes import ConversionPlan, Converted, Crop, Pad, Trim
+    from kling_desktop.engine.origins import Origin  # (loads with the first fix)
 
-__all__ = ["ConversionBar", "Finished", "FixRequest", "FixableProblemList", "Origin",
+__all__ = ["ConversionBar", "Finished", "FixRequest", "FixableProblemList",
            "by_canonical_source", "plan_fix", "run_conversion", "run_fix"]
 
 

@@ -27,14 +27,13 @@ from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QVBoxLayout, QWidget
 
 from kling_desktop import paths
-from kling_desktop.api.models import Orientation
-from kling_desktop.engine.jobs import JobOptions
+from kling_desktop.api.models import GenerationOptions, Orientation
 from kling_desktop.engine.settings import DEFAULT_CURRENCY
 from kling_desktop.files import same_bytes
 from kling_desktop.i18n import N_, _, ngettext
 from kling_desktop.sources import canonical
 from kling_desktop.ui.form.checklist import CHECKLIST_SIDE_WIDTH, checklist_box, checklist_strip
-from kling_desktop.ui.form.conversion import Origin, by_canonical_source
+from kling_desktop.ui.form.conversion import by_canonical_source
 from kling_desktop.ui.form.fix_actions import FixActions
 from kling_desktop.ui.form.footer import FORM_MARGIN, FormFooter, separator
 from kling_desktop.ui.form.kinds import MediaKind
@@ -48,6 +47,7 @@ from kling_desktop.ui.tasks import TaskRunner
 if TYPE_CHECKING:
     from kling_desktop.engine.batch import BatchReport
     from kling_desktop.engine.checks import Problem
+    from kling_desktop.engine.origins import Origin
     from kling_desktop.engine.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ SLOT_ROOM_FOR_SIDE_CHECKLIST = 400
 SHORT_FORM_HEIGHT = 640
 INPUTS_SPACING = 16
 
-_Snapshot = tuple[tuple[str, ...], tuple[str, ...], JobOptions]
+_Snapshot = tuple[tuple[str, ...], tuple[str, ...], GenerationOptions]
 
 
 
@@ -71,7 +71,7 @@ class GenerateForm(QWidget):
     """Inputs and options of the next job(s), checked live by the engine.
 
     Signals:
-      ``generate_requested(object)``: a ``(BatchReport, JobOptions)`` tuple, once per
+      ``generate_requested(object)``: a ``(BatchReport, GenerationOptions)`` tuple, once per
         click; Generate stays disabled until the parent calls ``generation_accepted()``
         or ``generation_done()``.
       ``checked(object)``: a fresh ``BatchReport`` for the current inputs and options.
@@ -226,13 +226,13 @@ class GenerateForm(QWidget):
         self._settings = settings
         self._update_summary()
 
-    def options(self) -> JobOptions:
+    def options(self) -> GenerationOptions:
         return self.options_panel.options()
 
     def orientation(self) -> Orientation:
         return self.options_panel.orientation()
 
-    def apply_options(self, options: JobOptions) -> None:
+    def apply_options(self, options: GenerationOptions) -> None:
         """Show these options ("use these settings again"); the inputs stay as they are."""
         self.options_panel.apply_options(options)
 
@@ -489,7 +489,7 @@ class GenerateForm(QWidget):
 
 
 def _check_batch(images: Sequence[str], videos: Sequence[str],
-                 options: JobOptions) -> BatchReport:
+                 options: GenerationOptions) -> BatchReport:
     """(On the TaskRunner.) The engine's check of the form's batch; the checks are loaded
     here, off the main thread, the first time (they are not needed to paint the form)."""
     from kling_desktop.engine.batch import check_batch

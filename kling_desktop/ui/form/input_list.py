@@ -28,13 +28,13 @@ from PySide6.QtWidgets import (
 
 from kling_desktop.i18n import _
 from kling_desktop.sources import is_link
-from kling_desktop.ui.form.conversion import Origin
 from kling_desktop.ui.form.drop import source_name
 from kling_desktop.ui.form.kinds import MediaKind
 from kling_desktop.ui.widgets import ElidedLabel, format_seconds, mute
 
 if TYPE_CHECKING:   # the checks load after the first paint (the infos come from them)
     from kling_desktop.engine.checks import ImageInfo, VideoInfo
+    from kling_desktop.engine.origins import Origin
 
 BATCH_ROWS = 4          # rows shown at once in a batch (more scroll)
 

@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 )
 
 from kling_desktop.i18n import N_, _
-from kling_desktop.ui.form.conversion import ConversionBar, FixableProblemList, Origin
+from kling_desktop.ui.form.conversion import ConversionBar, FixableProblemList
 from kling_desktop.ui.form.drop import source_from_typed_text, sources_from_mime
 from kling_desktop.ui.form.input_list import InputList
 from kling_desktop.ui.form.kinds import MediaKind, count_text, slot_text
@@ -61,6 +61,7 @@ from kling_desktop.ui.widgets import ElidedLabel, mute
 
 if TYPE_CHECKING:   # the checks load after the first paint (the infos come from them)
     from kling_desktop.engine.checks import ImageInfo, Problem, VideoInfo
+    from kling_desktop.engine.origins import Origin
 
 LINK_PLACEHOLDER = N_("or paste an https:// link")
 LINK_PLACEHOLDER_SHORT = N_("or paste a link")

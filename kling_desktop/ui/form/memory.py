@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from kling_desktop.api.models import Mode, Model, Orientation
-from kling_desktop.engine.jobs import JobOptions
+from kling_desktop.api.models import GenerationOptions, Mode, Model, Orientation
 from kling_desktop.files import read_capped, write_atomic
 from kling_desktop.paths import app_paths
 from kling_desktop.sources import display_name, is_link, local_path
@@ -31,7 +30,7 @@ class FormMemory:
     videos: tuple[str, ...] = ()
     batch_images: bool = False
     batch_videos: bool = False
-    options: JobOptions = field(default_factory=JobOptions)
+    options: GenerationOptions = field(default_factory=GenerationOptions)
     gone: tuple[str, ...] = ()      # remembered files no longer there (names, for a note)
 
 
@@ -74,8 +73,8 @@ def load_memory(path: Path | None = None) -> FormMemory | None:
     videos = _sources(data.get("videos"), gone)
     raw = data.get("options")
     raw = raw if isinstance(raw, dict) else {}
-    defaults = JobOptions()
-    options = JobOptions(
+    defaults = GenerationOptions()
+    options = GenerationOptions(
         model=_enum(Model, raw.get("model"), defaults.model),
         mode=_enum(Mode, raw.get("mode"), defaults.mode),
         prompt=raw["prompt"] if isinstance(raw.get("prompt"), str) else "",

@@ -1,6 +1,6 @@
 """The options of the next job(s): model, quality, sound, orientation and prompt.
 
-One :class:`~kling_desktop.engine.batch.JobOptions` value comes out (``options``)
+One :class:`~kling_desktop.engine.batch.GenerationOptions` value comes out (``options``)
 and goes in (``apply_options``); the form checks it with the inputs.
 """
 
@@ -23,8 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kling_desktop.api.models import MAX_PROMPT_CHARS, Mode, Model, Orientation
-from kling_desktop.engine.jobs import JobOptions
+from kling_desktop.api.models import MAX_PROMPT_CHARS, GenerationOptions, Mode, Model, Orientation
 from kling_desktop.i18n import _
 from kling_desktop.ui.problems import ProblemList
 from kling_desktop.ui.widgets import (
@@ -194,8 +193,8 @@ class OptionsPanel(QWidget):
 
     # -- the options as one value -----------------------------------------------------------------
 
-    def options(self) -> JobOptions:
-        return JobOptions(
+    def options(self) -> GenerationOptions:
+        return GenerationOptions(
             model=Model(self.model_combo.currentData() or Model.V3),
             mode=Mode(self.mode_combo.currentData() or Mode.STD),
             prompt=self.prompt_edit.toPlainText(),
@@ -209,7 +208,7 @@ class OptionsPanel(QWidget):
                 return orientation
         return Orientation.IMAGE
 
-    def apply_options(self, options: JobOptions) -> None:
+    def apply_options(self, options: GenerationOptions) -> None:
         """Show these options ("use these settings again"); the inputs stay as they are."""
         self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(options.model.value)))
         self.mode_combo.setCurrentIndex(max(0, self.mode_combo.findData(options.mode.value)))

@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
 )
 
 from kling_desktop import APP_NAME
-from kling_desktop.engine.jobs import Job, JobState
 from kling_desktop.engine.runner import Engine, NoApiKeyError
 from kling_desktop.engine.settings import Settings, save_settings
 from kling_desktop.errors import KlingError, error_text
@@ -54,6 +53,7 @@ from kling_desktop.ui.main_window.user_settings import SettingsDoor, apply_setti
 from kling_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
+    from kling_desktop.engine.jobs import Job
     from kling_desktop.ui.demo import DemoSession
     from kling_desktop.ui.gallery import GalleryWidget
     from kling_desktop.ui.job_controller import JobController
@@ -63,6 +63,16 @@ if TYPE_CHECKING:
     from kling_desktop.ui.start_panel import StartPanel
 
 log = logging.getLogger(__name__)
+
+
+def as_job(value: object) -> Job | None:
+    """``value`` when it is a job (signals carry jobs as objects), else None. The job
+    module is imported here, not with the window: it loads with the job store, after the
+    first paint."""
+    from kling_desktop.engine.jobs import Job
+
+    return value if isinstance(value, Job) else None
+
 
 SHUTDOWN_TIMEOUT_MS = 8000
 #: A window shown but never painted (started minimized, on a hidden desktop) loads anyway.
@@ -294,8 +304,11 @@ class MainWindow(QMainWindow):
             self.jobs_panel.set_load_error(error)
 
     @Slot(object)
-    def on_controller_job_finished(self, job: object) -> None:
-        if not isinstance(job, Job):
+    def on_controller_job_finished(self, value: object) -> None:
+        from kling_desktop.engine.jobs import JobState
+
+        job = as_job(value)
+        if job is None:
             return
         if job.state is JobState.COMPLETED:
             self.statusBar().showMessage(_("Video saved to the library"), 5000)
@@ -303,8 +316,8 @@ class MainWindow(QMainWindow):
             self.notifier.notify_job(job, self)
 
     @Slot(object)
-    def on_notifier_banner_requested(self, job: object) -> None:
-        if isinstance(job, Job):
+    def on_notifier_banner_requested(self, value: object) -> None:
+        if (job := as_job(value)) is not None:
             from kling_desktop.ui.notifications import notification_text
 
             title, body, _bad = notification_text(job)
@@ -325,8 +338,8 @@ class MainWindow(QMainWindow):
     def on_jobs_view_currentChanged(self, current: QModelIndex, _previous: QModelIndex) -> None:
         from kling_desktop.ui.jobs.model import JobRole
 
-        job = current.data(JobRole) if current.isValid() else None
-        if isinstance(job, Job):
+        job = as_job(current.data(JobRole)) if current.isValid() else None
+        if job is not None:
             self.done_banner.seen(job.id)
 
     @Slot(int, object)
@@ -340,8 +353,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(window_title(demo=self.demo, running=count))
 
     @Slot(str, object)
-    def on_jobs_panel_action_triggered(self, action: str, job: object) -> None:
-        if isinstance(job, Job):
+    def on_jobs_panel_action_triggered(self, action: str, value: object) -> None:
+        if (job := as_job(value)) is not None:
             self.job_actions.trigger(action, job)
 
     def top_up(self, job: Job) -> None:
