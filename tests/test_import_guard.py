@@ -69,6 +69,9 @@ DEFERRED_QT = (
     "QtCore.QProcess",
     "QtCore.QMimeDatabase",
     "QtGui.QDesktopServices",
+    "QtGui.QFontDatabase",
+    "QtCore.QLibraryInfo",
+    "QtCore.QTranslator",
 )
 
 #: Still imported eagerly through modules outside the start-up work's files; each is a

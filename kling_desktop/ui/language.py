@@ -9,6 +9,9 @@ buttons and dialogs. A change in Settings applies at the next start.
 On Linux a Chinese window needs a font with CJK glyphs; without one every word would be
 a box, so the window speaks English for that run and says how to install one
 (:func:`missing_font_text`).
+
+Qt's font database, library paths and translators are imported where a Chinese window
+needs them: an English window's first paint goes without their Python wrappers.
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtCore import QCoreApplication, QLocale
 
 from kling_desktop import i18n
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QTranslator
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,8 @@ def choose_language(override: str | None, chosen: str, system: Sequence[str]) ->
 
 def has_chinese_font() -> bool:
     """Whether a font that draws Simplified Chinese is installed (Qt's font database)."""
+    from PySide6.QtGui import QFontDatabase
+
     return bool(QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese))
 
 
@@ -79,6 +87,8 @@ def _install_qt_catalogs(code: str) -> None:
     _translators.clear()
     if app is None or code in (i18n.ENGLISH, i18n.PSEUDO):
         return
+    from PySide6.QtCore import QLibraryInfo, QTranslator
+
     folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     for catalog in QT_CATALOGS:
         translator = QTranslator(app)
