@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: and email, the answer parsers), the keyring, the demo's simulator, playing video, the
 #: Library tab, the Settings dialog, the trim editor; the job store and the library with
 #: SQLite (they open on a worker after the first paint); the form's checks, the media
-#: probes and the fixes with the converter (the first check loads them, on a worker); the
+#: probes and the fixes with the converter (the first check loads them, on a worker; the
+#: form's side of a fix loads when one starts); the
 #: jobs' status wording (the jobs list's), what a job is and where its inputs came from
 #: (they load with the job store).
 DEFERRED = (
@@ -56,6 +57,7 @@ DEFERRED = (
     "kling_desktop.engine.media",
     "kling_desktop.engine.fixes",
     "kling_desktop.convert",
+    "kling_desktop.ui.form.fix_runs",
 )
 
 #: Qt classes the first paint does without. PySide builds a class's Python wrapper, with
@@ -72,6 +74,7 @@ DEFERRED_QT = (
     "QtGui.QFontDatabase",
     "QtCore.QLibraryInfo",
     "QtCore.QTranslator",
+    "QtWidgets.QDialog",
 )
 
 #: Still imported eagerly through modules outside the start-up work's files; each is a

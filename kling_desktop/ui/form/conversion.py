@@ -1,19 +1,15 @@
-"""The window's side of a conversion: the worker call, its origin, and what the slot shows.
+"""The window's side of a conversion: what the slot shows while it runs and after.
 
-:func:`run_conversion` runs on the TaskRunner (never touches a widget) and calls the one
-conversion step (:func:`kling_desktop.convert.convert`, imported when first used: Qt
-Multimedia loads after the first paint). :class:`ConversionBar` is the progress bar and
-Cancel in the slot; :class:`FixableProblemList` is the slot's problem list with the
-offers of :mod:`.offers` beside each refusal's own fix.
+:class:`ConversionBar` is the progress bar and Cancel in the slot;
+:class:`FixableProblemList` is the slot's problem list with the offers of :mod:`.offers`
+beside each refusal's own fix. The worker's side (the request, the call, its result) is
+:mod:`.fix_runs`, loaded when the first fix starts.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -27,87 +23,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kling_desktop.api.models import Orientation
 from kling_desktop.i18n import _
 from kling_desktop.sources import canonical
 from kling_desktop.ui.form.offers import FixOffer
 from kling_desktop.ui.problems import ProblemList
 from kling_desktop.ui.widgets import mute
 
-if TYPE_CHECKING:   # the engine's fixes load on the worker that plans the first one
-    from kling_desktop.engine.fixes import ConversionPlan, Converted, Crop, Pad, Trim
-    from kling_desktop.engine.origins import Origin  # (loads with the first fix)
+if TYPE_CHECKING:   # (loads with the job store, or the first fix)
+    from kling_desktop.engine.origins import Origin
 
-__all__ = ["ConversionBar", "Finished", "FixRequest", "FixableProblemList",
-           "by_canonical_source", "plan_fix", "run_conversion", "run_fix"]
+__all__ = ["ConversionBar", "FixableProblemList", "by_canonical_source"]
 
 
 class MediaSlotLike(Protocol):
     def inputs(self) -> list[str]: ...
     def origin(self, source: str) -> Origin | None: ...
-
-
-@dataclass(frozen=True)
-class Finished:
-    """A conversion's result and where it came from (the slot lists it under the
-    original's name with the origin's note)."""
-
-    converted: Converted
-    origin: Origin
-
-    @property
-    def note(self) -> str:
-        return self.origin.note
-
-
-@dataclass(frozen=True)
-class FixRequest:
-    """What the user asked for: the safe fixes of ``source`` (with ``trim`` or ``shape``
-    when chosen in the trim editor or the pad/crop dialogs)."""
-
-    field: Literal["image", "video"]
-    source: Path
-    orientation: Orientation = Orientation.IMAGE
-    keep_audio: bool = True
-    trim: Trim | None = None
-    shape: Pad | Crop | None = None
-
-
-def plan_fix(request: FixRequest) -> ConversionPlan:
-    """The engine's plan for ``request`` (reads headers). Raises ConversionError when
-    there is nothing to do."""
-    from kling_desktop.engine.fixes import ConversionError, plan_picture, plan_video
-
-    if request.field == "video":
-        plan = plan_video(request.source, orientation=request.orientation,
-                          keep_audio=request.keep_audio, trim=request.trim)
-    else:
-        plan = plan_picture(request.source, shape=request.shape)
-    if plan is None:
-        raise ConversionError(
-            _("{name} needs no conversion.").format(name=request.source.name),
-            fix=_("It can be sent as it is."))
-    return plan
-
-
-def run_fix(request: FixRequest, output_dir: Path, *,
-            progress: Callable[[int, int], None] | None = None,
-            cancel: threading.Event | None = None) -> Finished:
-    """On a worker: plan ``request`` with the engine, then carry it out."""
-    return run_conversion(plan_fix(request), output_dir, progress=progress, cancel=cancel)
-
-
-def run_conversion(plan: ConversionPlan, output_dir: Path, *,
-                   progress: Callable[[int, int], None] | None = None,
-                   cancel: threading.Event | None = None) -> Finished:
-    """On a worker: carry out ``plan`` into ``output_dir``. Raises ConversionError (nothing
-    written) or ConversionCancelled (nothing left)."""
-    from kling_desktop.convert import convert
-    from kling_desktop.engine.fix_origins import origin_of, source_facts
-
-    facts = source_facts(plan)
-    converted = convert(plan, output_dir=output_dir, progress=progress, cancel=cancel)
-    return Finished(converted, origin_of(plan, converted, facts))
 
 
 def by_canonical_source(slots: Iterable[MediaSlotLike]) -> dict[str, Origin]:

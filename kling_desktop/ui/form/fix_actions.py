@@ -15,16 +15,16 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from PySide6.QtWidgets import QDialog
-
 from kling_desktop.i18n import _
 from kling_desktop.sources import canonical
-from kling_desktop.ui.form.conversion import Finished, FixRequest, run_fix
 from kling_desktop.ui.form.drop import source_name
 from kling_desktop.ui.form.kinds import MediaKind
 from kling_desktop.ui.form.offers import CONVERT, CROP, PAD, TRIM
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDialog
+
+    from kling_desktop.ui.form.fix_runs import FixRequest
     from kling_desktop.ui.form.generate_form import GenerateForm
     from kling_desktop.ui.form.media_slot import MediaSlot
     from kling_desktop.ui.tasks import TaskRunner
@@ -60,6 +60,8 @@ class FixActions:
             path = Path(canonical(source))
         except (OSError, RuntimeError, ValueError):
             return False
+        from kling_desktop.ui.form.fix_runs import FixRequest  # (not needed to show the form)
+
         options = form.options()
         field: Literal["image", "video"] = "video" if slot.kind is MediaKind.VIDEO else "image"
         if kind == CONVERT:
@@ -81,6 +83,7 @@ class FixActions:
 
     def _trim(self, slot: MediaSlot, source: str, path: Path) -> None:
         from kling_desktop.engine.checks import VideoInfo  # (loaded by the form's check)
+        from kling_desktop.ui.form.fix_runs import FixRequest
         from kling_desktop.ui.form.trim import TrimDialog
 
         form = self.form
@@ -105,6 +108,7 @@ class FixActions:
 
     def _shape(self, kind: str, slot: MediaSlot, source: str, path: Path,
                loaded: object) -> None:
+        from kling_desktop.ui.form.fix_runs import FixRequest
         from kling_desktop.ui.form.shape import CropDialog, Loaded, PadDialog
 
         form = self.form
@@ -146,6 +150,8 @@ class FixActions:
 
     def convert(self, slot: MediaSlot, source: str, request: FixRequest) -> None:
         """Run ``request`` on the TaskRunner; its result replaces ``source`` in ``slot``."""
+        from kling_desktop.ui.form.fix_runs import run_fix
+
         self._running[slot.kind.value] = (slot, source)
         slot.show_note("")
         origin = slot.origin(source)
@@ -175,6 +181,8 @@ class FixActions:
                       finished: object) -> None:
         self._running.pop(slot.kind.value, None)
         slot.stop_conversion()
+        from kling_desktop.ui.form.fix_runs import Finished
+
         if isinstance(finished, Finished):
             from kling_desktop.engine.fixes import describe  # (loaded by the conversion)
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kling_desktop import paths
 from kling_desktop.api.models import GenerationOptions, Orientation
@@ -45,6 +45,8 @@ from kling_desktop.ui.form.summary import summary_text
 from kling_desktop.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDialog
+
     from kling_desktop.engine.batch import BatchReport
     from kling_desktop.engine.checks import Problem
     from kling_desktop.engine.origins import Origin

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QMenu
+from PySide6.QtWidgets import QMenu
 
 from kling_desktop import APP_NAME
 from kling_desktop.errors import KlingError, error_text
@@ -21,6 +21,8 @@ from kling_desktop.i18n import _
 from kling_desktop.ui.main_window.dialogs import show_error
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDialog
+
     from kling_desktop.ui.main_window.window import MainWindow
 
 
