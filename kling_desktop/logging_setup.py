@@ -69,21 +69,15 @@ class _Log(logging.Handler):
         if dropped:
             log.warning("logging: %d lines of the start were not kept", dropped)
 
+    # The file, once set, stays: flushing and closing it need no lock of ours (the file's
+    # handler takes its own).
     def flush(self) -> None:
-        self.acquire()
-        try:
-            if self._file is not None:
-                self._file.flush()
-        finally:
-            self.release()
+        if self._file is not None:
+            self._file.flush()
 
     def close(self) -> None:
-        self.acquire()
-        try:
-            if self._file is not None:
-                self._file.close()
-        finally:
-            self.release()
+        if self._file is not None:
+            self._file.close()
         super().close()
 
 

@@ -1,6 +1,6 @@
 """The options of the next job(s): model, quality, sound, orientation and prompt.
 
-One :class:`~kling_desktop.engine.batch.GenerationOptions` value comes out (``options``)
+One :class:`~kling_desktop.api.models.GenerationOptions` value comes out (``options``)
 and goes in (``apply_options``); the form checks it with the inputs.
 """
 
