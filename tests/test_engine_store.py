@@ -70,3 +70,29 @@ def test_a_closed_engine_does_not_open_its_store_again() -> None:
     with pytest.raises(RuntimeError, match="closed"):
         engine.open_store()
     assert not paths.database.exists()
+
+
+def test_unfinished_demo_jobs_of_an_earlier_session_are_closed_and_nothing_else() -> None:
+    """The engine opens the job module only when it needs it (the window's first paint goes
+    without it): closing an earlier demo session's jobs still works, and touches neither
+    this session's demo jobs nor a real one (which may be a paid task at the provider)."""
+    from kling_desktop.engine.jobs import JobSpec, JobState
+
+    engine = Engine(paths=app_paths().ensure())
+    try:
+        spec = JobSpec(image="/pics/a.png", video="https://cdn.example.com/dance.mp4")
+        stale = engine.store.add_job(spec, base_url="demo:", demo=True)
+        current = engine.store.add_job(spec, base_url="demo:", demo=True)
+        real = engine.store.add_job(spec, base_url="https://api.example.com", demo=False)
+        engine.remember_session_jobs([current.id])
+
+        closed = engine.abandon_stale_demo_jobs()
+
+        assert [job.id for job in closed] == [stale.id]
+        now = {job.id: job for job in engine.store.list_jobs()}
+        assert now[stale.id].state is JobState.CANCELLED
+        assert now[stale.id].error_message == "Demo jobs stop when the demo session ends."
+        assert now[current.id].state is JobState.QUEUED
+        assert now[real.id].state is JobState.QUEUED
+    finally:
+        engine.close()
