@@ -105,8 +105,15 @@ def load_window() -> ModuleType:
     collector paused. Start-up makes objects that live until quit: the ~60 collections
     its imports and first build would run find nothing to free and cost ~8 ms before the
     first paint. The window resumes the collector once it is painted and its jobs listed
-    (:func:`kling_desktop.ui.app.freeze_startup_objects`)."""
+    (:func:`kling_desktop.ui.app.freeze_startup_objects`).
+
+    Qt's core is loaded first, on its own, so that PySide's look at every module imported
+    after it reads bytes instead of going through ``inspect``
+    (:mod:`kling_desktop.ui.import_check`)."""
     gc.disable()
+    from kling_desktop.ui.import_check import load_qt
+
+    load_qt()
     from kling_desktop.ui import app
 
     return app
