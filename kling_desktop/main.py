@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     if words == ["--poster-helper"]:   # the window's poster helper (ui.poster_helper)
+        from kling_desktop.ui.import_check import load_qt
+
+        load_qt()
         from kling_desktop.ui.poster_helper import run_helper
 
         return run_helper()
