@@ -45,7 +45,7 @@ def load_file(path: Path, text: str) -> types.ModuleType:
 
 def test_the_pinned_pyside_still_has_the_check() -> None:
     """The day a PySide release renames or drops it, install() stops answering (and the
-    start-up is ~9 ms slower): this says so."""
+    start-up is a few ms slower): this says so."""
     assert callable(getattr(FEATURE, CHECK_NAME, None))
     assert isinstance(FEATURE.pyside_feature_dict, dict)
 

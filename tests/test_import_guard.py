@@ -196,7 +196,7 @@ def test_no_module_source_is_read_on_the_way_to_the_first_paint(
         first_paint: dict[str, str]) -> None:
     """PySide asks of every module imported after Qt whether its source mentions PySide6;
     its own way (``inspect.getsource``) read, split and kept each file of ours in
-    ``linecache``, ~9 ms of the start-up. The app answers from the file's bytes
+    ``linecache``, a few ms of the start-up. The app answers from the file's bytes
     (:mod:`kling_desktop.ui.import_check`), keeping nothing."""
     read = json.loads(first_paint["READ"])
     assert read == [], f"{len(read)} source files were read into linecache, e.g. {read[:3]}"
