@@ -64,6 +64,13 @@ def test_modules_without_a_readable_source_do_not_mention_it(tmp_path: Path) -> 
     assert [mentions_pyside(bare), pyside_answer(bare)] == [False, False]
 
 
+def test_a_module_with_a_file_but_no_spec_is_read(tmp_path: Path) -> None:
+    run_as_script = types.ModuleType("__main__")   # (a script: no spec, a file)
+    run_as_script.__file__ = str(tmp_path / "script.py")
+    (tmp_path / "script.py").write_text("import PySide6\n", encoding="utf-8")
+    assert [mentions_pyside(run_as_script), pyside_answer(run_as_script)] == [True, True]
+
+
 def test_imports_after_install_get_pysides_answer_without_linecache(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(FEATURE, CHECK_NAME, getattr(FEATURE, CHECK_NAME))   # put back after

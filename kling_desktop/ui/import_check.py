@@ -9,9 +9,11 @@ for the ~100 modules the window imports after Qt, that is 19 M instructions of t
 launch to the first paint (~2 %; 4-9 ms timed in the process, launches ~4 ms apart in a
 paired comparison on this machine), and their text stays in memory.
 
-:func:`install` puts :func:`mentions_pyside` in its place: the same question, the same
-answer (a file that cannot be read, or a module without one, is "no", as PySide's own
-check says), read as bytes from the module's file and kept nowhere. Nothing in this
+:func:`install` puts :func:`mentions_pyside` in its place: the same question, read as
+bytes from the module's file and kept nowhere; the same answer for every module with a
+source file (a file that cannot be read, or a module without one, is "no", as PySide's
+own check says; a source that is not a file of its own, in a zip, counts as "no" where
+``inspect`` could have asked the zip: no module of this program is one). Nothing in this
 program selects a ``__feature__``, so the answer changes nothing but the time it takes;
 it is kept exact all the same. Where a PySide release no longer has that check (it is
 PySide's internal module), :func:`install` leaves everything as it is.
@@ -31,7 +33,7 @@ MARKER = b"PySide6"
 def mentions_pyside(module: ModuleType) -> bool:
     """Whether ``module``'s source file mentions ``PySide6`` (False when it has none)."""
     spec = getattr(module, "__spec__", None)
-    origin = getattr(spec, "origin", None)
+    origin = getattr(spec, "origin", None) or getattr(module, "__file__", None)
     if not isinstance(origin, str) or not origin.endswith(".py"):
         return False    # built-in, extension, frozen or namespace: no source to read
     try:
