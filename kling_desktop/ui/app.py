@@ -92,18 +92,22 @@ _frozen = False
 def freeze_startup_objects() -> None:
     """Move everything alive once the window is painted and its jobs listed out of
     the collector's sight (once), and let the collector run again (the launch paused it:
-    :func:`kling_desktop.main.load_window`).
+    :func:`kling_desktop.main.load_window`), on the main thread only
+    (:mod:`kling_desktop.ui.collector`: never on a worker, which must not destroy Qt
+    objects).
 
     A full collection walks every tracked object (all imported modules included): with a
     10,000-result library that pause reached 60-80 ms while scrolling the gallery. Objects
     made at start-up live until quit anyway; later garbage is collected as before.
     """
+    from kling_desktop.ui.collector import collect_on_main_thread
+
     global _frozen
     if not _frozen:
         _frozen = True
         gc.collect()
         gc.freeze()
-    gc.enable()
+    collect_on_main_thread()
 
 
 class FirstPaintProbe(QObject):
@@ -213,7 +217,10 @@ class Launcher(QObject):
             session.stop()
 
     def shutdown(self) -> None:
+        from kling_desktop.ui.collector import stop_collecting_on_main_thread
+
         self._dispose()
+        stop_collecting_on_main_thread()
 
 
 def start_language(language: str | None = None) -> tuple[str, bool]:

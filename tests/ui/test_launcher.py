@@ -20,6 +20,7 @@ from kling_desktop.engine.store import SCHEMA_VERSION, JobStore
 from kling_desktop.paths import app_paths
 from kling_desktop.ui import app as app_module
 from kling_desktop.ui.app import Launcher
+from kling_desktop.ui.collector import collecting_on_main_thread
 from kling_desktop.ui.jobs import JobsPanel
 from kling_desktop.ui.main_window import MainWindow
 from kling_desktop.ui.main_window.state import default_jobs_width
@@ -159,7 +160,7 @@ def test_start_up_objects_are_frozen_after_the_first_paint(
     runs once the window is painted and its jobs are listed, neither between show and
     paint nor while the list is read (it holds the interpreter; the list came ~25 ms
     later). The collector, paused by the launch (main.load_window), runs again from then
-    on."""
+    on, on the main thread."""
     monkeypatch.setenv("KLING_API_KEY", "launcher-test-key")
     monkeypatch.setenv("KLING_BASE_URL", "http://127.0.0.1:9")
     monkeypatch.setattr(app_module, "_frozen", False)   # (once per process otherwise)
@@ -192,6 +193,11 @@ def test_start_up_objects_are_frozen_after_the_first_paint(
         qtbot.waitUntil(lambda: gc.get_freeze_count() > 0, timeout=WAIT_MS)
         assert hasattr(window, "jobs_panel")
         assert at_listing[0] == (0, False)    # the list was shown before the collection
+        # Collecting again, on the main thread only (tests/ui/test_collector.py).
+        assert collecting_on_main_thread()
+        assert not gc.isenabled()
+        launcher.shutdown()        # at quit: the interpreter collects again, anywhere
+        assert not collecting_on_main_thread()
         assert gc.isenabled()
     finally:
         gc.enable()
