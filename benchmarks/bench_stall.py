@@ -156,6 +156,12 @@ def busy_cores(count: int) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
 
 
+def stop_burners(burners: list[subprocess.Popen[bytes]]) -> None:
+    for burner in burners:
+        burner.kill()
+        burner.wait(10)
+
+
 def scenario(args: argparse.Namespace, tmp: Path, *, load: bool) -> tuple[float, float, float,
                                                                           int, int]:
     """One run; (max stall, p99 stall, seconds, jobs saved, peak threads)."""
@@ -237,9 +243,7 @@ def scenario(args: argparse.Namespace, tmp: Path, *, load: bool) -> tuple[float,
         close_window(window, engine, 10_000)
         return stall_max, stall_p99, elapsed, saved, peak_threads
     finally:
-        for burner in burners:
-            burner.kill()
-            burner.wait(10)
+        stop_burners(burners)
         sim.terminate()
         sim.wait(10)
 
@@ -277,9 +281,7 @@ def main() -> int:
                 time.sleep(0.5)
                 loaded_max, loaded_p99 = idle_stalls()
             finally:
-                for burner in burners:
-                    burner.kill()
-                    burner.wait(10)
+                stop_burners(burners)
         close_window(window, engine, 5_000)
 
         print(f"heartbeat every {INTERVAL_MS} ms on the main thread of the real window "

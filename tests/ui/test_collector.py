@@ -32,8 +32,7 @@ def window_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         app_module.freeze_startup_objects()
         yield
     finally:
-        stop_collecting_on_main_thread()
-        gc.enable()
+        stop_collecting_on_main_thread()   # (the interpreter collects again)
         gc.unfreeze()
 
 
@@ -66,7 +65,7 @@ def test_qt_garbage_is_destroyed_on_the_main_thread_when_a_worker_allocates(
 
 
 def test_the_collector_runs_the_generation_the_interpreter_would() -> None:
-    due = due_generation
+    due = due_generation   # (short, for the table below)
     thresholds = (700, 10, 10)
     assert due((700, 3, 3), thresholds) is None            # not past the first threshold
     assert due((701, 3, 3), thresholds) == 0
